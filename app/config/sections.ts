@@ -1,0 +1,67 @@
+/**
+ * The defaults table: every environment variable the appliance reads, by section.
+ * Names pinned by SPEC §7 keep their names; units are in the names of the rest.
+ */
+import { boolean, decimal, hostPortList, integer, oneOf, port, text, url, urlList } from './schema.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+export const serverSection = {
+  host: text('GAME_HOST', '0.0.0.0', 'Address the game server listens on.'),
+  port: port('GAME_PORT', 7777, 'TCP port of the game server (0 picks a free port).'),
+  metricsPort: port('METRICS_PORT', 9464, 'HTTP port serving Prometheus /metrics (0 picks a free port).'),
+  nodeId: text('NODE_ID', undefined, 'Stable id of this process in the cluster; defaults to `<hostname>-<pid>`.', /^[A-Za-z0-9._-]{1,64}$/),
+  logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info', 'Log level of the structured (pino) logger.'),
+  listenBacklog: integer('LISTEN_BACKLOG', 4096, 'Listen backlog of the game socket (connect storms).', { min: 1, max: 65535 }),
+  maxSessions: integer('MAX_SESSIONS', 20000, 'Sessions accepted at once; further connects get an error frame and are closed.', { min: 1 }),
+  shutdownDeadlineMs: integer('SHUTDOWN_DEADLINE_MS', 10000, 'On SIGTERM/SIGINT: time allowed to flush and close every session before exit.', { min: 0 }),
+} as const
+
+export const protocolSection = {
+  maxFrameBytes: integer('MAX_FRAME_BYTES', 16384, 'Largest frame accepted or sent, header included (≤ 65535).', { min: 64, max: 65535 }),
+  maxInflatedBatchBytes: integer('MAX_INFLATED_BATCH_BYTES', 262144, 'Upper bound on the decompressed body of one BATCH frame.', { min: 1024 }),
+  batchThresholdBytes: integer('BATCH_THRESHOLD_BYTES', 1024, 'Outgoing frames of one flush become a compressed BATCH when they total at least this many bytes…', { min: 0 }),
+  batchMaxRatio: decimal('BATCH_MAX_RATIO', 0.9, '…and zlib brings them below this fraction of the original size.', { min: 0, max: 1 }),
+  compressionLevel: integer('COMPRESSION_LEVEL', 1, 'zlib level for BATCH bodies (1 = fastest).', { min: 0, max: 9 }),
+  maxViolations: integer('MAX_VIOLATIONS', 3, 'Unknown-type or rate-limit violations tolerated before the session is closed.', { min: 1 }),
+} as const
+
+export const sessionSection = {
+  flushMaxFrames: integer('FLUSH_MAX_FRAMES', 10, 'Flush the send buffer once it holds this many frames.', { min: 1 }),
+  sendBufferBytes: integer('SEND_BUFFER_BYTES', 32768, 'Size of a session\'s coalescing send buffer.', { min: 1024 }),
+  flushFillRatio: decimal('FLUSH_FILL_RATIO', 0.8, 'Flush once the send buffer is this full.', { min: 0.01, max: 1 }),
+  flushIntervalMs: integer('FLUSH_INTERVAL_MS', 10, 'Flush timer for a busy session.', { min: 1 }),
+  latencyAwareFlush: boolean('LATENCY_AWARE_FLUSH', true, 'Send a frame for an idle session in the same event-loop turn instead of waiting for the timer.'),
+  maxOutboundBytes: integer('MAX_OUTBOUND_BYTES', 1048576, 'Bytes a session may have queued while its socket is backed up before it is disconnected as a slow client.', { min: 1024 }),
+  idleTimeoutMs: integer('IDLE_TIMEOUT_MS', 60000, 'Close a session that sent nothing for this long (0 disables).', { min: 0 }),
+  maxFramesPerSecond: integer('MAX_FRAMES_PER_SECOND', 2000, 'Per-session inbound frame rate limit.', { min: 1 }),
+  maxBytesPerSecond: integer('MAX_BYTES_PER_SECOND', 1048576, 'Per-session inbound byte rate limit.', { min: 1024 }),
+  sessionPoolSize: integer('SESSION_POOL_SIZE', 1024, 'Closed session objects (and their buffers) kept for reuse.', { min: 0 }),
+} as const
+
+export const gameSection = {
+  batchMaxFrames: integer('BATCH_MAX_FRAMES', 100, 'Process the inbound queue once this many frames are queued.', { min: 1 }),
+  tickMs: integer('TICK_MS', 0, 'Fixed processing tick in ms; 0 processes at the end of the event-loop turn (no added delay).', { min: 0 }),
+  maxQueuedFrames: integer('MAX_QUEUED_FRAMES', 50000, 'Inbound queue bound; beyond it frames are shed and counted.', { min: 1 }),
+  zoneCount: integer('ZONE_COUNT', 4, 'Zones of the in-memory world.', { min: 1, max: 1024 }),
+  zoneSize: integer('ZONE_SIZE', 1000, 'Width and height of a zone in world units.', { min: 10 }),
+  maxSpeed: decimal('MAX_SPEED', 10, 'Largest allowed movement in units per second (server-validated).', { min: 0.1 }),
+  chatMaxChars: integer('CHAT_MAX_CHARS', 256, 'Longest chat message in characters.', { min: 1, max: 4096 }),
+  chatHistory: integer('CHAT_HISTORY', 50, 'Chat messages kept per zone.', { min: 1 }),
+  attackRange: decimal('ATTACK_RANGE', 5, 'Largest distance an attack reaches.', { min: 0.1 }),
+  attackCooldownMs: integer('ATTACK_COOLDOWN_MS', 500, 'Minimum time between two attacks of one player.', { min: 0 }),
+  respawnMs: integer('RESPAWN_MS', 3000, 'Time a dead player waits before respawning.', { min: 0 }),
+  sessionTokenTtlSeconds: integer('SESSION_TOKEN_TTL_SECONDS', 7200, 'Lifetime of a login session token (sliding).', { min: 1 }),
+} as const
+
+export const dataSection = {
+  databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], undefined, 'PostgreSQL URL; unset runs on in-memory stores.'),
+  redisUrls: urlList('REDIS_URLS', ['redis:', 'rediss:'], 'Comma-separated redis:// URLs, one per shard; unset runs without a cache.'),
+} as const
+
+export const balancerSection = {
+  host: text('BALANCER_HOST', '0.0.0.0', 'Address the balancer listens on.'),
+  port: port('BALANCER_PORT', 7000, 'TCP port of the balancer.'),
+  backends: hostPortList('BACKENDS', 'Comma-separated host:port of game servers; unset discovers them through cluster membership.'),
+  strategy: oneOf('BALANCE_STRATEGY', ['least-connections', 'round-robin', 'weighted-response-time'] as const, 'least-connections', 'How the balancer picks a backend.'),
+} as const

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Makes a fresh checkout runnable with no manual steps: installs npm dependencies when they are
+// missing and, for the system programs named in --need, the Debian packages that provide them
+// (as root with apt-get; otherwise it prints the exact command and exits 1).
+// Plain JavaScript with no dependencies: it runs before `npm ci` has.
+//   node app/local/bootstrap.mjs --need redis,postgres,prometheus
+import { execFileSync, spawnSync } from 'node:child_process'
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const programs = {
+  redis: { check: () => onPath('redis-server'), pkg: 'redis-server' },
+  postgres: { check: () => postgresInstalled(), pkg: 'postgresql' },
+  prometheus: { check: () => onPath('prometheus') && onPath('promtool'), pkg: 'prometheus' },
+  haproxy: { check: () => onPath('haproxy'), pkg: 'haproxy' },
+  chromium: { check: () => onPath('chromium'), pkg: 'chromium' },
+}
+
+function onPath(program) {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin']) {
+    try {
+      accessSync(join(dir, program), constants.X_OK)
+      return true
+    } catch {}
+  }
+  return false
+}
+
+function postgresInstalled() {
+  try {
+    return readdirSync('/usr/lib/postgresql').some((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')))
+  } catch {
+    return false
+  }
+}
+
+function log(message) {
+  process.stderr.write(`[bootstrap] ${message}\n`)
+}
+
+const needArg = process.argv.indexOf('--need')
+const needed = needArg >= 0 ? (process.argv[needArg + 1] ?? '').split(',').filter(Boolean) : []
+const optional = process.argv.includes('--optional')
+
+const missing = needed.filter((name) => {
+  const entry = programs[name]
+  if (!entry) {
+    log(`unknown program group "${name}"`)
+    process.exit(2)
+  }
+  return !entry.check()
+})
+
+if (missing.length > 0) {
+  const packages = missing.map((name) => programs[name].pkg)
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+  if (isRoot && onPath('apt-get')) {
+    log(`installing ${packages.join(', ')} (${command})`)
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+    for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
+      const result = spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env })
+      if (result.status !== 0) {
+        log(`apt-get ${args[0]} failed; run as root: ${command}`)
+        if (!optional) process.exit(1)
+      }
+    }
+  } else {
+    log(`missing: ${packages.join(', ')}. Install with (as root): ${command}`)
+    if (!optional) process.exit(1)
+  }
+}
+
+if (!existsSync(join(root, 'node_modules', '.bin', 'tsx'))) {
+  log('installing npm dependencies (npm ci)')
+  execFileSync('npm', existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install'], { cwd: root, stdio: 'inherit' })
+}

@@ -1,0 +1,48 @@
+/** Free loopback ports and readiness polling for locally started services. */
+import { createServer, connect } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/** A TCP port that was free on `host` a moment ago (the OS picks it). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
+    server.listen(0, host, () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** Whether a TCP connect to host:port succeeds within `timeoutMs`. */
+export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+/**
+ * Poll `probe` until it returns true, the deadline passes, or `abortIf` returns a reason
+ * (e.g. the process exited). Resolves true when ready, rejects with the reason otherwise.
+ */
+export async function waitUntil(
+  probe: () => Promise<boolean>,
+  options: { timeoutMs: number; intervalMs?: number; abortIf?: () => string | undefined; what: string },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs
+  for (;;) {
+    const abort = options.abortIf?.()
+    if (abort) throw new Error(`${options.what}: ${abort}`)
+    if (await probe().catch(() => false)) return
+    if (Date.now() > deadline) throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms`)
+    await sleep(options.intervalMs ?? 50)
+  }
+}

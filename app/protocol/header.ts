@@ -1,0 +1,41 @@
+/**
+ * The 12-byte little-endian frame header of SPEC §2:
+ *   u16 size (whole frame incl. header) · u16 type · u32 seq · u32 player_id
+ */
+export const HEADER_BYTES = 12
+/** Hard ceiling from the u16 size field; the configured maximum may be lower. */
+export const ABSOLUTE_MAX_FRAME_BYTES = 0xffff
+
+export interface FrameHeader {
+  size: number
+  type: number
+  seq: number
+  playerId: number
+}
+
+export function readHeader(buf: Uint8Array, offset: number, into: FrameHeader): FrameHeader {
+  into.size = buf[offset]! | (buf[offset + 1]! << 8)
+  into.type = buf[offset + 2]! | (buf[offset + 3]! << 8)
+  into.seq = (buf[offset + 4]! | (buf[offset + 5]! << 8) | (buf[offset + 6]! << 16) | (buf[offset + 7]! << 24)) >>> 0
+  into.playerId = (buf[offset + 8]! | (buf[offset + 9]! << 8) | (buf[offset + 10]! << 16) | (buf[offset + 11]! << 24)) >>> 0
+  return into
+}
+
+export function writeHeader(buf: Buffer, offset: number, size: number, type: number, seq: number, playerId: number): void {
+  buf.writeUInt16LE(size, offset)
+  buf.writeUInt16LE(type, offset + 2)
+  buf.writeUInt32LE(seq >>> 0, offset + 4)
+  buf.writeUInt32LE(playerId >>> 0, offset + 8)
+}
+
+/** Allocate and encode one whole frame (header + payload). Not for the hot path. */
+export function encodeFrame(type: number, seq: number, playerId: number, payload: Uint8Array = EMPTY): Buffer {
+  const size = HEADER_BYTES + payload.length
+  if (size > ABSOLUTE_MAX_FRAME_BYTES) throw new RangeError(`frame of ${size} bytes exceeds ${ABSOLUTE_MAX_FRAME_BYTES}`)
+  const buf = Buffer.allocUnsafe(size)
+  writeHeader(buf, 0, size, type, seq, playerId)
+  buf.set(payload, HEADER_BYTES)
+  return buf
+}
+
+const EMPTY = new Uint8Array(0)

@@ -1,0 +1,65 @@
+/**
+ * Frame types and error codes on the wire. Pinned by SPEC §2: MOVE=1, CHAT=2, ATTACK=3, PING=4,
+ * PONG=5, BATCH=0xFFFF. Everything else is ours and documented in docs/PROTOCOL.md.
+ * Client→server types are < 0x8000; server→client types have the high bit set (except PONG).
+ */
+export const FrameType = {
+  MOVE: 1,
+  CHAT: 2,
+  ATTACK: 3,
+  PING: 4,
+  PONG: 5,
+  LOGIN: 6,
+  REGISTER: 7,
+  LOGOUT: 8,
+
+  LOGIN_OK: 0x8001,
+  ERROR: 0x8002,
+  PLAYER_MOVED: 0x8003,
+  CHAT_MESSAGE: 0x8004,
+  ATTACK_RESULT: 0x8005,
+  PLAYER_JOINED: 0x8006,
+  PLAYER_LEFT: 0x8007,
+  PLAYER_RESPAWNED: 0x8008,
+  LOGOUT_OK: 0x8009,
+
+  BATCH: 0xffff,
+} as const
+
+export type FrameTypeName = keyof typeof FrameType
+export type FrameTypeCode = (typeof FrameType)[FrameTypeName]
+
+const namesByCode = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([name, code]) => [code, name as FrameTypeName]))
+
+/** Low-cardinality label for metrics and logs: the type's name, or `unknown`. */
+export function frameTypeName(type: number): FrameTypeName | 'unknown' {
+  return namesByCode.get(type) ?? 'unknown'
+}
+
+/** Codes carried by ERROR frames (u16). Stable: clients switch on them. */
+export const WireError = {
+  MALFORMED_FRAME: 1,
+  FRAME_TOO_LARGE: 2,
+  NOT_LOGGED_IN: 3,
+  PLAYER_ID_MISMATCH: 4,
+  UNKNOWN_TYPE: 5,
+  RATE_LIMITED: 6,
+  BAD_CREDENTIALS: 7,
+  ACCOUNT_EXISTS: 8,
+  TOKEN_INVALID: 9,
+  MOVE_REJECTED: 10,
+  CHAT_REJECTED: 11,
+  ATTACK_REJECTED: 12,
+  SERVER_FULL: 13,
+  SHUTTING_DOWN: 14,
+  OVERLOADED: 15,
+  NO_BACKEND: 16,
+  SESSION_STORE_UNAVAILABLE: 17,
+  ALREADY_LOGGED_IN: 18,
+  BATCH_FROM_CLIENT: 19,
+  IDLE_TIMEOUT: 20,
+  INTERNAL: 21,
+} as const
+
+export type WireErrorName = keyof typeof WireError
+export type WireErrorCode = (typeof WireError)[WireErrorName]
