@@ -1,0 +1,85 @@
+/**
+ * Storage interfaces the game depends on. Each has an in-memory implementation (standalone
+ * `npm run serve`) and a real one: accounts and players in PostgreSQL (app/db), login sessions
+ * in Redis (app/cache). One contract test suite runs over every implementation.
+ */
+
+export interface Position {
+  readonly zone: number
+  readonly x: number
+  readonly y: number
+}
+
+/** A player's persistent state (one `players` row). */
+export interface PlayerRecord {
+  readonly id: number
+  readonly username: string
+  readonly email: string | null
+  readonly passwordHash: string
+  readonly level: number
+  readonly experience: number
+  readonly gold: number
+  readonly position: Position
+  readonly hp: number
+  readonly createdAt: Date
+  readonly lastLogin: Date | null
+  /** Optimistic-concurrency version; bumped by every successful update. */
+  readonly version: number
+}
+
+export interface NewAccount {
+  readonly username: string
+  readonly email?: string | null
+  readonly passwordHash: string
+  readonly position: Position
+  readonly hp: number
+}
+
+/** Accounts: register and look up by name (login) or id. */
+export interface AccountStore {
+  /** Insert a new account; rejects with `GS_ERR_ACCOUNT_EXISTS` when the name (or email) is taken. */
+  create(account: NewAccount): Promise<PlayerRecord>
+  findByUsername(username: string): Promise<PlayerRecord | undefined>
+  findById(id: number): Promise<PlayerRecord | undefined>
+  close(): Promise<void>
+}
+
+/** The mutable part of a player that the game changes while it plays. */
+export interface PlayerState {
+  readonly id: number
+  readonly level: number
+  readonly experience: number
+  readonly gold: number
+  readonly position: Position
+  readonly hp: number
+}
+
+/**
+ * Where changed player state goes. The in-memory implementation applies it at once; the Postgres
+ * one marks it dirty and writes behind in bulk (app/db). `flush()` resolves once everything
+ * marked before the call is durable.
+ */
+export interface PlayerStateSink {
+  markDirty(state: PlayerState): void
+  /** The player logged out: persist their state promptly. */
+  release(playerId: number): Promise<void>
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface LoginSession {
+  readonly token: string
+  readonly playerId: number
+  readonly username: string
+  readonly expiresAt: number
+}
+
+/** Login session tokens a reconnecting client presents instead of its password. */
+export interface SessionStore {
+  /** Create a token with the store's TTL. */
+  create(playerId: number, username: string): Promise<LoginSession>
+  /** The session for a token (refreshing its TTL: sliding expiry), or undefined when unknown/expired. */
+  validate(token: string): Promise<LoginSession | undefined>
+  invalidate(token: string): Promise<void>
+  close(): Promise<void>
+}

@@ -1,0 +1,60 @@
+/**
+ * The seam between transport (app/net) and game logic (app/game).
+ *
+ * The net layer owns sockets, decoding, PING/PONG, send buffers, BATCH packing, rate limits and
+ * protocol violations. Every other well-formed inbound frame is handed to a `FrameDispatcher`
+ * (the game's batch processor). Game code answers through the `Connection` it was given.
+ */
+import type { WireErrorCode } from '../protocol/types.js'
+
+/** Why a session ended; a metric label, so keep the set small and closed. */
+export type CloseReason =
+  | 'client-closed'
+  | 'logout'
+  | 'idle-timeout'
+  | 'protocol-violation'
+  | 'rate-limited'
+  | 'slow-client'
+  | 'server-full'
+  | 'shutdown'
+  | 'socket-error'
+  | 'replaced' // the same player logged in elsewhere
+
+export interface Connection {
+  /** Unique per accepted socket for the life of the process (never reused, unlike the pooled object). */
+  readonly id: number
+  /** 0 until login; afterwards every inbound frame's player_id must equal it. */
+  playerId: number
+  readonly remoteAddress: string
+  readonly closed: boolean
+  /**
+   * Queue one frame for this connection. The payload is copied into the send buffer, so the caller
+   * may reuse it. Returns false when the connection is closed or was just cut off as a slow client.
+   */
+  send(type: number, seq: number, playerId: number, payload?: Uint8Array): boolean
+  /** Queue an ERROR frame (see docs/PROTOCOL.md) answering the frame with `refSeq`. */
+  sendError(code: WireErrorCode, refSeq: number, message?: string): boolean
+  /** Flush what is queued, then close. Idempotent. */
+  close(reason: CloseReason): void
+}
+
+/**
+ * One inbound frame. `payload` is a view into a buffer that stays valid until the dispatcher has
+ * processed it (the net layer never reuses the memory of a frame it handed over).
+ */
+export interface InboundFrame {
+  readonly connection: Connection
+  readonly type: number
+  readonly seq: number
+  readonly playerId: number
+  readonly payload: Buffer
+  /** `performance.now()` when the frame was decoded (queueing delay, processing time). */
+  readonly receivedAt: number
+}
+
+export interface FrameDispatcher {
+  /** Called for every well-formed inbound frame except PING (answered by the net layer). */
+  dispatch(frame: InboundFrame): void
+  /** Called once when a connection closes, for any reason, after its last frame was dispatched. */
+  disconnected(connection: Connection, reason: CloseReason): void
+}
