@@ -7,7 +7,8 @@
  *   frame that straddles chunks is copied, into a buffer of exactly its size that then belongs to
  *   the sink (it is never reused), so payload views stay valid after `push` returns.
  * - Bounded: at most one partial frame (≤ the configured max size) is held between chunks.
- * - A declared size < 12 or > max is a violation; the decoder then refuses all further input.
+ * - A declared size < 12 or > max is a violation, detected as soon as the two size bytes arrived;
+ *   the decoder then refuses all further input.
  */
 import { ABSOLUTE_MAX_FRAME_BYTES, HEADER_BYTES } from './header.js'
 
@@ -64,11 +65,12 @@ export class FrameDecoder {
       chunk.copy(this.headerScratch, this.headerFill, 0, n)
       this.headerFill += n
       offset = n
-      if (this.headerFill < HEADER_BYTES) return 'ok'
-      this.headerFill = 0
+      if (this.headerFill < 2) return 'ok'
       const size = this.headerScratch[0]! | (this.headerScratch[1]! << 8)
       const violation = this.check(size)
       if (violation !== null) return violation
+      if (this.headerFill < HEADER_BYTES) return 'ok'
+      this.headerFill = 0
       const frame = Buffer.allocUnsafe(size)
       this.headerScratch.copy(frame, 0, 0, HEADER_BYTES)
       this.partial = frame
@@ -99,6 +101,10 @@ export class FrameDecoder {
     const rest = length - offset
     if (rest > 0) {
       if (rest < HEADER_BYTES) {
+        if (rest >= 2) {
+          const violation = this.check(chunk[offset]! | (chunk[offset + 1]! << 8))
+          if (violation !== null) return violation
+        }
         chunk.copy(this.headerScratch, 0, offset, length)
         this.headerFill = rest
       } else {
