@@ -57,4 +57,11 @@ export interface FrameDispatcher {
   dispatch(frame: InboundFrame): void
   /** Called once when a connection closes, for any reason, after its last frame was dispatched. */
   disconnected(connection: Connection, reason: CloseReason): void
+  /**
+   * Optional, for graceful shutdown: process every frame dispatched so far (and send the replies).
+   * The server calls it after it stopped reading from every session and before it flushes and
+   * closes them, so no frame it accepted is left unanswered. Without it the server waits one
+   * event-loop turn.
+   */
+  drain?(): void | Promise<void>
 }

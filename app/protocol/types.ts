@@ -63,3 +63,12 @@ export const WireError = {
 
 export type WireErrorName = keyof typeof WireError
 export type WireErrorCode = (typeof WireError)[WireErrorName]
+
+/**
+ * Types a client may send: every pinned or designed type below 0x8000 except PONG (5, which only
+ * the server sends). Anything else from a client is an unknown-type violation (BATCH is its own,
+ * session-closing violation).
+ */
+export function isClientFrameType(type: number): boolean {
+  return type < 0x8000 && type !== FrameType.PONG && namesByCode.has(type)
+}

@@ -5,7 +5,14 @@
  */
 import type { CloseReason } from '../net/connection.js'
 
-export type FlushReason = 'count' | 'fill' | 'timer' | 'idle' | 'close'
+/**
+ * Why a send buffer was written: the seed's triggers (count, fill, timer), latency-aware `idle`
+ * (same event-loop turn), `drain` (frames that queued while a write was in flight or the socket was
+ * backed up) and `close` (graceful close).
+ */
+export type FlushReason = 'count' | 'fill' | 'timer' | 'idle' | 'drain' | 'close'
+/** I/O events of the event-driven processor (row 16.3.1). */
+export type IoEventKind = 'read' | 'write' | 'timeout' | 'error'
 export type ViolationKind =
   | 'frame-too-small'
   | 'frame-too-large'
@@ -35,6 +42,8 @@ export interface GameMetrics {
   sessionClosed(reason: CloseReason): void
   violation(kind: ViolationKind): void
   slowClientDisconnected(): void
+  /** One socket read, completed write, idle timeout or socket error. */
+  ioEvent(kind: IoEventKind): void
 }
 
 const noop = (): void => {}
@@ -53,4 +62,5 @@ export const noopMetrics: GameMetrics = {
   sessionClosed: noop,
   violation: noop,
   slowClientDisconnected: noop,
+  ioEvent: noop,
 }

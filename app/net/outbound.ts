@@ -1,0 +1,222 @@
+/**
+ * The write side of a session: the seed's flush policy plus latency-aware flushing, one write in
+ * flight at a time, backpressure, the per-session outbound cap and BATCH aggregation.
+ *
+ * - Triggers: ≥ flushMaxFrames frames queued ('count'), ≥ flushFillRatio × sendBufferBytes bytes
+ *   ('fill'), the flushIntervalMs timer ('timer'). With latencyAwareFlush, a frame queued while the
+ *   session is idle (no write in flight, socket not backed up) leaves at the end of the current
+ *   event-loop turn ('idle') instead of arming the timer.
+ * - One write in flight: the next write starts from the previous write's callback, or from 'drain'
+ *   when socket.write returned false. Frames queued meanwhile go out then ('drain').
+ * - Cap: bytes queued here (plus the write in flight) may not exceed maxOutboundBytes; the frame
+ *   that would exceed it makes the owner cut the slow client off.
+ * - BATCH: a write of ≥ batchThresholdBytes is packed into zlib BATCH frames where that brings it
+ *   below batchMaxRatio (app/protocol/batch.ts).
+ */
+import type { Socket } from 'node:net'
+import type { BufferPool } from '../pool/buffer-pool.js'
+import { packBatches } from '../protocol/batch.js'
+import type { FlushReason, GameMetrics } from '../telemetry/metrics.js'
+import type { FlushScheduler, IdleFlushable } from './flush-scheduler.js'
+import type { SessionOptions } from './options.js'
+import { SendBuffer } from './send-buffer.js'
+
+export interface OutboundOwner {
+  /** The cap was hit: cut the client off now. */
+  slowClient(): void
+  /** Closing and everything queued was handed to the socket: end it. */
+  outboundDrained(): void
+  /** player_id for BATCH frame headers. */
+  readonly batchPlayerId: number
+}
+
+export class Outbound implements IdleFlushable {
+  private readonly buffer: SendBuffer
+  private readonly fillBytes: number
+  private socket: Socket | null = null
+  private writing = false
+  private needDrain = false
+  private closing = false
+  private idleQueued = false
+  private inflight: Buffer | null = null
+  private inflightBytes = 0
+  private timer: NodeJS.Timeout | null = null
+  private batchSeq = 0
+  private readonly onWritten = (err?: Error | null): void => this.written(err)
+  private readonly onTimer = (): void => {
+    this.timer = null
+    this.flush('timer')
+  }
+
+  constructor(
+    private readonly options: SessionOptions,
+    private readonly pool: BufferPool,
+    private readonly scheduler: FlushScheduler,
+    private readonly metrics: GameMetrics,
+    private readonly owner: OutboundOwner,
+  ) {
+    this.buffer = new SendBuffer(pool)
+    this.fillBytes = Math.max(1, Math.floor(options.sendBufferBytes * options.flushFillRatio))
+  }
+
+  /** Bytes this session holds for the client: queued plus the write in flight. */
+  get queuedBytes(): number {
+    return this.buffer.bytes + this.inflightBytes
+  }
+
+  get queuedFrames(): number {
+    return this.buffer.frames
+  }
+
+  attach(socket: Socket): void {
+    this.socket = socket
+    this.writing = false
+    this.needDrain = false
+    this.closing = false
+    this.batchSeq = 0
+  }
+
+  /** Forget the socket and everything queued (after close or destroy). */
+  detach(): void {
+    this.cancelTimer()
+    this.buffer.clear()
+    // A chunk still being written may be referenced by the socket: leave it to the GC.
+    this.inflight = null
+    this.inflightBytes = 0
+    this.socket = null
+    this.writing = false
+    this.needDrain = false
+    this.closing = false
+  }
+
+  /** 'drain' listener of the socket. */
+  drained(): void {
+    this.needDrain = false
+    if (!this.writing) this.proceed()
+  }
+
+  /** Queue one frame. False when over the cap (the owner was told) or detached. */
+  enqueue(type: number, seq: number, playerId: number, source: Uint8Array | undefined, start: number, end: number): boolean {
+    if (this.socket === null) return false
+    const size = 12 + end - start
+    if (this.buffer.bytes + this.inflightBytes + size > this.options.maxOutboundBytes) {
+      this.owner.slowClient()
+      return false
+    }
+    this.buffer.append(type, seq, playerId, source, start, end)
+    if (this.buffer.frames >= this.options.flushMaxFrames) this.flush('count')
+    else if (this.buffer.bytes >= this.fillBytes) this.flush('fill')
+    else if (!this.writing && !this.needDrain) {
+      if (this.options.latencyAwareFlush) {
+        if (!this.idleQueued) {
+          this.idleQueued = true
+          this.scheduler.add(this)
+        }
+      } else if (this.timer === null) {
+        this.armTimer()
+      }
+    }
+    return true
+  }
+
+  flush(reason: FlushReason): void {
+    this.cancelTimer()
+    if (this.buffer.frames === 0 || this.writing || this.needDrain || this.socket === null) return
+    this.writeNext(reason)
+  }
+
+  /** Called by the FlushScheduler at the end of the turn. */
+  flushIdle(): void {
+    this.idleQueued = false
+    if (this.buffer.frames > 0 && !this.writing && !this.needDrain && this.socket !== null) this.writeNext('idle')
+  }
+
+  /** Graceful close: flush what is queued, then tell the owner (which ends the socket). */
+  beginClose(): void {
+    if (this.closing || this.socket === null) return
+    this.closing = true
+    this.cancelTimer()
+    if (this.writing) return
+    if (this.buffer.frames === 0) this.owner.outboundDrained()
+    else if (!this.needDrain) this.writeNext('close')
+  }
+
+  private writeNext(reason: FlushReason): void {
+    const socket = this.socket!
+    const chunk = this.buffer.takeOldest()!
+    const length = this.buffer.takenBytes
+    const frames = this.buffer.takenFrames
+    let bytes: Buffer
+    if (length >= this.options.batchThresholdBytes) {
+      const packed = packBatches(chunk, length, {
+        maxFrameBytes: this.options.maxFrameBytes,
+        maxRatio: this.options.batchMaxRatio,
+        level: this.options.compressionLevel,
+        seq: this.batchSeq,
+        playerId: this.owner.batchPlayerId,
+      })
+      if (packed !== null) {
+        this.batchSeq = (this.batchSeq + packed.batches) >>> 0
+        this.metrics.batchCompressed(packed.originalBytes, packed.compressedBytes)
+        this.pool.give(chunk)
+        bytes = packed.bytes
+        this.inflight = null
+      } else {
+        bytes = chunk.subarray(0, length)
+        this.inflight = chunk
+      }
+    } else {
+      bytes = chunk.subarray(0, length)
+      this.inflight = chunk
+    }
+    this.metrics.flushed(reason, frames, bytes.length)
+    this.metrics.bytesOut(bytes.length)
+    this.writing = true
+    this.inflightBytes = bytes.length
+    if (!socket.write(bytes, this.onWritten)) this.needDrain = true
+  }
+
+  private written(err: Error | null | undefined): void {
+    this.writing = false
+    this.inflightBytes = 0
+    if (this.inflight !== null) {
+      this.pool.give(this.inflight)
+      this.inflight = null
+    }
+    if (err || this.socket === null) return
+    this.metrics.ioEvent('write')
+    if (!this.needDrain) this.proceed()
+  }
+
+  /** The previous write finished (and the socket is not backed up): continue with what queued. */
+  private proceed(): void {
+    const queued = this.buffer.frames
+    if (queued === 0) {
+      if (this.closing) this.owner.outboundDrained()
+      return
+    }
+    if (
+      this.closing ||
+      this.options.latencyAwareFlush ||
+      this.buffer.chunkCount > 1 ||
+      queued >= this.options.flushMaxFrames ||
+      this.buffer.bytes >= this.fillBytes
+    ) {
+      this.writeNext(this.closing ? 'close' : 'drain')
+    } else if (this.timer === null) {
+      this.armTimer()
+    }
+  }
+
+  private armTimer(): void {
+    this.timer = setTimeout(this.onTimer, this.options.flushIntervalMs)
+    this.timer.unref()
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The TCP game server: accepts sockets (listen backlog LISTEN_BACKLOG), caps them at MAX_SESSIONS,
+ * runs one pooled Session per socket, sweeps idle sessions, and shuts down gracefully:
+ *
+ *   close(deadlineMs): stop accepting → stop reading every session → let the dispatcher finish
+ *   what it queued (`dispatcher.drain`, else one event-loop turn) → ERROR SHUTTING_DOWN + flush +
+ *   end every session → resolve when all sockets closed; stragglers destroyed at the deadline.
+ */
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { Config } from '../config/index.js'
+import { silentLogger, type Logger } from '../logger.js'
+import { BufferPool, type BufferPoolStats } from '../pool/buffer-pool.js'
+import { encodeErrorPayload } from '../protocol/error-frame.js'
+import { encodeFrame } from '../protocol/header.js'
+import { FrameType, WireError } from '../protocol/types.js'
+import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
+import type { CloseReason, Connection, FrameDispatcher } from './connection.js'
+import { FlushScheduler } from './flush-scheduler.js'
+import { sessionOptionsFromConfig, type SessionOptions } from './options.js'
+import { Session, type SessionHost } from './session.js'
+import { SessionPool, type SessionPoolStats } from './session-pool.js'
+
+export interface GameServerOptions {
+  readonly config: Config
+  readonly dispatcher: FrameDispatcher
+  readonly metrics?: GameMetrics
+  readonly logger?: Logger
+  /** Overrides of the session options resolved from config (tests, benchmarks). */
+  readonly session?: Partial<SessionOptions>
+}
+
+export type GameServerStatus = 'created' | 'listening' | 'closing' | 'closed'
+
+export const CLOSE_REASONS: readonly CloseReason[] = [
+  'client-closed', 'logout', 'idle-timeout', 'protocol-violation', 'rate-limited', 'slow-client', 'server-full', 'shutdown', 'socket-error', 'replaced',
+]
+
+export interface GameServerStats {
+  readonly status: GameServerStatus
+  readonly activeSessions: number
+  readonly accepted: number
+  /** Connects refused with SERVER_FULL (also counted in closedByReason['server-full']). */
+  readonly rejected: number
+  readonly closedByReason: Readonly<Record<CloseReason, number>>
+  readonly outboundBytes: number
+  readonly sessionPool: SessionPoolStats
+  readonly sendBuffers: BufferPoolStats
+}
+
+/** Free send-buffer chunks kept for reuse (× SEND_BUFFER_BYTES each). */
+const MAX_FREE_CHUNKS = 256
+
+export class GameServer implements SessionHost {
+  readonly options: SessionOptions
+  readonly dispatcher: FrameDispatcher
+  readonly metrics: GameMetrics
+  readonly logger: Logger
+  readonly buffers: BufferPool
+  readonly scheduler: FlushScheduler
+  private readonly config: Config
+  private readonly server: Server
+  private readonly pool: SessionPool
+  private readonly active = new Set<Session>()
+  private readonly closedByReason = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>
+  private status: GameServerStatus = 'created'
+  private accepted = 0
+  private rejected = 0
+  private nextConnectionId = 0
+  private sweepTimer: NodeJS.Timeout | null = null
+  private closing: Promise<void> | null = null
+  private allClosed: (() => void) | null = null
+
+  constructor(options: GameServerOptions) {
+    this.config = options.config
+    this.dispatcher = options.dispatcher
+    this.metrics = options.metrics ?? noopMetrics
+    this.logger = (options.logger ?? silentLogger).child({ component: 'game-server' })
+    this.options = sessionOptionsFromConfig(options.config, options.session)
+    this.buffers = new BufferPool({ bufferBytes: this.options.sendBufferBytes, maxFree: MAX_FREE_CHUNKS })
+    this.scheduler = new FlushScheduler(this.options.idleFlushMode, (err) => this.logger.error({ err }, 'idle flush failed'))
+    this.pool = new SessionPool(this.options.sessionPoolSize, () => new Session(this))
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket))
+    this.server.on('error', (err) => this.logger.error({ err }, 'listen socket error'))
+  }
+
+  /** Listen on host:port (defaults: GAME_HOST, GAME_PORT) with backlog LISTEN_BACKLOG. */
+  async listen(host: string = this.config.server.host, port: number = this.config.server.port): Promise<AddressInfo> {
+    if (this.status !== 'created') throw new Error(`cannot listen in status ${this.status}`)
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(err)
+      this.server.once('error', onError)
+      this.server.listen({ host, port, backlog: this.config.server.listenBacklog }, () => {
+        this.server.off('error', onError)
+        resolve()
+      })
+    })
+    this.status = 'listening'
+    const idleMs = this.options.idleTimeoutMs
+    if (idleMs > 0) {
+      this.sweepTimer = setInterval(() => this.sweepIdle(), Math.min(1000, Math.max(20, Math.floor(idleMs / 10))))
+      this.sweepTimer.unref()
+    }
+    const address = this.address()!
+    this.logger.info({ host: address.address, port: address.port, backlog: this.config.server.listenBacklog, maxSessions: this.config.server.maxSessions }, 'game server listening')
+    return address
+  }
+
+  address(): AddressInfo | null {
+    const address = this.server.address()
+    return address !== null && typeof address === 'object' ? address : null
+  }
+
+  get activeSessions(): number {
+    return this.active.size
+  }
+
+  /** The open connections (for broadcasts that bypass the game's own registry, and tests). */
+  *connections(): IterableIterator<Connection> {
+    for (const session of this.active) if (session.connection !== null) yield session.connection
+  }
+
+  stats(): GameServerStats {
+    let outboundBytes = 0
+    for (const session of this.active) outboundBytes += session.outboundBytes
+    return {
+      status: this.status,
+      activeSessions: this.active.size,
+      accepted: this.accepted,
+      rejected: this.rejected,
+      closedByReason: { ...this.closedByReason },
+      outboundBytes,
+      sessionPool: this.pool.stats(),
+      sendBuffers: this.buffers.stats(),
+    }
+  }
+
+  /** Graceful shutdown within `deadlineMs` (default SHUTDOWN_DEADLINE_MS). Idempotent. */
+  close(deadlineMs: number = this.config.server.shutdownDeadlineMs): Promise<void> {
+    this.closing ??= this.shutdown(deadlineMs)
+    return this.closing
+  }
+
+  /** Alias of close() for owners that stop things (test harness). */
+  stop(): Promise<void> {
+    return this.close()
+  }
+
+  sessionEnded(session: Session, reason: CloseReason): void {
+    this.active.delete(session)
+    this.closedByReason[reason]++
+    this.pool.release(session)
+    if (this.active.size === 0 && this.allClosed !== null) this.allClosed()
+  }
+
+  private accept(socket: Socket): void {
+    if (this.status !== 'listening') {
+      socket.destroy()
+      return
+    }
+    if (this.active.size >= this.config.server.maxSessions) {
+      this.refuse(socket)
+      return
+    }
+    this.accepted++
+    const session = this.pool.acquire()
+    this.active.add(session)
+    session.open(socket, ++this.nextConnectionId, performance.now())
+  }
+
+  private refuse(socket: Socket): void {
+    this.rejected++
+    this.closedByReason['server-full']++
+    this.metrics.sessionClosed('server-full')
+    socket.on('error', () => {})
+    socket.setTimeout(this.options.closeGraceMs, () => socket.destroy())
+    socket.resume()
+    socket.end(encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.SERVER_FULL, 0, 'server full', this.options.maxFrameBytes)))
+  }
+
+  private sweepIdle(): void {
+    const now = performance.now()
+    const idleMs = this.options.idleTimeoutMs
+    for (const session of this.active) {
+      try {
+        session.closeIfIdle(now, idleMs)
+      } catch (err) {
+        this.logger.error({ err }, 'idle sweep failed for a session')
+      }
+    }
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
+    const deadline = performance.now() + deadlineMs
+    const wasListening = this.status === 'listening'
+    this.status = 'closing'
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
+    this.sweepTimer = null
+    const serverClosed = wasListening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve()
+    this.logger.info({ sessions: this.active.size, deadlineMs }, 'game server shutting down')
+
+    for (const session of this.active) session.stopReading()
+    try {
+      await withDeadline(this.dispatcher.drain ? Promise.resolve(this.dispatcher.drain()) : nextTurn(), deadline)
+    } catch (err) {
+      this.logger.error({ err }, 'dispatcher drain failed during shutdown')
+    }
+    for (const session of [...this.active]) {
+      session.sendError(WireError.SHUTTING_DOWN, 0, 'server shutting down')
+      session.close('shutdown')
+    }
+    if (this.active.size > 0) {
+      const all = new Promise<void>((resolve) => (this.allClosed = resolve))
+      const inTime = await withDeadline(all, deadline)
+      if (!inTime) {
+        this.logger.warn({ sessions: this.active.size }, 'shutdown deadline reached; destroying remaining sessions')
+        for (const session of [...this.active]) session.destroy('shutdown')
+        await withDeadline(all, performance.now() + 1000)
+      }
+      this.allClosed = null
+    }
+    await withDeadline(serverClosed, performance.now() + 1000)
+    this.status = 'closed'
+    this.logger.info({ stats: this.stats().closedByReason }, 'game server closed')
+  }
+}
+
+/** Resolve true when `promise` settled before the deadline (performance.now() ms), false otherwise. */
+async function withDeadline(promise: Promise<unknown>, deadline: number): Promise<boolean> {
+  const remaining = Math.max(0, deadline - performance.now())
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), remaining)))
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The `Connection` the game sees: one small handle per accepted socket, forwarding to the pooled
+ * Session while the socket is open. After close the handle is cut loose, so a stale reference held
+ * by game code can never send into the next connection that reuses the pooled Session.
+ */
+import type { CloseReason, Connection } from './connection.js'
+import type { WireErrorCode } from '../protocol/types.js'
+
+export interface ConnectionTarget {
+  readonly acceptingSends: boolean
+  send(type: number, seq: number, playerId: number, payload: Uint8Array | undefined): boolean
+  sendError(code: number, refSeq: number, message: string): boolean
+  close(reason: CloseReason): void
+}
+
+export class SessionConnection implements Connection {
+  playerId = 0
+  private target: ConnectionTarget | null
+
+  constructor(
+    readonly id: number,
+    readonly remoteAddress: string,
+    target: ConnectionTarget,
+  ) {
+    this.target = target
+  }
+
+  get closed(): boolean {
+    return this.target === null || !this.target.acceptingSends
+  }
+
+  send(type: number, seq: number, playerId: number, payload?: Uint8Array): boolean {
+    const target = this.target
+    return target !== null && target.acceptingSends && target.send(type, seq, playerId, payload)
+  }
+
+  sendError(code: WireErrorCode, refSeq: number, message = ''): boolean {
+    const target = this.target
+    return target !== null && target.acceptingSends && target.sendError(code, refSeq, message)
+  }
+
+  close(reason: CloseReason): void {
+    this.target?.close(reason)
+  }
+
+  /** Called by the session when the socket is gone. */
+  detach(): void {
+    this.target = null
+  }
+}

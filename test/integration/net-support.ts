@@ -1,0 +1,102 @@
+/** Shared pieces of the net-layer tests: an echo dispatcher and a server on a free loopback port. */
+import type { AddressInfo } from 'node:net'
+import { loadConfig, type Env } from '../../app/config/index.js'
+import { ClientConnection, type ClientConnectionOptions } from '../../app/client/connection.js'
+import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../../app/net/connection.js'
+import type { SessionOptions } from '../../app/net/options.js'
+import { GameServer } from '../../app/net/server.js'
+import { FrameType } from '../../app/protocol/types.js'
+import type { GameMetrics, ViolationKind } from '../../app/telemetry/metrics.js'
+import { noopMetrics } from '../../app/telemetry/metrics.js'
+
+/** Answers every frame with CHAT_MESSAGE carrying the same seq, player_id and payload. */
+export class EchoDispatcher implements FrameDispatcher {
+  readonly frames: InboundFrame[] = []
+  readonly disconnects: { connection: Connection; reason: CloseReason }[] = []
+  answered = 0
+  echoType: number = FrameType.CHAT_MESSAGE
+
+  dispatch(frame: InboundFrame): void {
+    this.frames.push(frame)
+    if (frame.connection.send(this.echoType, frame.seq, frame.playerId, frame.payload)) this.answered++
+  }
+
+  disconnected(connection: Connection, reason: CloseReason): void {
+    this.disconnects.push({ connection, reason })
+  }
+}
+
+/** Counts what the hot path reports (assert numbers, not logs). */
+export class CountingMetrics implements GameMetrics {
+  readonly violations = new Map<ViolationKind, number>()
+  readonly flushes = new Map<string, number>()
+  readonly closes = new Map<CloseReason, number>()
+  slowClients = 0
+  batches = 0
+  frameIn(): void {}
+  frameOut(): void {}
+  frameProcessed(): void {}
+  batchProcessed(): void {}
+  queueDepth(): void {}
+  framesShed(): void {}
+  flushed(reason: string): void {
+    this.flushes.set(reason, (this.flushes.get(reason) ?? 0) + 1)
+  }
+  batchCompressed(): void {
+    this.batches++
+  }
+  bytesIn(): void {}
+  bytesOut(): void {}
+  sessionOpened(): void {}
+  sessionClosed(reason: CloseReason): void {
+    this.closes.set(reason, (this.closes.get(reason) ?? 0) + 1)
+  }
+  violation(kind: ViolationKind): void {
+    this.violations.set(kind, (this.violations.get(kind) ?? 0) + 1)
+  }
+  slowClientDisconnected(): void {
+    this.slowClients++
+  }
+  ioEvent(): void {}
+}
+
+export interface TestServer {
+  readonly server: GameServer
+  readonly dispatcher: EchoDispatcher
+  readonly metrics: CountingMetrics
+  readonly address: AddressInfo
+  connect(options?: Partial<ClientConnectionOptions>): Promise<ClientConnection>
+  stop(): Promise<void>
+}
+
+export async function startServer(env: Env = {}, session: Partial<SessionOptions> = {}, dispatcher = new EchoDispatcher()): Promise<TestServer> {
+  const config = loadConfig({ GAME_HOST: '127.0.0.1', GAME_PORT: '0', ...env })
+  const metrics = new CountingMetrics()
+  const server = new GameServer({ config, dispatcher, metrics: metrics ?? noopMetrics, session })
+  const address = await server.listen()
+  const clients: ClientConnection[] = []
+  return {
+    server,
+    dispatcher,
+    metrics,
+    address,
+    async connect(options = {}) {
+      const client = await ClientConnection.connect({ host: '127.0.0.1', port: address.port, ...options })
+      clients.push(client)
+      return client
+    },
+    async stop() {
+      for (const client of clients) client.destroy()
+      await server.close(2000)
+    },
+  }
+}
+
+/** Resolve when `predicate` holds, polling; reject after `timeoutMs`. */
+export async function eventually(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  while (!predicate()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
