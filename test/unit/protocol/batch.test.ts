@@ -102,7 +102,7 @@ test('unpackBatch rejects inconsistent BATCHes with GS_ERR_BATCH_MALFORMED', () 
   const nested = payloadOf(encodeBatch([encodeBatch(frames, { compress: false })], { compress: false }))
   expectCode(() => unpackBatch(nested, limits), 'GS_ERR_BATCH_MALFORMED')
   const garbage = payloadOf(encodeBatch(frames, { compress: true }))
-  garbage[BATCH_PREFIX_BYTES + 3] ^= 0xff
+  garbage[BATCH_PREFIX_BYTES + 3] = (garbage[BATCH_PREFIX_BYTES + 3] ?? 0) ^ 0xff
   expectCode(() => unpackBatch(garbage, limits), 'GS_ERR_BATCH_MALFORMED')
 })
 
