@@ -30,6 +30,12 @@ export const ErrorCodes = {
   GS_ERR_ACCOUNT_EXISTS: 'the username is taken',
   GS_ERR_BAD_CREDENTIALS: 'the username or password is wrong',
   GS_ERR_SESSION_STORE_UNAVAILABLE: 'the login session store cannot be reached',
+  // load generator (app/loadtest, app/cli/loadtest.ts)
+  GS_ERR_LOADTEST_ARGS: 'a load-test command-line argument is missing or invalid',
+  GS_ERR_LOADTEST_SCENARIO: 'a load-test scenario (shipped or from a file) is invalid',
+  GS_ERR_LOADTEST_THRESHOLD: 'a load-test threshold expression cannot be parsed',
+  GS_ERR_LOADTEST_TARGET: 'the load-test target could not be reached or started',
+  GS_ERR_LOADTEST_WORKER: 'a load-generator worker failed',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
