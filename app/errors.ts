@@ -30,6 +30,10 @@ export const ErrorCodes = {
   GS_ERR_ACCOUNT_EXISTS: 'the username is taken',
   GS_ERR_BAD_CREDENTIALS: 'the username or password is wrong',
   GS_ERR_SESSION_STORE_UNAVAILABLE: 'the login session store cannot be reached',
+  // game (stores, accounts, composition)
+  GS_ERR_STORE_CLOSED: 'a store was used after close()',
+  GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
+  GS_ERR_ACCOUNT_INVALID: 'a username or password does not meet the account rules',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
