@@ -34,6 +34,7 @@ export const ErrorCodes = {
   GS_ERR_STORE_CLOSED: 'a store was used after close()',
   GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
   GS_ERR_ACCOUNT_INVALID: 'a username or password does not meet the account rules',
+  GS_ERR_REQUEST_REJECTED: 'the server answered a client request with an ERROR frame',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

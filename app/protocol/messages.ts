@@ -20,8 +20,8 @@ export interface Credentials {
 
 export type LoginRequest = ({ readonly mode: 'password' } & Credentials) | { readonly mode: 'token'; readonly token: string }
 
+/** Target position in world coordinates; the zone follows from x (docs/PROTOCOL.md §4.1). */
 export interface MoveRequest {
-  readonly zone: number
   readonly x: number
   readonly y: number
 }
@@ -220,12 +220,12 @@ export function decodeLogin(payload: Buffer): LoginRequest {
 // ── MOVE (1) / CHAT (2) / ATTACK (3) ───────────────────────────────────────────────────────────
 
 export function encodeMove(move: MoveRequest): Buffer {
-  return new Writer(10).u16(move.zone).f32(move.x).f32(move.y).done()
+  return new Writer(8).f32(move.x).f32(move.y).done()
 }
 
 export function decodeMove(payload: Buffer): MoveRequest {
   const r = new Reader(payload, 'MOVE')
-  const move = { zone: r.u16(), x: r.f32(), y: r.f32() }
+  const move = { x: r.f32(), y: r.f32() }
   r.end()
   return move
 }
