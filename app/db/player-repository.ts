@@ -229,7 +229,7 @@ export class PlayerRepository {
    * at or above `minLevel`, one `gold_granted` game_log row per player, and a `gold_grant` summary
    * row — all or nothing.
    */
-  grantGold(minLevel: number, amount: number, reason: string): Promise<GoldGrant> {
+  async grantGold(minLevel: number, amount: number, reason: string): Promise<GoldGrant> {
     requireInt('minLevel', minLevel, 0)
     requireInt('amount', amount, 1, 1_000_000_000)
     if (typeof reason !== 'string' || reason.length < 1 || reason.length > 200) throw invalid('reason must be 1…200 characters', { reason })

@@ -216,7 +216,8 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms)
-      timer.unref()
+      // background retries do not keep the process alive; the final flush of close() does
+      if (this.status === 'open') timer.unref()
       function done(): void {
         clearTimeout(timer)
         resolve()
