@@ -137,18 +137,18 @@ export class PlayerRepository {
       INSERT INTO players (username, email, password_hash, level, experience, gold, zone, pos_x, pos_y, hp)
       VALUES (${player.username}, ${player.email ?? null}, ${player.passwordHash}, ${player.level ?? 1}, ${player.experience ?? 0},
               ${player.gold ?? 0}, ${player.position.zone}, ${player.position.x}, ${player.position.y}, ${player.hp})
-      RETURNING ${columns(sql)}`)
+      RETURNING id, username, email, password_hash, level, experience, gold, zone, pos_x, pos_y, hp, created_at, last_login, version`)
     return toPlayerRecord(rows[0]!)
   }
 
   async findById(id: number): Promise<PlayerRecord | undefined> {
     if (!Number.isSafeInteger(id) || id < 1 || id > 2 ** 31 - 1) return undefined
-    const rows = await this.executor.run('player.findById', (sql) => sql<PlayerRow[]>`SELECT ${columns(sql)} FROM players WHERE id = ${id}`)
+    const rows = await this.executor.run('player.findById', (sql) => sql<PlayerRow[]>`SELECT id, username, email, password_hash, level, experience, gold, zone, pos_x, pos_y, hp, created_at, last_login, version FROM players WHERE id = ${id}`)
     return rows[0] && toPlayerRecord(rows[0])
   }
 
   async findByUsername(username: string): Promise<PlayerRecord | undefined> {
-    const rows = await this.executor.run('player.findByUsername', (sql) => sql<PlayerRow[]>`SELECT ${columns(sql)} FROM players WHERE username = ${username}`)
+    const rows = await this.executor.run('player.findByUsername', (sql) => sql<PlayerRow[]>`SELECT id, username, email, password_hash, level, experience, gold, zone, pos_x, pos_y, hp, created_at, last_login, version FROM players WHERE username = ${username}`)
     return rows[0] && toPlayerRecord(rows[0])
   }
 
@@ -184,21 +184,24 @@ export class PlayerRepository {
    */
   async update(id: number, expectedVersion: number, changes: PlayerChanges): Promise<PlayerRecord> {
     validateChanges(changes)
-    const rows = await this.executor.run('player.update', (sql) => {
-      const sets = [sql`version = version + 1`]
-      if (changes.email !== undefined) sets.push(sql`email = ${changes.email}`)
-      if (changes.passwordHash !== undefined) sets.push(sql`password_hash = ${changes.passwordHash}`)
-      if (changes.level !== undefined) sets.push(sql`level = ${changes.level}`)
-      if (changes.experience !== undefined) sets.push(sql`experience = ${changes.experience}`)
-      if (changes.gold !== undefined) sets.push(sql`gold = ${changes.gold}`)
-      if (changes.hp !== undefined) sets.push(sql`hp = ${changes.hp}`)
-      if (changes.lastLogin !== undefined) sets.push(sql`last_login = ${changes.lastLogin}`)
-      if (changes.position !== undefined) {
-        sets.push(sql`zone = ${changes.position.zone}`, sql`pos_x = ${changes.position.x}`, sql`pos_y = ${changes.position.y}`)
-      }
-      const assignments = sets.slice(1).reduce((acc, set) => sql`${acc}, ${set}`, sets[0]!)
-      return sql<PlayerRow[]>`UPDATE players SET ${assignments} WHERE id = ${id} AND version = ${expectedVersion} RETURNING ${columns(sql)}`
-    })
+    // one static prepared statement: NULL keeps a column (email and last_login, which may be set
+    // to NULL, carry a flag); building SET lists per call cost a third of the throughput
+    const position = changes.position
+    const rows = await this.executor.run('player.update', (sql) => sql<PlayerRow[]>`
+      UPDATE players SET
+        version = version + 1,
+        email = CASE WHEN ${changes.email !== undefined} THEN ${changes.email ?? null}::text ELSE email END,
+        password_hash = COALESCE(${changes.passwordHash ?? null}::text, password_hash),
+        level = COALESCE(${changes.level ?? null}::int, level),
+        experience = COALESCE(${changes.experience ?? null}::bigint, experience),
+        gold = COALESCE(${changes.gold ?? null}::bigint, gold),
+        hp = COALESCE(${changes.hp ?? null}::int, hp),
+        zone = COALESCE(${position?.zone ?? null}::int, zone),
+        pos_x = COALESCE(${position?.x ?? null}::float8, pos_x),
+        pos_y = COALESCE(${position?.y ?? null}::float8, pos_y),
+        last_login = CASE WHEN ${changes.lastLogin !== undefined} THEN ${changes.lastLogin ?? null}::timestamptz ELSE last_login END
+      WHERE id = ${id} AND version = ${expectedVersion}
+      RETURNING id, username, email, password_hash, level, experience, gold, zone, pos_x, pos_y, hp, created_at, last_login, version`)
     if (rows[0]) return toPlayerRecord(rows[0])
     const current = await this.findById(id)
     if (!current) throw new GameServerError('GS_ERR_DB_NOT_FOUND', `player ${id} does not exist`, { id })
