@@ -35,6 +35,16 @@ export const ErrorCodes = {
   GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
   GS_ERR_ACCOUNT_INVALID: 'a username or password does not meet the account rules',
   GS_ERR_REQUEST_REJECTED: 'the server answered a client request with an ERROR frame',
+  // database (app/db)
+  GS_ERR_DB_UNAVAILABLE: 'PostgreSQL at DATABASE_URL is missing, unreachable or refused the connection',
+  GS_ERR_DB_QUERY: 'a database statement failed for a reason without a more specific code',
+  GS_ERR_DB_DUPLICATE: 'a unique constraint was violated; the context names the field',
+  GS_ERR_DB_VERSION_CONFLICT: 'an optimistic update lost the race: the row version changed since it was read',
+  GS_ERR_DB_NOT_FOUND: 'the row to update or delete does not exist',
+  GS_ERR_DB_INVALID_ARGUMENT: 'a repository call got an invalid filter, cursor or value',
+  GS_ERR_DB_MIGRATION: 'a migration failed or an applied migration differs from its source',
+  GS_ERR_DB_WRITE_BEHIND_FULL: 'the write-behind dirty map is full; the state change was not accepted',
+  GS_ERR_DB_WRITE_BEHIND_CLOSED: 'the write-behind sink is closed or could not persist everything before its close deadline',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

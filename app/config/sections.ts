@@ -2,6 +2,7 @@
  * The defaults table: every environment variable the appliance reads, by section.
  * Names pinned by SPEC §7 keep their names; units are in the names of the rest.
  */
+import { databaseVariables } from './database-section.js'
 import { boolean, decimal, hostPortList, integer, oneOf, port, text, url, urlList } from './schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -61,6 +62,7 @@ export const gameSection = {
 export const dataSection = {
   databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], undefined, 'PostgreSQL URL; unset runs on in-memory stores.'),
   redisUrls: urlList('REDIS_URLS', ['redis:', 'rediss:'], 'Comma-separated redis:// URLs, one per shard; unset runs without a cache.'),
+  ...databaseVariables,
 } as const
 
 export const balancerSection = {

@@ -44,6 +44,12 @@ export interface GameMetrics {
   slowClientDisconnected(): void
   /** One socket read, completed write, idle timeout or socket error. */
   ioEvent(kind: IoEventKind): void
+  /**
+   * One database operation (app/db), by its fixed operation name (`player.findById`,
+   * `writeBehind.flush`, …), in seconds. Optional so that implementations without a database
+   * need not carry it; app/db calls it as `metrics.dbQueryDuration?.(op, seconds)`.
+   */
+  dbQueryDuration?(op: string, seconds: number): void
 }
 
 const noop = (): void => {}
@@ -63,4 +69,5 @@ export const noopMetrics: GameMetrics = {
   violation: noop,
   slowClientDisconnected: noop,
   ioEvent: noop,
+  dbQueryDuration: noop,
 }
