@@ -30,6 +30,8 @@ export const ErrorCodes = {
   GS_ERR_ACCOUNT_EXISTS: 'the username is taken',
   GS_ERR_BAD_CREDENTIALS: 'the username or password is wrong',
   GS_ERR_SESSION_STORE_UNAVAILABLE: 'the login session store cannot be reached',
+  // cache (app/cache)
+  GS_ERR_CACHE_PATTERN: 'a broadcast invalidation pattern does not start with the cache key prefix',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
