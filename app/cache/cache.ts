@@ -7,7 +7,6 @@
  */
 import type { Config } from '../config/index.js'
 import type { Logger } from '../logger.js'
-import type { GameMetrics } from '../telemetry/metrics.js'
 import { RedisChatHistory } from './chat-history.js'
 import { RedisCounters, RedisOnlineCounter } from './counters.js'
 import { BroadcastInvalidator } from './invalidation.js'
@@ -24,8 +23,8 @@ export interface CacheOptions extends ShardSetOptions {
   readonly nodeId: string
 }
 
-/** Options from the typed config (REDIS_URLS and the cache section). */
-export function cacheOptionsFrom(config: Config, deps: { metrics?: Pick<GameMetrics, 'cacheHit' | 'cacheMiss' | 'cacheError'>; logger?: Logger } = {}): CacheOptions {
+/** Options from the typed config (REDIS_URLS and the cache section); `metrics` is the GameMetrics. */
+export function cacheOptionsFrom(config: Config, deps: { metrics?: object; logger?: Logger } = {}): CacheOptions {
   return {
     urls: config.data.redisUrls,
     commandTimeoutMs: config.cache.commandTimeoutMs,

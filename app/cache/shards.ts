@@ -10,7 +10,6 @@
  */
 import { Redis, ReplyError } from 'ioredis'
 import { silentLogger, type Logger } from '../logger.js'
-import type { GameMetrics } from '../telemetry/metrics.js'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js'
 import { ShardRing } from './ring.js'
 
@@ -69,8 +68,12 @@ export interface CacheStatus {
 
 const noopMetrics: CacheMetrics = { cacheHit() {}, cacheMiss() {}, cacheError() {} }
 
-/** The cache's view of `GameMetrics` (whose cache methods are optional): absent ones are noops. */
-export function cacheMetricsFrom(metrics: Pick<GameMetrics, 'cacheHit' | 'cacheMiss' | 'cacheError'>): CacheMetrics {
+/**
+ * The cache's view of a metrics object such as `GameMetrics` (the telemetry part implements
+ * `cacheHit`/`cacheMiss`/`cacheError`); methods it lacks become noops.
+ */
+export function cacheMetricsFrom(source: object): CacheMetrics {
+  const metrics = source as Partial<CacheMetrics>
   return {
     cacheHit: metrics.cacheHit?.bind(metrics) ?? noopMetrics.cacheHit,
     cacheMiss: metrics.cacheMiss?.bind(metrics) ?? noopMetrics.cacheMiss,

@@ -44,14 +44,6 @@ export interface GameMetrics {
   slowClientDisconnected(): void
   /** One socket read, completed write, idle timeout or socket error. */
   ioEvent(kind: IoEventKind): void
-  // Cache (app/cache). Optional so implementations written before the cache keep compiling;
-  // `cacheMetricsFrom` fills absent ones with noops.
-  /** A cache read answered from Redis shard `shard` (its index in REDIS_URLS, as a string). */
-  cacheHit?(shard: string): void
-  /** A cache read found nothing on shard `shard` (the caller loads from the database). */
-  cacheMiss?(shard: string): void
-  /** A command to shard `shard` failed, timed out, or was skipped because its breaker is open. */
-  cacheError?(shard: string): void
 }
 
 const noop = (): void => {}
@@ -71,7 +63,4 @@ export const noopMetrics: GameMetrics = {
   violation: noop,
   slowClientDisconnected: noop,
   ioEvent: noop,
-  cacheHit: noop,
-  cacheMiss: noop,
-  cacheError: noop,
 }
