@@ -45,6 +45,8 @@ export const ErrorCodes = {
   GS_ERR_DB_MIGRATION: 'a migration failed or an applied migration differs from its source',
   GS_ERR_DB_WRITE_BEHIND_FULL: 'the write-behind dirty map is full; the state change was not accepted',
   GS_ERR_DB_WRITE_BEHIND_CLOSED: 'the write-behind sink is closed or could not persist everything before its close deadline',
+  // cache (app/cache)
+  GS_ERR_CACHE_PATTERN: 'a broadcast invalidation pattern does not start with the cache key prefix',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

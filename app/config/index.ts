@@ -5,6 +5,7 @@
 import { hostname } from 'node:os'
 import { readSection, type Env, type SectionValues } from './schema.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
+import { cacheSection } from './cache-section.js'
 
 export const sections = {
   server: serverSection,
@@ -12,6 +13,7 @@ export const sections = {
   session: sessionSection,
   game: gameSection,
   data: dataSection,
+  cache: cacheSection,
   balancer: balancerSection,
 } as const
 
