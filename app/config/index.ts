@@ -5,6 +5,7 @@
 import { hostname } from 'node:os'
 import { readSection, type Env, type SectionValues } from './schema.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
+import { telemetrySection } from './telemetry-section.js'
 
 export const sections = {
   server: serverSection,
@@ -13,6 +14,7 @@ export const sections = {
   game: gameSection,
   data: dataSection,
   balancer: balancerSection,
+  telemetry: telemetrySection,
 } as const
 
 export type Config = {
