@@ -30,6 +30,8 @@ export const ErrorCodes = {
   GS_ERR_ACCOUNT_EXISTS: 'the username is taken',
   GS_ERR_BAD_CREDENTIALS: 'the username or password is wrong',
   GS_ERR_SESSION_STORE_UNAVAILABLE: 'the login session store cannot be reached',
+  // telemetry
+  GS_ERR_METRICS_LISTEN: 'the metrics endpoint could not listen on METRICS_HOST:METRICS_PORT',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

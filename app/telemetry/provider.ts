@@ -13,6 +13,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus'
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
+import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { MetricDefinition, TelemetryRole } from './catalogue.js'
 import { HistogramProducer, SCOPE_NAME } from './histogram-producer.js'
@@ -61,13 +62,18 @@ export class TelemetryProvider {
   /** Create the provider and listen on host:port; resolves once the port is bound. */
   static async start(options: TelemetryProviderOptions): Promise<TelemetryProvider> {
     const provider = new TelemetryProvider(options)
-    await new Promise<void>((resolve, reject) => {
-      provider.server.once('error', reject)
-      provider.server.listen({ host: options.host, port: options.port }, () => {
-        provider.server.off('error', reject)
-        resolve()
+    try {
+      await new Promise<void>((resolve, reject) => {
+        provider.server.once('error', reject)
+        provider.server.listen({ host: options.host, port: options.port }, () => {
+          provider.server.off('error', reject)
+          resolve()
+        })
       })
-    })
+    } catch (err) {
+      await provider.meterProvider.shutdown().catch(() => {})
+      throw new GameServerError('GS_ERR_METRICS_LISTEN', `metrics endpoint cannot listen on ${options.host}:${options.port}`, { host: options.host, port: options.port }, { cause: err })
+    }
     provider.server.on('error', (err) => provider.logger.error({ err }, 'metrics endpoint error'))
     provider.logger.info({ port: provider.port, role: options.role }, 'metrics endpoint listening')
     return provider

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { isGameServerError } from '../../app/errors.js'
 import { silentLogger } from '../../app/logger.js'
 import { TelemetryProvider } from '../../app/telemetry/provider.js'
 import { parseMeminfo, parseProcStat, SystemMonitor } from '../../app/telemetry/system.js'
@@ -88,6 +89,15 @@ test('a loadgen exports system families but no server families', async () => {
   const s = await scrape(provider.port)
   assert.ok([...s.keys()].some((k) => k.startsWith('target_info{') && k.includes('role="loadgen"')))
   assert.not.ok([...s.keys()].some((k) => k.startsWith('gs_frames_in_total')))
+})
+
+test('a taken metrics port fails with GS_ERR_METRICS_LISTEN', async () => {
+  try {
+    await TelemetryProvider.start({ role: 'server', instanceId: 'dup', host: '127.0.0.1', port: provider.port })
+    assert.unreachable('second listen on the same port')
+  } catch (err) {
+    assert.ok(isGameServerError(err, 'GS_ERR_METRICS_LISTEN'), String(err))
+  }
 })
 
 test.run()
