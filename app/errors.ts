@@ -47,6 +47,8 @@ export const ErrorCodes = {
   GS_ERR_DB_WRITE_BEHIND_CLOSED: 'the write-behind sink is closed or could not persist everything before its close deadline',
   // cache (app/cache)
   GS_ERR_CACHE_PATTERN: 'a broadcast invalidation pattern does not start with the cache key prefix',
+  // telemetry
+  GS_ERR_METRICS_LISTEN: 'the metrics endpoint could not listen on METRICS_HOST:METRICS_PORT',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -6,6 +6,7 @@ import { hostname } from 'node:os'
 import { readSection, type Env, type SectionValues } from './schema.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
 import { cacheSection } from './cache-section.js'
+import { telemetrySection } from './telemetry-section.js'
 
 export const sections = {
   server: serverSection,
@@ -15,6 +16,7 @@ export const sections = {
   data: dataSection,
   cache: cacheSection,
   balancer: balancerSection,
+  telemetry: telemetrySection,
 } as const
 
 export type Config = {
