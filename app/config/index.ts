@@ -3,6 +3,7 @@
  * `loadConfig()` throws a `GS_ERR_CONFIG` error naming the bad variable.
  */
 import { hostname } from 'node:os'
+import { clusterSection } from './cluster-section.js'
 import { readSection, type Env, type SectionValues } from './schema.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
 
@@ -13,6 +14,7 @@ export const sections = {
   game: gameSection,
   data: dataSection,
   balancer: balancerSection,
+  cluster: clusterSection,
 } as const
 
 export type Config = {
