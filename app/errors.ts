@@ -49,6 +49,14 @@ export const ErrorCodes = {
   GS_ERR_CACHE_PATTERN: 'a broadcast invalidation pattern does not start with the cache key prefix',
   // telemetry
   GS_ERR_METRICS_LISTEN: 'the metrics endpoint could not listen on METRICS_HOST:METRICS_PORT',
+  // balancer and cluster
+  GS_ERR_BACKEND_CONNECT: 'connecting to a backend failed or timed out',
+  GS_ERR_BACKEND_UNKNOWN: 'no backend with that id is registered',
+  GS_ERR_BACKEND_EXISTS: 'a backend with that address is already registered',
+  GS_ERR_BALANCER_CLOSED: 'the balancer is closed',
+  GS_ERR_ADMIN_BAD_REQUEST: 'an admin request is malformed (body, field or route)',
+  GS_ERR_CLUSTER_UNAVAILABLE: 'the cluster store (Redis) cannot be reached',
+  GS_ERR_LEADERSHIP_LOST: 'this node lost (or never held) the leader lease',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

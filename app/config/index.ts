@@ -3,6 +3,7 @@
  * `loadConfig()` throws a `GS_ERR_CONFIG` error naming the bad variable.
  */
 import { hostname } from 'node:os'
+import { clusterSection } from './cluster-section.js'
 import { readSection, type Env, type SectionValues } from './schema.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
 import { cacheSection } from './cache-section.js'
@@ -17,6 +18,7 @@ export const sections = {
   cache: cacheSection,
   balancer: balancerSection,
   telemetry: telemetrySection,
+  cluster: clusterSection,
 } as const
 
 export type Config = {
