@@ -30,6 +30,9 @@ export const ErrorCodes = {
   GS_ERR_ACCOUNT_EXISTS: 'the username is taken',
   GS_ERR_BAD_CREDENTIALS: 'the username or password is wrong',
   GS_ERR_SESSION_STORE_UNAVAILABLE: 'the login session store cannot be reached',
+  // deployment: topology, local appliance
+  GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',
+  GS_ERR_APPLIANCE_START: 'the local appliance could not start a service or did not become ready',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

@@ -4,6 +4,7 @@
  */
 import { hostname } from 'node:os'
 import { readSection, type Env, type SectionValues } from './schema.js'
+import { applianceSection } from './appliance-section.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
 
 export const sections = {
@@ -13,6 +14,7 @@ export const sections = {
   game: gameSection,
   data: dataSection,
   balancer: balancerSection,
+  appliance: applianceSection,
 } as const
 
 export type Config = {
