@@ -1,12 +1,12 @@
 /**
  * Grafana provisioning: the Prometheus datasource (URL from the container's PROMETHEUS_URL, set by
- * the topology), the dashboard provider (files under /var/lib/grafana/dashboards) and the contact
+ * the topology), the dashboard provider (files under /etc/grafana/dashboards) and the contact
  * point + notification policy for the bottleneck alerts (address from ALERT_EMAIL). Grafana expands
  * `$VARIABLE` references in provisioning files from its environment.
  */
 import { DATASOURCE, DATASOURCE_NAME } from './common.js'
 
-export const GRAFANA_DASHBOARD_DIR = '/var/lib/grafana/dashboards'
+export const GRAFANA_DASHBOARD_DIR = '/etc/grafana/dashboards'
 
 export function datasources() {
   return {
