@@ -57,6 +57,9 @@ export const ErrorCodes = {
   GS_ERR_ADMIN_BAD_REQUEST: 'an admin request is malformed (body, field or route)',
   GS_ERR_CLUSTER_UNAVAILABLE: 'the cluster store (Redis) cannot be reached',
   GS_ERR_LEADERSHIP_LOST: 'this node lost (or never held) the leader lease',
+  // deployment: topology, local appliance
+  GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',
+  GS_ERR_APPLIANCE_START: 'the local appliance could not start a service or did not become ready',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

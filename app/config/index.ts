@@ -5,6 +5,7 @@
 import { hostname } from 'node:os'
 import { clusterSection } from './cluster-section.js'
 import { readSection, type Env, type SectionValues } from './schema.js'
+import { applianceSection } from './appliance-section.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
 import { cacheSection } from './cache-section.js'
 import { telemetrySection } from './telemetry-section.js'
@@ -19,6 +20,7 @@ export const sections = {
   balancer: balancerSection,
   telemetry: telemetrySection,
   cluster: clusterSection,
+  appliance: applianceSection,
 } as const
 
 export type Config = {
