@@ -60,6 +60,12 @@ export const ErrorCodes = {
   // deployment: topology, local appliance
   GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',
   GS_ERR_APPLIANCE_START: 'the local appliance could not start a service or did not become ready',
+  // load generator (app/loadtest, app/cli/loadtest.ts)
+  GS_ERR_LOADTEST_ARGS: 'a load-test command-line argument is missing or invalid',
+  GS_ERR_LOADTEST_SCENARIO: 'a load-test scenario (shipped or from a file) is invalid',
+  GS_ERR_LOADTEST_THRESHOLD: 'a load-test threshold expression cannot be parsed',
+  GS_ERR_LOADTEST_TARGET: 'the load-test target could not be reached or started',
+  GS_ERR_LOADTEST_WORKER: 'a load-generator worker failed',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes
