@@ -1,7 +1,8 @@
 /**
  * `--local`: an ephemeral target on this machine, owned by the load test and torn down after it
  * (also on Ctrl-C or failure): N game servers (`tsx app/main.ts`, each on free game and metrics
- * ports) and a Prometheus scraping them every second. `startLocalTarget()` is the one seam the CLI
+ * ports; PASSWORD_HASH_COST 1024 so that registering thousands of load-test accounts measures the
+ * game, not scrypt) and a Prometheus scraping them every second. `startLocalTarget()` is the one seam the CLI
  * uses, so it can switch to the full local appliance (balancer, shards, database) when that exists.
  */
 import { existsSync } from 'node:fs'
@@ -52,7 +53,7 @@ export function prometheusConfig(metricsTargets: readonly string[], ruleFiles: r
 
 /** Alert rule files the deployment generates, when present in this checkout. */
 function alertRuleFiles(): string[] {
-  const candidates = ['dashboards/prometheus/alerts.yml', 'dashboards/prometheus/alert-rules.yml', 'dashboards/alerts.yml']
+  const candidates = ['dashboards/generated/prometheus/alerts.yml']
   return candidates.map((c) => join(root, c)).filter((p) => existsSync(p))
 }
 
@@ -85,7 +86,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Loc
         command: process.execPath,
         args: ['--import', 'tsx', main],
         cwd: root,
-        env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...options.env },
+        env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', PASSWORD_HASH_COST: '1024', ...options.env },
       })
       servers.push(server)
       targets.push({ host: '127.0.0.1', port })

@@ -5,37 +5,25 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../../app/config/index.js'
 import { GameServer } from '../../app/net/server.js'
-import { noopMetrics, type GameMetrics } from '../../app/telemetry/metrics.js'
+import { NoopMetrics } from '../../app/telemetry/metrics.js'
 import { EchoDispatcher } from './net-support.js'
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** Counts frames in and out by type name and sessions opened, as the server saw them. */
-export class FrameCountingMetrics implements GameMetrics {
+export class FrameCountingMetrics extends NoopMetrics {
   readonly framesIn = new Map<string, number>()
   readonly framesOut = new Map<string, number>()
   sessionsOpened = 0
-  frameIn(typeName: string): void {
+  override frameIn(typeName: string): void {
     this.framesIn.set(typeName, (this.framesIn.get(typeName) ?? 0) + 1)
   }
-  frameOut(typeName: string): void {
+  override frameOut(typeName: string): void {
     this.framesOut.set(typeName, (this.framesOut.get(typeName) ?? 0) + 1)
   }
-  sessionOpened(): void {
+  override sessionOpened(): void {
     this.sessionsOpened++
   }
-  frameProcessed = noopMetrics.frameProcessed
-  batchProcessed = noopMetrics.batchProcessed
-  queueDepth = noopMetrics.queueDepth
-  framesShed = noopMetrics.framesShed
-  flushed = noopMetrics.flushed
-  batchCompressed = noopMetrics.batchCompressed
-  bytesIn = noopMetrics.bytesIn
-  bytesOut = noopMetrics.bytesOut
-  sessionClosed = noopMetrics.sessionClosed
-  violation = noopMetrics.violation
-  slowClientDisconnected = noopMetrics.slowClientDisconnected
-  ioEvent = noopMetrics.ioEvent
 }
 
 export interface CountingServer {
