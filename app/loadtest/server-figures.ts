@@ -80,6 +80,11 @@ interface FigureRule {
   readonly series: (family: string, window: string) => string
   /** PromQL for the headline figure over the whole run window. */
   readonly headline: (family: string, window: string) => string
+  /**
+   * For counters: the headline is the exact difference of `headline` at the end and at the start
+   * of the run (no rate extrapolation), so it can be compared with the generator's own counts.
+   */
+  readonly delta?: boolean
 }
 
 const first = (names: readonly string[], ...patterns: RegExp[]): string | undefined => {
@@ -133,7 +138,16 @@ export const FIGURE_RULES: readonly FigureRule[] = [
     unit: 'frames',
     find: (names) => first(names, new RegExp(`^${name('framesIn')}$`), /frames?_(in|received).*_total$/),
     series: (f) => `sum(rate(${f}[5s]))`,
-    headline: (f, w) => `sum(increase(${f}[${w}]))`,
+    headline: (f) => `sum(${f})`,
+    delta: true,
+  },
+  {
+    key: 'sessionsAccepted',
+    unit: 'sessions',
+    find: (names) => first(names, new RegExp(`^${name('sessionsAccepted')}$`)),
+    series: (f) => `sum(rate(${f}[5s]))`,
+    headline: (f) => `sum(${f})`,
+    delta: true,
   },
   {
     key: 'sessionsActiveMax',
@@ -165,7 +179,14 @@ export async function collectServerFigures(client: PrometheusClient, from: Date,
       missing.push(rule.key)
       continue
     }
-    figures[rule.key] = numberOf(await client.instant(rule.headline(family, window), to).catch(() => []))
+    if (rule.delta) {
+      // the run is over: the latest scrape holds the final count; before the run, absent = 0
+      const end = numberOf(await client.instant(rule.headline(family, window)).catch(() => []))
+      const start = numberOf(await client.instant(rule.headline(family, window), from).catch(() => [])) ?? 0
+      figures[rule.key] = end === null ? null : end - start
+    } else {
+      figures[rule.key] = numberOf(await client.instant(rule.headline(family, window), to).catch(() => []))
+    }
     const matrix = await client.range(rule.series(family, '5s'), from, to, 1).catch(() => [] as Matrix)
     const points = (matrix[0]?.values ?? [])
       .map(([t, v]): [number, number] => [Math.round(t - from.getTime() / 1000), Number(v)])
