@@ -101,6 +101,15 @@ export const SHIPPED_SCENARIOS: Readonly<Record<string, Scenario>> = {
     mix: gameMix,
     actionsPerSecond: 10,
   },
+  mixed: {
+    ...defaults,
+    name: 'mixed',
+    description: 'The game mix at a constant population from the first second (the Pulumi loadtest stack\'s in-network generators run it).',
+    durationSeconds: 60,
+    load: { mode: 'players', players: 100, ramp: flat },
+    mix: gameMix,
+    actionsPerSecond: 10,
+  },
   spike: {
     ...defaults,
     name: 'spike',
