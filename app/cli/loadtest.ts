@@ -57,7 +57,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   if (args.capacity) {
     const c = args.capacity
     const steps = Math.floor((c.maxPlayers - c.startPlayers) / c.stepPlayers) + 1
-    const progress = new ProgressLine(process.stderr, steps * c.stepSeconds)
+    const progress = new ProgressLine(process.stderr, 0)
     const result = await runCapacitySearch({
       scenario,
       targets,
@@ -67,7 +67,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
       ...(prometheus ? { serverFigures: (from: Date, to: Date) => collectServerFigures(prometheus, from, to) } : {}),
       signal,
       onInterval: (sample, players) => {
-        if (!quiet) progress.update(sample, `step ${players} players`)
+        if (!quiet) progress.update(sample, `capacity step ${Math.round((players - c.startPlayers) / c.stepPlayers) + 1}/${steps}:`)
       },
       onStep: (step) => {
         progress.end()

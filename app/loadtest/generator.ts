@@ -206,13 +206,13 @@ export class LoadGenerator {
     let elu: EventLoopUtilization = performance.eventLoopUtilization()
     let second = 0
     let lastTick = started
-    const emit = (): void => {
+    const emit = (index = second): void => {
       const now = performance.eventLoopUtilization()
       const interval = performance.eventLoopUtilization(now, elu)
       elu = now
       const c = this.counters
       const sample: IntervalSample = {
-        second,
+        second: index,
         connected: this.connectedCount(),
         sent: c.sent,
         answered: c.answered,
@@ -230,7 +230,7 @@ export class LoadGenerator {
       c.byAction = emptyActionCounts()
       c.histogram.reset()
       loopDelay.reset()
-      second++
+      if (index === second) second++
       this.onInterval(sample)
     }
     try {
@@ -247,7 +247,12 @@ export class LoadGenerator {
       }
       for (const player of this.players.values()) player.stop()
       await Promise.all(this.running)
-      if (this.counters.sent + this.counters.answered + this.counters.errors + this.counters.disconnects > 0 || second === 0) emit()
+      // answers to the requests in flight at the end: part of the last full second when the run
+      // went its whole length (no dip in the timeline), else (stopped early) their own second
+      const leftover = this.counters.sent + this.counters.answered + this.counters.errors + this.counters.disconnects > 0
+      if (second > 0 && second * 1000 >= durationMs) {
+        if (leftover) emit(second - 1)
+      } else if (leftover || second === 0) emit()
     } finally {
       for (const player of this.players.values()) player.stop()
       loopDelay.disable()

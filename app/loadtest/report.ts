@@ -128,7 +128,7 @@ export interface CapacityResult {
   readonly stoppedBecause: string
 }
 
-/** Utilisation above this, or loop delay above the limit, in a fifth of the seconds flags the generator. */
+/** Utilisation above this, or loop delay above the limit, in a fifth of the seconds (and at least two) flags the generator. */
 const BUSY_UTILIZATION = 0.9
 const BUSY_SHARE_OF_SECONDS = 0.2
 const LOOP_DELAY_LIMIT_MS = 50
@@ -204,11 +204,11 @@ export function generatorHealth(intervals: readonly IntervalSample[], workers: n
   const maxLoopDelayP99Ms = intervals.length ? Math.max(...intervals.map((i) => i.generatorLoopDelayP99Ms)) : 0
   const busySeconds = utils.filter((u) => u >= BUSY_UTILIZATION).length
   const reasons: string[] = []
-  if (utils.length > 0 && busySeconds / utils.length >= BUSY_SHARE_OF_SECONDS) {
+  if (busySeconds >= Math.max(2, BUSY_SHARE_OF_SECONDS * utils.length)) {
     reasons.push(`a generator thread's event loop was ≥ ${BUSY_UTILIZATION * 100} % busy in ${busySeconds} of ${utils.length} seconds; add --workers or generator machines`)
   }
   const laggingSeconds = intervals.filter((i) => i.generatorLoopDelayP99Ms > LOOP_DELAY_LIMIT_MS).length
-  if (intervals.length > 0 && laggingSeconds / intervals.length >= BUSY_SHARE_OF_SECONDS) {
+  if (laggingSeconds >= Math.max(2, BUSY_SHARE_OF_SECONDS * intervals.length)) {
     reasons.push(`generator event-loop delay p99 was above ${LOOP_DELAY_LIMIT_MS} ms in ${laggingSeconds} of ${intervals.length} seconds (max ${maxLoopDelayP99Ms.toFixed(1)} ms): measured RTTs include generator queueing`)
   }
   if (cpuShareOfHost !== null && cpuShareOfHost >= 0.9) reasons.push(`the generator process used ${(cpuShareOfHost * 100).toFixed(0)} % of the host's CPU`)

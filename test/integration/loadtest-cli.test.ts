@@ -85,6 +85,23 @@ test('bad arguments exit 2 naming the flag; --help exits 0 (each flag rule: test
   assert.match(help.stdout, /--threshold EXPR/)
 })
 
+test('capacity search: steps up to the highest load meeting the target; a target broken at once exits 1', async () => {
+  const out = await harness.tempDir('gs-loadtest-cap-')
+  const common = ['--target', `127.0.0.1:${target.address.port}`, '--scenario', 'smoke', '--capacity', '--start-players', '2', '--step-players', '2', '--step-seconds', '1', '--quiet']
+  const [met, broken] = await Promise.all([
+    runCli([...common, '--max-players', '6', '--target-p99-ms', '60000', '--out', out]),
+    runCli([...common, '--max-players', '6', '--threshold', 'p50<0.001ms']),
+  ])
+  assert.is(met.code, 0, met.stderr)
+  const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as LoadReport
+  assert.equal(report.capacity?.steps.map((s) => [s.players, s.passed]), [[2, true], [4, true], [6, true]])
+  assert.is(report.capacity?.highestPassingPlayers, 6)
+  assert.ok(report.capacity!.steps.every((s) => s.throughputPerSecond > 0))
+  assert.match(met.stdout, /capacity\s+6 players, [\d.]+ req\/s \(reached --max-players 6 with the target met\)/)
+  assert.is(broken.code, 1, broken.stderr)
+  assert.match(broken.stderr, /FAILED capacity: no step met the target \(target broken at 2 players: p50<0\.001ms/)
+})
+
 test('an unreachable target exits 3 with GS_ERR_LOADTEST_TARGET', async () => {
   const port = await freePort()
   const result = await runCli(['--target', `127.0.0.1:${port}`, '--duration', '1', '--scenario', 'smoke'])
