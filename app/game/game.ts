@@ -203,6 +203,7 @@ export class Game implements FrameDispatcher {
       player.dirty = true
     }
     player.zone = zoneOf(this.rules, player.x)
+    player.hp = Math.min(player.hp, this.rules.maxHp)
     this.stateOf(connection).player = player
     connection.playerId = player.id
     this.logins++
