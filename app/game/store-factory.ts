@@ -14,7 +14,6 @@
 import type { Config } from '../config/index.js'
 import { GameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
 import { MemoryAccountStore } from './memory-account-store.js'
 import { MemoryPlayerStateSink } from './memory-player-sink.js'
 import { MemorySessionStore } from './memory-session-store.js'
@@ -42,21 +41,9 @@ export interface DatabaseBackend {
   close(): Promise<void>
 }
 
-/** What every backend factory gets besides the config. */
-export interface StoreDependencies {
-  readonly logger: Logger
-  readonly metrics: GameMetrics
-}
-
 export interface StoreBackendFactories {
-  database?: (config: Config, deps: StoreDependencies) => Promise<DatabaseBackend>
-  cache?: (config: Config, deps: StoreDependencies) => Promise<SessionStore>
-}
-
-export interface CreateStoresOptions {
-  readonly metrics?: GameMetrics
-  /** Backends to use instead of the registered ones (tests). */
-  readonly backends?: StoreBackendFactories
+  database?: (config: Config, logger: Logger) => Promise<DatabaseBackend>
+  cache?: (config: Config, logger: Logger) => Promise<SessionStore>
 }
 
 const registered: StoreBackendFactories = {}
@@ -75,12 +62,12 @@ interface AccountPart {
 }
 
 /** Accounts and the player sink (both live in the database, or both in memory). */
-export async function accountStoreFor(config: Config, deps: StoreDependencies, factories: StoreBackendFactories = registered): Promise<AccountPart> {
+export async function accountStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered): Promise<AccountPart> {
   if (config.data.databaseUrl !== undefined) {
     if (!factories.database) {
       throw new GameServerError('GS_ERR_STORE_UNSUPPORTED', 'DATABASE_URL is set but no database store backend is registered', { variable: 'DATABASE_URL' })
     }
-    const db = await factories.database(config, deps)
+    const db = await factories.database(config, logger)
     return { accounts: db.accounts, playerSink: db.playerSink, backend: 'postgres', close: () => db.close() }
   }
   const accounts = new MemoryAccountStore()
@@ -91,24 +78,22 @@ export function playerSinkFor(accounts: MemoryAccountStore): PlayerStateSink {
   return new MemoryPlayerStateSink(accounts)
 }
 
-export async function sessionStoreFor(config: Config, deps: StoreDependencies, factories: StoreBackendFactories = registered): Promise<{ sessions: SessionStore; backend: StoreBackend }> {
+export async function sessionStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered): Promise<{ sessions: SessionStore; backend: StoreBackend }> {
   if (config.data.redisUrls !== undefined && config.data.redisUrls.length > 0) {
     if (!factories.cache) {
       throw new GameServerError('GS_ERR_STORE_UNSUPPORTED', 'REDIS_URLS is set but no cache store backend is registered', { variable: 'REDIS_URLS' })
     }
-    return { sessions: await factories.cache(config, deps), backend: 'redis' }
+    return { sessions: await factories.cache(config, logger), backend: 'redis' }
   }
   return { sessions: new MemorySessionStore({ ttlSeconds: config.game.sessionTokenTtlSeconds }), backend: 'memory' }
 }
 
-export async function createStores(config: Config, logger: Logger, options: CreateStoresOptions = {}): Promise<Stores> {
+export async function createStores(config: Config, logger: Logger, factories: StoreBackendFactories = registered): Promise<Stores> {
   const log = logger.child({ component: 'stores' })
-  const deps: StoreDependencies = { logger: log, metrics: options.metrics ?? noopMetrics }
-  const factories = options.backends ?? registered
-  const accountPart = await accountStoreFor(config, deps, factories)
+  const accountPart = await accountStoreFor(config, log, factories)
   let sessionPart: { sessions: SessionStore; backend: StoreBackend }
   try {
-    sessionPart = await sessionStoreFor(config, deps, factories)
+    sessionPart = await sessionStoreFor(config, log, factories)
   } catch (err) {
     await closeQuietly(log, 'accounts', async () => {
       await accountPart.playerSink.close()

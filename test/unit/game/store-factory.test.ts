@@ -9,7 +9,7 @@ import type { PlayerStateSink, SessionStore } from '../../../app/game/stores.js'
 import { silentLogger } from '../../../app/logger.js'
 
 test('no DATABASE_URL / REDIS_URLS: standalone in-memory stores, close idempotent', async () => {
-  const stores = await createStores(loadConfig({}), silentLogger, { backends: {} })
+  const stores = await createStores(loadConfig({}), silentLogger, {})
   assert.is(stores.mode, 'standalone')
   assert.equal(stores.backends, { accounts: 'memory', playerSink: 'memory', sessions: 'memory' })
   assert.ok(stores.accounts instanceof MemoryAccountStore)
@@ -23,7 +23,7 @@ test('no DATABASE_URL / REDIS_URLS: standalone in-memory stores, close idempoten
 
 test('DATABASE_URL without a registered backend is GS_ERR_STORE_UNSUPPORTED naming the variable', async () => {
   try {
-    await createStores(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/game' }), silentLogger, { backends: {} })
+    await createStores(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/game' }), silentLogger, {})
     assert.unreachable()
   } catch (err) {
     assert.ok(isGameServerError(err, 'GS_ERR_STORE_UNSUPPORTED'))
@@ -33,7 +33,7 @@ test('DATABASE_URL without a registered backend is GS_ERR_STORE_UNSUPPORTED nami
 
 test('REDIS_URLS without a registered backend fails and closes the accounts part it built', async () => {
   try {
-    await createStores(loadConfig({ REDIS_URLS: 'redis://127.0.0.1:6379' }), silentLogger, { backends: {} })
+    await createStores(loadConfig({ REDIS_URLS: 'redis://127.0.0.1:6379' }), silentLogger, {})
     assert.unreachable()
   } catch (err) {
     assert.ok(isGameServerError(err, 'GS_ERR_STORE_UNSUPPORTED'))
@@ -49,10 +49,8 @@ test('registered backends are used, and close runs sink flush → sink → sessi
   const originalClose = accounts.close.bind(accounts)
   accounts.close = async () => { order.push('accounts'); await originalClose() }
   const stores = await createStores(loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1/game', REDIS_URLS: 'redis://127.0.0.1:1' }), silentLogger, {
-    backends: {
-      database: async () => ({ accounts, playerSink: sink, close: async () => void order.push('backend') }),
-      cache: async () => sessions,
-    },
+    database: async () => ({ accounts, playerSink: sink, close: async () => void order.push('backend') }),
+    cache: async () => sessions,
   })
   assert.is(stores.mode, 'database+cache')
   assert.is(stores.sessions, sessions)
