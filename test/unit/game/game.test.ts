@@ -12,7 +12,7 @@ import type { CloseReason, Connection, InboundFrame } from '../../../app/net/con
 import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { decodeLoginOk, decodePlayerMoved, encodeLogin, encodeMove, encodeRegister, type LoginOk } from '../../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../../app/protocol/types.js'
-import { noopMetrics, type GameMetrics, type ViolationKind } from '../../../app/telemetry/metrics.js'
+import { NoopMetrics, type GameMetrics, type ViolationKind } from '../../../app/telemetry/metrics.js'
 
 interface Sent {
   type: number
@@ -58,7 +58,11 @@ function setup(env: Env = {}) {
   const sessions = new MemorySessionStore({ ttlSeconds: 60 })
   const playerSink = new MemoryPlayerStateSink(accounts)
   const violations = new Map<ViolationKind, number>()
-  const metrics: GameMetrics = { ...noopMetrics, violation: (k) => void violations.set(k, (violations.get(k) ?? 0) + 1) }
+  const metrics: GameMetrics = new (class extends NoopMetrics {
+    override violation(kind: ViolationKind): void {
+      violations.set(kind, (violations.get(kind) ?? 0) + 1)
+    }
+  })()
   const game = new Game({ config, accounts, sessions, playerSink, logger: silentLogger, metrics })
   let seq = 0
   const send = (connection: FakeConnection, type: number, payload: Buffer = Buffer.alloc(0), playerId = connection.playerId): number => {
