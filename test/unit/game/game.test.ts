@@ -183,4 +183,41 @@ test('overload: a full inbound queue sheds with OVERLOADED; too many logins in f
   await t.close()
 })
 
+test('seeded random frames from 20 connections: no handler throws; every request on an open connection gets exactly one reply', async () => {
+  const t = setup({ MAX_VIOLATIONS: '1000', ATTACK_COOLDOWN_MS: '0', RESPAWN_MS: '0', CHAT_MAX_CHARS: '8' })
+  let seed = 99
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    return (seed >>> 8) % n
+  }
+  const players = await Promise.all(Array.from({ length: 10 }, (_, i) => t.register(`fuzz${i}`)))
+  const anonymous = Array.from({ length: 10 }, () => new FakeConnection())
+  const connections = [...players.map((p) => p.connection), ...anonymous]
+  const requests = new Map<FakeConnection, number[]>()
+  const types = [FrameType.MOVE, FrameType.CHAT, FrameType.ATTACK, FrameType.LOGIN, FrameType.REGISTER]
+  for (let i = 0; i < 3000; i++) {
+    const connection = connections[rand(connections.length)]!
+    const type = types[rand(types.length)]!
+    let payload: Buffer
+    switch (rand(3)) {
+      case 0: payload = Buffer.from(Array.from({ length: rand(12) }, () => rand(256))); break
+      case 1: payload = type === FrameType.MOVE ? encodeMove({ x: rand(250) - 25, y: rand(120) - 10 }) : type === FrameType.CHAT ? Buffer.from('x'.repeat(rand(12))) : Buffer.from([rand(256), rand(256), 0, 0]); break
+      default: payload = type === FrameType.ATTACK ? Buffer.from(Uint32Array.of(players[rand(players.length)]!.ok.playerId).buffer) : encodeLogin({ mode: 'password', username: `fuzz${rand(12)}`, password: 'password123' })
+    }
+    const seq = t.send(connection, type, payload)
+    requests.set(connection, [...(requests.get(connection) ?? []), seq])
+    if (rand(50) === 0) await nextTurn()
+  }
+  await t.game.drain()
+  assert.is(t.game.processor.stats().failed, 0, 'no handler threw')
+  for (const [connection, seqs] of requests) {
+    if (connection.closed) continue
+    for (const seq of seqs) {
+      const replies = connection.sent.filter((f) => f.seq === seq)
+      assert.is(replies.length, 1, `exactly one reply to seq ${seq} (got ${replies.map((r) => r.type).join(',')})`)
+    }
+  }
+  await t.close()
+})
+
 test.run()
