@@ -56,6 +56,11 @@ export class GameClient {
     return new GameClient(await ClientConnection.connect(options), options.timeoutMs ?? 5000)
   }
 
+  /** Game helpers over an already open connection (e.g. the load generator's). */
+  static wrap(connection: ClientConnection, timeoutMs = 5000): GameClient {
+    return new GameClient(connection, timeoutMs)
+  }
+
   get playerId(): number {
     return this.connection.playerId
   }
