@@ -35,6 +35,8 @@ export interface ServerHandle {
   readonly address: AddressInfo
   readonly game: Game
   readonly server: GameServer
+  /** The stores in use (built here unless injected). */
+  readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
   /** Graceful shutdown (see the order above). Idempotent. */
   close(deadlineMs?: number): Promise<void>
 }
@@ -58,6 +60,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
       address,
       game,
       server,
+      stores,
       close(deadlineMs = config.server.shutdownDeadlineMs) {
         closing ??= shutdown(built, ownStores, logger, deadlineMs)
         return closing
