@@ -190,6 +190,8 @@ export class Game implements FrameDispatcher {
       player.experience = existing.experience
       player.gold = existing.gold
       player.lastAttackAtMs = existing.lastAttackAtMs
+      player.budget.units = existing.budget.units // reconnecting does not refill the movement budget
+      player.budget.updatedAtMs = existing.budget.updatedAtMs
       const old = existing.connection
       this.connections.delete(old)
       this.leave(existing, 'replaced')
