@@ -27,7 +27,7 @@ export class PostgresStores {
   private constructor(
     readonly db: Database,
     readonly accounts: AccountStore,
-    readonly playerState: PlayerStateSink & WriteBehindPlayerSink,
+    readonly playerSink: PlayerStateSink & WriteBehindPlayerSink,
     readonly players: PlayerRepository,
     private readonly logger: Logger,
   ) {}
@@ -68,7 +68,7 @@ export class PostgresStores {
   private async shutdown(): Promise<void> {
     let failure: unknown
     try {
-      await this.playerState.close()
+      await this.playerSink.close()
     } catch (err) {
       failure = err
       this.logger.error({ err }, 'write-behind could not persist everything at shutdown')
