@@ -50,7 +50,20 @@ export interface DatabaseConfig {
 
 const noopDuration: QueryDurationSink = () => {}
 
+/** What the pool has done so far (for metrics export; postgres.js keeps its connections itself). */
+export interface DatabaseStats {
+  readonly maxConnections: number
+  /** Operations started and not yet finished (beyond `maxConnections` they queue in postgres.js). */
+  readonly inFlight: number
+  readonly completed: number
+  readonly failed: number
+}
+
 class Timer {
+  inFlight = 0
+  completed = 0
+  failed = 0
+
   constructor(
     private readonly url: string,
     private readonly onQueryDuration: QueryDurationSink,
@@ -58,11 +71,16 @@ class Timer {
 
   async time<T>(op: string, work: () => Promise<T>): Promise<T> {
     const started = performance.now()
+    this.inFlight++
     try {
-      return await work()
+      const result = await work()
+      this.completed++
+      return result
     } catch (err) {
+      this.failed++
       throw mapDatabaseError(err, op, this.url)
     } finally {
+      this.inFlight--
       this.onQueryDuration(op, (performance.now() - started) / 1000)
     }
   }
@@ -91,14 +109,16 @@ export class Database implements Executor {
   readonly url: string
   private readonly timer: Timer
   private readonly logger: Logger
+  private readonly maxConnections: number
   private closing: Promise<void> | undefined
 
   private constructor(options: DatabaseOptions) {
     this.url = options.url
     this.logger = options.logger ?? silentLogger
     this.timer = new Timer(options.url, options.onQueryDuration ?? noopDuration)
+    this.maxConnections = options.maxConnections ?? 10
     this.sql = postgres(options.url, {
-      max: options.maxConnections ?? 10,
+      max: this.maxConnections,
       idle_timeout: options.idleTimeoutSeconds ?? 30,
       connect_timeout: options.connectTimeoutSeconds ?? 5,
       connection: { application_name: options.applicationName ?? 'game-server' },
@@ -146,6 +166,10 @@ export class Database implements Executor {
     } catch (err) {
       throw mapIfDatabaseError(err, 'transaction', this.url)
     }
+  }
+
+  stats(): DatabaseStats {
+    return { maxConnections: this.maxConnections, inFlight: this.timer.inFlight, completed: this.timer.completed, failed: this.timer.failed }
   }
 
   /** Wait for running queries (up to `timeoutSeconds`), then close every connection. Idempotent. */

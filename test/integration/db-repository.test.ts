@@ -150,6 +150,10 @@ test('operations are timed by name through the injected callback', async () => {
     assert.ok(list.length > 0, `${op} reported`)
     assert.ok(list.every((s) => s >= 0 && s < 30), `${op} durations in seconds`)
   }
+  const stats = f.db.stats()
+  assert.is(stats.inFlight, 0)
+  assert.ok(stats.completed >= 2)
+  assert.is(stats.maxConnections, 8)
 })
 
 test.run()
