@@ -34,6 +34,8 @@ export interface DatabaseOptions {
   readonly maxConnections?: number
   readonly idleTimeoutSeconds?: number
   readonly connectTimeoutSeconds?: number
+  /** Server-side `statement_timeout` (0 = none; default 30 s): a stuck statement fails instead of hanging a flush. */
+  readonly statementTimeoutMs?: number
   readonly onQueryDuration?: QueryDurationSink
   readonly logger?: Logger
   /** Name shown in `pg_stat_activity`. */
@@ -46,6 +48,7 @@ export interface DatabaseConfig {
   readonly dbPoolMax: number
   readonly dbIdleTimeoutSeconds: number
   readonly dbConnectTimeoutSeconds: number
+  readonly dbStatementTimeoutMs: number
 }
 
 const noopDuration: QueryDurationSink = () => {}
@@ -121,7 +124,7 @@ export class Database implements Executor {
       max: this.maxConnections,
       idle_timeout: options.idleTimeoutSeconds ?? 30,
       connect_timeout: options.connectTimeoutSeconds ?? 5,
-      connection: { application_name: options.applicationName ?? 'game-server' },
+      connection: { application_name: options.applicationName ?? 'game-server', statement_timeout: options.statementTimeoutMs ?? 30_000 },
       onnotice: (notice) => this.logger.debug({ notice: notice.message }, 'postgres notice'),
     })
   }
@@ -152,6 +155,7 @@ export class Database implements Executor {
       maxConnections: config.dbPoolMax,
       idleTimeoutSeconds: config.dbIdleTimeoutSeconds,
       connectTimeoutSeconds: config.dbConnectTimeoutSeconds,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
       ...extra,
     })
   }
