@@ -37,6 +37,8 @@ export interface DatabaseOptions {
   /** Server-side `statement_timeout` (0 = none; default 30 s): a stuck statement fails instead of hanging a flush. */
   readonly statementTimeoutMs?: number
   readonly onQueryDuration?: QueryDurationSink
+  /** Called once per failed operation, by name (e.g. `GameMetrics.dbQueryError`). */
+  readonly onQueryError?: (op: string) => void
   readonly logger?: Logger
   /** Name shown in `pg_stat_activity`. */
   readonly applicationName?: string
@@ -70,6 +72,7 @@ class Timer {
   constructor(
     private readonly url: string,
     private readonly onQueryDuration: QueryDurationSink,
+    private readonly onQueryError: (op: string) => void,
   ) {}
 
   async time<T>(op: string, work: () => Promise<T>): Promise<T> {
@@ -81,6 +84,7 @@ class Timer {
       return result
     } catch (err) {
       this.failed++
+      this.onQueryError(op)
       throw mapDatabaseError(err, op, this.url)
     } finally {
       this.inFlight--
@@ -118,7 +122,7 @@ export class Database implements Executor {
   private constructor(options: DatabaseOptions) {
     this.url = options.url
     this.logger = options.logger ?? silentLogger
-    this.timer = new Timer(options.url, options.onQueryDuration ?? noopDuration)
+    this.timer = new Timer(options.url, options.onQueryDuration ?? noopDuration, options.onQueryError ?? (() => {}))
     this.maxConnections = options.maxConnections ?? 10
     this.sql = postgres(options.url, {
       max: this.maxConnections,
@@ -146,7 +150,7 @@ export class Database implements Executor {
   }
 
   /** `connect` from the `data` config section; an unset `DATABASE_URL` is a `GS_ERR_CONFIG` naming it. */
-  static fromConfig(config: DatabaseConfig, extra: Pick<DatabaseOptions, 'onQueryDuration' | 'logger' | 'applicationName'> = {}): Promise<Database> {
+  static fromConfig(config: DatabaseConfig, extra: Pick<DatabaseOptions, 'onQueryDuration' | 'onQueryError' | 'logger' | 'applicationName'> = {}): Promise<Database> {
     if (!config.databaseUrl) {
       return Promise.reject(new GameServerError('GS_ERR_CONFIG', 'DATABASE_URL is not set; it must point at PostgreSQL (postgres://user@host:port/db)', { variable: 'DATABASE_URL' }))
     }
@@ -170,6 +174,15 @@ export class Database implements Executor {
     } catch (err) {
       throw mapIfDatabaseError(err, 'transaction', this.url)
     }
+  }
+
+  /**
+   * Occupancy in the shape of `Pool.stats()` for `GameMetrics.observePool`: operations in flight
+   * up to `max` count as connections in use, the rest as waiting (postgres.js queues them).
+   */
+  poolReading(): { size: number; inUse: number; waiting: number } {
+    const inFlight = this.timer.inFlight
+    return { size: this.maxConnections, inUse: Math.min(inFlight, this.maxConnections), waiting: Math.max(0, inFlight - this.maxConnections) }
   }
 
   stats(): DatabaseStats {

@@ -26,6 +26,8 @@ test('DATABASE_URL + DB_MIGRATE_AT_START: migrated, database mode, durations rep
   const metrics = new CountingMetrics()
   const seen: string[] = []
   metrics.dbQueryDuration = (op: string) => void seen.push(op)
+  const pools = new Map<string, () => { size: number; inUse: number; waiting: number }>()
+  metrics.observePool = (name, source) => void pools.set(name, source)
   const stores = await createStores(loadConfig({ DATABASE_URL: server.url, DB_MIGRATE_AT_START: 'true' }), silentLogger, undefined, metrics)
   try {
     assert.is(stores.mode, 'database')
@@ -34,6 +36,7 @@ test('DATABASE_URL + DB_MIGRATE_AT_START: migrated, database mode, durations rep
     const created = await stores.accounts.create({ username: uniqueUsername('f'), passwordHash: 'h', position: { zone: 0, x: 1, y: 2 }, hp: 100 })
     assert.is((await stores.accounts.findById(created.id))?.username, created.username)
     assert.ok(seen.includes('player.create') && seen.includes('player.findById'), `ops seen: ${seen.join(',')}`)
+    assert.equal(pools.get('postgres')?.(), { size: 10, inUse: 0, waiting: 0 }, 'pool occupancy exported (DB_POOL_MAX = 10)')
   } finally {
     await stores.close()
   }
