@@ -75,6 +75,12 @@ test('unique violations map to typed errors naming the field', async () => {
   assert.is(byEmail.context?.field, 'email')
   const bad = await rejection(players.create(account('neg', { gold: -1 })))
   assert.is(bad.code, 'GS_ERR_DB_INVALID_ARGUMENT')
+  // what the schema refuses past the repository's own checks is typed too
+  const orphanLog = await rejection(players.log('orphan', 987_654))
+  assert.is(orphanLog.code, 'GS_ERR_DB_NOT_FOUND')
+  const longName = await rejection(f.db.run('test.insert', (sql) => sql`INSERT INTO players (username, password_hash, hp) VALUES (${'x'.repeat(65)}, 'h', 1)`))
+  assert.is(longName.code, 'GS_ERR_DB_INVALID_ARGUMENT')
+  assert.is(longName.context?.constraint, 'players_username_length')
 })
 
 async function collect(filter: PlayerFilter): Promise<{ names: string[]; pages: number }> {
