@@ -346,8 +346,9 @@ export class Game implements FrameDispatcher {
     try {
       for (const player of this.world.players()) {
         if (!player.dirty) continue
-        player.dirty = false
+        // cleared only once the sink accepted the state: a refused mark (write-behind full) is retried
         this.options.playerSink.markDirty(player.state())
+        player.dirty = false
       }
     } catch (err) {
       this.logger.error({ err }, 'persisting player state failed')

@@ -7,13 +7,14 @@
  *   sessions ..... REDIS_URLS set   → Redis (app/cache)    · unset → MemorySessionStore
  *
  * Each kind has its own function below (`accountStoreFor`, `playerSinkFor`, `sessionStoreFor`);
- * an implementation registers itself with `registerStoreBackend` (or replaces the body of its
- * function), so this file never imports app/db or app/cache until those exist.
+ * an implementation registers itself with `registerStoreBackend`; PostgreSQL (app/db) is registered
+ * by default below and imported only when DATABASE_URL is set.
  * `close()` closes in dependency order: sink (flushes) → sessions → accounts.
  */
 import type { Config } from '../config/index.js'
 import { GameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
 import { MemoryAccountStore } from './memory-account-store.js'
 import { MemoryPlayerStateSink } from './memory-player-sink.js'
 import { MemorySessionStore } from './memory-session-store.js'
@@ -42,11 +43,14 @@ export interface DatabaseBackend {
 }
 
 export interface StoreBackendFactories {
-  database?: (config: Config, logger: Logger) => Promise<DatabaseBackend>
+  database?: (config: Config, logger: Logger, metrics: GameMetrics) => Promise<DatabaseBackend>
   cache?: (config: Config, logger: Logger) => Promise<SessionStore>
 }
 
-const registered: StoreBackendFactories = {}
+const registered: StoreBackendFactories = {
+  // PostgreSQL (app/db), loaded only when DATABASE_URL is set; DB_MIGRATE_AT_START applies migrations first
+  database: async (config, logger, metrics) => (await import('../db/stores.js')).PostgresStores.open(config.data, { logger: logger.child({ component: 'db' }), metrics }),
+}
 
 /** app/db and app/cache call this (e.g. from a module imported by app/main.ts) to plug in. */
 export function registerStoreBackend(factories: StoreBackendFactories): void {
@@ -62,12 +66,12 @@ interface AccountPart {
 }
 
 /** Accounts and the player sink (both live in the database, or both in memory). */
-export async function accountStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered): Promise<AccountPart> {
+export async function accountStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered, metrics: GameMetrics = noopMetrics): Promise<AccountPart> {
   if (config.data.databaseUrl !== undefined) {
     if (!factories.database) {
       throw new GameServerError('GS_ERR_STORE_UNSUPPORTED', 'DATABASE_URL is set but no database store backend is registered', { variable: 'DATABASE_URL' })
     }
-    const db = await factories.database(config, logger)
+    const db = await factories.database(config, logger, metrics)
     return { accounts: db.accounts, playerSink: db.playerSink, backend: 'postgres', close: () => db.close() }
   }
   const accounts = new MemoryAccountStore()
@@ -88,9 +92,9 @@ export async function sessionStoreFor(config: Config, logger: Logger, factories:
   return { sessions: new MemorySessionStore({ ttlSeconds: config.game.sessionTokenTtlSeconds }), backend: 'memory' }
 }
 
-export async function createStores(config: Config, logger: Logger, factories: StoreBackendFactories = registered): Promise<Stores> {
+export async function createStores(config: Config, logger: Logger, factories: StoreBackendFactories = registered, metrics: GameMetrics = noopMetrics): Promise<Stores> {
   const log = logger.child({ component: 'stores' })
-  const accountPart = await accountStoreFor(config, log, factories)
+  const accountPart = await accountStoreFor(config, log, factories, metrics)
   let sessionPart: { sessions: SessionStore; backend: StoreBackend }
   try {
     sessionPart = await sessionStoreFor(config, log, factories)

@@ -44,7 +44,7 @@ export interface ServerHandle {
 export async function startServer(config: Config, options: StartServerOptions): Promise<ServerHandle> {
   const logger = options.logger
   const metrics = options.metrics ?? noopMetrics
-  const ownStores = options.stores === undefined ? await createStores(config, logger) : null
+  const ownStores = options.stores === undefined ? await createStores(config, logger, undefined, metrics) : null
   const stores = options.stores ?? ownStores!
   let game: Game | null = null
   let server: GameServer | null = null
