@@ -25,7 +25,7 @@ export interface StartServerOptions {
   readonly logger: Logger
   readonly metrics?: GameMetrics
   /** Stores built by the caller (tests, a host that shares them); default: createStores(config). */
-  readonly stores?: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
+  readonly stores?: Pick<Stores, 'accounts' | 'sessions' | 'playerSink' | 'shared'>
   /** Overrides of the session options (tests, benchmarks). */
   readonly session?: Partial<SessionOptions>
 }
@@ -49,7 +49,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
   let game: Game | null = null
   let server: GameServer | null = null
   try {
-    game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, logger, metrics })
+    game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, ...(stores.shared ? { shared: stores.shared } : {}), logger, metrics })
     server = new GameServer({ config, dispatcher: game, metrics, logger, ...(options.session ? { session: options.session } : {}) })
     const address = await server.listen()
     logger.info({ event: 'listening', host: address.address, port: address.port, nodeId: config.server.nodeId, stores: ownStores?.mode ?? 'injected' }, 'listening')
