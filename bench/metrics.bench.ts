@@ -6,7 +6,7 @@
  * off/on/off/on…, so drift of the shared machine hits both alike. Prints machine facts, per-slice
  * numbers, medians and the ratio.
  *
- *   npx tsx bench/metrics.bench.ts [--slices 8] [--slice-ms 1500] [--connections 32] [--pipeline 16]
+ *   npx tsx bench/metrics.bench.ts [--slices 6] [--slice-ms 1500] [--warmup-ms 2000] [--connections 32] [--pipeline 16]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -30,9 +30,9 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     'metrics-port': { type: 'string', default: '0' },
     'port-on': { type: 'string', default: '0' },
-    slices: { type: 'string', default: '8' },
+    slices: { type: 'string', default: '6' },
     'slice-ms': { type: 'string', default: '1500' },
-    'warmup-ms': { type: 'string', default: '1000' },
+    'warmup-ms': { type: 'string', default: '2000' },
     connections: { type: 'string', default: '32' },
     pipeline: { type: 'string', default: '16' },
   },
@@ -67,6 +67,11 @@ async function runServer(): Promise<void> {
   telemetry.observeServer(server)
   const { port } = await server.listen()
   process.stdout.write(JSON.stringify({ port, metricsPort: telemetry.port }) + '\n')
+  // the parent asks for our CPU time (µs) by writing a line to stdin
+  createInterface({ input: process.stdin }).on('line', () => {
+    const cpu = process.cpuUsage()
+    process.stdout.write(JSON.stringify({ cpuMicros: cpu.user + cpu.system }) + '\n')
+  })
   const stop = async (): Promise<void> => {
     await server.close(2000)
     await telemetry.close()
@@ -81,6 +86,8 @@ interface Group {
   active: boolean
   inFlight: number
   pongs: number
+  /** Every PONG, warm-up and drains included (for CPU per PONG). */
+  total: number
 }
 
 async function runLoader(): Promise<void> {
@@ -91,12 +98,13 @@ async function runLoader(): Promise<void> {
   const metricsPort = Number(values['metrics-port'])
   const payload = Buffer.alloc(8)
   const group = async (name: 'off' | 'on', port: number): Promise<Group> => {
-    const g: Group = { name, clients: [], active: false, inFlight: 0, pongs: 0 }
+    const g: Group = { name, clients: [], active: false, inFlight: 0, pongs: 0, total: 0 }
     for (let i = 0; i < connections; i++) {
       const client = await ClientConnection.connect({ host: '127.0.0.1', port })
       client.onFrame((frame) => {
         if (frame.type !== FrameType.PONG) return
         g.pongs++
+        g.total++
         g.inFlight--
         if (g.active && client.status === 'open') {
           client.send(FrameType.PING, payload)
@@ -130,6 +138,8 @@ async function runLoader(): Promise<void> {
     return perSecond
   }
   for (const g of groups) await drive(g, Number(values['warmup-ms']))
+  for (const g of groups) g.total = 0
+  process.stdout.write(JSON.stringify({ warm: true }) + '\n')
   for (let i = 0; i < slices; i++) {
     // alternate which mode goes first, so neither always follows the other
     const order = i % 2 === 0 ? groups : [...groups].reverse()
@@ -137,11 +147,11 @@ async function runLoader(): Promise<void> {
   }
   clearInterval(scraper)
   for (const g of groups) for (const client of g.clients) client.destroy()
-  process.stdout.write(JSON.stringify({ done: true, scrapes }) + '\n')
+  process.stdout.write(JSON.stringify({ done: true, scrapes, totalOff: groups[0]!.total, totalOn: groups[1]!.total }) + '\n')
 }
 
 function child(args: string[]): { proc: ChildProcess; lines: AsyncIterableIterator<string>; exited: Promise<unknown> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]()
   return { proc, lines, exited: once(proc, 'exit') }
 }
@@ -150,6 +160,12 @@ async function firstLine(c: ReturnType<typeof child>): Promise<Record<string, nu
   const next = await c.lines.next()
   if (next.done) throw new Error('child exited before reporting')
   return JSON.parse(next.value)
+}
+
+/** CPU time a server child has used so far, µs. */
+async function cpuOf(c: ReturnType<typeof child>): Promise<number> {
+  c.proc.stdin!.write('cpu\n')
+  return (await firstLine(c)).cpuMicros!
 }
 
 function median(xs: number[]): number {
@@ -206,10 +222,17 @@ async function parent(): Promise<void> {
       '--pipeline', values.pipeline!,
     ])
     const results: Record<'off' | 'on', number[]> = { off: [], on: [] }
+    let totals = { off: 0, on: 0 }
+    let cpuAtWarm = { off: 0, on: 0 }
     for await (const line of loader.lines) {
-      const r = JSON.parse(line) as { slice?: number; metrics?: 'off' | 'on'; perSecond?: number; done?: boolean; scrapes?: number }
+      const r = JSON.parse(line) as { slice?: number; metrics?: 'off' | 'on'; perSecond?: number; done?: boolean; warm?: boolean; scrapes?: number; totalOff?: number; totalOn?: number }
+      if (r.warm) {
+        cpuAtWarm = { off: await cpuOf(off), on: await cpuOf(on) }
+        continue
+      }
       if (r.done) {
         console.log(`${r.scrapes} scrapes of /metrics on the metrics-on server during the run`)
+        totals = { off: r.totalOff!, on: r.totalOn! }
         break
       }
       results[r.metrics!].push(r.perSecond!)
@@ -220,9 +243,13 @@ async function parent(): Promise<void> {
     const mOn = median(results.on)
     const diff = (mOn - mOff) / mOff
     console.log(`median off ${Math.round(mOff)} PONG/s, median on ${Math.round(mOn)} PONG/s, on/off = ${(mOn / mOff).toFixed(3)} (${diff >= 0 ? '+' : ''}${(diff * 100).toFixed(1)} %); target |difference| < 5 %: ${Math.abs(diff) < 0.05 ? 'met' : 'NOT met'}`)
+    // CPU time per PONG is robust against other processes taking the cores (throughput is not)
+    const cpu = { off: (await cpuOf(off)) - cpuAtWarm.off, on: (await cpuOf(on)) - cpuAtWarm.on }
+    const perPong = { off: cpu.off / totals.off, on: cpu.on / totals.on }
+    console.log(`server CPU per PONG after warm-up: off ${perPong.off.toFixed(2)} µs (${totals.off} PONGs), on ${perPong.on.toFixed(2)} µs (${totals.on} PONGs), on/off = ${(perPong.on / perPong.off).toFixed(3)} (${(((perPong.on - perPong.off) / perPong.off) * 100).toFixed(1)} %); target < 5 %: ${Math.abs(perPong.on - perPong.off) / perPong.off < 0.05 ? 'met' : 'NOT met'}`)
   } finally {
     for (const c of [off, on]) {
-      c.proc.kill('SIGTERM')
+      if (c.proc.exitCode === null) c.proc.kill('SIGTERM')
       if (c.proc.exitCode === null) await c.exited
     }
   }
