@@ -74,6 +74,8 @@ test('every threshold reads catalogue metrics and yields an alert rule', () => {
     const expr = promqlExpr(threshold, '2m')
     assert.not.ok(expr.includes('$range'))
     assert.ok(expr.endsWith(`> ${threshold.limit}`))
+    assert.ok(threshold.promql.includes(METRICS[threshold.metric].name), `${threshold.name} reads ${threshold.metric}`)
+    assert.ok(threshold.description.length > 20)
     const rule = alertRule(threshold)
     assert.ok(/^Bottleneck[A-Z][A-Za-z0-9]+$/.test(rule.alert), rule.alert)
     assert.is(rule.for, `${threshold.forSeconds}s`)
