@@ -14,6 +14,7 @@ import { connectClusterRedis } from '../cluster/redis-connection.js'
 import { loadConfig, type Config } from '../config/index.js'
 import { isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import { startTelemetry } from '../telemetry/start.js'
 
 async function main(): Promise<void> {
   let config: Config
@@ -39,7 +40,9 @@ async function main(): Promise<void> {
     const client = redis
     discover = async () => (await readMembers(client, config.cluster.clusterName, url)).filter((m) => m.alive && m.role === 'game')
   }
-  const balancer = new Balancer({ config, logger, ...(discover ? { discover } : {}) })
+  // /metrics and /bottlenecks of the balancer on METRICS_PORT
+  const telemetry = await startTelemetry(config, logger, 'balancer')
+  const balancer = new Balancer({ config, logger, metrics: telemetry.balancerMetrics, ...(discover ? { discover } : {}) })
   await balancer.listen()
 
   let stopping = false
@@ -50,6 +53,7 @@ async function main(): Promise<void> {
     balancer
       .close()
       .then(() => redis?.quit())
+      .then(() => telemetry.close())
       .then(
         () => process.exit(0),
         (err) => {

@@ -49,7 +49,7 @@ test('balance proxies to BACKENDS and closes gracefully on SIGTERM', async () =>
       command: process.execPath,
       args: tsxArgs('app/cli/balance.ts'),
       cwd: ROOT,
-      env: { ...process.env, BACKENDS: `127.0.0.1:${backend.port}`, BALANCER_HOST: '127.0.0.1', BALANCER_PORT: String(port), BALANCER_ADMIN_PORT: '0', LOG_LEVEL: 'info' },
+      env: { ...process.env, BACKENDS: `127.0.0.1:${backend.port}`, BALANCER_HOST: '127.0.0.1', BALANCER_PORT: String(port), BALANCER_ADMIN_PORT: '0', METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info' },
     }),
   )
   await waitUntil(() => canConnect('127.0.0.1', port, 200), { what: 'balancer', timeoutMs: 20_000, abortIf: () => (child.running ? undefined : child.output()) })
