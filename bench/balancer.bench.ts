@@ -236,7 +236,8 @@ async function main(): Promise<void> {
   const backendPorts = (JSON.parse(line) as { ports: number[] }).ports
 
   const oursPort = await freePort()
-  spawnChild('balancer', process.execPath, ['--import', 'tsx', 'app/cli/balance.ts'], {
+  const nodeArgs = (process.env.BENCH_BALANCER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+  spawnChild('balancer', process.execPath, [...nodeArgs, '--import', 'tsx', 'app/cli/balance.ts'], {
     ...process.env,
     BACKENDS: backendPorts.map((p) => `127.0.0.1:${p}`).join(','),
     BALANCER_HOST: '127.0.0.1',
