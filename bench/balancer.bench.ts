@@ -14,7 +14,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -50,6 +50,28 @@ const ROOT = new URL('../', import.meta.url).pathname
 interface Target {
   readonly name: string
   readonly ports: readonly number[]
+  /** The proxy process (CPU time and syscalls are read from /proc). */
+  readonly pid?: number | undefined
+}
+
+interface ProcessUsage {
+  readonly cpuMs: number
+  readonly readCalls: number
+  readonly writeCalls: number
+}
+
+/** CPU time (user + system) and read/write syscall counts of a process, from /proc. */
+async function usageOf(pid: number | undefined): Promise<ProcessUsage | null> {
+  if (pid === undefined) return null
+  try {
+    const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ')
+    const io = await readFile(`/proc/${pid}/io`, 'utf8')
+    const field = (name: string): number => Number(new RegExp(`${name}: (\\d+)`).exec(io)?.[1] ?? NaN)
+    const ticks = Number(stat[11]) + Number(stat[12])
+    return { cpuMs: (ticks * 1000) / 100, readCalls: field('syscr'), writeCalls: field('syscw') }
+  } catch {
+    return null
+  }
 }
 
 interface Result {
@@ -59,6 +81,10 @@ interface Result {
   readonly loadedP99Ms: number
   readonly setupPerSecond: number
   readonly errors: number
+  /** Proxy CPU ms per 1000 PONGs in the throughput phase (null for direct). */
+  readonly cpuMsPer1000: number | null
+  /** Proxy write syscalls per PONG in the throughput phase. */
+  readonly writesPerPong: number | null
 }
 
 /** One connection that keeps `inflight` PINGs outstanding and records each RTT. */
@@ -126,7 +152,7 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function pingPhase(target: Target, connections: number, inflight: number, seconds: number): Promise<{ perSecond: number; rtts: number[] }> {
+async function pingPhase(target: Target, connections: number, inflight: number, seconds: number): Promise<{ perSecond: number; rtts: number[]; pongs: number; usage: ProcessUsage | null }> {
   const rtts: number[] = []
   const pingers: Pinger[] = []
   for (let i = 0; i < connections; i++) {
@@ -139,15 +165,21 @@ async function pingPhase(target: Target, connections: number, inflight: number, 
   await sleep(300) // warm-up
   const startPongs = pingers.reduce((n, p) => n + p.pongs, 0)
   rtts.length = 0
+  const usageBefore = await usageOf(target.pid)
   const started = performance.now()
   await sleep(seconds * 1000)
   const elapsed = (performance.now() - started) / 1000
   const pongs = pingers.reduce((n, p) => n + p.pongs, 0) - startPongs
+  const usageAfter = await usageOf(target.pid)
+  const usage =
+    usageBefore && usageAfter
+      ? { cpuMs: usageAfter.cpuMs - usageBefore.cpuMs, readCalls: usageAfter.readCalls - usageBefore.readCalls, writeCalls: usageAfter.writeCalls - usageBefore.writeCalls }
+      : null
   for (const p of pingers) {
     p.stopped = true
     p.socket.destroy()
   }
-  return { perSecond: pongs / elapsed, rtts: rtts.slice().sort((a, b) => a - b) }
+  return { perSecond: pongs / elapsed, rtts: rtts.slice().sort((a, b) => a - b), pongs, usage }
 }
 
 async function setupPhase(target: Target, seconds: number): Promise<{ perSecond: number; errors: number }> {
@@ -190,10 +222,13 @@ async function measure(target: Target): Promise<Result> {
     p99Ms: percentile(latency.rtts, 99),
     setupPerSecond: setup.perSecond,
     errors: setup.errors,
+    cpuMsPer1000: throughput.usage ? (throughput.usage.cpuMs / throughput.pongs) * 1000 : null,
+    writesPerPong: throughput.usage ? throughput.usage.writeCalls / throughput.pongs : null,
   }
+  const cost = result.cpuMsPer1000 === null ? '' : `  proxy CPU ${result.cpuMsPer1000.toFixed(2)} ms/1000 PONG, ${result.writesPerPong!.toFixed(2)} writes/PONG`
   process.stdout.write(
     `${target.name.padEnd(8)} throughput ${Math.round(result.throughputPerSecond).toString().padStart(8)} PONG/s (p99 under load ${result.loadedP99Ms.toFixed(2)} ms)` +
-      `  latency p50 ${result.p50Ms.toFixed(3)} ms p99 ${result.p99Ms.toFixed(3)} ms  setup ${Math.round(result.setupPerSecond)}/s${result.errors ? ` (${result.errors} errors)` : ''}\n`,
+      `  latency p50 ${result.p50Ms.toFixed(3)} ms p99 ${result.p99Ms.toFixed(3)} ms  setup ${Math.round(result.setupPerSecond)}/s${result.errors ? ` (${result.errors} errors)` : ''}${cost}\n`,
   )
   return result
 }
@@ -237,7 +272,7 @@ async function main(): Promise<void> {
 
   const oursPort = await freePort()
   const nodeArgs = (process.env.BENCH_BALANCER_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  spawnChild('balancer', process.execPath, [...nodeArgs, '--import', 'tsx', 'app/cli/balance.ts'], {
+  const oursProcess = spawnChild('balancer', process.execPath, [...nodeArgs, '--import', 'tsx', 'app/cli/balance.ts'], {
     ...process.env,
     BACKENDS: backendPorts.map((p) => `127.0.0.1:${p}`).join(','),
     BALANCER_HOST: '127.0.0.1',
@@ -267,7 +302,7 @@ async function main(): Promise<void> {
     '',
   ].join('\n')
   await writeFile(join(dir, 'haproxy.cfg'), cfg)
-  spawnChild('haproxy', args.haproxy!, ['-db', '-f', join(dir, 'haproxy.cfg')])
+  const haproxyProcess = spawnChild('haproxy', args.haproxy!, ['-db', '-f', join(dir, 'haproxy.cfg')])
 
   try {
     for (const port of [oursPort, haproxyPort]) {
@@ -275,7 +310,7 @@ async function main(): Promise<void> {
     }
     // Interleaved rounds (direct, ours, haproxy, direct, …) so that a burst of load from other
     // processes on the shared machine does not hit one target only; the best round of each counts.
-    const targets: Target[] = [{ name: 'direct', ports: backendPorts }, { name: 'ours', ports: [oursPort] }, { name: 'haproxy', ports: [haproxyPort] }]
+    const targets: Target[] = [{ name: 'direct', ports: backendPorts }, { name: 'ours', ports: [oursPort], pid: oursProcess.pid }, { name: 'haproxy', ports: [haproxyPort], pid: haproxyProcess.pid }]
     const rounds = new Map<string, Result[]>(targets.map((t) => [t.name, []]))
     for (let round = 1; round <= ROUNDS; round++) {
       process.stdout.write(`round ${round}/${ROUNDS}\n`)
@@ -290,6 +325,8 @@ async function main(): Promise<void> {
         p99Ms: Math.min(...list.map((r) => r.p99Ms)),
         setupPerSecond: Math.max(...list.map((r) => r.setupPerSecond)),
         errors: list.reduce((n, r) => n + r.errors, 0),
+        cpuMsPer1000: list[0]!.cpuMsPer1000 === null ? null : Math.min(...list.map((r) => r.cpuMsPer1000!)),
+        writesPerPong: list[0]!.writesPerPong === null ? null : Math.min(...list.map((r) => r.writesPerPong!)),
       }
     }
     const direct = best('direct')
@@ -303,6 +340,9 @@ async function main(): Promise<void> {
     process.stdout.write(`throughput ours / haproxy: ${pct(ours.throughputPerSecond / haproxy.throughputPerSecond)} (target ≥ 70 %); ours / direct ${pct(ours.throughputPerSecond / direct.throughputPerSecond)}, haproxy / direct ${pct(haproxy.throughputPerSecond / direct.throughputPerSecond)}\n`)
     process.stdout.write(`added p99 latency vs direct (moderate load): ours +${(ours.p99Ms - direct.p99Ms).toFixed(3)} ms, haproxy +${(haproxy.p99Ms - direct.p99Ms).toFixed(3)} ms\n`)
     process.stdout.write(`added p50 latency vs direct (moderate load): ours +${(ours.p50Ms - direct.p50Ms).toFixed(3)} ms, haproxy +${(haproxy.p50Ms - direct.p50Ms).toFixed(3)} ms\n`)
+    if (ours.cpuMsPer1000 !== null && haproxy.cpuMsPer1000 !== null) {
+      process.stdout.write(`proxy CPU per 1000 PONGs: ours ${ours.cpuMsPer1000.toFixed(2)} ms, haproxy ${haproxy.cpuMsPer1000.toFixed(2)} ms (haproxy / ours ${pct(haproxy.cpuMsPer1000 / ours.cpuMsPer1000)} — the load-independent efficiency ratio)\n`)
+    }
     process.stdout.write(`connection setup rate ours / haproxy: ${pct(ours.setupPerSecond / haproxy.setupPerSecond)} (${Math.round(ours.setupPerSecond)}/s vs ${Math.round(haproxy.setupPerSecond)}/s; direct ${Math.round(direct.setupPerSecond)}/s)\n`)
   } finally {
     await stopAll()
