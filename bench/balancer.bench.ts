@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util'
 import { canConnect, freePort, waitUntil } from '../app/local/ports.js'
 import { encodeFrame } from '../app/protocol/header.js'
 import { FrameType } from '../app/protocol/types.js'
-import { printMachineFacts } from './machine.js'
+import { describeMachine } from './machine.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -262,7 +262,7 @@ async function stopAll(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  printMachineFacts()
+  process.stdout.write(`machine: ${describeMachine()}\n`)
   process.stdout.write(`load: throughput ${CONNECTIONS} connections × ${INFLIGHT} PINGs in flight, latency ${LATENCY_CONNECTIONS} × 1, setup ${SETUP_WORKERS} workers; ${SECONDS} s per throughput phase; haproxy nbthread ${args['haproxy-threads']}\n`)
   process.stdout.write('note: the machine is shared with other engineers\' builds and tests; compare the ratios, not the absolute numbers\n')
 

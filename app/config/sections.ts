@@ -2,6 +2,7 @@
  * The defaults table: every environment variable the appliance reads, by section.
  * Names pinned by SPEC §7 keep their names; units are in the names of the rest.
  */
+import { databaseVariables } from './database-section.js'
 import { boolean, decimal, hostPortList, integer, oneOf, port, text, url, urlList } from './schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -52,11 +53,16 @@ export const gameSection = {
   attackCooldownMs: integer('ATTACK_COOLDOWN_MS', 500, 'Minimum time between two attacks of one player.', { min: 0 }),
   respawnMs: integer('RESPAWN_MS', 3000, 'Time a dead player waits before respawning.', { min: 0 }),
   sessionTokenTtlSeconds: integer('SESSION_TOKEN_TTL_SECONDS', 7200, 'Lifetime of a login session token (sliding).', { min: 1 }),
+  maxHp: integer('MAX_HP', 100, 'Hit points of a new or respawned player.', { min: 1, max: 65535 }),
+  attackDamage: integer('ATTACK_DAMAGE', 10, 'Hit points one attack takes.', { min: 1, max: 65535 }),
+  passwordHashCost: integer('PASSWORD_HASH_COST', 16384, 'scrypt cost N for new password hashes (a power of two; lower only for tests and load tests).', { min: 1024, max: 1048576 }),
+  maxPendingLogins: integer('MAX_PENDING_LOGINS', 256, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
 } as const
 
 export const dataSection = {
   databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], undefined, 'PostgreSQL URL; unset runs on in-memory stores.'),
   redisUrls: urlList('REDIS_URLS', ['redis:', 'rediss:'], 'Comma-separated redis:// URLs, one per shard; unset runs without a cache.'),
+  ...databaseVariables,
 } as const
 
 export const balancerSection = {
