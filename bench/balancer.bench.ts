@@ -278,6 +278,7 @@ async function main(): Promise<void> {
     BALANCER_HOST: '127.0.0.1',
     BALANCER_PORT: String(oursPort),
     BALANCER_ADMIN_PORT: '0',
+    METRICS_PORT: '0',
     BALANCE_STRATEGY: 'least-connections',
     LOG_LEVEL: 'warn',
   })

@@ -8,12 +8,14 @@
  */
 import type { Redis } from 'ioredis'
 import { Balancer } from '../balancer/balancer.js'
+import { balancerMetricsFor, observeBalancer } from '../balancer/telemetry-adapter.js'
 import { clusterRedisUrl } from '../cluster/cluster-node.js'
 import { readMembers } from '../cluster/membership.js'
 import { connectClusterRedis } from '../cluster/redis-connection.js'
 import { loadConfig, type Config } from '../config/index.js'
 import { isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import { startTelemetry } from '../telemetry/start.js'
 
 async function main(): Promise<void> {
   let config: Config
@@ -39,7 +41,10 @@ async function main(): Promise<void> {
     const client = redis
     discover = async () => (await readMembers(client, config.cluster.clusterName, url)).filter((m) => m.alive && m.role === 'game')
   }
-  const balancer = new Balancer({ config, logger, ...(discover ? { discover } : {}) })
+  // Telemetry (/metrics and /bottlenecks on METRICS_PORT; METRICS_ENABLED=false turns it off).
+  const telemetry = await startTelemetry(config, logger, 'balancer')
+  const balancer = new Balancer({ config, logger, metrics: balancerMetricsFor(telemetry.metrics), ...(discover ? { discover } : {}) })
+  observeBalancer(telemetry.metrics, balancer)
   await balancer.listen()
 
   let stopping = false
@@ -50,6 +55,7 @@ async function main(): Promise<void> {
     balancer
       .close()
       .then(() => redis?.quit())
+      .then(() => telemetry.close())
       .then(
         () => process.exit(0),
         (err) => {
