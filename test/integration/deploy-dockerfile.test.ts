@@ -2,13 +2,16 @@
 // build (`npm run build` → dist/), install production dependencies only (`npm ci --omit=dev`, offline
 // from the local npm cache), then run the image's CMD as an unprivileged user until the image's
 // HEALTHCHECK (a PING answered by a PONG) passes, and stop it with SIGTERM (its STOPSIGNAL).
-import { chmod, cp, mkdir, readFile, readdir, symlink } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { chmod, cp, readFile, readdir, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ManagedProcess, runCommand } from '../../app/local/child-process.js'
 import { freePort, waitUntil } from '../../app/local/ports.js'
 import { isRoot, lookupUser } from '../../app/local/system.js'
+import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../app/topology/index.js'
+import { appModule } from '../../infra/components/container.js'
 import { Harness } from '../harness/index.js'
 
 const root = join(new URL('.', import.meta.url).pathname, '..', '..')
@@ -123,6 +126,21 @@ test('Dockerfile: build stage → dist, deps stage → production node_modules, 
     )
   assert.not.ok(await healthy(), 'the health check must fail while nothing listens')
   await waitUntil(healthy, { what: 'image CMD answering the HEALTHCHECK', timeoutMs: 30_000, intervalMs: 200, abortIf: () => (server.running ? undefined : `${server.exitDescription()}\n${server.output()}`) })
+
+  // Every module the topology runs from the image was compiled into it.
+  const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, loadGenerators: { count: 1, playersPerGenerator: 1, durationSeconds: 1, scenario: 'mixed' } })
+  for (const service of topology.services) if (service.app) assert.ok(existsSync(join(appDir, appModule(service.app.module))), `${appModule(service.app.module)} missing from the image`)
+
+  // The balancer container: same image, its command, health-checked through its own port.
+  const balancerPort = await freePort()
+  const balancerEnv = { ...env, BALANCER_HOST: '127.0.0.1', BALANCER_PORT: String(balancerPort), BACKENDS: `127.0.0.1:${gamePort}`, METRICS_PORT: String(await freePort()), BALANCER_ADMIN_PORT: String(await freePort()) }
+  const balancer = harness.own(
+    new ManagedProcess({ name: 'image-balancer', command: command!, args: [...entryArgs, appModule('app/cli/balance.ts')], cwd: appDir, env: balancerEnv, ...(user ? { uid: user.uid, gid: user.gid } : {}) }),
+  )
+  const balancerHealthy = () => runCommand(checkCommand!, [...checkArgs, '--port', String(balancerPort)], { cwd: appDir, env, timeoutMs: 10_000 }).then(() => true, () => false)
+  await waitUntil(balancerHealthy, { what: 'balancer from the image answering PING', timeoutMs: 30_000, intervalMs: 200, abortIf: () => (balancer.running ? undefined : `${balancer.exitDescription()}\n${balancer.output()}`) })
+  balancer.signal('SIGTERM')
+  await balancer.waitForExit()
 
   server.signal('SIGTERM')
   await server.waitForExit()
