@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const logger = createLogger({ level: config.server.logLevel === 'info' ? 'warn' : config.server.logLevel, name: 'appliance' })
+  const logger = createLogger({ level: config.server.logLevel, name: 'appliance' })
   const options = topologyOptionsFromConfig(config)
   const topology = buildTopology({
     ...options,
