@@ -7,7 +7,6 @@ import type { SessionOptions } from '../../app/net/options.js'
 import { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
 import type { GameMetrics, ViolationKind } from '../../app/telemetry/metrics.js'
-import { noopMetrics } from '../../app/telemetry/metrics.js'
 
 /** Answers every frame with CHAT_MESSAGE carrying the same seq, player_id and payload. */
 export class EchoDispatcher implements FrameDispatcher {
@@ -69,10 +68,9 @@ export interface TestServer {
   stop(): Promise<void>
 }
 
-export async function startServer(env: Env = {}, session: Partial<SessionOptions> = {}, dispatcher = new EchoDispatcher()): Promise<TestServer> {
+export async function startServer(env: Env = {}, session: Partial<SessionOptions> = {}, dispatcher = new EchoDispatcher(), metrics = new CountingMetrics()): Promise<TestServer> {
   const config = loadConfig({ GAME_HOST: '127.0.0.1', GAME_PORT: '0', ...env })
-  const metrics = new CountingMetrics()
-  const server = new GameServer({ config, dispatcher, metrics: metrics ?? noopMetrics, session })
+  const server = new GameServer({ config, dispatcher, metrics, session })
   const address = await server.listen()
   const clients: ClientConnection[] = []
   return {
