@@ -63,10 +63,6 @@ const split = suite('net: decoder fed every split point through a real socket')
 
 split('a three-frame stream split at each offset is decoded to the same three PONGs', async () => {
   const metrics = new CountingMetrics()
-  let bytesIn = 0
-  metrics.bytesIn = (bytes: number) => {
-    bytesIn += bytes
-  }
   const server = await startServer({}, {}, undefined, metrics)
   try {
     const frames = [
@@ -82,9 +78,9 @@ split('a three-frame stream split at each offset is decoded to the same three PO
         if (f.type === FrameType.PONG) pongs.push(f.seq)
       })
       const done = client.waitFor((f) => f.type === FrameType.PONG && f.seq === 3)
-      const before = bytesIn
+      const before = metrics.bytesInTotal
       client.sendRaw(stream.subarray(0, cut))
-      await eventually(() => bytesIn === before + cut, 2000, `server read the first ${cut} bytes`)
+      await eventually(() => metrics.bytesInTotal === before + cut, 2000, `server read the first ${cut} bytes`)
       client.sendRaw(stream.subarray(cut))
       await done
       off()

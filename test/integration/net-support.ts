@@ -44,7 +44,11 @@ export class CountingMetrics implements GameMetrics {
   batchCompressed(): void {
     this.batches++
   }
-  bytesIn(): void {}
+  /** Bytes the server read from all sockets. */
+  bytesInTotal = 0
+  bytesIn(bytes: number): void {
+    this.bytesInTotal += bytes
+  }
   bytesOut(): void {}
   sessionOpened(): void {}
   sessionClosed(reason: CloseReason): void {
