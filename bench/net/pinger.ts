@@ -149,11 +149,13 @@ async function run(options: PingerOptions): Promise<PingerResult> {
 
   await new Promise((r) => setTimeout(r, options.warmupMs))
   phase = 'measure'
+  process.stdout.write('MARK measure-start\n')
   const started = performance.now()
   measureStart = started
   await new Promise((r) => setTimeout(r, options.durationMs))
   const seconds = (performance.now() - started) / 1000
   phase = 'done'
+  process.stdout.write('MARK measure-end\n')
   for (const timer of timers) clearTimeout(timer)
   for (const socket of sockets) socket.destroy()
   const sorted = samples.sorted()

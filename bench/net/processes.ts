@@ -3,7 +3,7 @@
  * generator, each in its own process, started with `node --import tsx` so all run on the same
  * runtime. Every child is stopped by its owner (and killed on exit by ManagedProcess).
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { ManagedProcess } from '../../app/local/child-process.js'
@@ -97,17 +97,42 @@ function pingOnce(port: number, timeoutMs: number): Promise<boolean> {
   })
 }
 
-/** Run the load generator in its own process against `port`. */
-export async function runPinger(options: Omit<PingerOptions, 'host'>): Promise<PingerResult> {
+export interface MeasuredResult extends PingerResult {
+  /** Server process CPU (user + system) per PONG during the measurement, in µs. */
+  readonly serverCpuUsPerPong: number
+  /** Server CPU seconds / wall seconds during the measurement (1 = one full core). */
+  readonly serverCpuShare: number
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+}
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** Run the load generator in its own process against `port`; the server's CPU is read at the measurement's start and end. */
+export async function runPinger(serverPid: number | undefined, options: Omit<PingerOptions, 'host'>): Promise<MeasuredResult> {
+  let cpuStart = Number.NaN
+  let cpuEnd = Number.NaN
+  const read = (): number => (serverPid === undefined ? Number.NaN : processCpuSeconds(serverPid))
   const proc = new ManagedProcess({
     name: 'pinger',
     command: process.execPath,
     args: ['--import', 'tsx', `${REPO_ROOT}bench/net/pinger.ts`, JSON.stringify({ host: '127.0.0.1', ...options })],
     cwd: REPO_ROOT,
     tailLines: 200,
+    onLine: (line) => {
+      if (line === 'MARK measure-start') cpuStart = read()
+      else if (line === 'MARK measure-end') cpuEnd = read()
+    },
   })
   await proc.waitForExit()
   const line = proc.output().split('\n').find((l) => l.startsWith('RESULT '))
   if (line === undefined) throw proc.startError('load generator gave no result')
-  return JSON.parse(line.slice('RESULT '.length)) as PingerResult
+  const result = JSON.parse(line.slice('RESULT '.length)) as PingerResult
+  const cpu = cpuEnd - cpuStart
+  return { ...result, serverCpuUsPerPong: Math.round((cpu * 1e8) / result.pongs) / 100, serverCpuShare: Math.round((cpu / result.seconds) * 100) / 100 }
 }

@@ -131,4 +131,27 @@ test('idle: frames queued while a write is in flight follow it as soon as it com
   }
 })
 
+test('regression: with latency-aware flushing the count trigger split one turn\'s frames into two writes', async () => {
+  const rig = await outboundRig({ latencyAwareFlush: true, flushIntervalMs: 60_000, flushMaxFrames: 10 })
+  try {
+    for (let i = 1; i <= 16; i++) rig.outbound.enqueue(FrameType.PONG, i, 0, payload(16), 0, 16)
+    assert.equal(rig.writes, [], 'the tenth frame does not flush early: the session is due at the end of the turn')
+    await nextTurn()
+    assert.equal(rig.writes, [['idle', 16, 16 * 28]], 'all sixteen in one write')
+    await eventually(() => rig.received.frames.length === 16, 2000, 'sixteen frames at the peer')
+  } finally {
+    rig.close()
+  }
+})
+
+test('latency-aware: the fill trigger still bounds one turn (no unbounded growth before the end-of-turn flush)', async () => {
+  const rig = await outboundRig({ latencyAwareFlush: true, flushIntervalMs: 60_000, flushMaxFrames: 10, sendBufferBytes: 32768, flushFillRatio: 0.8, batchThresholdBytes: 1 << 30 })
+  try {
+    for (let i = 1; i <= 27; i++) rig.outbound.enqueue(FrameType.PONG, i, 0, payload(988), 0, 988)
+    assert.equal(rig.writes.map((w) => w[0]), ['fill'], '27 KB ≥ 80 % of 32 KiB leaves at once')
+  } finally {
+    rig.close()
+  }
+})
+
 test.run()
