@@ -142,6 +142,16 @@ export const FIGURE_RULES: readonly FigureRule[] = [
     delta: true,
   },
   {
+    // without PING: comparable with the generator's game requests also behind a balancer whose
+    // health checks ping the servers
+    key: 'gameFramesReceived',
+    unit: 'frames',
+    find: (names) => first(names, new RegExp(`^${name('framesIn')}$`)),
+    series: (f) => `sum(rate(${f}{type!="PING"}[5s]))`,
+    headline: (f) => `sum(${f}{type!="PING"})`,
+    delta: true,
+  },
+  {
     key: 'sessionsAccepted',
     unit: 'sessions',
     find: (names) => first(names, new RegExp(`^${name('sessionsAccepted')}$`)),
