@@ -160,6 +160,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
     }
   }
   if (local && prometheusUrl !== undefined) argError('--prometheus is not needed with --local (it starts its own)', 'prometheus')
+  if (!local && prometheusUrl === undefined && thresholds.some((t) => t.metric === 'alerts')) argError("an 'alerts' threshold needs server alerts: add --prometheus URL (or use --local)", 'threshold')
   const capacityFlags = ['target-p99-ms', 'target-error-rate', 'start-players', 'step-players', 'step-seconds', 'max-players'] as const
   let capacity: CapacityArgs | undefined
   const extraThresholds: Threshold[] = []

@@ -1,6 +1,6 @@
 /**
  * Server-side figures for a run window, read from Prometheus through its HTTP API: frame-processing
- * p95, CPU, event-loop delay, frames received, and the alerts that were pending or firing.
+ * p95, CPU, event-loop delay, frames received, and the alerts raised (firing) during the run.
  *
  * Metric names are discovered from `/api/v1/label/__name__/values` by pattern, so the report keeps
  * working when the telemetry module names a family slightly differently; a figure whose family is
@@ -209,7 +209,8 @@ export async function collectServerFigures(client: PrometheusClient, from: Date,
 
 async function collectAlerts(client: PrometheusClient, names: readonly string[], from: Date, to: Date): Promise<ServerAlert[]> {
   const alerts = new Map<string, ServerAlert>()
-  const matrix = await client.range('ALERTS{alertstate=~"pending|firing"}', from, to, 1).catch(() => [] as Matrix)
+  // firing only: a pending alert has not held for its `for` duration, so it was not raised
+  const matrix = await client.range('ALERTS{alertstate="firing"}', from, to, 1).catch(() => [] as Matrix)
   for (const s of matrix) {
     const name = s.metric['alertname'] ?? 'unknown'
     const previous = alerts.get(name)

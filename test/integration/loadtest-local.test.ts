@@ -45,7 +45,7 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   const interruptedOut = join(dir, 'interrupted')
   let sentSigint = false
   const [run, interrupted] = await Promise.all([
-    runCli(['--local', '--local-servers', '2', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0'], { timeoutMs: 58_000 }),
+    runCli(['--local', '--local-servers', '1', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0'], { timeoutMs: 58_000 }),
     runCli(['--local', '--local-stack', 'servers', '--local-servers', '1', '--scenario', 'smoke', '--players', '3', '--duration', '600', '--out', interruptedOut], {
       timeoutMs: 58_000,
       onStderr: (text, child) => {
