@@ -115,7 +115,7 @@ export const FIGURE_RULES: readonly FigureRule[] = [
   {
     key: 'cpuCores',
     unit: 'cores',
-    find: (names) => first(names, new RegExp(`^${name('processCpu')}$`), /^process_cpu_seconds_total$/),
+    find: (names) => first(names, new RegExp(`^${name('processCpu')}$`)), // not process_cpu_seconds_total: Prometheus and exporters have that too
     series: (f) => `sum(rate(${f}[5s]))`,
     headline: (f, w) => `sum(rate(${f}[${w}]))`,
   },
@@ -207,8 +207,11 @@ export async function collectServerFigures(client: PrometheusClient, from: Date,
   return { source: client.url, figures, series, alerts, missing }
 }
 
-async function collectAlerts(client: PrometheusClient, names: readonly string[], from: Date, to: Date): Promise<ServerAlert[]> {
+async function collectAlerts(client: PrometheusClient, names: readonly string[], from: Date, runEnd: Date): Promise<ServerAlert[]> {
   const alerts = new Map<string, ServerAlert>()
+  // range steps are from + k s ≤ end: extend by one step so an alert raised in the last (partial)
+  // second of the run is seen
+  const to = new Date(runEnd.getTime() + 1000)
   // firing only: a pending alert has not held for its `for` duration, so it was not raised
   const matrix = await client.range('ALERTS{alertstate="firing"}', from, to, 1).catch(() => [] as Matrix)
   for (const s of matrix) {
