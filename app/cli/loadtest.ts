@@ -105,7 +105,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
     process.stderr.write(`report: ${files.json}\nreport: ${files.html}\n`)
   }
   if (report.generator.bottleneck) process.stderr.write(`warning: the load generator was the bottleneck: ${report.generator.reasons.join('; ')}\n`)
-  for (const t of report.thresholds) if (!t.passed) process.stderr.write(`FAILED threshold ${t.threshold}: actual ${t.actual}\n`)
+  for (const t of report.thresholds) if (!t.passed) process.stderr.write(`FAILED threshold ${t.threshold}: actual ${t.actual ?? 'not available (no server figures)'}\n`)
   if (capacity && capacity.highestPassingPlayers === null) process.stderr.write(`FAILED capacity: no step met the target (${capacity.stoppedBecause})\n`)
   if (run.aborted) return EXIT.interrupted
   return report.passed ? EXIT.pass : EXIT.failed

@@ -64,7 +64,7 @@ export async function runCapacitySearch(options: CapacitySearchOptions): Promise
       break
     }
     const summary = summarize(run.intervals, Math.min(run.elapsedSeconds, scenario.durationSeconds))
-    const server = options.serverFigures ? await options.serverFigures(from, new Date()) : null
+    const server = options.serverFigures ? await options.serverFigures(from, new Date()).catch(() => null) : null
     const alerts = server?.alerts.map((a) => a.name) ?? []
     const results = checkThresholds(options.thresholds, thresholdFigures(summary, server))
     const failed = results.filter((r) => !r.passed).map((r) => `${r.threshold.source} (actual ${r.actual.toFixed(3)})`)

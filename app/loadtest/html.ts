@@ -144,7 +144,7 @@ export function renderHtmlReport(report: LoadReport): string {
       row(['alerts during the run', server.alerts.length === 0 ? 'none' : escapeHtml(server.alerts.map((a) => `${a.name} (${a.state})`).join(', '))]) +
       (server.missing.length ? row(['not available', escapeHtml(server.missing.join(', '))]) : '')
     : ''
-  const thresholdRows = report.thresholds.map((x) => row([escapeHtml(x.threshold), f(x.actual), `<span class="${x.passed ? 'pass' : 'fail'}">${x.passed ? 'PASS' : 'FAIL'}</span>`])).join('')
+  const thresholdRows = report.thresholds.map((x) => row([escapeHtml(x.threshold), x.actual === null ? 'n/a' : f(x.actual), `<span class="${x.passed ? 'pass' : 'fail'}">${x.passed ? 'PASS' : 'FAIL'}</span>`])).join('')
   const capacity = report.capacity
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Load test ${escapeHtml(report.scenario.name)} — ${escapeHtml(report.startedAt)}</title>

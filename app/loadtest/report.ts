@@ -105,7 +105,8 @@ export interface ThresholdResultJson {
   readonly metric: string
   readonly op: string
   readonly value: number
-  readonly actual: number
+  /** null when the figure was not available (no server figures): the threshold fails. */
+  readonly actual: number | null
   readonly passed: boolean
 }
 
@@ -227,13 +228,16 @@ export function thresholdFigures(summary: RunSummary, server: ServerFigures | nu
     errors: summary.errors,
     disconnects: summary.disconnects,
     connect_failures: summary.connectFailures,
-    alerts: server?.alerts.length ?? 0,
+    alerts: server?.alerts.length ?? Number.NaN,
     rps: summary.throughputPerSecond,
+    server_frame_p95: server?.figures['frameProcessingP95Ms'] ?? Number.NaN,
+    server_loop_delay_p99: server?.figures['eventLoopDelayP99Ms'] ?? Number.NaN,
+    server_cpu: server?.figures['cpuCores'] ?? Number.NaN,
   }
 }
 
 function thresholdJson(r: ThresholdResult): ThresholdResultJson {
-  return { threshold: r.threshold.source, metric: r.threshold.metric, op: r.threshold.op, value: r.threshold.value, actual: r.actual, passed: r.passed }
+  return { threshold: r.threshold.source, metric: r.threshold.metric, op: r.threshold.op, value: r.threshold.value, actual: Number.isNaN(r.actual) ? null : r.actual, passed: r.passed }
 }
 
 export interface BuildReportInput {
@@ -302,7 +306,7 @@ export function renderSummary(report: LoadReport): string {
     for (const step of c.steps) rows.push([`  ${step.players} players`, `${fmt(step.throughputPerSecond, 1)} req/s, p99 ${fmt(step.p99Ms, 3)} ms, errors ${fmt(step.errorRate * 100, 2)} % → ${step.passed ? 'met' : `broken (${step.failed.join(', ')})`}`])
     rows.push(['capacity', c.highestPassingPlayers === null ? `none met the target (${c.stoppedBecause})` : `${c.highestPassingPlayers} players, ${fmt(c.highestPassingThroughputPerSecond ?? 0, 1)} req/s (${c.stoppedBecause})`])
   }
-  for (const t of report.thresholds) rows.push([`threshold ${t.threshold}`, `${t.passed ? 'PASS' : 'FAIL'} (actual ${fmt(t.actual, 3)})`])
+  for (const t of report.thresholds) rows.push([`threshold ${t.threshold}`, `${t.passed ? 'PASS' : 'FAIL'} (actual ${t.actual === null || Number.isNaN(t.actual) ? 'not available' : fmt(t.actual, 3)})`])
   const width = Math.max(...rows.map(([k]) => k.length))
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
 }

@@ -45,7 +45,7 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   const interruptedOut = join(dir, 'interrupted')
   let sentSigint = false
   const [run, interrupted] = await Promise.all([
-    runCli(['--local', '--local-servers', '1', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0'], { timeoutMs: 58_000 }),
+    runCli(['--local', '--local-servers', '1', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0', '--threshold', 'server_frame_p95<1s', '--threshold', 'server_cpu<=2'], { timeoutMs: 58_000 }),
     runCli(['--local', '--local-stack', 'servers', '--local-servers', '1', '--scenario', 'smoke', '--players', '3', '--duration', '600', '--out', interruptedOut], {
       timeoutMs: 58_000,
       onStderr: (text, child) => {
@@ -63,6 +63,8 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   assert.ok(report.server, 'server figures collected')
   const figures = report.server!.figures
   assert.equal(report.server!.missing, [])
+  assert.equal(report.thresholds.map((t) => [t.threshold, t.passed]), [['errors==0', true], ['server_frame_p95<1s', true], ['server_cpu<=2', true]])
+  assert.is(report.thresholds[1]!.actual, figures['frameProcessingP95Ms'])
   assert.ok(s.sent > 50, `sent ${s.sent}`)
   assert.is(s.errors, 0)
   // every game frame the generator sent through the balancer (actions + one REGISTER per player)
