@@ -5,6 +5,8 @@
  *   accounts ..... DATABASE_URL set → Postgres (app/db)   · unset → MemoryAccountStore
  *   playerSink ... DATABASE_URL set → Postgres write-behind · unset → MemoryPlayerStateSink
  *   sessions ..... REDIS_URLS set   → Redis (app/cache)    · unset → MemorySessionStore
+ *   shared ....... REDIS_URLS set   → chat history, leaderboards, online count in Redis · unset → none
+ *   (REDIS_URLS set also puts the Redis player cache in front of accounts and sink.)
  *
  * Each kind has its own function below (`accountStoreFor`, `playerSinkFor`, `sessionStoreFor`);
  * an implementation registers itself with `registerStoreBackend`; PostgreSQL (app/db) is registered
@@ -18,6 +20,7 @@ import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
 import { MemoryAccountStore } from './memory-account-store.js'
 import { MemoryPlayerStateSink } from './memory-player-sink.js'
 import { MemorySessionStore } from './memory-session-store.js'
+import type { SharedGameState } from './shared-state.js'
 import type { AccountStore, PlayerStateSink, SessionStore } from './stores.js'
 
 export type StoreBackend = 'memory' | 'postgres' | 'redis'
@@ -28,6 +31,8 @@ export interface Stores {
   readonly accounts: AccountStore
   readonly sessions: SessionStore
   readonly playerSink: PlayerStateSink
+  /** Chat history, leaderboards and online count shared by the cluster (REDIS_URLS set). */
+  readonly shared?: SharedGameState
   readonly mode: StoresMode
   readonly backends: { readonly accounts: StoreBackend; readonly sessions: StoreBackend; readonly playerSink: StoreBackend }
   /** Flush the sink, then close sink, sessions and accounts. Idempotent. */
@@ -42,14 +47,27 @@ export interface DatabaseBackend {
   close(): Promise<void>
 }
 
+/** What the cache backend (app/cache) provides: sessions, shared state and the player cache. */
+export interface CacheBackend {
+  readonly sessions: SessionStore
+  readonly shared: SharedGameState
+  /** Put the player cache (cache-aside, invalidate on save) in front of the accounts and the sink. */
+  wrapAccounts(part: { readonly accounts: AccountStore; readonly playerSink: PlayerStateSink }): { accounts: AccountStore; playerSink: PlayerStateSink }
+  /** Close what the backend owns (the shard connections); runs after the accounts are closed. */
+  close(): Promise<void>
+}
+
 export interface StoreBackendFactories {
   database?: (config: Config, logger: Logger, metrics: GameMetrics) => Promise<DatabaseBackend>
-  cache?: (config: Config, logger: Logger) => Promise<SessionStore>
+  /** A bare SessionStore, or the full cache backend. */
+  cache?: (config: Config, logger: Logger, metrics?: GameMetrics) => Promise<SessionStore | CacheBackend>
 }
 
 const registered: StoreBackendFactories = {
   // PostgreSQL (app/db), loaded only when DATABASE_URL is set; DB_MIGRATE_AT_START applies migrations first
   database: async (config, logger, metrics) => (await import('../db/stores.js')).PostgresStores.open(config.data, { logger: logger.child({ component: 'db' }), metrics }),
+  // Redis shards (app/cache), loaded only when REDIS_URLS is set
+  cache: async (config, logger, metrics) => (await import('../cache/backend.js')).openCacheBackend(config, logger, metrics),
 }
 
 /** app/db and app/cache call this (e.g. from a module imported by app/main.ts) to plug in. */
@@ -82,12 +100,14 @@ export function playerSinkFor(accounts: MemoryAccountStore): PlayerStateSink {
   return new MemoryPlayerStateSink(accounts)
 }
 
-export async function sessionStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered): Promise<{ sessions: SessionStore; backend: StoreBackend }> {
+export async function sessionStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered, metrics: GameMetrics = noopMetrics): Promise<{ sessions: SessionStore; backend: StoreBackend; cache?: CacheBackend }> {
   if (config.data.redisUrls !== undefined && config.data.redisUrls.length > 0) {
     if (!factories.cache) {
       throw new GameServerError('GS_ERR_STORE_UNSUPPORTED', 'REDIS_URLS is set but no cache store backend is registered', { variable: 'REDIS_URLS' })
     }
-    return { sessions: await factories.cache(config, logger), backend: 'redis' }
+    const made = await factories.cache(config, logger, metrics)
+    if ('wrapAccounts' in made) return { sessions: made.sessions, backend: 'redis', cache: made }
+    return { sessions: made, backend: 'redis' }
   }
   return { sessions: new MemorySessionStore({ ttlSeconds: config.game.sessionTokenTtlSeconds }), backend: 'memory' }
 }
@@ -95,9 +115,9 @@ export async function sessionStoreFor(config: Config, logger: Logger, factories:
 export async function createStores(config: Config, logger: Logger, factories: StoreBackendFactories = registered, metrics: GameMetrics = noopMetrics): Promise<Stores> {
   const log = logger.child({ component: 'stores' })
   const accountPart = await accountStoreFor(config, log, factories, metrics)
-  let sessionPart: { sessions: SessionStore; backend: StoreBackend }
+  let sessionPart: { sessions: SessionStore; backend: StoreBackend; cache?: CacheBackend }
   try {
-    sessionPart = await sessionStoreFor(config, log, factories)
+    sessionPart = await sessionStoreFor(config, log, factories, metrics)
   } catch (err) {
     await closeQuietly(log, 'accounts', async () => {
       await accountPart.playerSink.close()
@@ -112,21 +132,25 @@ export async function createStores(config: Config, logger: Logger, factories: St
   const backends = { accounts: accountPart.backend, playerSink: accountPart.backend, sessions: sessionPart.backend }
   if (mode === 'standalone') log.info({ mode, backends }, 'running standalone on in-memory stores (DATABASE_URL and REDIS_URLS unset); nothing survives a restart')
   else log.info({ mode, backends }, 'stores ready')
+  const cacheBackend = sessionPart.cache
+  const { accounts, playerSink } = cacheBackend ? cacheBackend.wrapAccounts(accountPart) : accountPart
 
   let closing: Promise<void> | null = null
   return {
-    accounts: accountPart.accounts,
+    accounts,
     sessions: sessionPart.sessions,
-    playerSink: accountPart.playerSink,
+    playerSink,
+    ...(cacheBackend ? { shared: cacheBackend.shared } : {}),
     mode,
     backends,
     close() {
       closing ??= (async () => {
-        await closeQuietly(log, 'player sink flush', () => accountPart.playerSink.flush())
-        await closeQuietly(log, 'player sink', () => accountPart.playerSink.close())
+        await closeQuietly(log, 'player sink flush', () => playerSink.flush())
+        await closeQuietly(log, 'player sink', () => playerSink.close())
         await closeQuietly(log, 'sessions', () => sessionPart.sessions.close())
-        await closeQuietly(log, 'accounts', () => accountPart.accounts.close())
+        await closeQuietly(log, 'accounts', () => accounts.close())
         await closeQuietly(log, 'database backend', () => accountPart.close())
+        if (cacheBackend) await closeQuietly(log, 'cache backend', () => cacheBackend.close())
       })()
       return closing
     },
