@@ -21,7 +21,6 @@ export interface PlayerRow {
   version: number
 }
 
-
 export function toPlayerRecord(row: PlayerRow): PlayerRecord {
   return {
     id: row.id,
