@@ -193,6 +193,8 @@ export class Game implements FrameDispatcher {
       player.experience = existing.experience
       player.gold = existing.gold
       player.lastAttackAtMs = existing.lastAttackAtMs
+      player.budget.units = existing.budget.units // reconnecting does not refill the movement budget
+      player.budget.updatedAtMs = existing.budget.updatedAtMs
       const old = existing.connection
       this.connections.delete(old)
       this.leave(existing, 'replaced')
@@ -206,6 +208,7 @@ export class Game implements FrameDispatcher {
       player.dirty = true
     }
     player.zone = zoneOf(this.rules, player.x)
+    player.hp = Math.min(player.hp, this.rules.maxHp)
     this.stateOf(connection).player = player
     connection.playerId = player.id
     this.logins++
@@ -348,8 +351,9 @@ export class Game implements FrameDispatcher {
     try {
       for (const player of this.world.players()) {
         if (!player.dirty) continue
-        player.dirty = false
+        // cleared only once the sink accepted the state: a refused mark (write-behind full) is retried
         this.options.playerSink.markDirty(player.state())
+        player.dirty = false
       }
     } catch (err) {
       this.logger.error({ err }, 'persisting player state failed')

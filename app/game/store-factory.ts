@@ -9,8 +9,8 @@
  *   (REDIS_URLS set also puts the Redis player cache in front of accounts and sink.)
  *
  * Each kind has its own function below (`accountStoreFor`, `playerSinkFor`, `sessionStoreFor`);
- * an implementation registers itself with `registerStoreBackend` (or replaces the body of its
- * function), so this file never imports app/db or app/cache until those exist.
+ * an implementation registers itself with `registerStoreBackend`; PostgreSQL (app/db) is registered
+ * by default below and imported only when DATABASE_URL is set.
  * `close()` closes in dependency order: sink (flushes) → sessions → accounts.
  */
 import type { Config } from '../config/index.js'
@@ -58,12 +58,14 @@ export interface CacheBackend {
 }
 
 export interface StoreBackendFactories {
-  database?: (config: Config, logger: Logger) => Promise<DatabaseBackend>
+  database?: (config: Config, logger: Logger, metrics: GameMetrics) => Promise<DatabaseBackend>
   /** A bare SessionStore, or the full cache backend. */
   cache?: (config: Config, logger: Logger, metrics?: GameMetrics) => Promise<SessionStore | CacheBackend>
 }
 
 const registered: StoreBackendFactories = {
+  // PostgreSQL (app/db), loaded only when DATABASE_URL is set; DB_MIGRATE_AT_START applies migrations first
+  database: async (config, logger, metrics) => (await import('../db/stores.js')).PostgresStores.open(config.data, { logger: logger.child({ component: 'db' }), metrics }),
   // Redis shards (app/cache), loaded only when REDIS_URLS is set
   cache: async (config, logger, metrics) => (await import('../cache/backend.js')).openCacheBackend(config, logger, metrics),
 }
@@ -82,12 +84,12 @@ interface AccountPart {
 }
 
 /** Accounts and the player sink (both live in the database, or both in memory). */
-export async function accountStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered): Promise<AccountPart> {
+export async function accountStoreFor(config: Config, logger: Logger, factories: StoreBackendFactories = registered, metrics: GameMetrics = noopMetrics): Promise<AccountPart> {
   if (config.data.databaseUrl !== undefined) {
     if (!factories.database) {
       throw new GameServerError('GS_ERR_STORE_UNSUPPORTED', 'DATABASE_URL is set but no database store backend is registered', { variable: 'DATABASE_URL' })
     }
-    const db = await factories.database(config, logger)
+    const db = await factories.database(config, logger, metrics)
     return { accounts: db.accounts, playerSink: db.playerSink, backend: 'postgres', close: () => db.close() }
   }
   const accounts = new MemoryAccountStore()
@@ -112,7 +114,7 @@ export async function sessionStoreFor(config: Config, logger: Logger, factories:
 
 export async function createStores(config: Config, logger: Logger, factories: StoreBackendFactories = registered, metrics: GameMetrics = noopMetrics): Promise<Stores> {
   const log = logger.child({ component: 'stores' })
-  const accountPart = await accountStoreFor(config, log, factories)
+  const accountPart = await accountStoreFor(config, log, factories, metrics)
   let sessionPart: { sessions: SessionStore; backend: StoreBackend; cache?: CacheBackend }
   try {
     sessionPart = await sessionStoreFor(config, log, factories, metrics)
