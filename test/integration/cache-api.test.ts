@@ -107,16 +107,16 @@ test('sessions: create, validate, sliding refresh, invalidate, expiry', async ()
   // Sliding: let the TTL run down, validate, and it is back at the full 2 s.
   await waitFor(async () => (await direct[shard]!.pttl(key)) < 1500, 3000, 'TTL to run down')
   assert.ok(await cache.sessions.validate(session.token))
-  assert.ok((await direct[shard]!.pttl(key)) > 1800, 'validate refreshed the TTL')
+  assert.ok((await direct[shard]!.pttl(key)) > 1600, 'validate refreshed the TTL')
 
   await cache.sessions.invalidate(session.token)
   assert.is(await cache.sessions.validate(session.token), undefined)
   assert.is(await cache.sessions.validate('not a token'), undefined)
 
-  const expiring = await cache.sessions.create(43, 'bob')
   const started = performance.now()
+  const expiring = await cache.sessions.create(43, 'bob')
   await waitFor(async () => (await direct[cache.shards.ring.shardFor(keys.session(expiring.token))]!.exists(keys.session(expiring.token))) === 0, 4000, 'session key expiry')
-  assert.ok(performance.now() - started > 1000, 'not before its TTL')
+  assert.ok(performance.now() - started > 950, 'not before its TTL')
   assert.is(await cache.sessions.validate(expiring.token), undefined, 'expired')
 })
 

@@ -168,7 +168,8 @@ test('a slow shard (CLIENT PAUSE): commands time out, are counted, reads fall ba
       loader.put(player(id))
       await players.get(id)
     }
-    await servers[slow]!.pause(1500)
+    const pauseMs = 3000
+    await servers[slow]!.pause(pauseMs)
     const timings: number[] = []
     for (const id of ids) {
       const started = performance.now()
@@ -179,9 +180,10 @@ test('a slow shard (CLIENT PAUSE): commands time out, are counted, reads fall ba
     assert.is(stats.timeouts, 3, 'timeouts until the breaker opened (threshold 3)')
     assert.is(stats.shortCircuited, 3, 'then no more calls were sent')
     assert.is(stats.fallbacks, 6)
-    assert.ok(Math.max(...timings) < 150 + 200, `each read answered within the timeout plus margin: ${timings.map(Math.round)}`)
-    assert.ok(timings.slice(3).every((t) => t < 100), 'an open breaker answers at once')
-    await waitFor(() => cache!.status().health === 'ok', 5000, 'the shard to answer again after the pause')
+    // Generous margins for a loaded machine; the point is that no read waits for the paused shard.
+    assert.ok(Math.max(...timings) < 150 + 700, `each read answered within the timeout plus margin: ${timings.map(Math.round)}`)
+    assert.ok(timings.slice(3).every((t) => t < 250), `an open breaker answers at once: ${timings.map(Math.round)}`)
+    await waitFor(() => cache!.status().health === 'ok', 8000, 'the shard to answer again after the pause')
     const hits = stats.hits
     await players.get(ids[0]!)
     assert.is(cache.shards.shards[slow]!.stats.hits, hits + 1)
