@@ -7,7 +7,7 @@
  * The machine is shared and noisy, so the modes run interleaved in rounds (A B C A B C …) and
  * each row reports the median round.
  *
- *   npx tsx bench/cache-pipelining.ts [--rounds 5] [--seconds 1] [--batch 100]
+ *   npx tsx bench/cache-pipelining.bench.ts [--rounds 5] [--seconds 1] [--batch 100]
  */
 import { parseArgs } from 'node:util'
 import { keys } from '../app/cache/keys.js'
