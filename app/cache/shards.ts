@@ -18,6 +18,10 @@ export interface CacheMetrics {
   cacheHit(shard: string): void
   cacheMiss(shard: string): void
   cacheError(shard: string): void
+  /** A write dropped because its shard was unavailable (optional: counted in `stats` regardless). */
+  cacheWriteSkipped?(shard: string): void
+  /** A read answered by the fallback because its shard was unavailable (optional, as above). */
+  cacheFallback?(shard: string): void
 }
 
 export interface ShardStats {
@@ -78,6 +82,8 @@ export function cacheMetricsFrom(source: object): CacheMetrics {
     cacheHit: metrics.cacheHit?.bind(metrics) ?? noopMetrics.cacheHit,
     cacheMiss: metrics.cacheMiss?.bind(metrics) ?? noopMetrics.cacheMiss,
     cacheError: metrics.cacheError?.bind(metrics) ?? noopMetrics.cacheError,
+    ...(metrics.cacheWriteSkipped ? { cacheWriteSkipped: metrics.cacheWriteSkipped.bind(metrics) } : {}),
+    ...(metrics.cacheFallback ? { cacheFallback: metrics.cacheFallback.bind(metrics) } : {}),
   }
 }
 
@@ -145,10 +151,12 @@ export class Shard {
 
   fellBack(): void {
     this.stats.fallbacks++
+    this.metrics.cacheFallback?.(this.label)
   }
 
   skippedWrite(): void {
     this.stats.skippedWrites++
+    this.metrics.cacheWriteSkipped?.(this.label)
   }
 
   get available(): boolean {
