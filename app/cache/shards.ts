@@ -9,6 +9,7 @@
  * breaker's probe succeeds the shard is used again and `onRecovered` listeners run.
  */
 import { Redis, ReplyError } from 'ioredis'
+import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js'
 import { ShardRing } from './ring.js'
@@ -204,6 +205,10 @@ export class ShardSet {
     if (options.urls.length === 0) throw new RangeError('a shard set needs at least one redis URL')
     this.logger = (options.logger ?? silentLogger).child({ component: 'cache' })
     const names = options.urls.map(shardName)
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i)
+    if (duplicate !== undefined) {
+      throw new GameServerError('GS_ERR_CONFIG', `REDIS_URLS lists the shard ${duplicate} more than once`, { variable: 'REDIS_URLS', shard: duplicate })
+    }
     this.ring = new ShardRing(names, options.virtualNodes === undefined ? {} : { virtualNodes: options.virtualNodes })
     const metrics = options.metrics ?? noopMetrics
     const maxReconnectDelayMs = options.maxReconnectDelayMs ?? 2000
