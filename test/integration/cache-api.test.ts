@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Cache } from '../../app/cache/cache.js'
+import { RedisOnlineCounter } from '../../app/cache/counters.js'
 import { keys } from '../../app/cache/keys.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
@@ -192,6 +193,12 @@ test('counters and the cluster-wide online count', async () => {
     assert.is(await cache.online.total(), 42)
     await other.online.withdraw()
     assert.is(await cache.online.total(), 12)
+    // A server that stopped reporting (crashed) stops counting, and its field is removed.
+    const crashed = new RedisOnlineCounter(cache.shards, { nodeId: 'crashed-node', now: () => Date.now() - 60_000 })
+    await crashed.report(100)
+    assert.is(await cache.online.total(), 12)
+    const key = keys.online()
+    assert.is(await direct[cache.shards.ring.shardFor(key)]!.hexists(key, 'crashed-node'), 0)
   } finally {
     await other.close()
   }
