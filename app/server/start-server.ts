@@ -40,7 +40,7 @@ export interface ServerHandle {
   readonly game: Game
   readonly server: GameServer
   /** The stores in use (built here unless injected). */
-  readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
+  readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink' | 'shared'>
   /** Cluster membership (heartbeats, leader election) when a cluster Redis is configured, else null. */
   readonly cluster: ClusterMembershipHandle | null
   /** Graceful shutdown (see the order above). Idempotent. */
