@@ -34,6 +34,8 @@ const { values } = parseArgs({
     'slice-ms': { type: 'string', default: '1500' },
     'warmup-ms': { type: 'string', default: '2000' },
     'scrape-ms': { type: 'string', default: '5000' },
+    /** `off` runs the second server with metrics off too: an A/A run that shows the noise of the method. */
+    'second-server': { type: 'string', default: 'on' },
     connections: { type: 'string', default: '32' },
     pipeline: { type: 'string', default: '16' },
   },
@@ -119,10 +121,11 @@ async function runLoader(): Promise<void> {
   const groups = [await group('off', Number(values.port)), await group('on', Number(values['port-on']))]
   let scrapes = 0
   const scraper = setInterval(() => {
-    void fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (r) => {
-      await r.text()
-      scrapes++
-    })
+    if (metricsPort > 0)
+      void fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (r) => {
+        await r.text()
+        scrapes++
+      })
   }, Number(values['scrape-ms']))
   // slice boundaries: tell the parent (it reads the server's CPU time) and wait for its ack
   const acks = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
@@ -218,14 +221,15 @@ async function parent(): Promise<void> {
   console.log(`metric calls of one PING/PONG (7 calls), in process, CPU time: on ${cost.onNs.toFixed(0)} ns, off ${cost.offNs.toFixed(0)} ns`)
   console.log(`PING/PONG, ${values.connections} connections × ${values.pipeline} in flight, ${values.slices} slices of ${values['slice-ms']} ms per mode, alternating; /metrics scraped every ${values['scrape-ms']} ms`)
   const off = child(['--role', 'server', '--metrics', 'off'])
-  const on = child(['--role', 'server', '--metrics', 'on'])
+  const on = child(['--role', 'server', '--metrics', values['second-server'] === 'off' ? 'off' : 'on'])
+  if (values['second-server'] === 'off') console.log('A/A calibration: the "on" server runs with metrics OFF too')
   try {
     const [a, b] = await Promise.all([firstLine(off), firstLine(on)])
     const loader = child([
       '--role', 'loader',
       '--port', String(a.port),
       '--port-on', String(b.port),
-      '--metrics-port', String(b.metricsPort),
+      '--metrics-port', String(b.metricsPort ?? 0),
       '--slices', values.slices!,
       '--slice-ms', values['slice-ms']!,
       '--warmup-ms', values['warmup-ms']!,
