@@ -34,8 +34,8 @@ const { values } = parseArgs({
     'slice-ms': { type: 'string', default: '1500' },
     'warmup-ms': { type: 'string', default: '2000' },
     'scrape-ms': { type: 'string', default: '5000' },
-    /** `off` runs the second server with metrics off too: an A/A run that shows the noise of the method. */
-    'second-server': { type: 'string', default: 'on' },
+    /** Metrics of the two servers; `off,off` or `on,on` is an A/A run that shows the noise of the method. */
+    modes: { type: 'string', default: 'off,on' },
     connections: { type: 'string', default: '32' },
     pipeline: { type: 'string', default: '16' },
   },
@@ -220,9 +220,10 @@ async function parent(): Promise<void> {
   const cost = await hotPathCost()
   console.log(`metric calls of one PING/PONG (7 calls), in process, CPU time: on ${cost.onNs.toFixed(0)} ns, off ${cost.offNs.toFixed(0)} ns`)
   console.log(`PING/PONG, ${values.connections} connections × ${values.pipeline} in flight, ${values.slices} slices of ${values['slice-ms']} ms per mode, alternating; /metrics scraped every ${values['scrape-ms']} ms`)
-  const off = child(['--role', 'server', '--metrics', 'off'])
-  const on = child(['--role', 'server', '--metrics', values['second-server'] === 'off' ? 'off' : 'on'])
-  if (values['second-server'] === 'off') console.log('A/A calibration: the "on" server runs with metrics OFF too')
+  const [firstMode, secondMode] = values.modes!.split(',') as ['off' | 'on', 'off' | 'on']
+  const off = child(['--role', 'server', '--metrics', firstMode])
+  const on = child(['--role', 'server', '--metrics', secondMode])
+  if (firstMode !== 'off' || secondMode !== 'on') console.log(`A/A calibration: the "off" server runs with metrics ${firstMode}, the "on" server with metrics ${secondMode}`)
   try {
     const [a, b] = await Promise.all([firstLine(off), firstLine(on)])
     const loader = child([
