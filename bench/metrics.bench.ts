@@ -6,7 +6,7 @@
  * off/on/off/on…, so drift of the shared machine hits both alike. Prints machine facts, per-slice
  * numbers, medians and the ratio.
  *
- *   npx tsx bench/metrics.bench.ts [--slices 6] [--slice-ms 1500] [--warmup-ms 2000] [--scrape-ms 5000] [--connections 32] [--pipeline 16]
+ *   npx tsx bench/metrics.bench.ts [--slices 10] [--slice-ms 1000] [--warmup-ms 2000] [--scrape-ms 5000] [--connections 32] [--pipeline 16]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -30,8 +30,8 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     'metrics-port': { type: 'string', default: '0' },
     'port-on': { type: 'string', default: '0' },
-    slices: { type: 'string', default: '6' },
-    'slice-ms': { type: 'string', default: '1500' },
+    slices: { type: 'string', default: '10' },
+    'slice-ms': { type: 'string', default: '1000' },
     'warmup-ms': { type: 'string', default: '2000' },
     'scrape-ms': { type: 'string', default: '5000' },
     /** Metrics of the two servers; `off,off` or `on,on` is an A/A run that shows the noise of the method. */
@@ -242,6 +242,7 @@ async function parent(): Promise<void> {
     // CPU time of each server during its own slices only (idle time excluded), and the PONGs it sent then
     const totals = { off: 0, on: 0 }
     const cpu = { off: 0, on: 0 }
+    const perSlice: Record<'off' | 'on', number[]> = { off: [], on: [] }
     const servers = { off, on }
     let sliceStart = 0
     for await (const line of loader.lines) {
@@ -252,8 +253,10 @@ async function parent(): Promise<void> {
         continue
       }
       if (r.mark === 'end') {
-        cpu[r.metrics!] += (await cpuOf(servers[r.metrics!])) - sliceStart
+        const used = (await cpuOf(servers[r.metrics!])) - sliceStart
+        cpu[r.metrics!] += used
         totals[r.metrics!] += r.pongs!
+        perSlice[r.metrics!].push(used / r.pongs!)
         loader.proc.stdin!.write('ok\n')
         continue
       }
@@ -272,6 +275,11 @@ async function parent(): Promise<void> {
     // CPU time per PONG is robust against other processes taking the cores (throughput is not)
     const perPong = { off: cpu.off / totals.off, on: cpu.on / totals.on }
     console.log(`hot-path metric calls = ${(((cost.onNs - cost.offNs) / 1000 / perPong.off) * 100).toFixed(1)} % of the metrics-off server's CPU per PONG`)
+    // paired: slice i of each mode ran back to back, under the same conditions of the shared machine
+    const ratios = perSlice.on.map((on, i) => on / perSlice.off[i]!).sort((a, b) => a - b)
+    const q = (p: number): number => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))]!
+    const pairedMedian = median(ratios)
+    console.log(`server CPU per PONG, on/off per slice pair: median ${pairedMedian.toFixed(3)} (${((pairedMedian - 1) * 100).toFixed(1)} %), quartiles ${q(0.25).toFixed(3)}–${q(0.75).toFixed(3)}; target < 5 %: ${Math.abs(pairedMedian - 1) < 0.05 ? 'met' : 'NOT met'}`)
     console.log(`server CPU per PONG during its slices: off ${perPong.off.toFixed(2)} µs (${totals.off} PONGs), on ${perPong.on.toFixed(2)} µs (${totals.on} PONGs), on/off = ${(perPong.on / perPong.off).toFixed(3)} (${(((perPong.on - perPong.off) / perPong.off) * 100).toFixed(1)} %); target < 5 %: ${Math.abs(perPong.on - perPong.off) / perPong.off < 0.05 ? 'met' : 'NOT met'}`)
   } finally {
     for (const c of [off, on]) {
