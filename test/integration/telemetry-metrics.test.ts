@@ -88,6 +88,22 @@ test('frames, bytes, flushes, sessions and processing time move by what the clie
   assert.is(series(after, 'gs_outbound_backlog_bytes'), 0)
 })
 
+test('closed label sets are all exported and each value counts under its own label', async () => {
+  const before = await scrape(telemetry.port!)
+  const reasons = ['count', 'fill', 'timer', 'idle', 'drain', 'close'] as const
+  reasons.forEach((reason, i) => telemetry.metrics.flushed(reason, i + 1, 0))
+  const kinds = ['read', 'write', 'timeout', 'error'] as const
+  kinds.forEach((kind, i) => {
+    for (let n = 0; n <= i; n++) telemetry.metrics.ioEvent(kind)
+  })
+  const after = await scrape(telemetry.port!)
+  reasons.forEach((reason, i) => {
+    assert.is(delta(before, after, 'gs_flushes_total', { reason }), 1, reason)
+    assert.is(delta(before, after, 'gs_flushed_frames_total', { reason }), i + 1, reason)
+  })
+  kinds.forEach((kind, i) => assert.is(delta(before, after, 'gs_io_events_total', { kind }), i + 1, kind))
+})
+
 test('the performance report gives rates over its interval', async () => {
   telemetry.reporter!.report() // closes the previous interval
   const client = await connect()
