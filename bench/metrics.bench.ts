@@ -151,6 +151,8 @@ async function runLoader(): Promise<void> {
     return perSecond
   }
   for (const g of groups) await drive(g, Number(values['warmup-ms']), false)
+  // a long-running server has scraped many times: warm the scrape path up as Prometheus would have
+  if (metricsPort > 0) for (let i = 0; i < 10; i++) await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
   for (let i = 0; i < slices; i++) {
     // alternate which mode goes first, so neither always follows the other
     const order = i % 2 === 0 ? groups : [...groups].reverse()
@@ -275,6 +277,13 @@ async function parent(): Promise<void> {
     // CPU time per PONG is robust against other processes taking the cores (throughput is not)
     const perPong = { off: cpu.off / totals.off, on: cpu.on / totals.on }
     console.log(`hot-path metric calls = ${(((cost.onNs - cost.offNs) / 1000 / perPong.off) * 100).toFixed(1)} % of the metrics-off server's CPU per PONG`)
+    if (b.metricsPort) {
+      const before = await cpuOf(on)
+      const n = 20
+      for (let i = 0; i < n; i++) await (await fetch(`http://127.0.0.1:${b.metricsPort}/metrics`)).text()
+      const perScrapeMs = ((await cpuOf(on)) - before) / n / 1000
+      console.log(`one warm /metrics scrape costs the server ${perScrapeMs.toFixed(2)} ms CPU: ${((perScrapeMs / 5000) * 100).toFixed(3)} % of a core at the deployment's 5 s scrape interval`)
+    }
     // paired: slice i of each mode ran back to back, under the same conditions of the shared machine
     const ratios = perSlice.on.map((on, i) => on / perSlice.off[i]!).sort((a, b) => a - b)
     const q = (p: number): number => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))]!
