@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     'haproxy-threads': { type: 'string', default: '1' },
     haproxy: { type: 'string', default: '/usr/sbin/haproxy' },
     rounds: { type: 'string', default: '2' },
+    perf: { type: 'boolean', default: false },
   },
 })
 const SECONDS = Number(args.seconds)
@@ -58,6 +59,22 @@ interface ProcessUsage {
   readonly cpuMs: number
   readonly readCalls: number
   readonly writeCalls: number
+}
+
+/** Syscalls of `pid` for `seconds` by perf tracepoints (diagnostic, `--perf`). */
+async function countSyscalls(pid: number, seconds: number): Promise<Record<string, number>> {
+  const names = ['read', 'recvfrom', 'write', 'writev', 'sendto', 'epoll_wait']
+  const child = spawn('perf', ['stat', '-x', ',', ...names.flatMap((n) => ['-e', `syscalls:sys_enter_${n}`]), '-p', String(pid), '--', 'sleep', String(seconds)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let text = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (text += d))
+  await once(child, 'exit')
+  const counts: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    const [value, , event] = line.split(',')
+    const name = event?.replace('syscalls:sys_enter_', '')
+    if (name && Number(value) > 0) counts[name] = Number(value)
+  }
+  return counts
 }
 
 /** CPU time (user + system) and read/write syscall counts of a process, from /proc. */
@@ -166,6 +183,7 @@ async function pingPhase(target: Target, connections: number, inflight: number, 
   const startPongs = pingers.reduce((n, p) => n + p.pongs, 0)
   rtts.length = 0
   const usageBefore = await usageOf(target.pid)
+  const syscalls = args.perf && target.pid !== undefined && inflight > 1 ? countSyscalls(target.pid, seconds) : null
   const started = performance.now()
   await sleep(seconds * 1000)
   const elapsed = (performance.now() - started) / 1000
@@ -178,6 +196,10 @@ async function pingPhase(target: Target, connections: number, inflight: number, 
   for (const p of pingers) {
     p.stopped = true
     p.socket.destroy()
+  }
+  if (syscalls !== null) {
+    const counts = await syscalls
+    process.stdout.write(`  ${target.name} syscalls per PONG: ${Object.entries(counts).map(([k, v]) => `${k} ${(v / pongs).toFixed(3)}`).join(', ')}\n`)
   }
   return { perSecond: pongs / elapsed, rtts: rtts.slice().sort((a, b) => a - b), pongs, usage }
 }
@@ -279,6 +301,7 @@ async function main(): Promise<void> {
     BALANCER_PORT: String(oursPort),
     BALANCER_ADMIN_PORT: '0',
     METRICS_PORT: '0',
+    ...(process.env.BENCH_METRICS_ENABLED ? { METRICS_ENABLED: process.env.BENCH_METRICS_ENABLED } : {}),
     BALANCE_STRATEGY: 'least-connections',
     LOG_LEVEL: 'warn',
   })
