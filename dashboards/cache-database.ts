@@ -35,7 +35,7 @@ export const cacheDatabase: DashboardSpec = {
         ]),
         panel.timeseries('Cache errors / s by shard', 'Failed cache operations per shard (the game falls back to the database).', 'ops', [target(q.rate(M.cacheErrors, S, ['shard']), '{{shard}}')], {
           sparse: true,
-          thresholds: thresholdLines('cacheErrors'),
+          thresholds: thresholdLines('cache-errors'),
         }),
         panel.timeseries('Redis shards', 'Per shard: up, connected clients, commands per second (redis exporter).', 'short', [
           target(q.external('redis_up', SELECT.redis, ['service']), 'up {{service}}'),
@@ -52,7 +52,7 @@ export const cacheDatabase: DashboardSpec = {
           target(q.sum(M.poolSize, S, ['pool']), 'size {{pool}}'),
           target(q.sum(M.poolInUse, S, ['pool']), 'in use {{pool}}'),
         ]),
-        panel.timeseries('Pool waiters', 'Callers waiting to acquire from each pool.', 'short', [target(q.max(M.poolWaiting, S, ['pool']), '{{pool}}')], { thresholds: thresholdLines('poolWaiting') }),
+        panel.timeseries('Pool waiters', 'Callers waiting to acquire from each pool.', 'short', [target(q.max(M.poolWaiting, S, ['pool']), '{{pool}}')], { thresholds: thresholdLines('pool-waiters') }),
         panel.timeseries('Pool acquire p95', 'Time to acquire from each pool, 95th percentile.', 's', [target(q.quantile(0.95, M.poolAcquire, S, ['pool']), '{{pool}}')]),
       ],
     },

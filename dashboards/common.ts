@@ -65,6 +65,8 @@ export type Unit = 'short' | 'percentunit' | 's' | 'bytes' | 'Bps' | 'ops' | 're
 export interface Target {
   readonly expr: string
   readonly legend: string
+  /** This series counts rare events (see PanelSpec.sparse). */
+  readonly sparse?: boolean
 }
 
 export interface ThresholdLine {
@@ -122,7 +124,7 @@ export const panel = {
   }),
 }
 
-export const target = (expr: string, legend: string): Target => ({ expr, legend })
+export const target = (expr: string, legend: string, options: { sparse?: boolean } = {}): Target => ({ expr, legend, ...options })
 
 const SEVERITY_COLOURS = { warning: 'orange', critical: 'red' } as const
 

@@ -14,10 +14,10 @@ export const hostRuntime: DashboardSpec = {
     {
       title: 'Host',
       panels: [
-        panel.timeseries('Host CPU', 'Busy fraction of all host CPUs.', 'percentunit', [target(q.max(M.hostCpuUtilization, P, ['service']), '{{service}}')], { thresholds: thresholdLines('hostCpuUtilization') }),
-        panel.timeseries('Host memory used', '1 − MemAvailable / MemTotal.', 'percentunit', [target(q.max(M.hostMemoryUsed, P, ['service']), '{{service}}')], { thresholds: thresholdLines('hostMemoryUsed') }),
+        panel.timeseries('Host CPU', 'Busy fraction of all host CPUs.', 'percentunit', [target(q.max(M.hostCpuUtilization, P, ['service']), '{{service}}')], { thresholds: thresholdLines('host-cpu') }),
+        panel.timeseries('Host memory used', '1 − MemAvailable / MemTotal.', 'percentunit', [target(q.max(M.hostMemoryUsed, P, ['service']), '{{service}}')], { thresholds: thresholdLines('host-memory') }),
         panel.timeseries('Disk used', 'Used fraction of the filesystem holding each watched path.', 'percentunit', [target(q.max(M.hostDiskUsed, P, ['service', 'path']), '{{service}} {{path}}')], {
-          thresholds: thresholdLines('hostDiskUsed'),
+          thresholds: thresholdLines('host-disk'),
         }),
         panel.stat('Host memory available', 'MemAvailable of the host.', 'bytes', [target(q.max(M.hostMemoryAvailable, P), 'available')]),
       ],
@@ -34,7 +34,7 @@ export const hostRuntime: DashboardSpec = {
         panel.timeseries('Event-loop delay', 'p99 and max event-loop delay per process over the sample interval.', 's', [
           target(q.max(M.eventLoopDelayP99, P, ['service']), 'p99 {{service}}'),
           target(q.max(M.eventLoopDelayMax, P, ['service']), 'max {{service}}'),
-        ], { thresholds: thresholdLines('eventLoopDelayP99') }),
+        ], { thresholds: thresholdLines('event-loop-delay-p99') }),
         panel.timeseries('Event-loop utilisation', 'Fraction of time the event loop was busy.', 'percentunit', [target(q.max(M.eventLoopUtilization, P, ['service']), '{{service}}')]),
       ],
     },

@@ -23,13 +23,13 @@ export const overview: DashboardSpec = {
       panels: [
         panel.timeseries('Frames in / s by server', 'Inbound frames per second per game server.', 'ops', [target(q.rate(M.framesIn, SELECT.servers, ['service']), '{{service}}')]),
         panel.timeseries('Frame processing p95', 'Handler time per frame, 95th percentile per server.', 's', [target(q.quantile(0.95, M.frameProcessing, SELECT.servers, ['service']), '{{service}}')], {
-          thresholds: thresholdLines('frameProcessing'),
+          thresholds: thresholdLines('frame-processing-p95'),
         }),
         panel.timeseries('Host CPU', 'Busy fraction of the host CPUs, as each process reads /proc/stat.', 'percentunit', [target(q.max(M.hostCpuUtilization, SELECT.appProcesses, ['service']), '{{service}}')], {
-          thresholds: thresholdLines('hostCpuUtilization'),
+          thresholds: thresholdLines('host-cpu'),
         }),
         panel.timeseries('Host memory used', '1 − MemAvailable / MemTotal.', 'percentunit', [target(q.max(M.hostMemoryUsed, SELECT.appProcesses, ['service']), '{{service}}')], {
-          thresholds: thresholdLines('hostMemoryUsed'),
+          thresholds: thresholdLines('host-memory'),
         }),
         panel.timeseries('Balancer connections by backend', 'Client connections the balancer proxies to each backend now.', 'short', [
           target(q.sum(M.backendConnections, SELECT.balancer, ['backend']), '{{backend}}'),

@@ -18,7 +18,7 @@ export const serverHotPath: DashboardSpec = {
         panel.timeseries('Frame processing by type', 'Handler time per frame: p50 and p95 by type.', 's', [
           target(q.quantile(0.5, M.frameProcessing, S, ['type']), 'p50 {{type}}'),
           target(q.quantile(0.95, M.frameProcessing, S, ['type']), 'p95 {{type}}'),
-        ], { thresholds: thresholdLines('frameProcessing') }),
+        ], { thresholds: thresholdLines('frame-processing-p95') }),
         panel.timeseries('Frames per batch run', 'Frames the batch processor takes per run (flush at BATCH_MAX_FRAMES): p50 and p95.', 'short', [
           target(q.quantile(0.5, M.batchSize, S), 'p50'),
           target(q.quantile(0.95, M.batchSize, S), 'p95'),
@@ -50,7 +50,7 @@ export const serverHotPath: DashboardSpec = {
           target(q.quantile(0.5, M.batchCompressionRatio, S), 'ratio p50'),
         ], { sparse: true }),
         panel.timeseries('Outbound backlog', 'Bytes queued behind backed-up sockets over all sessions.', 'bytes', [target(q.max(M.outboundBacklog, S, ['service']), '{{service}}')], {
-          thresholds: thresholdLines('outboundBacklog'),
+          thresholds: thresholdLines('outbound-backlog'),
         }),
         panel.timeseries('I/O events / s', 'Events of the event-driven processor: read, write, timeout, error.', 'ops', [target(q.rate(M.ioEvents, S, ['kind']), '{{kind}}')]),
       ],

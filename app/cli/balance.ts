@@ -8,7 +8,6 @@
  */
 import type { Redis } from 'ioredis'
 import { Balancer } from '../balancer/balancer.js'
-import { balancerMetricsFor, observeBalancer } from '../balancer/telemetry-adapter.js'
 import { clusterRedisUrl } from '../cluster/cluster-node.js'
 import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
 import { readMembers } from '../cluster/membership.js'
@@ -44,8 +43,7 @@ async function main(): Promise<void> {
   }
   // Telemetry (/metrics and /bottlenecks on METRICS_PORT; METRICS_ENABLED=false turns it off).
   const telemetry = await startTelemetry(config, logger, 'balancer')
-  const balancer = new Balancer({ config, logger, metrics: balancerMetricsFor(telemetry.metrics), ...(discover ? { discover } : {}) })
-  observeBalancer(telemetry.metrics, balancer)
+  const balancer = new Balancer({ config, logger, metrics: telemetry.balancerMetrics, ...(discover ? { discover } : {}) })
   const address = await balancer.listen()
   // Visible in `npm run cluster -- status` as role balancer; it does not stand for leader (the
   // leader-only jobs need the game's stores).

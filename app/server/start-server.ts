@@ -29,7 +29,7 @@ export interface StartServerOptions {
   readonly logger: Logger
   readonly metrics?: GameMetrics
   /** Stores built by the caller (tests, a host that shares them); default: createStores(config). */
-  readonly stores?: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
+  readonly stores?: Pick<Stores, 'accounts' | 'sessions' | 'playerSink' | 'shared'>
   /** Overrides of the session options (tests, benchmarks). */
   readonly session?: Partial<SessionOptions>
 }
@@ -39,6 +39,8 @@ export interface ServerHandle {
   readonly address: AddressInfo
   readonly game: Game
   readonly server: GameServer
+  /** The stores in use (built here unless injected). */
+  readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
   /** Cluster membership (heartbeats, leader election) when a cluster Redis is configured, else null. */
   readonly cluster: ClusterMembershipHandle | null
   /** Graceful shutdown (see the order above). Idempotent. */
@@ -48,12 +50,12 @@ export interface ServerHandle {
 export async function startServer(config: Config, options: StartServerOptions): Promise<ServerHandle> {
   const logger = options.logger
   const metrics = options.metrics ?? noopMetrics
-  const ownStores = options.stores === undefined ? await createStores(config, logger) : null
+  const ownStores = options.stores === undefined ? await createStores(config, logger, undefined, metrics) : null
   const stores = options.stores ?? ownStores!
   let game: Game | null = null
   let server: GameServer | null = null
   try {
-    game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, logger, metrics })
+    game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, ...(stores.shared ? { shared: stores.shared } : {}), logger, metrics })
     server = new GameServer({ config, dispatcher: game, metrics, logger, ...(options.session ? { session: options.session } : {}) })
     const address = await server.listen()
     logger.info({ event: 'listening', host: address.address, port: address.port, nodeId: config.server.nodeId, stores: ownStores?.mode ?? 'injected' }, 'listening')
@@ -66,6 +68,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
       address,
       game,
       server,
+      stores,
       cluster,
       close(deadlineMs = config.server.shutdownDeadlineMs) {
         closing ??= shutdown(built, ownStores, logger, deadlineMs)

@@ -43,7 +43,7 @@ export function redisUrls(shards: number): Value {
 }
 
 /** The exporter's own listen address (`host:port` inside its namespace). */
-const listenOn = (service: string): Value => ['0.0.0.0:', { portOf: service, port: 'metrics' }]
+const listenOn = (service: string): Value => [{ bindHost: true }, ':', { portOf: service, port: 'metrics' }]
 
 export function buildTopology(options: TopologyOptions): Topology {
   validate(options)
@@ -132,8 +132,9 @@ export function buildTopology(options: TopologyOptions): Topology {
       ],
       env: {
         ...Object.fromEntries(Object.entries(options.serverEnv).map(([key, value]) => [key, [value]])),
-        GAME_HOST: ['0.0.0.0'],
+        GAME_HOST: [{ bindHost: true }],
         GAME_PORT: [{ portOf: name, port: 'game' }],
+        METRICS_HOST: [{ bindHost: true }],
         METRICS_PORT: [{ portOf: name, port: 'metrics' }],
         NODE_ID: [name],
         LOG_LEVEL: [options.logLevel],
@@ -155,10 +156,15 @@ export function buildTopology(options: TopologyOptions): Topology {
     ports: [
       { name: 'game', containerPort: CONTAINER_PORTS.balancer, publishedPort: options.balancerPort },
       { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
+      { name: 'admin', containerPort: CONTAINER_PORTS.balancerAdmin },
     ],
     env: {
-      BALANCER_HOST: ['0.0.0.0'],
+      BALANCER_HOST: [{ bindHost: true }],
       BALANCER_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'game' }],
+      // The admin interface (drain, strategy) stays on loopback of the balancer's own namespace.
+      BALANCER_ADMIN_HOST: ['127.0.0.1'],
+      BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
+      METRICS_HOST: [{ bindHost: true }],
       METRICS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'metrics' }],
       BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }],
       BALANCE_STRATEGY: [options.balanceStrategy],

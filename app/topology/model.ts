@@ -40,6 +40,8 @@ export interface PortSpec {
 export type ValuePart =
   | string
   | { readonly hostOf: string }
+  /** The address a service binds its listeners to: all interfaces in a container, loopback locally. */
+  | { readonly bindHost: true }
   | { readonly portOf: string; readonly port: string }
   /** A secret; `uri` percent-encodes it for use inside a URL. */
   | { readonly secret: SecretName; readonly encode?: 'uri' }
@@ -137,6 +139,7 @@ export const CONTAINER_PORTS = {
   redis: 6379,
   prometheus: 9090,
   grafana: 3000,
+  balancerAdmin: 9470,
   postgresExporter: 9187,
   redisExporter: 9121,
 } as const

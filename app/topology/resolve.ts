@@ -5,9 +5,15 @@
  */
 import type { SecretName, Service, Topology, Value } from './model.js'
 
+/** Containers listen on every interface of their own network namespace. */
+export const CONTAINER_BIND_HOST = '0.0.0.0'
+/** Local processes listen on loopback only. */
+export const LOCAL_BIND_HOST = '127.0.0.1'
+
 export interface Resolver<T> {
   literal(text: string): T
   host(service: string): T
+  bindHost(): T
   port(service: string, port: string): T
   secret(name: SecretName, encode: 'uri' | undefined): T
   concat(parts: readonly T[]): T
@@ -17,6 +23,7 @@ export function resolveValue<T>(value: Value, resolver: Resolver<T>): T {
   const parts = value.map((part): T => {
     if (typeof part === 'string') return resolver.literal(part)
     if ('hostOf' in part) return resolver.host(part.hostOf)
+    if ('bindHost' in part) return resolver.bindHost()
     if ('portOf' in part) return resolver.port(part.portOf, part.port)
     if ('secret' in part) return resolver.secret(part.secret, part.encode)
     const joined: T[] = []
@@ -38,10 +45,12 @@ export function stringResolver(lookup: {
   host(service: string): string
   port(service: string, port: string): number
   secret(name: SecretName): string
+  bindHost?: string
 }): Resolver<string> {
   return {
     literal: (text) => text,
     host: (service) => lookup.host(service),
+    bindHost: () => lookup.bindHost ?? CONTAINER_BIND_HOST,
     port: (service, port) => String(lookup.port(service, port)),
     secret: (name, encode) => (encode === 'uri' ? encodeURIComponent(lookup.secret(name)) : lookup.secret(name)),
     concat: (parts) => parts.join(''),

@@ -6,7 +6,7 @@
  */
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
-import { containerAddress, DATABASE_NAME, DATABASE_USER, resolveValue, type HealthCheck, type Resolver, type SecretName, type Service, type Topology } from '../../app/topology/index.js'
+import { CONTAINER_BIND_HOST, containerAddress, DATABASE_NAME, DATABASE_USER, resolveValue, type HealthCheck, type Resolver, type SecretName, type Service, type Topology } from '../../app/topology/index.js'
 
 export type Secrets = Readonly<Record<SecretName, pulumi.Output<string>>>
 
@@ -16,6 +16,7 @@ export function outputResolver(topology: Topology, secrets: Secrets): Resolver<p
   return {
     literal: (text) => pulumi.output(text),
     host: (service) => pulumi.output(address.host(service)),
+    bindHost: () => pulumi.output(CONTAINER_BIND_HOST),
     port: (service, port) => pulumi.output(String(address.port(service, port))),
     secret: (name, encode) => (encode === 'uri' ? secrets[name].apply(encodeURIComponent) : secrets[name]),
     concat: (parts) => pulumi.all([...parts]).apply((values: string[]) => values.join('')),

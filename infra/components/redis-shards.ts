@@ -48,7 +48,7 @@ export class RedisShards extends pulumi.ComponentResource {
         secrets: args.secrets,
         network: args.network,
         image: exporterImage.imageId,
-        user: '59000',
+        user: 'nobody',
       }),
       { parent: this, dependsOn: this.shards },
     )

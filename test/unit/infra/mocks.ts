@@ -43,7 +43,8 @@ export async function runProgram(stack: string, config: Record<string, string | 
     stack,
     false,
   )
-  for (const [key, value] of Object.entries(config)) pulumi.runtime.setConfig(`${PROJECT}:${key}`, String(value))
+  // Replace the whole config (setConfig would keep keys of an earlier run in this process, e.g. a loadtest stack's).
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) => [`${PROJECT}:${key}`, String(value)])))
   run += 1
   const program = (await import(`../../../infra/index.ts?run=${run}`)) as Record<string, unknown>
   const outputs: Record<string, unknown> = {}

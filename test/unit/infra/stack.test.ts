@@ -4,6 +4,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../../app/topology/index.js'
+import { ALERTS } from '../../../dashboards/alert-model.js'
+import { DASHBOARDS } from '../../../dashboards/index.js'
 import { containers, envOf, plain, runProgram, SECRETS, type Recorded } from './mocks.js'
 
 const cases = [
@@ -124,6 +126,35 @@ test('load generators exist only in the load-test stack, aimed at the balancer',
     assert.is(generators.length, c.loadGenerators, c.stack)
     for (const g of generators) assert.equal((plain(g.inputs.command) as string[]).slice(0, 3), ['dist/app/cli/loadtest.js', '--target', 'balancer:7000'])
   }
+})
+
+test('no container runs as root: stock images get a user, app containers use the image\'s USER node', async () => {
+  const run = runs.get('dev')!
+  const dockerfile = (await import('node:fs')).readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8')
+  assert.match(dockerfile, /^USER node$/m)
+  for (const container of containers(run.resources)) {
+    const name = plain(container.inputs.name) as string
+    const user = plain(container.inputs.user) as string | undefined
+    if (plain(container.inputs.image) === 'sha256:mock-app-image') assert.is(user, undefined, name)
+    else assert.ok(user && user !== 'root' && user !== '0', `${name} runs as ${user ?? 'the image default'}`)
+  }
+})
+
+test('Prometheus gets every alert rule; Grafana gets datasource, dashboards, alert rules and contact point', () => {
+  const run = runs.get('dev')!
+  const uploads = (name: string) => plain(byName(run, name).inputs.uploads) as { file: string; content: string }[]
+  const rules = uploads('prometheus').find((u) => u.file === '/etc/prometheus/alerts.yml')!
+  for (const alert of ALERTS) assert.match(rules.content, `alert: "${alert.name}"`)
+  const files = uploads('grafana').map((u) => u.file).sort()
+  for (const expected of [
+    '/etc/grafana/provisioning/datasources/prometheus.yml',
+    '/etc/grafana/provisioning/dashboards/game-appliance.yml',
+    '/etc/grafana/provisioning/alerting/rules.yml',
+    '/etc/grafana/provisioning/alerting/contact-points.yml',
+    ...DASHBOARDS.map((d) => `/etc/grafana/dashboards/${d.uid}.json`),
+  ]) assert.ok(files.includes(expected), expected)
+  const env = envOf(byName(run, 'grafana'))
+  assert.is(env.get('PROMETHEUS_URL')!.value, 'http://prometheus:9090')
 })
 
 test('one component per part, with type tokens; the image is built from the Dockerfile and not pushed', () => {
