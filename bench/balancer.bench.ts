@@ -1,8 +1,8 @@
 /**
  * Our balancer against HAProxy (TCP mode) on the same 3 game-server backends, in one run:
  *
- *   npx tsx bench/balancer.bench.ts [--seconds 4] [--connections 64] [--inflight 16]
- *                                   [--latency-connections 16] [--haproxy-threads 1]
+ *   npx tsx bench/balancer.bench.ts [--seconds 2] [--rounds 2] [--connections 64] [--inflight 16]
+ *                                   [--latency-connections 16] [--haproxy-threads 1] [--perf]
  *
  * Processes: backends (bench/balancer-backends.ts), our balancer (app/cli/balance.ts), haproxy
  * (/usr/sbin/haproxy, generated cfg in a temp dir), and this process as the load generator.
@@ -27,7 +27,7 @@ import { describeMachine } from './machine.js'
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '64' },
     inflight: { type: 'string', default: '16' },
     'latency-connections': { type: 'string', default: '16' },
