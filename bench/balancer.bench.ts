@@ -293,7 +293,9 @@ async function interleavedSetupPhase(targets: readonly Target[], slices: number,
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
-  return sorted.length === 0 ? NaN : sorted[Math.floor(sorted.length / 2)]!
+  if (sorted.length === 0) return NaN
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 function spawnChild(name: string, command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
