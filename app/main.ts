@@ -9,6 +9,7 @@ import { loadConfig, type Config } from './config/index.js'
 import { isGameServerError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { startServer, type ServerHandle } from './server/start-server.js'
+import { startTelemetry, type Telemetry } from './telemetry/start.js'
 
 export const EXIT_CONFIG = 2
 
@@ -27,17 +28,22 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.server.logLevel, name: 'game-server', base: { nodeId: config.server.nodeId } })
   let handle: ServerHandle
+  let telemetry: Telemetry | null = null
   try {
-    handle = await startServer(config, { logger })
+    // metrics first: the server reports from its first connection; /metrics and /bottlenecks on METRICS_PORT
+    telemetry = await startTelemetry(config, logger, 'server')
+    handle = await startServer(config, { logger, metrics: telemetry.metrics })
+    telemetry.observeServer(handle.server)
   } catch (err) {
+    await telemetry?.close()
     logger.fatal({ err, code: isGameServerError(err) ? err.code : undefined }, 'game server failed to start')
     process.exitCode = isGameServerError(err, 'GS_ERR_CONFIG') || isGameServerError(err, 'GS_ERR_STORE_UNSUPPORTED') ? EXIT_CONFIG : 1
     return
   }
-  installSignals(handle, config, logger)
+  installSignals(handle, telemetry, config, logger)
 }
 
-function installSignals(handle: ServerHandle, config: Config, logger: Logger): void {
+function installSignals(handle: ServerHandle, telemetry: Telemetry, config: Config, logger: Logger): void {
   let stopping = false
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -53,7 +59,8 @@ function installSignals(handle: ServerHandle, config: Config, logger: Logger): v
       process.exit(1)
     }, deadlineMs + 1000)
     hardStop.unref()
-    handle.close(deadlineMs).then(
+    // telemetry last, so the shutdown itself is still measured
+    handle.close(deadlineMs).finally(() => telemetry.close()).then(
       () => {
         clearTimeout(hardStop)
         logger.flush()

@@ -6,7 +6,10 @@
  * Both sides use the same number of connections with one statement in flight on each, and one
  * client thread (pgbench -j 1, like the single Node thread).
  *
- *   npx tsx bench/db.bench.ts [--seconds 5] [--players 10000] [--clients 8]
+ *   npx tsx bench/db.bench.ts [--seconds 4] [--players 10000] [--clients 8]
+ *
+ * Also pipelined: 8 statements in flight per connection, postgres.js pipelining on its own vs
+ * pgbench's `\startpipeline … \endpipeline` with the same 8 statements.
  */
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -22,7 +25,7 @@ import { describeMachine } from './machine.js'
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '4' },
     players: { type: 'string', default: '10000' },
     clients: { type: 'string', default: '8' },
   },
@@ -39,8 +42,8 @@ function randomId(): number {
 }
 
 /** Run `worker` on `clients` concurrent loops for the duration; returns operations per second. */
-async function measure(worker: (client: number) => Promise<void>): Promise<number> {
-  const deadline = performance.now() + seconds * 1000
+async function measure(worker: (client: number) => Promise<void>, forSeconds = seconds): Promise<number> {
+  const deadline = performance.now() + forSeconds * 1000
   let ops = 0
   const started = performance.now()
   await Promise.all(
@@ -52,6 +55,12 @@ async function measure(worker: (client: number) => Promise<void>): Promise<numbe
     }),
   )
   return ops / ((performance.now() - started) / 1000)
+}
+
+/** The pgbench script running `statement` `depth` times in one pipeline (each with its own `:idK`). */
+function pipelined(depth: number, statement: (k: number) => string): string {
+  const sets = Array.from({ length: depth }, (_, k) => `\\set id${k} random(1, :n)\n`).join('')
+  return `${sets}\\startpipeline\n${Array.from({ length: depth }, (_, k) => statement(k)).join('\n')}\n\\endpipeline\n`
 }
 
 async function pgbench(server: { host: string; port: number; user: string; database: string }, dir: string, name: string, script: string): Promise<number> {
@@ -86,13 +95,15 @@ async function main(): Promise<void> {
     const repo = new PlayerRepository(db)
 
     // warm up: prepare statements on every connection
-    await measure(async () => void (await repo.findById(randomId())))
+    await measure(async () => void (await repo.findById(randomId())), 1)
 
     const loadNode = await measure(async () => void (await repo.findById(randomId())))
-    const loadPipelined = await measure(async () => {
-      await Promise.all(Array.from({ length: 8 }, () => repo.findById(randomId())))
-    }) * 8
     const loadPg = await pgbench(server, dir, 'load', `\\set id random(1, :n)\nSELECT ${COLUMNS} FROM players WHERE id = :id;\n`)
+    const DEPTH = 8
+    const loadPipelined = (await measure(async () => {
+      await Promise.all(Array.from({ length: DEPTH }, () => repo.findById(randomId())))
+    })) * DEPTH
+    const loadPgPipelined = (await pgbench(server, dir, 'load-pipelined', pipelined(DEPTH, (k) => `SELECT ${COLUMNS} FROM players WHERE id = :id${k};`))) * DEPTH
 
     // save: each client owns a disjoint id range and remembers versions, so no update loses a race
     const versions = new Map<number, number>()
@@ -128,7 +139,7 @@ async function main(): Promise<void> {
     console.log('|---|---:|---:|---:|')
     console.log(`| load: findById | ${fmt(loadNode)} ops/s | ${fmt(loadPg)} tps | ${(loadNode / loadPg).toFixed(2)} |`)
     console.log(`| save: update (optimistic) | ${fmt(saveNode)} ops/s | ${fmt(savePg)} tps | ${(saveNode / savePg).toFixed(2)} |`)
-    console.log(`| load: findById, 8 in flight per connection (postgres.js pipelining; no pgbench equivalent) | ${fmt(loadPipelined)} ops/s | | ${(loadPipelined / loadPg).toFixed(2)} |`)
+    console.log(`| load: findById, ${DEPTH} in flight per connection (pipelined) | ${fmt(loadPipelined)} ops/s | ${fmt(loadPgPipelined)} statements/s | ${(loadPipelined / loadPgPipelined).toFixed(2)} |`)
     console.log('')
     console.log(`bulk write-behind flush of ${fmt(bulkN)} players: median ${flushMedian.toFixed(0)} ms (runs: ${flushMs.map((m) => m.toFixed(0)).join(', ')} ms) = ${fmt(bulkN / (flushMedian / 1000))} players/s, ${(bulkN / (flushMedian / 1000) / saveNode).toFixed(1)}× the single-row update rate`)
   } finally {

@@ -32,6 +32,22 @@ export interface ProxySessionHost {
   ended(session: ProxySession, reason: ProxyCloseReason, wasOpen: boolean): void
 }
 
+/**
+ * Copy `from` → `to` with backpressure: pause the source while the destination's buffer is
+ * above its high-water mark (write() returned false), resume on 'drain'; pass a FIN on as end().
+ * (What stream.pipe does, without its per-chunk bookkeeping.)
+ */
+function forward(from: Socket, to: Socket): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause()
+  })
+  to.on('drain', () => from.resume())
+  from.on('end', () => {
+    if (!to.destroyed) to.end()
+  })
+  from.resume()
+}
+
 const NO_BACKEND_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.NO_BACKEND, 0, 'no healthy backend'))
 
 export class ProxySession {
@@ -39,6 +55,9 @@ export class ProxySession {
   backend: Backend | null = null
   readonly acceptedAt = performance.now()
   connectedAt = 0
+  /** Idle sweep bookkeeping: activity seen at the last sweep, and since when it has not changed. */
+  idleMark = -1
+  idleSince = 0
   private upstream: Socket | null = null
   private readonly tried = new Set<Backend>()
   private connectTimer: NodeJS.Timeout | null = null
@@ -116,10 +135,14 @@ export class ProxySession {
       if (!this.client.destroyed) this.client.setTimeout(this.host.closeGraceMs, () => this.destroy('closed'))
       this.finish()
     })
-    if (this.host.idleTimeoutMs > 0) this.client.setTimeout(this.host.idleTimeoutMs, () => this.destroy('idle-timeout'))
-    this.client.pipe(upstream)
-    upstream.pipe(this.client)
+    forward(this.client, upstream)
+    forward(upstream, this.client)
     this.host.opened(this)
+  }
+
+  /** Bytes moved in either direction so far (the proxy's idle sweep compares it between sweeps). */
+  get activity(): number {
+    return this.client.bytesRead + this.client.bytesWritten
   }
 
   private refuse(): void {

@@ -59,6 +59,7 @@ export class ProxyServer implements ProxySessionHost {
   private status: 'created' | 'listening' | 'closing' | 'closed' = 'created'
   private closing: Promise<void> | null = null
   private allEnded: (() => void) | null = null
+  private idleTimer: NodeJS.Timeout | null = null
 
   constructor(
     private readonly pool: BackendPool,
@@ -85,7 +86,26 @@ export class ProxyServer implements ProxySessionHost {
       })
     })
     this.status = 'listening'
+    if (this.idleTimeoutMs > 0) {
+      // One sweep for all sessions instead of a socket timer refreshed on every read and write.
+      this.idleTimer = setInterval(() => this.sweepIdle(), Math.max(20, Math.min(5000, Math.floor(this.idleTimeoutMs / 4))))
+      this.idleTimer.unref()
+    }
     return this.address()!
+  }
+
+  private sweepIdle(): void {
+    const now = performance.now()
+    for (const session of this.sessions) {
+      if (session.state !== 'open') continue
+      const activity = session.activity
+      if (activity !== session.idleMark) {
+        session.idleMark = activity
+        session.idleSince = now
+      } else if (now - session.idleSince >= this.idleTimeoutMs) {
+        session.destroy('idle-timeout')
+      }
+    }
   }
 
   address(): AddressInfo | null {
@@ -220,6 +240,8 @@ export class ProxyServer implements ProxySessionHost {
   private async shutdown(deadlineMs: number): Promise<void> {
     const wasListening = this.status === 'listening'
     this.status = 'closing'
+    if (this.idleTimer !== null) clearInterval(this.idleTimer)
+    this.idleTimer = null
     const serverClosed = wasListening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve()
     this.logger.info({ sessions: this.sessions.size, deadlineMs }, 'balancer proxy closing')
     if (this.sessions.size > 0) {

@@ -9,11 +9,13 @@
 import type { Redis } from 'ioredis'
 import { Balancer } from '../balancer/balancer.js'
 import { clusterRedisUrl } from '../cluster/cluster-node.js'
+import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
 import { readMembers } from '../cluster/membership.js'
 import { connectClusterRedis } from '../cluster/redis-connection.js'
 import { loadConfig, type Config } from '../config/index.js'
 import { isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import { startTelemetry } from '../telemetry/start.js'
 
 async function main(): Promise<void> {
   let config: Config
@@ -39,17 +41,26 @@ async function main(): Promise<void> {
     const client = redis
     discover = async () => (await readMembers(client, config.cluster.clusterName, url)).filter((m) => m.alive && m.role === 'game')
   }
-  const balancer = new Balancer({ config, logger, ...(discover ? { discover } : {}) })
-  await balancer.listen()
+  // Telemetry (/metrics and /bottlenecks on METRICS_PORT; METRICS_ENABLED=false turns it off).
+  const telemetry = await startTelemetry(config, logger, 'balancer')
+  const balancer = new Balancer({ config, logger, metrics: telemetry.balancerMetrics, ...(discover ? { discover } : {}) })
+  const address = await balancer.listen()
+  // Visible in `npm run cluster -- status` as role balancer; it does not stand for leader (the
+  // leader-only jobs need the game's stores).
+  let membership: ClusterMembershipHandle | null = null
+  if (clusterRedisUrl(config) !== undefined) {
+    membership = joinCluster({ config, address: advertisedAddress(config, address), role: 'balancer', elect: false, load: () => balancer.proxy.stats().activeSessions, logger })
+  }
 
   let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down')
-    balancer
-      .close()
+    Promise.resolve(membership?.close())
+      .then(() => balancer.close())
       .then(() => redis?.quit())
+      .then(() => telemetry.close())
       .then(
         () => process.exit(0),
         (err) => {

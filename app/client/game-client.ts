@@ -24,7 +24,15 @@ import {
 import { FrameType } from '../protocol/types.js'
 import { ClientConnection, type ClientConnectionOptions, type ReceivedFrame } from './connection.js'
 
-export const INBOX_CAPACITY = 10_000
+/** Pushed frames kept for `next()` by default (oldest dropped first); 0 keeps none. */
+export const DEFAULT_INBOX_CAPACITY = 1000
+
+export interface GameClientOptions {
+  /** Default for requests and `next()` [5000]. */
+  readonly timeoutMs?: number
+  /** Pushed frames kept for `next()` [1000]; 0 for load generation (only live waiters see pushes). */
+  readonly inboxCapacity?: number
+}
 
 interface InboxWaiter {
   readonly match: (frame: ReceivedFrame) => boolean
@@ -39,9 +47,11 @@ export class GameClient {
   private readonly inbox: ReceivedFrame[] = []
   private readonly waiters = new Set<InboxWaiter>()
   private readonly timeoutMs: number
+  private readonly inboxCapacity: number
 
-  private constructor(readonly connection: ClientConnection, timeoutMs: number) {
-    this.timeoutMs = timeoutMs
+  private constructor(readonly connection: ClientConnection, options: GameClientOptions) {
+    this.timeoutMs = options.timeoutMs ?? 5000
+    this.inboxCapacity = options.inboxCapacity ?? DEFAULT_INBOX_CAPACITY
     connection.onFrame((frame) => this.received(frame))
     void connection.closed.then(() => {
       for (const waiter of this.waiters) {
@@ -52,8 +62,13 @@ export class GameClient {
     })
   }
 
-  static async connect(options: ClientConnectionOptions): Promise<GameClient> {
-    return new GameClient(await ClientConnection.connect(options), options.timeoutMs ?? 5000)
+  static async connect(options: ClientConnectionOptions & GameClientOptions): Promise<GameClient> {
+    return new GameClient(await ClientConnection.connect(options), options)
+  }
+
+  /** Game helpers over an already open connection (e.g. the load generator's). */
+  static wrap(connection: ClientConnection, options: GameClientOptions = {}): GameClient {
+    return new GameClient(connection, options)
   }
 
   get playerId(): number {
@@ -157,7 +172,8 @@ export class GameClient {
         return
       }
     }
+    if (this.inboxCapacity === 0) return
     this.inbox.push(frame)
-    if (this.inbox.length > INBOX_CAPACITY) this.inbox.shift()
+    if (this.inbox.length > this.inboxCapacity) this.inbox.shift()
   }
 }

@@ -56,7 +56,7 @@ export const gameSection = {
   maxHp: integer('MAX_HP', 100, 'Hit points of a new or respawned player.', { min: 1, max: 65535 }),
   attackDamage: integer('ATTACK_DAMAGE', 10, 'Hit points one attack takes.', { min: 1, max: 65535 }),
   passwordHashCost: integer('PASSWORD_HASH_COST', 16384, 'scrypt cost N for new password hashes (a power of two; lower only for tests and load tests).', { min: 1024, max: 1048576 }),
-  maxPendingLogins: integer('MAX_PENDING_LOGINS', 256, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
+  maxPendingLogins: integer('MAX_PENDING_LOGINS', 1024, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
 } as const
 
 export const dataSection = {

@@ -79,6 +79,14 @@ export function mapDatabaseError(err: unknown, op: string, url: string): unknown
       const code = constraint in UNIQUE_FIELDS ? 'GS_ERR_ACCOUNT_EXISTS' : 'GS_ERR_DB_DUPLICATE'
       return new GameServerError(code, `${op}: ${field} is already taken`, { op, field, constraint }, { cause: err })
     }
+    if (err.code === '23503') {
+      // foreign key: the row referred to (e.g. the player of a game_log row) does not exist
+      return new GameServerError('GS_ERR_DB_NOT_FOUND', `${op}: ${err.detail ?? err.message}`, { op, constraint: err.constraint_name, sqlState: err.code }, { cause: err })
+    }
+    if (err.code === '23514' || err.code === '22003' || err.code === '23502') {
+      // check constraint, numeric out of range, not null: a value the schema refuses
+      return new GameServerError('GS_ERR_DB_INVALID_ARGUMENT', `${op}: ${err.message}`, { op, constraint: err.constraint_name, column: err.column_name, sqlState: err.code }, { cause: err })
+    }
     return new GameServerError('GS_ERR_DB_QUERY', `${op} failed: ${err.message}`, { op, sqlState: err.code }, { cause: err })
   }
   return new GameServerError('GS_ERR_DB_QUERY', `${op} failed: ${err instanceof Error ? err.message : String(err)}`, { op }, { cause: err })

@@ -49,6 +49,7 @@ export async function migrate(db: Database, options: { logger?: Logger; migratio
   }
   const applied: number[] = []
   try {
+    await reserved`SET statement_timeout = 0` // a migration may legitimately take long (index builds)
     await reserved`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`
     try {
       await reserved`
@@ -90,6 +91,7 @@ export async function migrate(db: Database, options: { logger?: Logger; migratio
       }
     } finally {
       await reserved`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {})
+      await reserved`RESET statement_timeout`.catch(() => {})
     }
   } catch (err) {
     throw mapDatabaseError(err, 'migrate', db.url)

@@ -34,7 +34,11 @@ export interface DatabaseOptions {
   readonly maxConnections?: number
   readonly idleTimeoutSeconds?: number
   readonly connectTimeoutSeconds?: number
+  /** Server-side `statement_timeout` (0 = none; default 30 s): a stuck statement fails instead of hanging a flush. */
+  readonly statementTimeoutMs?: number
   readonly onQueryDuration?: QueryDurationSink
+  /** Called once per failed operation, by name (e.g. `GameMetrics.dbQueryError`). */
+  readonly onQueryError?: (op: string) => void
   readonly logger?: Logger
   /** Name shown in `pg_stat_activity`. */
   readonly applicationName?: string
@@ -46,23 +50,44 @@ export interface DatabaseConfig {
   readonly dbPoolMax: number
   readonly dbIdleTimeoutSeconds: number
   readonly dbConnectTimeoutSeconds: number
+  readonly dbStatementTimeoutMs: number
 }
 
 const noopDuration: QueryDurationSink = () => {}
 
+/** What the pool has done so far (for metrics export; postgres.js keeps its connections itself). */
+export interface DatabaseStats {
+  readonly maxConnections: number
+  /** Operations started and not yet finished (beyond `maxConnections` they queue in postgres.js). */
+  readonly inFlight: number
+  readonly completed: number
+  readonly failed: number
+}
+
 class Timer {
+  inFlight = 0
+  completed = 0
+  failed = 0
+
   constructor(
     private readonly url: string,
     private readonly onQueryDuration: QueryDurationSink,
+    private readonly onQueryError: (op: string) => void,
   ) {}
 
   async time<T>(op: string, work: () => Promise<T>): Promise<T> {
     const started = performance.now()
+    this.inFlight++
     try {
-      return await work()
+      const result = await work()
+      this.completed++
+      return result
     } catch (err) {
+      this.failed++
+      this.onQueryError(op)
       throw mapDatabaseError(err, op, this.url)
     } finally {
+      this.inFlight--
       this.onQueryDuration(op, (performance.now() - started) / 1000)
     }
   }
@@ -91,17 +116,19 @@ export class Database implements Executor {
   readonly url: string
   private readonly timer: Timer
   private readonly logger: Logger
+  private readonly maxConnections: number
   private closing: Promise<void> | undefined
 
   private constructor(options: DatabaseOptions) {
     this.url = options.url
     this.logger = options.logger ?? silentLogger
-    this.timer = new Timer(options.url, options.onQueryDuration ?? noopDuration)
+    this.timer = new Timer(options.url, options.onQueryDuration ?? noopDuration, options.onQueryError ?? (() => {}))
+    this.maxConnections = options.maxConnections ?? 10
     this.sql = postgres(options.url, {
-      max: options.maxConnections ?? 10,
+      max: this.maxConnections,
       idle_timeout: options.idleTimeoutSeconds ?? 30,
       connect_timeout: options.connectTimeoutSeconds ?? 5,
-      connection: { application_name: options.applicationName ?? 'game-server' },
+      connection: { application_name: options.applicationName ?? 'game-server', statement_timeout: options.statementTimeoutMs ?? 30_000 },
       onnotice: (notice) => this.logger.debug({ notice: notice.message }, 'postgres notice'),
     })
   }
@@ -123,7 +150,7 @@ export class Database implements Executor {
   }
 
   /** `connect` from the `data` config section; an unset `DATABASE_URL` is a `GS_ERR_CONFIG` naming it. */
-  static fromConfig(config: DatabaseConfig, extra: Pick<DatabaseOptions, 'onQueryDuration' | 'logger' | 'applicationName'> = {}): Promise<Database> {
+  static fromConfig(config: DatabaseConfig, extra: Pick<DatabaseOptions, 'onQueryDuration' | 'onQueryError' | 'logger' | 'applicationName'> = {}): Promise<Database> {
     if (!config.databaseUrl) {
       return Promise.reject(new GameServerError('GS_ERR_CONFIG', 'DATABASE_URL is not set; it must point at PostgreSQL (postgres://user@host:port/db)', { variable: 'DATABASE_URL' }))
     }
@@ -132,6 +159,7 @@ export class Database implements Executor {
       maxConnections: config.dbPoolMax,
       idleTimeoutSeconds: config.dbIdleTimeoutSeconds,
       connectTimeoutSeconds: config.dbConnectTimeoutSeconds,
+      statementTimeoutMs: config.dbStatementTimeoutMs,
       ...extra,
     })
   }
@@ -146,6 +174,19 @@ export class Database implements Executor {
     } catch (err) {
       throw mapIfDatabaseError(err, 'transaction', this.url)
     }
+  }
+
+  /**
+   * Occupancy in the shape of `Pool.stats()` for `GameMetrics.observePool`: operations in flight
+   * up to `max` count as connections in use, the rest as waiting (postgres.js queues them).
+   */
+  poolReading(): { size: number; inUse: number; waiting: number } {
+    const inFlight = this.timer.inFlight
+    return { size: this.maxConnections, inUse: Math.min(inFlight, this.maxConnections), waiting: Math.max(0, inFlight - this.maxConnections) }
+  }
+
+  stats(): DatabaseStats {
+    return { maxConnections: this.maxConnections, inFlight: this.timer.inFlight, completed: this.timer.completed, failed: this.timer.failed }
   }
 
   /** Wait for running queries (up to `timeoutSeconds`), then close every connection. Idempotent. */

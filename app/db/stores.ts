@@ -2,7 +2,8 @@
  * The PostgreSQL side of the game's stores, as one owner: the pool, the account store, the
  * write-behind sink and the repository. `open` connects (one `GS_ERR_DB_UNAVAILABLE` naming
  * `DATABASE_URL` when it cannot), applies migrations when `DB_MIGRATE_AT_START` is on, and wires
- * query durations to `GameMetrics.dbQueryDuration`. `close` runs in a fixed order: final flush of
+ * query durations and failures to `GameMetrics.dbQueryDuration` / `dbQueryError` and the pool's
+ * occupancy to `observePool('postgres', …)`. `close` runs in a fixed order: final flush of
  * the sink, account store, then the pool (after the flush, never before). Idempotent.
  */
 import type { Config } from '../config/index.js'
@@ -27,7 +28,7 @@ export class PostgresStores {
   private constructor(
     readonly db: Database,
     readonly accounts: AccountStore,
-    readonly playerState: PlayerStateSink & WriteBehindPlayerSink,
+    readonly playerSink: PlayerStateSink & WriteBehindPlayerSink,
     readonly players: PlayerRepository,
     private readonly logger: Logger,
   ) {}
@@ -37,8 +38,9 @@ export class PostgresStores {
     const metrics = options.metrics
     const db = await Database.fromConfig(data, {
       logger,
-      ...(metrics?.dbQueryDuration ? { onQueryDuration: (op: string, seconds: number) => metrics.dbQueryDuration?.(op, seconds) } : {}),
+      ...(metrics ? { onQueryDuration: (op: string, seconds: number) => metrics.dbQueryDuration(op, seconds), onQueryError: (op: string) => metrics.dbQueryError(op) } : {}),
     })
+    metrics?.observePool('postgres', () => db.poolReading())
     try {
       if (data.dbMigrateAtStart) {
         const result = await migrate(db, { logger })
@@ -68,7 +70,7 @@ export class PostgresStores {
   private async shutdown(): Promise<void> {
     let failure: unknown
     try {
-      await this.playerState.close()
+      await this.playerSink.close()
     } catch (err) {
       failure = err
       this.logger.error({ err }, 'write-behind could not persist everything at shutdown')

@@ -79,6 +79,7 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
   private readonly retryBaseMs: number
   private readonly retryMaxMs: number
   private readonly closeDeadlineMs: number
+  private waiters = 0
   private flushedPlayers = 0
   private failedAttempts = 0
   private consecutiveFailures = 0
@@ -97,7 +98,7 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
       throw new GameServerError('GS_ERR_CONFIG', 'write-behind options out of range', { ...options, logger: undefined })
     }
     this.timer = setInterval(() => {
-      if (this.dirty.size > 0 && this.queued === undefined) this.flush().catch((err: unknown) => this.logger.error({ err }, 'write-behind flush failed'))
+      if (this.dirty.size > 0 && this.queued === undefined) this.schedule().catch((err: unknown) => this.logger.error({ err }, 'write-behind flush failed'))
     }, options.flushIntervalMs ?? 1000)
     this.timer.unref()
   }
@@ -126,7 +127,18 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
   }
 
   /** Resolves once everything marked before the call is durable (retrying while the database is away). */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
+    // someone waits: retry timers keep the process alive until this resolves
+    this.waiters++
+    try {
+      await this.schedule()
+    } finally {
+      this.waiters--
+    }
+  }
+
+  /** The flush that will cover everything marked so far (shared while it has not started). */
+  private schedule(): Promise<void> {
     if (this.queued) return this.queued
     const run = this.chain.then(() => {
       this.queued = undefined
@@ -216,8 +228,8 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms)
-      // background retries do not keep the process alive; the final flush of close() does
-      if (this.status === 'open') timer.unref()
+      // background retries do not keep the process alive; awaited flushes and close() do
+      if (this.status === 'open' && this.waiters === 0) timer.unref()
       function done(): void {
         clearTimeout(timer)
         resolve()

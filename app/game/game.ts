@@ -21,6 +21,7 @@ import { AccountService, type LoggedIn } from './accounts.js'
 import { Actions } from './actions.js'
 import { BatchProcessor, type FrameHandler } from './batch-processor.js'
 import { Player } from './player.js'
+import type { SharedGameState } from './shared-state.js'
 import { fullBudget, inBounds, rulesFromConfig, spawnPoint, zoneOf, type GameRules } from './rules.js'
 import type { AccountStore, PlayerStateSink, SessionStore } from './stores.js'
 import { World } from './world.js'
@@ -34,6 +35,8 @@ export interface GameOptions {
   readonly accounts: AccountStore
   readonly sessions: SessionStore
   readonly playerSink: PlayerStateSink
+  /** Chat history, leaderboards and online count shared by the cluster (REDIS_URLS set). */
+  readonly shared?: SharedGameState
   readonly logger: Logger
   readonly metrics: GameMetrics
 }
@@ -72,8 +75,8 @@ export class Game implements FrameDispatcher {
     this.logger = options.logger.child({ component: 'game' })
     this.rules = rulesFromConfig(config)
     const maxChatTextBytes = config.protocol.maxFrameBytes - HEADER_BYTES - CHAT_MESSAGE_OVERHEAD_BYTES
-    this.world = new World(this.rules, maxChatTextBytes)
-    this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger)
+    this.world = new World(this.rules, maxChatTextBytes, options.shared)
+    this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, undefined, options.shared)
     this.accountService = new AccountService(options.accounts, options.sessions, this.rules, config.game.passwordHashCost)
     const handlers = new Map<number, FrameHandler>([
       [FrameType.REGISTER, (f) => this.onLogin(f, 'register')],
@@ -190,6 +193,8 @@ export class Game implements FrameDispatcher {
       player.experience = existing.experience
       player.gold = existing.gold
       player.lastAttackAtMs = existing.lastAttackAtMs
+      player.budget.units = existing.budget.units // reconnecting does not refill the movement budget
+      player.budget.updatedAtMs = existing.budget.updatedAtMs
       const old = existing.connection
       this.connections.delete(old)
       this.leave(existing, 'replaced')
@@ -203,6 +208,7 @@ export class Game implements FrameDispatcher {
       player.dirty = true
     }
     player.zone = zoneOf(this.rules, player.x)
+    player.hp = Math.min(player.hp, this.rules.maxHp)
     this.stateOf(connection).player = player
     connection.playerId = player.id
     this.logins++
@@ -211,6 +217,7 @@ export class Game implements FrameDispatcher {
       tokenTtlSeconds: this.options.config.game.sessionTokenTtlSeconds, token: session.token, username: player.username,
     }))
     this.world.add(player)
+    this.options.shared?.reportOnline(this.world.size)
     if (!player.alive) this.actions.respawn(player)
   }
 
@@ -331,6 +338,7 @@ export class Game implements FrameDispatcher {
   /** Take a player out of the world and persist their state promptly. */
   private leave(player: Player, reason: CloseReason): void {
     if (!this.world.remove(player)) return
+    this.options.shared?.reportOnline(this.world.size)
     this.options.playerSink.markDirty(player.state())
     player.dirty = false
     const work = this.options.playerSink.release(player.id)
@@ -343,8 +351,9 @@ export class Game implements FrameDispatcher {
     try {
       for (const player of this.world.players()) {
         if (!player.dirty) continue
-        player.dirty = false
+        // cleared only once the sink accepted the state: a refused mark (write-behind full) is retried
         this.options.playerSink.markDirty(player.state())
+        player.dirty = false
       }
     } catch (err) {
       this.logger.error({ err }, 'persisting player state failed')

@@ -10,11 +10,13 @@ import {
   encodePlayerJoined,
   encodePlayerLeft,
   LeaveReason,
+  type ChatMessage,
 } from '../protocol/messages.js'
 import { FrameType } from '../protocol/types.js'
 import { ChatHistory } from './chat-history.js'
 import type { Player } from './player.js'
 import type { GameRules } from './rules.js'
+import type { SharedGameState } from './shared-state.js'
 
 export class Zone {
   readonly players = new Set<Player>()
@@ -29,7 +31,8 @@ export class World {
   readonly zones: readonly Zone[]
   private readonly online = new Map<number, Player>()
 
-  constructor(readonly rules: GameRules, private readonly maxChatTextBytes: number) {
+  /** With `shared`, a newcomer gets the zone's chat history of the whole cluster (asynchronously). */
+  constructor(readonly rules: GameRules, private readonly maxChatTextBytes: number, private readonly shared?: SharedGameState) {
     this.zones = Array.from({ length: rules.zoneCount }, (_, id) => new Zone(id, rules.chatHistory))
   }
 
@@ -89,9 +92,26 @@ export class World {
       player.send(FrameType.PLAYER_JOINED, 0, encodePlayerJoined({ playerId: other.id, zone: zoneId, x: other.x, y: other.y, hp: other.hp, username: other.username }))
     }
     zone.players.add(player)
-    for (const message of zone.chat.messages()) {
+    if (this.shared) this.sendSharedHistory(player, zone)
+    else this.sendHistory(player, zone.chat.messages())
+  }
+
+  private sendHistory(player: Player, messages: readonly ChatMessage[]): void {
+    for (const message of messages) {
       player.send(FrameType.CHAT_MESSAGE, 0, encodeChatMessage({ ...message, flags: message.flags | ChatFlags.HISTORY }, this.maxChatTextBytes))
     }
+  }
+
+  /** The cluster's history of the zone; sent once it arrives if the player is still there. */
+  private sendSharedHistory(player: Player, zone: Zone): void {
+    this.shared!.recentChat(zone.id, this.rules.chatHistory).then(
+      (messages) => {
+        if (player.zone === zone.id && zone.players.has(player)) this.sendHistory(player, messages)
+      },
+      () => {
+        if (player.zone === zone.id && zone.players.has(player)) this.sendHistory(player, zone.chat.messages())
+      },
+    )
   }
 
   private leave(player: Player, reason: number): void {

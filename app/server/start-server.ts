@@ -2,6 +2,8 @@
  * The game server's composition: stores → game → GameServer, listening. `close(deadlineMs)` shuts
  * down in this fixed order (tested in test/integration/game-shutdown.test.ts):
  *
+ *   0. leave the cluster (when it joined one: CLUSTER_REDIS_URL or REDIS_URLS), so the balancer
+ *      stops sending new sessions here;
  *   1. stop accepting connections and stop reading from every session (GameServer.close);
  *   2. drain the game: every frame already accepted is processed and every login in flight
  *      finishes, so each acknowledged request gets its reply;
@@ -13,6 +15,8 @@
  * Steps 1–3 share the deadline; what is left of it bounds steps 4–5.
  */
 import type { AddressInfo } from 'node:net'
+import { clusterRedisUrl } from '../cluster/cluster-node.js'
+import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
 import type { Config } from '../config/index.js'
 import { Game } from '../game/game.js'
 import { createStores, type Stores } from '../game/store-factory.js'
@@ -25,7 +29,7 @@ export interface StartServerOptions {
   readonly logger: Logger
   readonly metrics?: GameMetrics
   /** Stores built by the caller (tests, a host that shares them); default: createStores(config). */
-  readonly stores?: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
+  readonly stores?: Pick<Stores, 'accounts' | 'sessions' | 'playerSink' | 'shared'>
   /** Overrides of the session options (tests, benchmarks). */
   readonly session?: Partial<SessionOptions>
 }
@@ -35,6 +39,10 @@ export interface ServerHandle {
   readonly address: AddressInfo
   readonly game: Game
   readonly server: GameServer
+  /** The stores in use (built here unless injected). */
+  readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
+  /** Cluster membership (heartbeats, leader election) when a cluster Redis is configured, else null. */
+  readonly cluster: ClusterMembershipHandle | null
   /** Graceful shutdown (see the order above). Idempotent. */
   close(deadlineMs?: number): Promise<void>
 }
@@ -42,22 +50,26 @@ export interface ServerHandle {
 export async function startServer(config: Config, options: StartServerOptions): Promise<ServerHandle> {
   const logger = options.logger
   const metrics = options.metrics ?? noopMetrics
-  const ownStores = options.stores === undefined ? await createStores(config, logger) : null
+  const ownStores = options.stores === undefined ? await createStores(config, logger, undefined, metrics) : null
   const stores = options.stores ?? ownStores!
   let game: Game | null = null
   let server: GameServer | null = null
   try {
-    game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, logger, metrics })
+    game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, ...(stores.shared ? { shared: stores.shared } : {}), logger, metrics })
     server = new GameServer({ config, dispatcher: game, metrics, logger, ...(options.session ? { session: options.session } : {}) })
     const address = await server.listen()
     logger.info({ event: 'listening', host: address.address, port: address.port, nodeId: config.server.nodeId, stores: ownStores?.mode ?? 'injected' }, 'listening')
-    const built = { game, server }
+    const activeServer = server
+    const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertisedAddress(config, address), role: 'game', load: () => activeServer.activeSessions, logger })
+    const built = { game, server, cluster }
     let closing: Promise<void> | null = null
     return {
       port: address.port,
       address,
       game,
       server,
+      stores,
+      cluster,
       close(deadlineMs = config.server.shutdownDeadlineMs) {
         closing ??= shutdown(built, ownStores, logger, deadlineMs)
         return closing
@@ -71,8 +83,9 @@ export async function startServer(config: Config, options: StartServerOptions): 
   }
 }
 
-async function shutdown(parts: { game: Game; server: GameServer }, stores: Stores | null, logger: Logger, deadlineMs: number): Promise<void> {
+async function shutdown(parts: { game: Game; server: GameServer; cluster: ClusterMembershipHandle | null }, stores: Stores | null, logger: Logger, deadlineMs: number): Promise<void> {
   const started = performance.now()
+  await withinMs(parts.cluster?.close() ?? Promise.resolve(), Math.min(1000, deadlineMs))
   await parts.server.close(deadlineMs)
   const remaining = Math.max(0, deadlineMs - (performance.now() - started))
   const finished = await withinMs(

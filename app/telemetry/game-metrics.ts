@@ -10,9 +10,8 @@ import type { Attributes, ObservableResult } from '@opentelemetry/api'
 import type { CloseReason } from '../net/connection.js'
 import { BucketHistogram, WindowedHistogram } from './bucket-histogram.js'
 import { FRAME_DURATION_BUCKETS_SECONDS, METRICS, type MetricDefinition } from './catalogue.js'
-import type { HistogramSeries } from './histogram-producer.js'
+import { LabelledCounter, LabelledHistogram } from './labelled.js'
 import type {
-  BackendReading,
   ClusterReading,
   FlushReason,
   GameMetrics,
@@ -22,59 +21,6 @@ import type {
   ViolationKind,
 } from './metrics.js'
 import type { TelemetryProvider } from './provider.js'
-
-/** One label value of a labelled counter: its attribute object (built once) and its total. */
-interface CounterSlot {
-  readonly attributes: Attributes
-  value: number
-}
-
-/** A counter with one label; slots are created on first use (label sets are small and closed). */
-class LabelledCounter {
-  readonly slots = new Map<string, CounterSlot>()
-  constructor(private readonly label: string) {}
-
-  add(value: string, amount: number): void {
-    let slot = this.slots.get(value)
-    if (slot === undefined) {
-      slot = { attributes: { [this.label]: value }, value: 0 }
-      this.slots.set(value, slot)
-    }
-    slot.value += amount
-  }
-
-  total(): number {
-    let sum = 0
-    for (const slot of this.slots.values()) sum += slot.value
-    return sum
-  }
-
-  observe(result: ObservableResult<Attributes>): void {
-    for (const slot of this.slots.values()) result.observe(slot.value, slot.attributes)
-  }
-}
-
-/** A histogram with one label, one pre-aggregated BucketHistogram per label value. */
-class LabelledHistogram {
-  private readonly slots = new Map<string, HistogramSeries>()
-  constructor(
-    private readonly label: string,
-    private readonly buckets: readonly number[],
-  ) {}
-
-  get(value: string): BucketHistogram {
-    let slot = this.slots.get(value)
-    if (slot === undefined) {
-      slot = { attributes: { [this.label]: value }, histogram: new BucketHistogram(this.buckets) }
-      this.slots.set(value, slot)
-    }
-    return slot.histogram
-  }
-
-  series(): Iterable<HistogramSeries> {
-    return this.slots.values()
-  }
-}
 
 /** Raw totals for the performance report (it turns them into rates). */
 export interface MetricTotals {
@@ -124,10 +70,7 @@ export class OtelGameMetrics implements GameMetrics {
   private readonly cacheMisses = new LabelledCounter('shard')
   private readonly cacheErrors = new LabelledCounter('shard')
   private readonly poolAcquire = new LabelledHistogram('pool', histogramBuckets(METRICS.poolAcquire))
-  private readonly backendConnections = new LabelledCounter('backend')
-  private readonly backendLatencies = new LabelledHistogram('backend', histogramBuckets(METRICS.backendLatency))
   private readonly pools = new Map<string, { readonly attributes: Attributes; readonly source: () => PoolReading }>()
-  private readonly backendSources: (() => Iterable<BackendReading>)[] = []
   private serverSource: (() => ServerReading) | null = null
   private clusterSource: (() => ClusterReading) | null = null
 
@@ -143,7 +86,6 @@ export class OtelGameMetrics implements GameMetrics {
   private sessionsRefused = 0
   private slowClientsTotal = 0
   private violationsTotal = 0
-  private balancerRejectedTotal = 0
   private lastQueueDepth = 0
   private maxQueueDepth = 0
 
@@ -235,15 +177,11 @@ export class OtelGameMetrics implements GameMetrics {
     this.pools.set(pool, { attributes: { pool }, source })
   }
 
-  observeBackends(source: () => Iterable<BackendReading>): void {
-    this.backendSources.push(source)
-  }
-
   observeCluster(source: () => ClusterReading): void {
     this.clusterSource = source
   }
 
-  // --- data and balancer events ---
+  // --- data events ---
 
   poolAcquired(pool: string, seconds: number): void {
     this.poolAcquire.get(pool).record(seconds)
@@ -269,18 +207,6 @@ export class OtelGameMetrics implements GameMetrics {
     this.cacheErrors.add(shard, 1)
   }
 
-  backendConnection(backend: string): void {
-    this.backendConnections.add(backend, 1)
-  }
-
-  backendLatency(backend: string, seconds: number): void {
-    this.backendLatencies.get(backend).record(seconds)
-  }
-
-  balancerRejected(): void {
-    this.balancerRejectedTotal++
-  }
-
   // --- readings for the detector and the report ---
 
   get sessionsActive(): number {
@@ -302,14 +228,6 @@ export class OtelGameMetrics implements GameMetrics {
 
   cacheErrorsTotal(): number {
     return this.cacheErrors.total()
-  }
-
-  /** Backends failing health checks, when a balancer is observed. */
-  unhealthyBackends(): number | undefined {
-    if (this.backendSources.length === 0) return undefined
-    let unhealthy = 0
-    for (const source of this.backendSources) for (const backend of source()) if (!backend.healthy) unhealthy++
-    return unhealthy
   }
 
   totals(): MetricTotals {
@@ -339,7 +257,6 @@ export class OtelGameMetrics implements GameMetrics {
     h.register(METRICS.batchCompressionRatio, () => [{ attributes: {}, histogram: this.compressionRatio }])
     h.register(METRICS.dbQuery, () => this.dbDuration.series())
     h.register(METRICS.poolAcquire, () => this.poolAcquire.series())
-    h.register(METRICS.backendLatency, () => this.backendLatencies.series())
 
     const labelled: [MetricDefinition, LabelledCounter][] = [
       [METRICS.framesIn, this.framesInByType],
@@ -353,7 +270,6 @@ export class OtelGameMetrics implements GameMetrics {
       [METRICS.cacheHits, this.cacheHits],
       [METRICS.cacheMisses, this.cacheMisses],
       [METRICS.cacheErrors, this.cacheErrors],
-      [METRICS.backendConnectionsTotal, this.backendConnections],
     ]
     for (const [definition, counter] of labelled) provider.observe(definition, (r) => counter.observe(r))
 
@@ -365,7 +281,6 @@ export class OtelGameMetrics implements GameMetrics {
       [METRICS.batchBytesSaved, () => this.bytesSavedTotal],
       [METRICS.sessionsAccepted, () => this.sessionsOpened],
       [METRICS.slowClients, () => this.slowClientsTotal],
-      [METRICS.balancerRejected, () => this.balancerRejectedTotal],
       [METRICS.queueDepth, () => this.lastQueueDepth],
     ]
     for (const [definition, read] of plain) provider.observe(definition, (r) => r.observe(read()))
@@ -385,11 +300,6 @@ export class OtelGameMetrics implements GameMetrics {
     provider.observe(METRICS.poolSize, poolGauge((p) => p.size))
     provider.observe(METRICS.poolInUse, poolGauge((p) => p.inUse))
     provider.observe(METRICS.poolWaiting, poolGauge((p) => p.waiting))
-    const backendGauge = (read: (reading: BackendReading) => number) => (r: ObservableResult<Attributes>) => {
-      for (const source of this.backendSources) for (const backend of source()) r.observe(read(backend), { backend: backend.backend })
-    }
-    provider.observe(METRICS.backendConnections, backendGauge((b) => b.connections))
-    provider.observe(METRICS.backendHealthy, backendGauge((b) => (b.healthy ? 1 : 0)))
     provider.observe(METRICS.clusterLeader, (r) => {
       const cluster = this.clusterSource?.()
       if (cluster) r.observe(cluster.leader ? 1 : 0)

@@ -50,12 +50,10 @@ export interface GameMetrics {
   observeServer(source: () => ServerReading): void
   /** A pool's occupancy, read at collection time (Pool.stats() → { size, inUse: borrowed, waiting }). */
   observePool(pool: string, source: () => PoolReading): void
-  /** The balancer's backends, read at collection time. */
-  observeBackends(source: () => Iterable<BackendReading>): void
   /** Cluster membership as this process sees it, read at collection time. */
   observeCluster(source: () => ClusterReading): void
 
-  // --- data and balancer events ---
+  // --- data events (the balancer reports through app/balancer/metrics.ts BalancerMetrics) ---
   /** Time one caller waited to acquire from `pool`, in seconds. */
   poolAcquired(pool: string, seconds: number): void
   /** One database query by operation (a small fixed set, e.g. `account.find`), in seconds. */
@@ -65,12 +63,6 @@ export interface GameMetrics {
   cacheHit(shard: string): void
   cacheMiss(shard: string): void
   cacheError(shard: string): void
-  /** The balancer proxied a new client connection to `backend` (host:port). */
-  backendConnection(backend: string): void
-  /** Connect or health-check latency of `backend`, in seconds. */
-  backendLatency(backend: string, seconds: number): void
-  /** A client was refused because no backend was healthy. */
-  balancerRejected(): void
 }
 
 export interface ServerReading {
@@ -81,11 +73,6 @@ export interface PoolReading {
   readonly size: number
   readonly inUse: number
   readonly waiting: number
-}
-export interface BackendReading {
-  readonly backend: string
-  readonly connections: number
-  readonly healthy: boolean
 }
 export interface ClusterReading {
   readonly leader: boolean
@@ -114,7 +101,6 @@ export class NoopMetrics implements GameMetrics {
   ioEvent(_kind: IoEventKind): void {}
   observeServer(_source: () => ServerReading): void {}
   observePool(_pool: string, _source: () => PoolReading): void {}
-  observeBackends(_source: () => Iterable<BackendReading>): void {}
   observeCluster(_source: () => ClusterReading): void {}
   poolAcquired(_pool: string, _seconds: number): void {}
   dbQueryDuration(_operation: string, _seconds: number): void {}
@@ -122,9 +108,6 @@ export class NoopMetrics implements GameMetrics {
   cacheHit(_shard: string): void {}
   cacheMiss(_shard: string): void {}
   cacheError(_shard: string): void {}
-  backendConnection(_backend: string): void {}
-  backendLatency(_backend: string, _seconds: number): void {}
-  balancerRejected(): void {}
 }
 
 export const noopMetrics: GameMetrics = new NoopMetrics()

@@ -11,6 +11,8 @@
 import type { Config } from '../config/index.js'
 import type { Logger } from '../logger.js'
 import type { TelemetryRole } from './catalogue.js'
+import { noopBalancerMetrics, type BalancerMetrics } from '../balancer/metrics.js'
+import { OtelBalancerMetrics } from './balancer-metrics.js'
 import { BottleneckDetector, type ReadingSources } from './detector.js'
 import { OtelGameMetrics } from './game-metrics.js'
 import { noopMetrics, type GameMetrics, type ServerReading } from './metrics.js'
@@ -31,6 +33,8 @@ export interface TelemetryOverrides {
 export interface Telemetry {
   readonly enabled: boolean
   readonly metrics: GameMetrics
+  /** What the balancer reports (role `balancer`; noop otherwise). */
+  readonly balancerMetrics: BalancerMetrics
   /** Bound port of /metrics and /bottlenecks; null when disabled. */
   readonly port: number | null
   readonly provider: TelemetryProvider | null
@@ -49,6 +53,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
     return {
       enabled: false,
       metrics: noopMetrics,
+      balancerMetrics: noopBalancerMetrics,
       port: null,
       provider: null,
       system: null,
@@ -67,6 +72,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
   })
   const slices = Math.max(1, Math.ceil(settings.detectorWindowMs / settings.detectorIntervalMs))
   const metrics = new OtelGameMetrics(provider, { windowSlices: slices })
+  const balancerMetrics = role === 'balancer' ? new OtelBalancerMetrics(provider) : null
   let system: SystemMonitor | null = null
   let detector: BottleneckDetector | null = null
   let reporter: PerformanceReporter | null = null
@@ -89,7 +95,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
       outboundBacklogBytes: () => metrics.outboundBacklogBytes(),
       poolWaiters: () => metrics.maxPoolWaiters(),
       cacheErrorsTotal: () => metrics.cacheErrorsTotal(),
-      unhealthyBackends: () => metrics.unhealthyBackends(),
+      unhealthyBackends: () => balancerMetrics?.unhealthyBackends(),
     }
     detector = new BottleneckDetector({
       thresholds: overrides.thresholds ?? THRESHOLDS,
@@ -120,6 +126,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
   return {
     enabled: true,
     metrics,
+    balancerMetrics: balancerMetrics ?? noopBalancerMetrics,
     port: provider.port,
     provider,
     system,

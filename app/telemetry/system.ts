@@ -87,6 +87,8 @@ export async function readDisk(path: string): Promise<DiskReading> {
   return { path, totalBytes: stats.blocks * stats.bsize, availableBytes: stats.bavail * stats.bsize }
 }
 
+export const EVENT_LOOP_DELAY_RESOLUTION_MS = 20
+
 export interface SystemMonitorOptions {
   readonly sampleIntervalMs: number
   readonly diskPaths: readonly string[]
@@ -108,7 +110,8 @@ export class SystemMonitor {
 
   private constructor(private readonly options: SystemMonitorOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'system-monitor' })
-    this.delay = monitorEventLoopDelay({ resolution: 10 })
+    // 50 samples a second: plenty for a p99 over a 5 s interval, half the wake-ups of the 10 ms default
+    this.delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_DELAY_RESOLUTION_MS })
   }
 
   /** Start sampling (first interval reading after `sampleIntervalMs`) and register the gauges. */

@@ -5,7 +5,7 @@
  * what it reads (an in-process reading and, for Prometheus, the catalogue metric), the limit, the
  * severity and how long the condition must hold (`forSeconds`) before it is raised.
  */
-import { METRICS } from './catalogue.js'
+import { METRICS, type MetricKey } from './catalogue.js'
 
 export type Severity = 'warning' | 'critical'
 
@@ -25,6 +25,10 @@ export interface Threshold {
   /** Stable id: label `name` of gs_bottleneck_active, alert name suffix, dashboard reference. */
   readonly name: string
   readonly summary: string
+  /** One or two sentences for the alert's description annotation and the dashboard. */
+  readonly description: string
+  /** The catalogue metric the Prometheus side reads (dashboards draw the limit on its panel). */
+  readonly metric: MetricKey
   readonly reading: ReadingName
   /**
    * `value`: compare the reading itself; `rate`: the reading is a monotonic total and the detector
@@ -46,6 +50,8 @@ const by = 'job, instance'
 export const THRESHOLDS = [
   {
     name: 'host-cpu',
+    metric: 'hostCpuUtilization',
+    description: 'The busy fraction of all host CPUs (/proc/stat) stayed above the limit; the server will queue frames and latency rises.',
     summary: 'Host CPU above 90 %',
     reading: 'hostCpuRatio',
     mode: 'value',
@@ -57,6 +63,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'host-memory',
+    metric: 'hostMemoryUsed',
+    description: 'Host memory in use (1 - MemAvailable / MemTotal) stayed above the limit; the kernel may start reclaiming or killing processes.',
     summary: 'Host memory above 85 % (MemAvailable)',
     reading: 'hostMemoryUsedRatio',
     mode: 'value',
@@ -68,6 +76,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'host-disk',
+    metric: 'hostDiskUsed',
+    description: 'A reported filesystem (DISK_PATHS) is nearly full; the database and logs need room.',
     summary: 'Filesystem above 90 % used',
     reading: 'hostDiskUsedRatio',
     mode: 'value',
@@ -79,6 +89,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'frame-processing-p95',
+    metric: 'frameProcessing',
+    description: 'The 95th percentile of handler time per inbound frame stayed above 10 ms (the seed packet p95 rule).',
     summary: 'Frame processing p95 above 10 ms',
     reading: 'frameProcessingP95Seconds',
     mode: 'value',
@@ -90,6 +102,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'event-loop-delay-p99',
+    metric: 'eventLoopDelayP99',
+    description: 'The event loop ran late by more than 50 ms at the 99th percentile: every session on this process waits that long.',
     summary: 'Event-loop delay p99 above 50 ms',
     reading: 'eventLoopDelayP99Seconds',
     mode: 'value',
@@ -101,6 +115,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'outbound-backlog',
+    metric: 'outboundBacklog',
+    description: 'Bytes queued for clients whose sockets are backed up exceed the limit; slow clients are being disconnected.',
     summary: 'More than 32 MiB queued for slow clients',
     reading: 'outboundBacklogBytes',
     mode: 'value',
@@ -112,6 +128,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'pool-waiters',
+    metric: 'poolWaiting',
+    description: 'Callers wait for a pool resource (database connections): the pool is too small or queries are slow.',
     summary: 'More than 10 callers waiting for a pool',
     reading: 'poolWaiters',
     mode: 'value',
@@ -123,6 +141,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'cache-errors',
+    metric: 'cacheErrors',
+    description: 'Cache operations fail (Redis shards unreachable or breaker open); reads fall back to the database.',
     summary: 'Cache errors above 1 per second',
     reading: 'cacheErrorsTotal',
     mode: 'rate',
@@ -134,6 +154,8 @@ export const THRESHOLDS = [
   },
   {
     name: 'unhealthy-backends',
+    metric: 'backendHealthy',
+    description: 'The balancer marked at least one backend unhealthy (failed health checks); its share of traffic goes elsewhere.',
     summary: 'A balancer backend fails its health checks',
     reading: 'unhealthyBackends',
     mode: 'value',
@@ -147,9 +169,14 @@ export const THRESHOLDS = [
 
 export type ThresholdName = (typeof THRESHOLDS)[number]['name']
 
+/** The PromQL of the compared quantity (no comparison): what a panel plots against the limit. */
+export function readingExpr(threshold: Threshold, range = '1m'): string {
+  return threshold.promql.replaceAll('$range', range)
+}
+
 /** The alerting expression: true (non-empty) while the threshold is crossed. */
 export function promqlExpr(threshold: Threshold, range = '1m'): string {
-  return `${threshold.promql.replaceAll('$range', range)} > ${threshold.limit}`
+  return `${readingExpr(threshold, range)} > ${threshold.limit}`
 }
 
 export interface AlertRule {
@@ -157,7 +184,7 @@ export interface AlertRule {
   readonly expr: string
   readonly for: string
   readonly labels: { readonly severity: Severity; readonly bottleneck: string }
-  readonly annotations: { readonly summary: string }
+  readonly annotations: { readonly summary: string; readonly description: string }
 }
 
 /** A Prometheus alerting rule for the threshold (the deployment writes them into rules.yml). */
@@ -168,6 +195,6 @@ export function alertRule(threshold: Threshold, range = '1m'): AlertRule {
     expr: promqlExpr(threshold, range),
     for: `${threshold.forSeconds}s`,
     labels: { severity: threshold.severity, bottleneck: threshold.name },
-    annotations: { summary: threshold.summary },
+    annotations: { summary: threshold.summary, description: threshold.description },
   }
 }

@@ -43,19 +43,25 @@ test('balance proxies to BACKENDS and closes gracefully on SIGTERM', async () =>
   const backend = await startBackend(0)
   h.own({ stop: () => backend.server.stop() })
   const port = await freePort()
+  const metricsPort = await freePort()
   const child = h.own(
     new ManagedProcess({
       name: 'balance',
       command: process.execPath,
       args: tsxArgs('app/cli/balance.ts'),
       cwd: ROOT,
-      env: { ...process.env, BACKENDS: `127.0.0.1:${backend.port}`, BALANCER_HOST: '127.0.0.1', BALANCER_PORT: String(port), BALANCER_ADMIN_PORT: '0', LOG_LEVEL: 'info' },
+      env: { ...process.env, BACKENDS: `127.0.0.1:${backend.port}`, BALANCER_HOST: '127.0.0.1', BALANCER_PORT: String(port), BALANCER_ADMIN_PORT: '0', METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info' },
     }),
   )
   await waitUntil(() => canConnect('127.0.0.1', port, 200), { what: 'balancer', timeoutMs: 20_000, abortIf: () => (child.running ? undefined : child.output()) })
   const client = await ClientConnection.connect({ host: '127.0.0.1', port })
   assert.is(await whoServes(client), 0)
   await client.close(500)
+  // The balancer's metrics reach telemetry's /metrics (names in docs/BALANCER.md).
+  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
+  const id = `127.0.0.1:${backend.port}`
+  assert.match(metrics, new RegExp(`gs_balancer_backend_connections_total\\{[^}]*backend="${id}"[^}]*\\} [1-9]`)) // readiness probes count too
+  assert.match(metrics, new RegExp(`gs_balancer_backend_healthy\\{[^}]*backend="${id}"[^}]*\\} 1`))
   child.signal('SIGTERM')
   await child.waitForExit()
   assert.is(child.exitDescription(), 'exited with code 0')

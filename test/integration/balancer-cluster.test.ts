@@ -11,6 +11,9 @@ import { readLeader } from '../../app/cluster/leader-election.js'
 import { readMembers } from '../../app/cluster/membership.js'
 import { connectClusterRedis } from '../../app/cluster/redis-connection.js'
 import { loadConfig } from '../../app/config/index.js'
+import { silentLogger } from '../../app/logger.js'
+import { startServer } from '../../app/server/start-server.js'
+import { ClientConnection } from '../../app/client/connection.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
 import { eventually } from './net-support.js'
@@ -196,6 +199,45 @@ test('the balancer discovers its backends from membership (BACKENDS unset) and d
   members[1]!.abandon()
   await eventually(() => balancer.pool.size === 2, TTL_MS + 2000, 'dead member dropped')
   assert.equal(balancer.pool.list().map((b) => b.port).sort(), [backends[0]!.port, backends[2]!.port].sort())
+  await balancer.close(1000)
+})
+
+test('real game servers (npm run serve composition) join the cluster; the balancer finds them and forgets one that shuts down', async () => {
+  const cluster = `c${++clusterSeq}`
+  const env = { CLUSTER_REDIS_URL: redis.url, CLUSTER_NAME: cluster, HEARTBEAT_INTERVAL_MS: String(HEARTBEAT_MS), MEMBER_TTL_MS: String(TTL_MS), LEADER_LEASE_MS: String(LEASE_MS), GAME_HOST: '127.0.0.1', GAME_PORT: '0', METRICS_PORT: '0' }
+  const servers = []
+  for (const id of ['s1', 's2']) {
+    const handle = await startServer(loadConfig({ ...env, NODE_ID: id }), { logger: silentLogger })
+    h.own({ stop: () => handle.close(1000) })
+    await handle.cluster!.joined
+    servers.push(handle)
+  }
+  const watcher = h.own(Object.assign(await connectClusterRedis({ url: redis.url }), { stop: async () => void watcher.disconnect() }))
+  const members = await readMembers(watcher, cluster)
+  assert.equal(members.map((m) => [m.id, m.address, m.role]).sort(), [
+    ['s1', `127.0.0.1:${servers[0]!.port}`, 'game'],
+    ['s2', `127.0.0.1:${servers[1]!.port}`, 'game'],
+  ])
+  const balancer = h.own(
+    await startBalancer([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
+      discover: async () => (await readMembers(watcher, cluster)).filter((m) => m.alive && m.role === 'game'),
+    }),
+  )
+  const clients: ClientConnection[] = []
+  for (let i = 0; i < 4; i++) {
+    const client = await connectVia(balancer)
+    clients.push(client)
+    await client.ping()
+  }
+  assert.equal(servers.map((s) => s.server.activeSessions), [2, 2])
+  for (const c of clients) c.destroy()
+  await servers[0]!.close(1000)
+  // A clean shutdown deregisters at once: gone from the pool at the next discovery.
+  await eventually(() => balancer.pool.size === 1, 2000, 'stopped server forgotten')
+  assert.is(balancer.pool.list()[0]!.port, servers[1]!.port)
+  const client = await connectVia(balancer)
+  await client.ping()
+  client.destroy()
   await balancer.close(1000)
 })
 

@@ -178,4 +178,24 @@ test('drain: no new sessions to the backend; existing ones finish; stragglers cu
   await balancer.close(1000)
 })
 
+test('idle timeout: a silent session is cut (both sockets, counters released); an active one stays', async () => {
+  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin', PROXY_IDLE_TIMEOUT_MS: '300' }))
+  const silent = await connectVia(balancer)
+  const active = await connectVia(balancer)
+  clients.push(silent, active)
+  const started = performance.now()
+  const keepAlive = setInterval(() => void active.ping().catch(() => {}), 50)
+  try {
+    await silent.closed
+    const cutAfterMs = performance.now() - started
+    assert.ok(cutAfterMs >= 250 && cutAfterMs < 1500, `cut after ${cutAfterMs.toFixed(0)} ms`)
+    assert.is(active.status, 'open')
+    await eventually(() => balancer.status().proxy.closedByReason['idle-timeout'] === 1, 2000, 'idle close counted')
+    assert.is(balancer.status().backends.reduce((n, b) => n + b.activeConnections, 0), 1)
+  } finally {
+    clearInterval(keepAlive)
+  }
+  await balancer.close(1000)
+})
+
 test.run()

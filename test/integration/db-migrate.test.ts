@@ -70,9 +70,24 @@ test('unreachable server, missing database and unset DATABASE_URL each give one 
   assert.is(missing.code, 'GS_ERR_DB_UNAVAILABLE')
   assert.is(missing.context?.reason, '3D000')
 
-  const unset = await rejection(Database.fromConfig({ databaseUrl: undefined, dbPoolMax: 1, dbIdleTimeoutSeconds: 1, dbConnectTimeoutSeconds: 1 }))
+  const unset = await rejection(Database.fromConfig({ databaseUrl: undefined, dbPoolMax: 1, dbIdleTimeoutSeconds: 1, dbConnectTimeoutSeconds: 1, dbStatementTimeoutMs: 0 }))
   assert.is(unset.code, 'GS_ERR_CONFIG')
   assert.is(unset.context?.variable, 'DATABASE_URL')
+})
+
+test('statement_timeout applies to pool connections: a stuck statement fails typed instead of hanging', async () => {
+  const quick = await Database.connect({ url: f.server.url, statementTimeoutMs: 200 })
+  try {
+    const [row] = await quick.sql<{ statement_timeout: string }[]>`SHOW statement_timeout`
+    assert.is(row!.statement_timeout, '200ms')
+    const stuck = await rejection(quick.run('test.sleep', (sql) => sql`SELECT pg_sleep(5)`))
+    assert.is(stuck.code, 'GS_ERR_DB_QUERY')
+    assert.is(stuck.context?.sqlState, '57014')
+    assert.is(stuck.context?.op, 'test.sleep')
+    assert.is(quick.stats().failed, 1)
+  } finally {
+    await quick.close()
+  }
 })
 
 test.run()

@@ -75,6 +75,12 @@ test('unique violations map to typed errors naming the field', async () => {
   assert.is(byEmail.context?.field, 'email')
   const bad = await rejection(players.create(account('neg', { gold: -1 })))
   assert.is(bad.code, 'GS_ERR_DB_INVALID_ARGUMENT')
+  // what the schema refuses past the repository's own checks is typed too
+  const orphanLog = await rejection(players.log('orphan', 987_654))
+  assert.is(orphanLog.code, 'GS_ERR_DB_NOT_FOUND')
+  const longName = await rejection(f.db.run('test.insert', (sql) => sql`INSERT INTO players (username, password_hash, hp) VALUES (${'x'.repeat(65)}, 'h', 1)`))
+  assert.is(longName.code, 'GS_ERR_DB_INVALID_ARGUMENT')
+  assert.is(longName.context?.constraint, 'players_username_length')
 })
 
 async function collect(filter: PlayerFilter): Promise<{ names: string[]; pages: number }> {
@@ -142,6 +148,18 @@ test('hostile names are bound parameters: stored and reloaded unchanged, tables 
   assert.is((await f.server.psql(`SELECT string_agg(payload->>'name', '|' ORDER BY id) FROM game_log`)).trim(), names.join('|'))
 })
 
+test('the queries can use their indexes (plans with sequential scans disabled)', async () => {
+  const plan = (build: (sql: import('../../app/db/pool.js').SqlTag) => Promise<{ 'QUERY PLAN': string }[]>) =>
+    f.db.withTransaction(async (tx) => {
+      await tx.run('test.planner', (sql) => sql`SET LOCAL enable_seqscan = off`)
+      return (await tx.run('test.explain', build)).map((r) => r['QUERY PLAN']).join('\n')
+    })
+  assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE level >= ${3} AND level <= ${5} AND (level, id) > (${3}, ${10}) ORDER BY level, id LIMIT 5`), /players_level_id_idx/)
+  assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE username LIKE ${'war\\_%'} ORDER BY id LIMIT 5`), /players_username_pattern_idx/)
+  assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE username = ${'x'}`), /players_username_(key|pattern_idx)/)
+  assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM game_log WHERE player_id = ${1} ORDER BY created_at DESC LIMIT 10`), /game_log_player_created_idx/)
+})
+
 test('operations are timed by name through the injected callback', async () => {
   await players.create(account('timed'))
   await players.findByUsername('timed')
@@ -150,6 +168,10 @@ test('operations are timed by name through the injected callback', async () => {
     assert.ok(list.length > 0, `${op} reported`)
     assert.ok(list.every((s) => s >= 0 && s < 30), `${op} durations in seconds`)
   }
+  const stats = f.db.stats()
+  assert.is(stats.inFlight, 0)
+  assert.ok(stats.completed >= 2)
+  assert.is(stats.maxConnections, 8)
 })
 
 test.run()

@@ -152,7 +152,20 @@ test('PostgreSQL stopped and restarted in the middle of write-behind: every ackn
   assert.is(acknowledged.size, n)
   assert.is(await matching(acknowledged), n, 'every acknowledged state is stored')
   assert.is(s.stats().dirtyPlayers, 0)
-  console.log(`    outage: ${round} rounds, ${failedWhileDown} failed attempts retried, ${n}/${n} players match`)
+
+  // second outage, harsher: immediate shutdown (SIGQUIT: no checkpoint, crash recovery at the next
+  // start) while flushes run every 25 ms
+  const flushedBefore = s.stats().flushedPlayers
+  await waitFor('flushes after the restart', () => s.stats().flushedPlayers > flushedBefore + n)
+  f.server.process.signal('SIGQUIT')
+  await f.server.process.waitForExit()
+  const failedBefore = s.stats().failedAttempts
+  await waitFor('failed flush attempts after the crash', () => s.stats().failedAttempts >= failedBefore + 2)
+  await f.server.restart()
+  for (let i = 0; i < 5; i++) writeRound()
+  await s.flush()
+  assert.is(await matching(acknowledged), n, 'every acknowledged state is stored after crash recovery')
+  console.log(`    outage: ${round} rounds, ${s.stats().failedAttempts} failed attempts retried over a stop and a crash, ${n}/${n} players match`)
 })
 
 test('close flushes; with the database gone it gives up at the deadline with a typed error counting the unsaved', async () => {

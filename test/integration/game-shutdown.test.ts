@@ -27,7 +27,7 @@ function spawnServer(harness: Harness, env: Record<string, string>): ManagedProc
     command: process.execPath,
     args: ['--import', 'tsx', 'app/main.ts'],
     cwd: root,
-    env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', ...env },
+    env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', ...env },
     tailLines: 400,
   }))
 }

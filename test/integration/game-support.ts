@@ -26,9 +26,8 @@ export function uniqueUsername(prefix = 'p'): string {
   return `${prefix}${run}_${++counter}`
 }
 
-export async function startGame(env: Env = {}): Promise<GameFixture> {
+export async function startGame(env: Env = {}, metrics = new CountingMetrics()): Promise<GameFixture> {
   const config = loadConfig({ ...TEST_ENV, ...env })
-  const metrics = new CountingMetrics()
   const handle = await startServer(config, { logger: silentLogger, metrics })
   const clients: GameClient[] = []
   const connect = async (): Promise<GameClient> => {

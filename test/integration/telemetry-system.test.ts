@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../app/errors.js'
 import { silentLogger } from '../../app/logger.js'
 import { TelemetryProvider } from '../../app/telemetry/provider.js'
-import { parseMeminfo, parseProcStat, SystemMonitor } from '../../app/telemetry/system.js'
+import { EVENT_LOOP_DELAY_RESOLUTION_MS, parseMeminfo, parseProcStat, SystemMonitor } from '../../app/telemetry/system.js'
 import { scrape, series } from './telemetry-support.js'
 
 const test = suite('telemetry: system readings against /proc')
@@ -40,7 +40,7 @@ function burn(ms: number): void {
 test('host CPU over an interval matches /proc/stat deltas; process CPU matches cpuUsage', async () => {
   await monitor.sampleNow() // start a fresh interval
   // the delay histogram's first tick after a reset records no lateness (Node 20): let it tick once
-  await new Promise((r) => setTimeout(r, 25))
+  await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS * 2 + 5))
   const statBefore = parseProcStat(readFileSync('/proc/stat', 'utf8'))
   const cpuBefore = process.cpuUsage()
   const wallBefore = performance.now()
@@ -48,8 +48,8 @@ test('host CPU over an interval matches /proc/stat deltas; process CPU matches c
   const statAfter = parseProcStat(readFileSync('/proc/stat', 'utf8'))
   const cpuAfter = process.cpuUsage(cpuBefore)
   const wall = performance.now() - wallBefore
-  // let the delay monitor's 10 ms timer fire once after the blocked stretch (it records the lateness)
-  await new Promise((r) => setTimeout(r, 15))
+  // let the delay monitor's timer fire once after the blocked stretch (it records the lateness)
+  await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS + 5))
   await monitor.sampleNow()
   const expectedHost = (statAfter.busy - statBefore.busy) / (statAfter.total - statBefore.total)
   const expectedProcess = (cpuAfter.user + cpuAfter.system) / 1000 / wall

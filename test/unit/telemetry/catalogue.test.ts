@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { METRIC_LIST, METRICS, type MetricDefinition } from '../../../app/telemetry/catalogue.js'
+import { renderMetricsDocs } from '../../../app/telemetry/docs.js'
 import { alertRule, promqlExpr, THRESHOLDS } from '../../../app/telemetry/thresholds.js'
 
 const test = suite('telemetry catalogue and thresholds')
@@ -72,6 +74,8 @@ test('every threshold reads catalogue metrics and yields an alert rule', () => {
     const expr = promqlExpr(threshold, '2m')
     assert.not.ok(expr.includes('$range'))
     assert.ok(expr.endsWith(`> ${threshold.limit}`))
+    assert.ok(threshold.promql.includes(METRICS[threshold.metric].name), `${threshold.name} reads ${threshold.metric}`)
+    assert.ok(threshold.description.length > 20)
     const rule = alertRule(threshold)
     assert.ok(/^Bottleneck[A-Z][A-Za-z0-9]+$/.test(rule.alert), rule.alert)
     assert.is(rule.for, `${threshold.forSeconds}s`)
@@ -84,6 +88,11 @@ test('every threshold reads catalogue metrics and yields an alert rule', () => {
     promqlExpr(THRESHOLDS.find((t) => t.name === 'frame-processing-p95')!),
     'histogram_quantile(0.95, sum by (job, instance, le) (rate(gs_frame_processing_seconds_bucket[1m]))) > 0.01',
   )
+})
+
+test('docs/METRICS.md is generated from the catalogue and up to date (npm run docs:metrics)', () => {
+  const onDisk = readFileSync(new URL('../../../docs/METRICS.md', import.meta.url), 'utf8')
+  assert.is(onDisk, renderMetricsDocs())
 })
 
 test.run()

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { parseBottlenecks } from '../../../app/balancer/bottleneck-poller.js'
 import { createLogger } from '../../../app/logger.js'
 import { WindowedHistogram } from '../../../app/telemetry/bucket-histogram.js'
 import { FRAME_DURATION_BUCKETS_SECONDS } from '../../../app/telemetry/catalogue.js'
@@ -56,6 +57,7 @@ test('p95 over 10 ms raises only after `for`, clears once the window slid past t
   assert.is(detector.state('frame-processing-p95')!.status, 'active')
   assert.ok(lines.some((l) => l.msg === 'bottleneck raised' && l.bottleneck === 'frame-processing-p95'))
   const snapshot = detector.snapshot()
+  assert.equal(parseBottlenecks(JSON.parse(JSON.stringify(snapshot))), ['frame-processing-p95'], 'the balancer reads the names from GET /bottlenecks')
   assert.is(snapshot.active.length, 1)
   assert.is(snapshot.active[0]!.severity, 'warning')
   assert.ok(snapshot.active[0]!.value > 0.01)
