@@ -129,7 +129,7 @@ test('appliance is up: every topology service runs or says why not; a PING throu
 test('a scenario through the balancer, with every dashboard panel query answered by Prometheus', async () => {
   const clients = await Promise.all(Array.from({ length: 6 }, (_, i) => player(`alice${i}`, true)))
   // Load for a few scrapes: moves and chats on every client, and players coming and going.
-  const until = Date.now() + 6000
+  const until = Date.now() + 4000
   let round = 0
   while (Date.now() < until) {
     const visitor = await player(`visitor${round}`, true)
