@@ -42,7 +42,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
     process.stderr.write(`starting local target: ${args.localServers} game server(s) + Prometheus…\n`)
     local = await startLocalTarget({ servers: args.localServers })
     onLocal(local)
-    process.stderr.write(`local target up: ${local.targets.map((t) => `${t.host}:${t.port}`).join(', ')}, Prometheus ${local.prometheusUrl}\n`)
+    process.stderr.write(`local target up: ${local.targets.map((t) => `${t.host}:${t.port}`).join(', ')}, Prometheus ${local.prometheusUrl} (pids ${local.pids.join(',')}; dir ${local.dir})\n`)
   }
   const targets = local?.targets ?? args.targets
   await checkReachable(targets)
@@ -57,7 +57,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   if (args.capacity) {
     const c = args.capacity
     const steps = Math.floor((c.maxPlayers - c.startPlayers) / c.stepPlayers) + 1
-    const progress = new ProgressLine(process.stderr, steps * c.stepSeconds)
+    const progress = new ProgressLine(process.stderr, 0)
     const result = await runCapacitySearch({
       scenario,
       targets,
@@ -67,7 +67,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
       ...(prometheus ? { serverFigures: (from: Date, to: Date) => collectServerFigures(prometheus, from, to) } : {}),
       signal,
       onInterval: (sample, players) => {
-        if (!quiet) progress.update(sample, `step ${players} players`)
+        if (!quiet) progress.update(sample, `capacity step ${Math.round((players - c.startPlayers) / c.stepPlayers) + 1}/${steps}:`)
       },
       onStep: (step) => {
         progress.end()
@@ -144,6 +144,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (local !== null) {
       process.stderr.write('tearing down the local target…\n')
       await (local as LocalTarget).stop()
+      process.stderr.write('local target stopped\n')
     }
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

@@ -54,6 +54,7 @@ function prng(seed: number): () => number {
 class Counters {
   sent = 0
   answered = 0
+  rejected = 0
   errors = 0
   timeouts = 0
   disconnects = 0
@@ -69,7 +70,6 @@ class VirtualPlayer {
   /** performance.now() when it should leave (arrival mode). */
   leaveAt = Number.POSITIVE_INFINITY
   failedAt = 0
-  private conn: ClientConnection | null = null
   private readonly stopped = new AbortController()
 
   constructor(
@@ -91,35 +91,42 @@ class VirtualPlayer {
     const g = this.generator
     const target = g.targets[this.index % g.targets.length]!
     const random = prng(this.index * 7919 + 17)
+    const connect = (): Promise<ClientConnection> =>
+      ClientConnection.connect({ host: target.host, port: target.port, timeoutMs: g.scenario.requestTimeoutMs, connectTimeoutMs: 5000 })
+    let conn: ClientConnection
     try {
-      this.conn = await ClientConnection.connect({ host: target.host, port: target.port, timeoutMs: g.scenario.requestTimeoutMs, connectTimeoutMs: 5000 })
+      conn = await connect()
     } catch {
       g.counters.connectFailures++
       this.failedAt = performance.now()
       this.state = 'done'
       return
     }
-    const conn = this.conn
-    const player: PlayerContext = { index: this.index, conn, random, runId: g.runId }
+    const player: PlayerContext = { index: this.index, conn, connect, random, runId: g.runId }
     try {
       if (this.stopped.signal.aborted) return
-      await g.driver.start(player, g.scenario.requestTimeoutMs)
+      try {
+        await g.driver.start(player, g.scenario.requestTimeoutMs)
+        if (g.driver.logsIn) g.counters.byAction.login.ok++
+      } catch (err) {
+        if (g.driver.logsIn) g.counters.byAction.login.errors++
+        g.counters.errors++
+        throw err
+      }
       if (this.stopped.signal.aborted) return
       this.state = 'running'
       const loops: Promise<void>[] = []
       for (let i = 0; i < g.scenario.inFlight; i++) loops.push(this.loop(player))
-      await Promise.race([Promise.all(loops), conn.closed])
+      await Promise.all(loops)
     } catch {
       // login failed or the connection died; counted below
     } finally {
       const wanted = this.stopped.signal.aborted
-      if (!wanted && conn.status === 'closed') {
-        g.counters.disconnects++
-      }
+      if (!wanted && player.conn.status === 'closed') g.counters.disconnects++
       if (!wanted) this.failedAt = performance.now()
       this.state = 'stopping'
       this.stopped.abort()
-      await conn.close(1000)
+      await player.conn.close(1000)
       this.state = 'done'
     }
   }
@@ -137,10 +144,14 @@ class VirtualPlayer {
       const started = performance.now()
       g.counters.sent++
       try {
-        await g.driver.perform(action, player, scenario.requestTimeoutMs)
+        const outcome = await g.driver.perform(action, player, scenario.requestTimeoutMs)
         const rttMs = performance.now() - started
         g.counters.answered++
         g.counters.byAction[action].ok++
+        if (outcome === 'rejected') {
+          g.counters.rejected++
+          g.counters.byAction[action].rejected++
+        }
         g.counters.histogram.recordMs(rttMs)
       } catch (err) {
         if (signal.aborted && player.conn.status !== 'open') return
@@ -195,16 +206,17 @@ export class LoadGenerator {
     let elu: EventLoopUtilization = performance.eventLoopUtilization()
     let second = 0
     let lastTick = started
-    const emit = (): void => {
+    const emit = (index = second): void => {
       const now = performance.eventLoopUtilization()
       const interval = performance.eventLoopUtilization(now, elu)
       elu = now
       const c = this.counters
       const sample: IntervalSample = {
-        second,
+        second: index,
         connected: this.connectedCount(),
         sent: c.sent,
         answered: c.answered,
+        rejected: c.rejected,
         errors: c.errors,
         timeouts: c.timeouts,
         disconnects: c.disconnects,
@@ -214,11 +226,11 @@ export class LoadGenerator {
         generatorUtilization: interval.utilization,
         generatorLoopDelayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0,
       }
-      c.sent = c.answered = c.errors = c.timeouts = c.disconnects = c.connectFailures = 0
+      c.sent = c.answered = c.rejected = c.errors = c.timeouts = c.disconnects = c.connectFailures = 0
       c.byAction = emptyActionCounts()
       c.histogram.reset()
       loopDelay.reset()
-      second++
+      if (index === second) second++
       this.onInterval(sample)
     }
     try {
@@ -235,7 +247,12 @@ export class LoadGenerator {
       }
       for (const player of this.players.values()) player.stop()
       await Promise.all(this.running)
-      if (this.counters.sent + this.counters.answered + this.counters.errors + this.counters.disconnects > 0 || second === 0) emit()
+      // answers to the requests in flight at the end: part of the last full second when the run
+      // went its whole length (no dip in the timeline), else (stopped early) their own second
+      const leftover = this.counters.sent + this.counters.answered + this.counters.errors + this.counters.disconnects > 0
+      if (second > 0 && second * 1000 >= durationMs) {
+        if (leftover) emit(second - 1)
+      } else if (leftover || second === 0) emit()
     } finally {
       for (const player of this.players.values()) player.stop()
       loopDelay.disable()

@@ -4,6 +4,7 @@
  * generator health, every server series from Prometheus, and the capacity steps when present.
  */
 import type { LoadReport } from './report.js'
+import { ACTION_NAMES } from './scenario.js'
 
 export interface ChartSeries {
   readonly name: string
@@ -129,7 +130,8 @@ export function renderHtmlReport(report: LoadReport): string {
   const target = report.targets.map((x) => `${x.host}:${x.port}`).join(', ')
   const summaryRows = [
     row(['peak players', String(s.peakConnected)]),
-    row(['requests sent / answered', `${s.sent} / ${s.answered}`]),
+    row(['requests sent / answered / rule-rejected', `${s.sent} / ${s.answered} / ${s.rejected}`]),
+    ...ACTION_NAMES.filter((a) => s.byAction[a].ok + s.byAction[a].errors > 0).map((a) => row([`&nbsp;&nbsp;${a}`, `${s.byAction[a].ok} answered (${s.byAction[a].rejected} rejected), ${s.byAction[a].errors} errors`])),
     row(['throughput', `${f(s.throughputPerSecond, 1)} req/s`]),
     row(['RTT p50 / p90 / p99 / p999 / max', `${f(s.rtt.p50Ms)} / ${f(s.rtt.p90Ms)} / ${f(s.rtt.p99Ms)} / ${f(s.rtt.p999Ms)} / ${f(s.rtt.maxMs)} ms`]),
     row(['errors', `${s.errors} (${f(s.errorRate * 100)} %), timeouts ${s.timeouts}`]),

@@ -8,6 +8,8 @@ import { ACTION_NAMES, type ActionName } from './scenario.js'
 export interface ActionCounts {
   /** Answered. */
   ok: number
+  /** Answered with a game-rule rejection (MOVE/CHAT/ATTACK_REJECTED); also in `ok`'s RTTs. */
+  rejected: number
   /** Answered with an ERROR frame, timed out, or the connection died while waiting. */
   errors: number
 }
@@ -21,6 +23,8 @@ export interface IntervalSample {
   sent: number
   /** Requests answered (RTT recorded). */
   answered: number
+  /** Answered with a game-rule rejection (counted in `answered` too, not in `errors`). */
+  rejected: number
   errors: number
   /** Of `errors`: no answer within the scenario's requestTimeoutMs. */
   timeouts: number
@@ -37,7 +41,7 @@ export interface IntervalSample {
 }
 
 export function emptyActionCounts(): Record<ActionName, ActionCounts> {
-  return Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, errors: 0 }])) as Record<ActionName, ActionCounts>
+  return Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0 }])) as Record<ActionName, ActionCounts>
 }
 
 export function emptySample(second: number): IntervalSample {
@@ -46,6 +50,7 @@ export function emptySample(second: number): IntervalSample {
     connected: 0,
     sent: 0,
     answered: 0,
+    rejected: 0,
     errors: 0,
     timeouts: 0,
     disconnects: 0,
@@ -62,12 +67,14 @@ export function addSample(a: IntervalSample, b: IntervalSample): IntervalSample 
   a.connected += b.connected
   a.sent += b.sent
   a.answered += b.answered
+  a.rejected += b.rejected
   a.errors += b.errors
   a.timeouts += b.timeouts
   a.disconnects += b.disconnects
   a.connectFailures += b.connectFailures
   for (const action of ACTION_NAMES) {
     a.byAction[action].ok += b.byAction[action].ok
+    a.byAction[action].rejected += b.byAction[action].rejected
     a.byAction[action].errors += b.byAction[action].errors
   }
   a.histogram = LatencyHistogram.from(a.histogram).merge(b.histogram).toJSON()

@@ -1,10 +1,11 @@
 /**
  * `--local`: an ephemeral target on this machine, owned by the load test and torn down after it
  * (also on Ctrl-C or failure): N game servers (`tsx app/main.ts`, each on free game and metrics
- * ports) and a Prometheus scraping them every second. `startLocalTarget()` is the one seam the CLI
+ * ports; PASSWORD_HASH_COST 1024 so that registering thousands of load-test accounts measures the
+ * game, not scrypt) and a Prometheus scraping them every second. `startLocalTarget()` is the one seam the CLI
  * uses, so it can switch to the full local appliance (balancer, shards, database) when that exists.
  */
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -27,6 +28,8 @@ export interface LocalTarget {
   readonly prometheusUrl: string
   /** Every process started (for checks that nothing is left running). */
   readonly pids: readonly number[]
+  /** Temp dir holding Prometheus' config and data (deleted by stop). */
+  readonly dir: string
   /** Game servers' own /metrics URLs. */
   readonly metricsUrls: readonly string[]
   /** Stop everything and delete the temp dir. Idempotent. */
@@ -52,15 +55,24 @@ export function prometheusConfig(metricsTargets: readonly string[], ruleFiles: r
 
 /** Alert rule files the deployment generates, when present in this checkout. */
 function alertRuleFiles(): string[] {
-  const candidates = ['dashboards/prometheus/alerts.yml', 'dashboards/prometheus/alert-rules.yml', 'dashboards/alerts.yml']
+  const candidates = ['dashboards/generated/prometheus/alerts.yml']
   return candidates.map((c) => join(root, c)).filter((p) => existsSync(p))
 }
 
-export async function startLocalTarget(options: LocalTargetOptions): Promise<LocalTarget> {
+/**
+ * The game server entry: app/main.ts (npm run serve) once it starts telemetry itself, else
+ * app/loadtest/local-server.ts (the same composition plus telemetry), so the report has server figures.
+ */
+export function gameServerEntry(): string {
   const main = join(root, 'app', 'main.ts')
   if (!existsSync(main)) {
     throw new GameServerError('GS_ERR_LOADTEST_TARGET', `--local needs the game server entry point ${main} (npm run serve), which this checkout does not have`, { main })
   }
+  return readFileSync(main, 'utf8').includes('startTelemetry') ? main : join(root, 'app', 'loadtest', 'local-server.ts')
+}
+
+export async function startLocalTarget(options: LocalTargetOptions): Promise<LocalTarget> {
+  const main = gameServerEntry()
   const dir = await mkdtemp(join(tmpdir(), 'gs-loadtest-local-'))
   const servers: ManagedProcess[] = []
   let prometheus: PrometheusServer | null = null
@@ -85,7 +97,7 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Loc
         command: process.execPath,
         args: ['--import', 'tsx', main],
         cwd: root,
-        env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...options.env },
+        env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', PASSWORD_HASH_COST: '1024', ...options.env },
       })
       servers.push(server)
       targets.push({ host: '127.0.0.1', port })
@@ -106,8 +118,19 @@ export async function startLocalTarget(options: LocalTargetOptions): Promise<Loc
       }),
     )
     prometheus = await PrometheusServer.start({ dir: join(dir, 'prometheus'), config: prometheusConfig(metricsTargets, alertRuleFiles()) })
+    // Prometheus discovers static targets a few seconds after it is ready: wait until it scrapes
+    // every server, so the run's first seconds have server figures too
+    const promUrl = prometheus.url
+    await waitUntil(
+      async () => {
+        const body = (await (await fetch(`${promUrl}/api/v1/targets?state=active`)).json()) as { data?: { activeTargets?: Array<{ health: string }> } }
+        const active = body.data?.activeTargets ?? []
+        return active.length === metricsTargets.length && active.every((t) => t.health === 'up')
+      },
+      { what: 'Prometheus scraping every game server', timeoutMs: options.readyTimeoutMs ?? 30_000, intervalMs: 200 },
+    )
     const pids = [...servers.map((s) => s.pid), prometheus.process.pid].filter((p): p is number => p !== undefined)
-    return { targets, prometheusUrl: prometheus.url, pids, metricsUrls: metricsTargets.map((t) => `http://${t}/metrics`), stop }
+    return { targets, prometheusUrl: prometheus.url, pids, dir, metricsUrls: metricsTargets.map((t) => `http://${t}/metrics`), stop }
   } catch (err) {
     await stop()
     if (err instanceof GameServerError && err.code === 'GS_ERR_LOADTEST_TARGET') throw err

@@ -45,5 +45,6 @@ export class ProgressLine {
 
 export function formatProgress(p: { second: number; totalSeconds: number; connected: number; perSecond: number; p99Ms: number; errors: number; disconnects: number; label?: string }): string {
   const width = String(p.totalSeconds).length
-  return `[${String(p.second).padStart(width)}/${p.totalSeconds}s]${p.label ? ` ${p.label}` : ''} players ${p.connected}  req/s ${p.perSecond}  p99 ${p.p99Ms.toFixed(3)} ms  errors ${p.errors}  disconnects ${p.disconnects}`
+  const clock = p.totalSeconds > 0 ? `${String(p.second).padStart(width)}/${p.totalSeconds}s` : `${p.second}s`
+  return `[${clock}]${p.label ? ` ${p.label}` : ''} players ${p.connected}  req/s ${p.perSecond}  p99 ${p.p99Ms.toFixed(3)} ms  errors ${p.errors}  disconnects ${p.disconnects}`
 }

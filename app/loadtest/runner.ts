@@ -33,14 +33,21 @@ export interface RunResult {
 }
 
 interface GeneratorHandle {
+  /** Resolves when the generator is loaded and waits for `start()`. */
+  readonly ready: Promise<void>
   readonly done: Promise<void>
+  start(): void
   stop(): void
 }
 
-/** Merges per-generator samples by second; releases a second once every live generator sent it. */
+/**
+ * Merges per-generator samples by second; releases a second once every live generator sent it.
+ * A sample arriving after its second was released (a generator that lagged) is still added to the
+ * released sample, so the final figures are complete even when the live progress was not.
+ */
 class IntervalMerger {
   private readonly pending = new Map<number, { sample: IntervalSample; reports: number }>()
-  private next = 0
+  private readonly released = new Map<number, IntervalSample>()
   readonly merged: IntervalSample[] = []
 
   constructor(
@@ -49,6 +56,11 @@ class IntervalMerger {
   ) {}
 
   add(sample: IntervalSample): void {
+    const late = this.released.get(sample.second)
+    if (late) {
+      addSample(late, sample)
+      return
+    }
     const entry = this.pending.get(sample.second) ?? { sample: emptySample(sample.second), reports: 0 }
     addSample(entry.sample, sample)
     entry.reports++
@@ -66,16 +78,12 @@ class IntervalMerger {
   }
 
   private release(all: boolean): void {
-    for (;;) {
-      const entry = this.pending.get(this.next)
-      if (!entry) {
-        if (!all || this.pending.size === 0) return
-        this.next++
-        continue
-      }
+    const seconds = [...this.pending.keys()].sort((a, b) => a - b)
+    for (const second of seconds) {
+      const entry = this.pending.get(second)!
       if (!all && entry.reports < this.generators) return
-      this.pending.delete(this.next)
-      this.next++
+      this.pending.delete(second)
+      this.released.set(second, entry.sample)
       this.merged.push(entry.sample)
       this.onInterval?.(entry.sample)
     }
@@ -84,28 +92,29 @@ class IntervalMerger {
 
 function startInline(options: RunOptions, runId: string, onSample: (s: IntervalSample) => void): GeneratorHandle {
   const stop = new AbortController()
+  let go: () => void = () => {}
+  const started = new Promise<void>((resolve) => (go = resolve))
+  const ready = driverFor(options.scenario)
   const done = (async () => {
-    const generator = new LoadGenerator({
-      scenario: options.scenario,
-      targets: options.targets,
-      driver: await driverFor(options.scenario),
-      runId,
-      signal: stop.signal,
-      onInterval: onSample,
-    })
+    const driver = await ready
+    await started
+    const generator = new LoadGenerator({ scenario: options.scenario, targets: options.targets, driver, runId, signal: stop.signal, onInterval: onSample })
     await generator.run()
   })()
-  return { done, stop: () => stop.abort() }
+  return { ready: ready.then(() => {}), done, start: () => go(), stop: () => stop.abort() }
 }
 
 function startWorker(options: RunOptions, runId: string, workerIndex: number, onSample: (s: IntervalSample) => void): GeneratorHandle {
   const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href
   const input: WorkerInput = { entry, scenario: options.scenario, targets: options.targets, workerIndex, workerCount: options.workers, runId }
   const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input })
+  let onReady: () => void = () => {}
+  const ready = new Promise<void>((resolve) => (onReady = resolve))
   const done = new Promise<void>((resolve, reject) => {
     let finished = false
     worker.on('message', (message: WorkerMessage) => {
       if (message.kind === 'interval') onSample(message.sample)
+      else if (message.kind === 'ready') onReady()
       else if (message.kind === 'done') {
         // the worker's loader hooks (tsx) may keep its event loop alive: end it here
         finished = true
@@ -124,7 +133,9 @@ function startWorker(options: RunOptions, runId: string, workerIndex: number, on
     })
   })
   return {
+    ready,
     done,
+    start: () => worker.postMessage({ kind: 'start' }),
     stop: () => worker.postMessage({ kind: 'stop' }),
   }
 }
@@ -141,6 +152,9 @@ export async function runLoad(options: RunOptions): Promise<RunResult> {
     const onSample = (sample: IntervalSample): void => merger.add(sample)
     handles.push(options.workers === 1 ? startInline(options, runId, onSample) : startWorker(options, runId, w, onSample))
   }
+  // every generator loaded (worker threads take a while) before any starts, so their seconds align
+  await Promise.race([Promise.all(handles.map((h) => h.ready)), Promise.any(handles.map((h) => h.done)).catch(() => {})])
+  for (const handle of handles) handle.start()
   let aborted = false
   const onAbort = (): void => {
     aborted = true

@@ -70,6 +70,9 @@ export const MAX_PLAYERS = 200_000
 const flat: readonly RampPoint[] = [{ at: 0, level: 1 }]
 const warmUp: readonly RampPoint[] = [{ at: 0, level: 0.1 }, { at: 0.1, level: 1 }]
 
+/** What a player does in the game scenarios: mostly moving, some fighting and talking, a ping now and then. */
+const gameMix = { move: 0.6, attack: 0.15, chat: 0.1, ping: 0.15 } as const
+
 const defaults = {
   description: '',
   actionsPerSecond: 10,
@@ -92,11 +95,20 @@ export const SHIPPED_SCENARIOS: Readonly<Record<string, Scenario>> = {
   steady: {
     ...defaults,
     name: 'steady',
-    description: 'A constant population after a short warm-up; the baseline for throughput and RTT.',
+    description: 'A constant population (after a short warm-up) that logs in, moves, fights, chats and pings: the baseline for throughput and RTT.',
     durationSeconds: 30,
     load: { mode: 'players', players: 100, ramp: warmUp },
-    mix: { ping: 1 },
-    actionsPerSecond: 20,
+    mix: gameMix,
+    actionsPerSecond: 10,
+  },
+  mixed: {
+    ...defaults,
+    name: 'mixed',
+    description: 'The game mix at a constant population from the first second (the Pulumi loadtest stack\'s in-network generators run it).',
+    durationSeconds: 60,
+    load: { mode: 'players', players: 100, ramp: flat },
+    mix: gameMix,
+    actionsPerSecond: 10,
   },
   spike: {
     ...defaults,
@@ -114,16 +126,16 @@ export const SHIPPED_SCENARIOS: Readonly<Record<string, Scenario>> = {
         { at: 0.62, level: 0.2 },
       ],
     },
-    mix: { ping: 1 },
-    actionsPerSecond: 20,
+    mix: gameMix,
+    actionsPerSecond: 10,
   },
   'soak-short': {
     ...defaults,
     name: 'soak-short',
-    description: 'Players arrive at a steady rate and stay a minute each, for five minutes: leaks, drift, churn.',
+    description: 'Players arrive at a steady rate, play for a minute each and now and then re-login with their token, for five minutes: leaks, drift, churn.',
     durationSeconds: 300,
     load: { mode: 'arrival', arrivalsPerSecond: 2, sessionSeconds: 60, maxPlayers: 200, ramp: flat },
-    mix: { ping: 1 },
+    mix: { ...gameMix, login: 0.01 },
     actionsPerSecond: 5,
     thinkTimeMs: { min: 0, max: 100 },
   },
@@ -308,6 +320,7 @@ export function validateScenario(raw: unknown, source = 'scenario'): Scenario {
       thinkTimeMs = { min, max }
     }
   }
+  if ((mix.login ?? 0) > 0 && inFlight > 1) problems.push(`inFlight must be 1 when mix.login > 0 (a re-login replaces the connection), got ${inFlight}`)
   if (problems.length > 0) {
     throw new GameServerError('GS_ERR_LOADTEST_SCENARIO', `${source} is invalid:\n  - ${problems.join('\n  - ')}`, { source, problems })
   }

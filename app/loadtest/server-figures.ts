@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GameServerError } from '../errors.js'
+import { METRICS } from '../telemetry/catalogue.js'
 import type { ServerAlert, ServerFigures, ServerSeries } from './report.js'
 
 interface PromResponse<T> {
@@ -79,6 +80,11 @@ interface FigureRule {
   readonly series: (family: string, window: string) => string
   /** PromQL for the headline figure over the whole run window. */
   readonly headline: (family: string, window: string) => string
+  /**
+   * For counters: the headline is the exact difference of `headline` at the end and at the start
+   * of the run (no rate extrapolation), so it can be compared with the generator's own counts.
+   */
+  readonly delta?: boolean
 }
 
 const first = (names: readonly string[], ...patterns: RegExp[]): string | undefined => {
@@ -92,41 +98,63 @@ const first = (names: readonly string[], ...patterns: RegExp[]): string | undefi
 const baseName = (family: string): string => family.replace(/_bucket$/, '')
 const msScale = (family: string): string => (/_seconds/.test(family) ? ' * 1000' : '')
 
+const name = (key: keyof typeof METRICS): string => METRICS[key].name
+
+/**
+ * The figures, by the telemetry catalogue's names (a rename breaks the typecheck, not the report),
+ * with a pattern fallback for servers of another build.
+ */
 export const FIGURE_RULES: readonly FigureRule[] = [
   {
     key: 'frameProcessingP95Ms',
     unit: 'ms',
-    find: (names) => first(names, /frame.*process.*_seconds_bucket$/, /process.*frame.*_seconds_bucket$/, /frame.*(duration|latency|time).*_bucket$/),
+    find: (names) => first(names, new RegExp(`^${name('frameProcessing')}_bucket$`), /frame.*process.*_seconds_bucket$/),
     series: (f, w) => `histogram_quantile(0.95, sum by (le) (rate(${f}[${w}])))${msScale(f)}`,
     headline: (f, w) => `histogram_quantile(0.95, sum by (le) (increase(${f}[${w}])))${msScale(f)}`,
   },
   {
     key: 'cpuCores',
     unit: 'cores',
-    find: (names) => first(names, /^process_cpu_seconds_total$/, /process.*cpu.*seconds_total$/, /cpu.*_seconds_total$/),
+    find: (names) => first(names, new RegExp(`^${name('processCpu')}$`), /^process_cpu_seconds_total$/),
     series: (f) => `sum(rate(${f}[5s]))`,
     headline: (f, w) => `sum(rate(${f}[${w}]))`,
   },
   {
-    key: 'cpuUtilization',
+    key: 'hostCpuUtilizationMax',
     unit: 'ratio',
-    find: (names) => first(names, /process.*cpu.*(utilization|ratio)$/, /cpu.*(utilization|usage).*ratio$/),
+    find: (names) => first(names, new RegExp(`^${name('hostCpuUtilization')}$`)),
     series: (f) => `max(${f})`,
     headline: (f, w) => `max(max_over_time(${f}[${w}]))`,
   },
   {
     key: 'eventLoopDelayP99Ms',
     unit: 'ms',
-    find: (names) => first(names, /event_?loop.*delay.*_bucket$/, /event_?loop.*delay.*p99/, /event_?loop.*delay/, /eventloop.*lag/),
-    series: (f, w) => (f.endsWith('_bucket') ? `histogram_quantile(0.99, sum by (le) (rate(${f}[${w}])))${msScale(f)}` : `max(${f})${msScale(f)}`),
-    headline: (f, w) => (f.endsWith('_bucket') ? `histogram_quantile(0.99, sum by (le) (increase(${f}[${w}])))${msScale(f)}` : `max(max_over_time(${f}[${w}]))${msScale(f)}`),
+    find: (names) => first(names, new RegExp(`^${name('eventLoopDelayP99')}$`), /event_?loop.*delay.*p99/),
+    series: (f) => `max(${f})${msScale(f)}`,
+    headline: (f, w) => `max(max_over_time(${f}[${w}]))${msScale(f)}`,
   },
   {
     key: 'framesReceived',
     unit: 'frames',
-    find: (names) => first(names, /frames?_(in|received|inbound).*_total$/, /(inbound|received)_frames?_total$/),
+    find: (names) => first(names, new RegExp(`^${name('framesIn')}$`), /frames?_(in|received).*_total$/),
     series: (f) => `sum(rate(${f}[5s]))`,
-    headline: (f, w) => `sum(increase(${f}[${w}]))`,
+    headline: (f) => `sum(${f})`,
+    delta: true,
+  },
+  {
+    key: 'sessionsAccepted',
+    unit: 'sessions',
+    find: (names) => first(names, new RegExp(`^${name('sessionsAccepted')}$`)),
+    series: (f) => `sum(rate(${f}[5s]))`,
+    headline: (f) => `sum(${f})`,
+    delta: true,
+  },
+  {
+    key: 'sessionsActiveMax',
+    unit: 'sessions',
+    find: (names) => first(names, new RegExp(`^${name('sessionsActive')}$`)),
+    series: (f) => `sum(${f})`,
+    headline: (f, w) => `max_over_time(sum(${f})[${w}:1s])`,
   },
 ]
 
@@ -151,7 +179,14 @@ export async function collectServerFigures(client: PrometheusClient, from: Date,
       missing.push(rule.key)
       continue
     }
-    figures[rule.key] = numberOf(await client.instant(rule.headline(family, window), to).catch(() => []))
+    if (rule.delta) {
+      // the run is over: the latest scrape holds the final count; before the run, absent = 0
+      const end = numberOf(await client.instant(rule.headline(family, window)).catch(() => []))
+      const start = numberOf(await client.instant(rule.headline(family, window), from).catch(() => [])) ?? 0
+      figures[rule.key] = end === null ? null : end - start
+    } else {
+      figures[rule.key] = numberOf(await client.instant(rule.headline(family, window), to).catch(() => []))
+    }
     const matrix = await client.range(rule.series(family, '5s'), from, to, 1).catch(() => [] as Matrix)
     const points = (matrix[0]?.values ?? [])
       .map(([t, v]): [number, number] => [Math.round(t - from.getTime() / 1000), Number(v)])
@@ -175,14 +210,14 @@ async function collectAlerts(client: PrometheusClient, names: readonly string[],
     }
   }
   // alerts the in-process detector exports as metrics (e.g. gameserver_bottleneck_alert{rule=…} 1)
-  const detector = names.find((n) => /bottleneck.*(alert|active)|alert.*(active|raised)/.test(n) && !n.endsWith('_total'))
+  const detector = names.find((n) => n === name('bottleneckActive')) ?? names.find((n) => /bottleneck.*(alert|active)/.test(n) && !n.endsWith('_total'))
   if (detector) {
     const raised = await client.range(`${detector} > 0`, from, to, 1).catch(() => [] as Matrix)
     for (const s of raised) {
-      const name = s.metric['rule'] ?? s.metric['alert'] ?? s.metric['alertname'] ?? s.metric['name'] ?? detector
-      if (!alerts.has(name)) {
+      const alert = s.metric['name'] ?? s.metric['alertname'] ?? detector
+      if (!alerts.has(alert)) {
         const firstAt = s.values[0]?.[0]
-        alerts.set(name, { name, state: 'raised', labels: s.metric, ...(firstAt !== undefined ? { activeAt: new Date(firstAt * 1000).toISOString() } : {}) })
+        alerts.set(alert, { name: alert, state: 'raised', labels: s.metric, ...(firstAt !== undefined ? { activeAt: new Date(firstAt * 1000).toISOString() } : {}) })
       }
     }
   }

@@ -18,21 +18,30 @@ export interface WorkerInput {
 
 export type WorkerMessage =
   | { kind: 'interval'; sample: import('./interval.js').IntervalSample }
+  | { kind: 'ready' }
   | { kind: 'done' }
   | { kind: 'error'; message: string; code?: string }
 
 const input = workerData as WorkerInput
 const port = parentPort!
 const stop = new AbortController()
+let go: () => void = () => {}
+const started = new Promise<void>((resolve) => (go = resolve))
 port.on('message', (message: { kind: string }) => {
-  if (message.kind === 'stop') stop.abort()
+  if (message.kind === 'stop') {
+    stop.abort()
+    go()
+  } else if (message.kind === 'start') go()
 })
 
 try {
+  const driver = await driverFor(input.scenario)
+  port.postMessage({ kind: 'ready' } satisfies WorkerMessage)
+  await started
   const generator = new LoadGenerator({
     scenario: input.scenario,
     targets: input.targets,
-    driver: await driverFor(input.scenario),
+    driver,
     workerIndex: input.workerIndex,
     workerCount: input.workerCount,
     runId: input.runId,

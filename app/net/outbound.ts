@@ -5,7 +5,9 @@
  * - Triggers: ≥ flushMaxFrames frames queued ('count'), ≥ flushFillRatio × sendBufferBytes bytes
  *   ('fill'), the flushIntervalMs timer ('timer'). With latencyAwareFlush, a frame queued while the
  *   session is idle (no write in flight, socket not backed up) leaves at the end of the current
- *   event-loop turn ('idle') instead of arming the timer.
+ *   event-loop turn ('idle') instead of arming the timer; the count trigger then waits for that
+ *   end-of-turn write (same turn, one syscall instead of two), while the fill trigger still bounds
+ *   what one turn can queue.
  * - One write in flight: the next write starts from the previous write's callback, or from 'drain'
  *   when socket.write returned false. Frames queued meanwhile go out then ('drain').
  * - Cap: bytes queued here (plus the write in flight) may not exceed maxOutboundBytes; the frame
@@ -104,7 +106,9 @@ export class Outbound implements IdleFlushable {
       return false
     }
     this.buffer.append(type, seq, playerId, source, start, end)
-    if (this.buffer.frames >= this.options.flushMaxFrames) this.flush('count')
+    // A session already due for its end-of-turn idle flush sends this turn's frames in that one
+    // write: flushing early on count would only split them into two writes (two syscalls).
+    if (this.buffer.frames >= this.options.flushMaxFrames && !this.idleQueued) this.flush('count')
     else if (this.buffer.bytes >= this.fillBytes) this.flush('fill')
     else if (!this.writing && !this.needDrain) {
       if (this.options.latencyAwareFlush) {

@@ -31,9 +31,11 @@ export class TokenBucket {
     return this.tokens >= 0 ? 0 : Math.ceil(-this.tokens / this.ratePerMs)
   }
 
+  /** Timestamps older than the last one (a cached `now`) add nothing and do not move the clock back. */
   private refill(nowMs: number): void {
     const elapsed = nowMs - this.lastMs
+    if (!(elapsed > 0)) return
     this.lastMs = nowMs
-    if (elapsed > 0) this.tokens = Math.min(this.burst, this.tokens + elapsed * this.ratePerMs)
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.ratePerMs)
   }
 }

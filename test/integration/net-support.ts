@@ -39,6 +39,11 @@ export class CountingMetrics extends NoopMetrics implements GameMetrics {
   override batchCompressed(): void {
     this.batches++
   }
+  /** Bytes the server read from all sockets. */
+  bytesInTotal = 0
+  override bytesIn(bytes: number): void {
+    this.bytesInTotal += bytes
+  }
   override sessionClosed(reason: CloseReason): void {
     this.closes.set(reason, (this.closes.get(reason) ?? 0) + 1)
   }
@@ -59,10 +64,9 @@ export interface TestServer {
   stop(): Promise<void>
 }
 
-export async function startServer(env: Env = {}, session: Partial<SessionOptions> = {}, dispatcher = new EchoDispatcher()): Promise<TestServer> {
+export async function startServer(env: Env = {}, session: Partial<SessionOptions> = {}, dispatcher = new EchoDispatcher(), metrics = new CountingMetrics()): Promise<TestServer> {
   const config = loadConfig({ GAME_HOST: '127.0.0.1', GAME_PORT: '0', ...env })
-  const metrics = new CountingMetrics()
-  const server = new GameServer({ config, dispatcher, metrics: metrics ?? noopMetrics, session })
+  const server = new GameServer({ config, dispatcher, metrics, session })
   const address = await server.listen()
   const clients: ClientConnection[] = []
   return {

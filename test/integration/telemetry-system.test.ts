@@ -58,7 +58,7 @@ test('host CPU over an interval matches /proc/stat deltas; process CPU matches c
   const proc = series(s, 'gs_process_cpu_utilization_ratio')!
   assert.ok(Math.abs(host - expectedHost) < 0.1, `host cpu ${host} vs /proc/stat ${expectedHost}`)
   assert.ok(Math.abs(proc - expectedProcess) < 0.15, `process cpu ${proc} vs cpuUsage ${expectedProcess}`)
-  assert.ok(proc > 0.1, `the burn shows as CPU time (${proc}; below 1 when other processes share the cores)`)
+  assert.ok(proc > 0.03, `the burn shows as CPU time (${proc}; below 1 when other processes share the cores)`)
   // the blocked loop is visible in event-loop utilisation and delay
   assert.ok(series(s, 'gs_event_loop_utilization_ratio')! > 0.7, 'ELU while burning')
   assert.ok(series(s, 'gs_event_loop_delay_max_seconds')! >= 0.3, `max delay ${series(s, 'gs_event_loop_delay_max_seconds')}`)

@@ -23,7 +23,7 @@ test('every shipped scenario validates and keeps its own name', () => {
     assert.is(scenario.name, name)
     assert.equal(validateScenario(JSON.parse(JSON.stringify(scenario))), scenario)
   }
-  assert.equal(Object.keys(SHIPPED_SCENARIOS).sort(), ['smoke', 'soak-short', 'spike', 'steady'])
+  assert.equal(Object.keys(SHIPPED_SCENARIOS).sort(), ['mixed', 'smoke', 'soak-short', 'spike', 'steady'])
 })
 
 test('defaults fill optional fields', () => {

@@ -1,0 +1,109 @@
+/**
+ * Hot-path benchmark (SPEC §6, issue 2): PING→PONG throughput and RTT percentiles of our server
+ * next to a minimal coalescing Node server and a naive one-write-per-frame server, in ONE run, each
+ * server in its own process and the load generator in another.
+ *
+ *   npx tsx bench/hot-path.bench.ts [--duration 5] [--warmup 1] [--scenarios 100x16,1000x1,100x1,100x1@100]
+ *                                   [--servers ours,coalescing,naive] [--payload 16] [--rounds 1] [--cpu-prof DIR]
+ *
+ * A scenario is CONNECTIONSxINFLIGHT (closed loop: the next PING as soon as a PONG arrives) or
+ * CONNECTIONSxINFLIGHT@RATE (paced: RATE PINGs/s per connection, a moderate load).
+ *
+ * Targets: ours ≥ 80 % of the coalescing reference's PONG/s at 100 × 16; p99 RTT ≤ 2 ms at 100 × 1.
+ */
+import { parseArgs } from 'node:util'
+import { formatMachineFacts, requireFdLimit } from './machine.js'
+import { ourServerEntry, runPinger, startServer, type MeasuredResult, type ServerKind } from './net/processes.js'
+
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    scenarios: { type: 'string', default: '100x16,1000x1,100x1,100x1@100' },
+    servers: { type: 'string', default: 'ours,coalescing,naive' },
+    payload: { type: 'string', default: '16' },
+    rounds: { type: 'string', default: '1' },
+    'cpu-prof': { type: 'string' },
+  },
+})
+
+const durationMs = Number(values.duration) * 1000
+const warmupMs = Number(values.warmup) * 1000
+const payloadBytes = Number(values.payload)
+const rounds = Number(values.rounds)
+if (!(rounds >= 1)) throw new Error('--rounds must be ≥ 1')
+const scenarios = values.scenarios.split(',').map((s) => {
+  const m = /^(\d+)x(\d+)(?:@(\d+))?$/.exec(s.trim())
+  if (!m) throw new Error(`--scenarios: expected CONNSxINFLIGHT[@RATE], got ${s}`)
+  return { name: s.trim(), connections: Number(m[1]), inFlight: Number(m[2]), ratePerConnection: Number(m[3] ?? 0) }
+})
+const servers = values.servers.split(',').map((s) => s.trim()) as ServerKind[]
+for (const s of servers) if (!['ours', 'ours-immediate', 'coalescing', 'naive'].includes(s)) throw new Error(`--servers: unknown server ${s}`)
+if (!(durationMs > 0) || !(warmupMs >= 0) || !(payloadBytes >= 0)) throw new Error('--duration, --warmup and --payload must be non-negative numbers')
+requireFdLimit(Math.max(...scenarios.map((s) => s.connections)) + 200, 'bench/hot-path')
+
+console.log('# hot path: PING→PONG, one server process vs references (each in its own process; load from another)')
+console.log(formatMachineFacts())
+console.log(`ours = ${ourServerEntry().label}; ${values.duration} s measured after ${values.warmup} s warm-up per cell; median of ${rounds} interleaved round(s); PING payload ${payloadBytes} B`)
+console.log('')
+
+interface Row {
+  readonly scenario: string
+  readonly server: ServerKind
+  readonly result: MeasuredResult
+}
+const rows: Row[] = []
+for (const scenario of scenarios) {
+  // Rounds interleave the servers (ours, ref, naive, ours, ref, …) so drifting machine load hits all alike.
+  const results = new Map<ServerKind, MeasuredResult[]>(servers.map((s) => [s, []]))
+  for (let round = 1; round <= rounds; round++) {
+    for (const server of servers) {
+      process.stdout.write(`… ${scenario.name} ${server}${rounds > 1 ? ` (round ${round}/${rounds})` : ''}`)
+      const nodeArgs = values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []
+      const running = await startServer(server, {}, nodeArgs)
+      try {
+        if (nodeArgs.length > 0) process.stdout.write(` [profile: CPU.*.${running.process.pid}.*.cpuprofile]`)
+        const result = await runPinger(running.process.pid, { port: running.port, connections: scenario.connections, inFlight: scenario.inFlight, warmupMs, durationMs, payloadBytes, ratePerConnection: scenario.ratePerConnection })
+        results.get(server)!.push(result)
+        process.stdout.write(`: ${result.pongsPerSecond} PONG/s, p99 ${result.p99} ms, server ${result.serverCpuUsPerPong} µs CPU/PONG\n`)
+      } finally {
+        await running.stop()
+      }
+    }
+  }
+  for (const server of servers) {
+    // The round with the median throughput stands for the cell.
+    const sorted = results.get(server)!.sort((a, b) => a.pongsPerSecond - b.pongsPerSecond)
+    rows.push({ scenario: scenario.name, server, result: sorted[Math.floor((sorted.length - 1) / 2)]! })
+  }
+}
+
+const pad = (s: string | number, n: number): string => String(s).padStart(n)
+console.log('')
+console.log(`${'scenario'.padEnd(9)} ${'server'.padEnd(15)} ${pad('PONG/s', 9)} ${pad('vs coal.', 8)} ${pad('p50 ms', 7)} ${pad('p90 ms', 7)} ${pad('p99 ms', 7)} ${pad('p999 ms', 8)} ${pad('max ms', 7)} ${pad('srv µs/PONG', 11)} ${pad('srv CPU', 7)} ${pad('errors', 6)}`)
+for (const row of rows) {
+  const reference = rows.find((r) => r.scenario === row.scenario && r.server === 'coalescing')
+  const ratio = reference ? `${((100 * row.result.pongsPerSecond) / reference.result.pongsPerSecond).toFixed(0)} %` : '–'
+  const r = row.result
+  console.log(`${row.scenario.padEnd(9)} ${row.server.padEnd(15)} ${pad(r.pongsPerSecond, 9)} ${pad(ratio, 8)} ${pad(r.p50.toFixed(2), 7)} ${pad(r.p90.toFixed(2), 7)} ${pad(r.p99.toFixed(2), 7)} ${pad(r.p999.toFixed(2), 8)} ${pad(r.max.toFixed(1), 7)} ${pad(r.serverCpuUsPerPong.toFixed(2), 11)} ${pad(`${Math.round(r.serverCpuShare * 100)} %`, 7)} ${pad(r.errors, 6)}`)
+}
+
+const cell = (scenario: string, server: ServerKind): MeasuredResult | undefined => rows.find((r) => r.scenario === scenario && r.server === server)?.result
+console.log('srv µs/PONG: CPU time the server process spent per PONG during the measurement (user+system, /proc) — robust to other load on the machine.')
+console.log('srv CPU: share of one core the server process got; well below 100 % means the load generator or the machine was the limit.')
+const ours = cell('100x16', 'ours')
+const coalescing = cell('100x16', 'coalescing')
+console.log('')
+if (ours && coalescing) {
+  const ratio = ours.pongsPerSecond / coalescing.pongsPerSecond
+  console.log(`target throughput (100x16): ours ${(ratio * 100).toFixed(0)} % of coalescing (≥ 80 %) → ${ratio >= 0.8 ? 'MET' : 'MISSED'}`)
+  const cpuRatio = coalescing.serverCpuUsPerPong / ours.serverCpuUsPerPong
+  console.log(`  by server CPU per PONG: ours needs ${ours.serverCpuUsPerPong.toFixed(2)} µs vs ${coalescing.serverCpuUsPerPong.toFixed(2)} µs → ${(cpuRatio * 100).toFixed(0)} % of the reference's efficiency`)
+}
+for (const scenario of ['100x1', '100x1@100']) {
+  const latency = cell(scenario, 'ours')
+  const reference = cell(scenario, 'coalescing')
+  if (latency) console.log(`target latency (${scenario}): ours p99 ${latency.p99.toFixed(2)} ms (≤ 2 ms) → ${latency.p99 <= 2 ? 'MET' : 'MISSED'}${reference ? `; coalescing reference p99 ${reference.p99.toFixed(2)} ms on the same machine` : ''}`)
+}
+console.log(`RESULT ${JSON.stringify(rows.map((r) => ({ scenario: r.scenario, server: r.server, ...r.result })))}`)

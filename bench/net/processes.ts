@@ -1,0 +1,138 @@
+/**
+ * Child processes of the net benches: a server under test (ours or a reference) and the load
+ * generator, each in its own process, started with `node --import tsx` so all run on the same
+ * runtime. Every child is stopped by its owner (and killed on exit by ManagedProcess).
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { ManagedProcess } from '../../app/local/child-process.js'
+import { freePort } from '../../app/local/ports.js'
+import { HEADER_BYTES, PING, PONG } from './frames.js'
+import type { PingerOptions, PingerResult } from './pinger.js'
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export type ServerKind = 'ours' | 'ours-immediate' | 'coalescing' | 'naive'
+
+/** Env for our server in the benches: per-session rate limits lifted (a bench client sends far more than a player). */
+export const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
+  MAX_FRAMES_PER_SECOND: '100000000',
+  MAX_BYTES_PER_SECOND: '1000000000',
+  LOG_LEVEL: 'warn',
+  METRICS_PORT: '0',
+}
+
+/** app/main.ts (the composition root, `npm run serve`) once it exists; until then our net layer alone. */
+export function ourServerEntry(): { script: string; args: string[]; label: string } {
+  const main = `${REPO_ROOT}app/main.ts`
+  if (existsSync(main) && process.env.BENCH_OUR_SERVER !== 'net-only') return { script: main, args: [], label: 'npm run serve (app/main.ts)' }
+  return { script: `${REPO_ROOT}bench/references/our-server.ts`, args: [], label: 'GameServer, no-op dispatcher (bench/references/our-server.ts)' }
+}
+
+export interface RunningServer {
+  readonly kind: ServerKind
+  readonly port: number
+  readonly process: ManagedProcess
+  stop(): Promise<void>
+}
+
+export async function startServer(kind: ServerKind, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningServer> {
+  const port = await freePort()
+  let script: string
+  let args: string[] = []
+  if (kind === 'coalescing') script = `${REPO_ROOT}bench/references/coalescing-echo.ts`
+  else if (kind === 'naive') script = `${REPO_ROOT}bench/references/naive-server.ts`
+  else {
+    const entry = kind === 'ours-immediate' ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: ['--idle-flush', 'immediate'] } : ourServerEntry()
+    script = entry.script
+    args = entry.args
+  }
+  const proc = new ManagedProcess({
+    name: `${kind}-server:${port}`,
+    command: process.execPath,
+    args: [...nodeArgs, '--import', 'tsx', script, ...args],
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...OUR_BENCH_ENV, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), ...extraEnv },
+  })
+  const ready = await answersPing(port, 30_000, () => proc.running)
+  if (!ready) {
+    await proc.stop(2000)
+    throw proc.startError('never answered a PING on 127.0.0.1:' + port)
+  }
+  return { kind, port, process: proc, stop: () => proc.stop(5000) }
+}
+
+/** Poll until a PING on a fresh connection gets a PONG. */
+export async function answersPing(port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs
+  while (performance.now() < deadline && alive()) {
+    if (await pingOnce(port, 1000)) return true
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return false
+}
+
+function pingOnce(port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    let got = Buffer.alloc(0)
+    const done = (ok: boolean): void => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.on('error', () => done(false))
+    socket.on('connect', () => {
+      const ping = Buffer.alloc(HEADER_BYTES)
+      ping.writeUInt16LE(HEADER_BYTES, 0)
+      ping.writeUInt16LE(PING, 2)
+      ping.writeUInt32LE(1, 4)
+      socket.write(ping)
+    })
+    socket.on('data', (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk])
+      if (got.length >= HEADER_BYTES) done(got.readUInt16LE(2) === PONG)
+    })
+  })
+}
+
+export interface MeasuredResult extends PingerResult {
+  /** Server process CPU (user + system) per PONG during the measurement, in µs. */
+  readonly serverCpuUsPerPong: number
+  /** Server CPU seconds / wall seconds during the measurement (1 = one full core). */
+  readonly serverCpuShare: number
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+}
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** Run the load generator in its own process against `port`; the server's CPU is read at the measurement's start and end. */
+export async function runPinger(serverPid: number | undefined, options: Omit<PingerOptions, 'host'>): Promise<MeasuredResult> {
+  let cpuStart = Number.NaN
+  let cpuEnd = Number.NaN
+  const read = (): number => (serverPid === undefined ? Number.NaN : processCpuSeconds(serverPid))
+  const proc = new ManagedProcess({
+    name: 'pinger',
+    command: process.execPath,
+    args: ['--import', 'tsx', `${REPO_ROOT}bench/net/pinger.ts`, JSON.stringify({ host: '127.0.0.1', ...options })],
+    cwd: REPO_ROOT,
+    tailLines: 200,
+    onLine: (line) => {
+      if (line === 'MARK measure-start') cpuStart = read()
+      else if (line === 'MARK measure-end') cpuEnd = read()
+    },
+  })
+  await proc.waitForExit()
+  const line = proc.output().split('\n').find((l) => l.startsWith('RESULT '))
+  if (line === undefined) throw proc.startError('load generator gave no result')
+  const result = JSON.parse(line.slice('RESULT '.length)) as PingerResult
+  const cpu = cpuEnd - cpuStart
+  return { ...result, serverCpuUsPerPong: Math.round((cpu * 1e8) / result.pongs) / 100, serverCpuShare: Math.round((cpu / result.seconds) * 100) / 100 }
+}
