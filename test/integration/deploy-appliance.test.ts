@@ -2,7 +2,7 @@
 // scraping every 1 s): players register, log in, move and chat through the balancer while every
 // dashboard panel's query is run against the real Prometheus; then a game server is killed
 // (SIGKILL) and play continues on the other; shutdown leaves no process behind.
-import { readFileSync, readdirSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -16,7 +16,8 @@ import { GENERATED_DIR } from '../../dashboards/generate.js'
 import { allPanels } from '../../dashboards/index.js'
 import { metricNames, panelMetricNames, runnableQuery } from '../../dashboards/queries.js'
 import { METRIC_LIST, seriesNames } from '../../dashboards/telemetry.js'
-import { Harness, isAlive } from '../harness/index.js'
+import { Harness } from '../harness/index.js'
+import { processTree, stillRunning } from './deploy-support.js'
 
 /**
  * Catalogue metrics a dashboard shows that the running appliance does not export yet, and why.
@@ -33,47 +34,6 @@ let appliance: Appliance
 let host = ''
 let port = 0
 const startedPids = new Set<number>()
-
-function parents(): Map<number, number> {
-  const parent = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  return parent
-}
-
-/** `roots` and all their descendants, from /proc. */
-function tree(roots: readonly number[]): number[] {
-  const parent = parents()
-  const out: number[] = []
-  const visit = (pid: number) => {
-    out.push(pid)
-    for (const [child, ppid] of parent) if (ppid === pid) visit(child)
-  }
-  for (const pid of roots) visit(pid)
-  return out
-}
-
-/** Running (not zombie) processes among `pids`. */
-function running(pids: Iterable<number>): string[] {
-  const out: string[] = []
-  for (const pid of pids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
-      out.push(`${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim()}`)
-    } catch {
-      /* gone */
-    }
-  }
-  return out
-}
 
 async function player(name: string, register: boolean): Promise<GameClient> {
   const client = await GameClient.connect({ host, port, timeoutMs: 5000 })
@@ -113,7 +73,7 @@ async function startAppliance(): Promise<void> {
   harness.own(appliance)
   ;[host, port] = [appliance.endpoints.game.split(':')[0]!, Number(appliance.endpoints.game.split(':')[1])]
   // Everything the appliance started, with their own children (PostgreSQL backends, esbuild of tsx…).
-  for (const pid of tree(appliance.pids())) startedPids.add(pid)
+  for (const pid of processTree(appliance.pids())) startedPids.add(pid)
 }
 
 test.after(() => harness.close())
@@ -185,13 +145,13 @@ test('a killed server: play continues on the other through the balancer', async 
 })
 
 test('shutdown stops everything it started, leaving no process behind', async () => {
-  const before = tree(appliance.pids())
+  const before = processTree(appliance.pids())
   assert.ok(before.length >= 5, 'postgres, redis shards, servers, balancer, prometheus and their children')
   for (const pid of before) startedPids.add(pid)
   await appliance.stop()
   await appliance.stop() // idempotent
-  assert.equal(running(startedPids), [], 'processes left behind')
-  assert.equal(appliance.pids().filter((pid) => isAlive(pid) && running([pid]).length > 0), [])
+  assert.equal(stillRunning(startedPids), [], 'processes left behind')
+  assert.equal(stillRunning(appliance.pids()), [])
 })
 
 test.run()
