@@ -30,6 +30,42 @@ export const ErrorCodes = {
   GS_ERR_ACCOUNT_EXISTS: 'the username is taken',
   GS_ERR_BAD_CREDENTIALS: 'the username or password is wrong',
   GS_ERR_SESSION_STORE_UNAVAILABLE: 'the login session store cannot be reached',
+  // game (stores, accounts, composition)
+  GS_ERR_STORE_CLOSED: 'a store was used after close()',
+  GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
+  GS_ERR_ACCOUNT_INVALID: 'a username or password does not meet the account rules',
+  GS_ERR_REQUEST_REJECTED: 'the server answered a client request with an ERROR frame',
+  // database (app/db)
+  GS_ERR_DB_UNAVAILABLE: 'PostgreSQL at DATABASE_URL is missing, unreachable or refused the connection',
+  GS_ERR_DB_QUERY: 'a database statement failed for a reason without a more specific code',
+  GS_ERR_DB_DUPLICATE: 'a unique constraint was violated; the context names the field',
+  GS_ERR_DB_VERSION_CONFLICT: 'an optimistic update lost the race: the row version changed since it was read',
+  GS_ERR_DB_NOT_FOUND: 'the row to update or delete does not exist',
+  GS_ERR_DB_INVALID_ARGUMENT: 'a repository call got an invalid filter, cursor or value',
+  GS_ERR_DB_MIGRATION: 'a migration failed or an applied migration differs from its source',
+  GS_ERR_DB_WRITE_BEHIND_FULL: 'the write-behind dirty map is full; the state change was not accepted',
+  GS_ERR_DB_WRITE_BEHIND_CLOSED: 'the write-behind sink is closed or could not persist everything before its close deadline',
+  // cache (app/cache)
+  GS_ERR_CACHE_PATTERN: 'a broadcast invalidation pattern does not start with the cache key prefix',
+  // telemetry
+  GS_ERR_METRICS_LISTEN: 'the metrics endpoint could not listen on METRICS_HOST:METRICS_PORT',
+  // balancer and cluster
+  GS_ERR_BACKEND_CONNECT: 'connecting to a backend failed or timed out',
+  GS_ERR_BACKEND_UNKNOWN: 'no backend with that id is registered',
+  GS_ERR_BACKEND_EXISTS: 'a backend with that address is already registered',
+  GS_ERR_BALANCER_CLOSED: 'the balancer is closed',
+  GS_ERR_ADMIN_BAD_REQUEST: 'an admin request is malformed (body, field or route)',
+  GS_ERR_CLUSTER_UNAVAILABLE: 'the cluster store (Redis) cannot be reached',
+  GS_ERR_LEADERSHIP_LOST: 'this node lost (or never held) the leader lease',
+  // deployment: topology, local appliance
+  GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',
+  GS_ERR_APPLIANCE_START: 'the local appliance could not start a service or did not become ready',
+  // load generator (app/loadtest, app/cli/loadtest.ts)
+  GS_ERR_LOADTEST_ARGS: 'a load-test command-line argument is missing or invalid',
+  GS_ERR_LOADTEST_SCENARIO: 'a load-test scenario (shipped or from a file) is invalid',
+  GS_ERR_LOADTEST_THRESHOLD: 'a load-test threshold expression cannot be parsed',
+  GS_ERR_LOADTEST_TARGET: 'the load-test target could not be reached or started',
+  GS_ERR_LOADTEST_WORKER: 'a load-generator worker failed',
 } as const
 
 export type ErrorCode = keyof typeof ErrorCodes

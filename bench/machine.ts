@@ -1,37 +1,50 @@
 /**
- * Machine facts every benchmark prints next to its numbers (SPEC §6), plus the file-descriptor
- * limit check for benchmarks that open thousands of sockets.
+ * Machine facts every benchmark prints next to its numbers (SPEC §6: numbers are only comparable
+ * on one machine), plus the file-descriptor limit check for benchmarks that open thousands of
+ * sockets and a percentile helper for small sample sets.
  */
 import { execFileSync } from 'node:child_process'
-import { cpus, loadavg, totalmem, freemem, release, platform } from 'node:os'
+import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os'
 
 export interface MachineFacts {
   readonly cpuModel: string
   readonly cores: number
   readonly memoryGiB: number
   readonly freeMemoryGiB: number
-  readonly node: string
-  readonly os: string
-  /** 1, 5 and 15 minute load averages when the bench started (other work on the machine). */
+  /** 1-minute load average when the bench started (other work on the machine). */
+  readonly loadAverage1m: number
+  /** 1, 5 and 15 minute load averages. */
   readonly loadAverage: readonly number[]
+  readonly node: string
+  readonly platform: string
+  readonly os: string
   /** Soft RLIMIT_NOFILE of processes started from here. */
   readonly fdLimit: number
 }
 
 export function machineFacts(): MachineFacts {
   const cpuList = cpus()
+  const load = loadavg().map((l) => round(l, 2))
   return {
     cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
     cores: cpuList.length,
     memoryGiB: round(totalmem() / 2 ** 30, 1),
     freeMemoryGiB: round(freemem() / 2 ** 30, 1),
+    loadAverage1m: load[0] ?? 0,
+    loadAverage: load,
     node: process.version,
+    platform: `${process.platform}-${process.arch}`,
     os: `${platform()} ${release()}`,
-    loadAverage: loadavg().map((l) => round(l, 2)),
     fdLimit: fdLimit(),
   }
 }
 
+/** One line for a report: `cpu … × N cores, X GiB, load …, node …`. */
+export function describeMachine(facts: MachineFacts = machineFacts()): string {
+  return `${facts.cpuModel} × ${facts.cores} cores, ${facts.memoryGiB} GiB RAM (${facts.freeMemoryGiB} free), load ${facts.loadAverage1m} (1 min), node ${facts.node}, ${facts.platform}`
+}
+
+/** Two lines: hardware and OS, then node, fd limit and load averages. */
 export function formatMachineFacts(facts: MachineFacts = machineFacts()): string {
   return [
     `machine: ${facts.cpuModel} · ${facts.cores} cores · ${facts.memoryGiB} GiB (${facts.freeMemoryGiB} free) · ${facts.os}`,
@@ -58,6 +71,14 @@ export function requireFdLimit(needed: number, what: string): void {
         `Raise it (e.g. \`ulimit -n ${Math.max(needed, 65536)}\` in the shell, or LimitNOFILE for a service) or use fewer connections.`,
     )
   }
+}
+
+/** The p-th percentile (0–100) of unsorted samples (nearest rank). */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return NaN
+  const sorted = [...samples].sort((a, b) => a - b)
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank]!
 }
 
 export function round(value: number, digits: number): number {

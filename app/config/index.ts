@@ -3,8 +3,12 @@
  * `loadConfig()` throws a `GS_ERR_CONFIG` error naming the bad variable.
  */
 import { hostname } from 'node:os'
+import { clusterSection } from './cluster-section.js'
 import { readSection, type Env, type SectionValues } from './schema.js'
+import { applianceSection } from './appliance-section.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
+import { cacheSection } from './cache-section.js'
+import { telemetrySection } from './telemetry-section.js'
 
 export const sections = {
   server: serverSection,
@@ -12,7 +16,11 @@ export const sections = {
   session: sessionSection,
   game: gameSection,
   data: dataSection,
+  cache: cacheSection,
   balancer: balancerSection,
+  telemetry: telemetrySection,
+  cluster: clusterSection,
+  appliance: applianceSection,
 } as const
 
 export type Config = {

@@ -2,6 +2,7 @@
  * The defaults table: every environment variable the appliance reads, by section.
  * Names pinned by SPEC §7 keep their names; units are in the names of the rest.
  */
+import { databaseVariables } from './database-section.js'
 import { boolean, decimal, hostPortList, integer, oneOf, port, text, url, urlList } from './schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -52,11 +53,16 @@ export const gameSection = {
   attackCooldownMs: integer('ATTACK_COOLDOWN_MS', 500, 'Minimum time between two attacks of one player.', { min: 0 }),
   respawnMs: integer('RESPAWN_MS', 3000, 'Time a dead player waits before respawning.', { min: 0 }),
   sessionTokenTtlSeconds: integer('SESSION_TOKEN_TTL_SECONDS', 7200, 'Lifetime of a login session token (sliding).', { min: 1 }),
+  maxHp: integer('MAX_HP', 100, 'Hit points of a new or respawned player.', { min: 1, max: 65535 }),
+  attackDamage: integer('ATTACK_DAMAGE', 10, 'Hit points one attack takes.', { min: 1, max: 65535 }),
+  passwordHashCost: integer('PASSWORD_HASH_COST', 16384, 'scrypt cost N for new password hashes (a power of two; lower only for tests and load tests).', { min: 1024, max: 1048576 }),
+  maxPendingLogins: integer('MAX_PENDING_LOGINS', 1024, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
 } as const
 
 export const dataSection = {
   databaseUrl: url('DATABASE_URL', ['postgres:', 'postgresql:'], undefined, 'PostgreSQL URL; unset runs on in-memory stores.'),
   redisUrls: urlList('REDIS_URLS', ['redis:', 'rediss:'], 'Comma-separated redis:// URLs, one per shard; unset runs without a cache.'),
+  ...databaseVariables,
 } as const
 
 export const balancerSection = {
@@ -64,4 +70,20 @@ export const balancerSection = {
   port: port('BALANCER_PORT', 7000, 'TCP port of the balancer.'),
   backends: hostPortList('BACKENDS', 'Comma-separated host:port of game servers; unset discovers them through cluster membership.'),
   strategy: oneOf('BALANCE_STRATEGY', ['least-connections', 'round-robin', 'weighted-response-time'] as const, 'least-connections', 'How the balancer picks a backend.'),
+  adminPort: port('BALANCER_ADMIN_PORT', 9470, 'HTTP admin port of the balancer (backends, drain, strategy; JSON); 0 picks a free port.'),
+  adminHost: text('BALANCER_ADMIN_HOST', '127.0.0.1', 'Address the balancer\'s admin interface listens on.'),
+  healthCheckMode: oneOf('HEALTH_CHECK_MODE', ['ping', 'tcp'] as const, 'ping', 'Health check: a protocol PING answered by PONG, or a bare TCP connect.'),
+  healthCheckIntervalMs: integer('HEALTH_CHECK_INTERVAL_MS', 2000, 'Time between two health checks of one backend.', { min: 10 }),
+  healthCheckTimeoutMs: integer('HEALTH_CHECK_TIMEOUT_MS', 1000, 'A health check not answered within this time failed.', { min: 1 }),
+  healthCheckRise: integer('HEALTH_CHECK_RISE', 2, 'Consecutive successful checks that bring a backend up (HAProxy `rise`).', { min: 1 }),
+  healthCheckFall: integer('HEALTH_CHECK_FALL', 3, 'Consecutive failed checks that take a backend down (HAProxy `fall`).', { min: 1 }),
+  backendConnectTimeoutMs: integer('BACKEND_CONNECT_TIMEOUT_MS', 2000, 'Connect timeout towards a backend; on failure another backend is tried.', { min: 1 }),
+  backendConnectRetries: integer('BACKEND_CONNECT_RETRIES', 2, 'Other backends tried after a failed connect before the client gets NO_BACKEND.', { min: 0 }),
+  proxyIdleTimeoutMs: integer('PROXY_IDLE_TIMEOUT_MS', 300000, 'Close a proxied session with no traffic in either direction for this long (0 disables).', { min: 0 }),
+  drainDeadlineMs: integer('DRAIN_DEADLINE_MS', 30000, 'Draining a backend: sessions still open after this long are cut.', { min: 0 }),
+  connectionWeightMs: decimal('WRT_CONNECTION_WEIGHT_MS', 10, 'weighted-response-time: milliseconds added to a backend\'s EWMA latency per open connection.', { min: 0 }),
+  latencyEwmaAlpha: decimal('LATENCY_EWMA_ALPHA', 0.1, 'Smoothing factor of the EWMA of backend latency (health-check round trips).', { min: 0.001, max: 1 }),
+  bottleneckUrlTemplate: text('BOTTLENECK_URL_TEMPLATE', undefined, 'Optional URL polled per backend for active bottlenecks, e.g. `http://{host}:9464/bottlenecks` (`{host}`, `{port}` substituted); unset disables.'),
+  bottleneckPollMs: integer('BOTTLENECK_POLL_MS', 5000, 'How often the bottleneck URL of each backend is polled.', { min: 100 }),
+  bottleneckWeightFactor: decimal('BOTTLENECK_WEIGHT_FACTOR', 0.25, 'Weight multiplier of a backend that reports an active bottleneck (it gets that share of new traffic).', { min: 0.01, max: 1 }),
 } as const

@@ -14,6 +14,7 @@ const programs = {
   redis: { check: () => onPath('redis-server'), pkg: 'redis-server' },
   postgres: { check: () => postgresInstalled(), pkg: 'postgresql' },
   prometheus: { check: () => onPath('prometheus') && onPath('promtool'), pkg: 'prometheus' },
+  exporters: { check: () => onPath('prometheus-postgres-exporter') && onPath('prometheus-redis-exporter'), pkg: 'prometheus-postgres-exporter prometheus-redis-exporter' },
   haproxy: { check: () => onPath('haproxy'), pkg: 'haproxy' },
   chromium: { check: () => onPath('chromium'), pkg: 'chromium' },
 }
@@ -54,7 +55,7 @@ const missing = needed.filter((name) => {
 })
 
 if (missing.length > 0) {
-  const packages = missing.map((name) => programs[name].pkg)
+  const packages = missing.flatMap((name) => programs[name].pkg.split(' '))
   const command = `apt-get update && apt-get install -y --no-install-recommends ${packages.join(' ')}`
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
   if (isRoot && onPath('apt-get')) {

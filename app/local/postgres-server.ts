@@ -25,7 +25,9 @@ export interface PostgresServerOptions {
 
 export class PostgresServer {
   private constructor(
-    readonly process: ManagedProcess,
+    private current: ManagedProcess,
+    private readonly spawnChild: () => ManagedProcess,
+    private readonly readyTimeoutMs: number,
     readonly host: string,
     readonly port: number,
     readonly database: string,
@@ -33,6 +35,11 @@ export class PostgresServer {
     private readonly binDir: string,
     private readonly runAs: UnixUser | undefined,
   ) {}
+
+  /** The running `postgres` process (a new one after `restart()`). */
+  get process(): ManagedProcess {
+    return this.current
+  }
 
   /** URL for clients (trust authentication on loopback). */
   get url(): string {
@@ -69,29 +76,45 @@ export class PostgresServer {
     }
     const args = ['-D', dataDir, '-p', String(port), '-k', options.dir, '-c', `listen_addresses=${host}`, '-c', 'fsync=off', '-c', 'max_connections=200']
     for (const [name, value] of Object.entries(options.settings ?? {})) args.push('-c', `${name}=${value}`)
-    const child = new ManagedProcess({
-      name: `postgres:${port}`,
-      command: postgres,
-      args,
-      env,
-      stopSignal: 'SIGINT', // fast shutdown
-      ...ids,
-      ...(options.onLine ? { onLine: options.onLine } : {}),
-    })
-    const server = new PostgresServer(child, host, port, database, user, binDir!, runAs)
+    const spawnChild = (): ManagedProcess =>
+      new ManagedProcess({
+        name: `postgres:${port}`,
+        command: postgres,
+        args,
+        env,
+        stopSignal: 'SIGINT', // fast shutdown
+        ...ids,
+        ...(options.onLine ? { onLine: options.onLine } : {}),
+      })
+    const server = new PostgresServer(spawnChild(), spawnChild, options.readyTimeoutMs ?? 30_000, host, port, database, user, binDir!, runAs)
+    await server.waitReady(async () => server.ensureDatabase(database))
+    return server
+  }
+
+  private async waitReady(then: () => Promise<void> = async () => {}): Promise<void> {
+    const child = this.current
     try {
-      await waitUntil(() => server.isReady(), {
+      await waitUntil(() => this.isReady(), {
         what: child.name,
-        timeoutMs: options.readyTimeoutMs ?? 30_000,
+        timeoutMs: this.readyTimeoutMs,
         intervalMs: 100,
         abortIf: () => (child.running ? undefined : child.exitDescription()),
       })
-      await server.ensureDatabase(database)
+      await then()
     } catch (err) {
       await child.stop()
       throw child.startError((err as Error).message, err)
     }
-    return server
+  }
+
+  /**
+   * Start again on the same data directory and port (stopping first if it still runs), ready
+   * when it resolves: outage tests stop the server and bring it back where clients expect it.
+   */
+  async restart(): Promise<void> {
+    await this.current.stop()
+    this.current = this.spawnChild()
+    await this.waitReady()
   }
 
   async isReady(): Promise<boolean> {
@@ -120,7 +143,7 @@ export class PostgresServer {
 
   /** Fast shutdown (SIGINT), SIGKILL after the deadline. Idempotent. */
   stop(deadlineMs = 15_000): Promise<void> {
-    return this.process.stop(deadlineMs)
+    return this.current.stop(deadlineMs)
   }
 
   /** Whether the server runs as a dedicated user (root case). */

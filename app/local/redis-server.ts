@@ -20,6 +20,8 @@ export class RedisServer {
     readonly host: string,
     readonly port: number,
     readonly password: string | undefined,
+    /** Working directory (kept so a restart on the same port reuses it). */
+    readonly dir: string,
   ) {}
 
   get url(): string {
@@ -35,7 +37,7 @@ export class RedisServer {
     const args = ['--port', String(port), '--bind', host, '--save', '', '--appendonly', 'no', '--dir', options.dir, '--daemonize', 'no', '--protected-mode', 'no']
     if (options.password) args.push('--requirepass', options.password)
     const child = new ManagedProcess({ name: `redis-server:${port}`, command: binary, args, ...(options.onLine ? { onLine: options.onLine } : {}) })
-    const server = new RedisServer(child, host, port, options.password)
+    const server = new RedisServer(child, host, port, options.password, options.dir)
     // Wait for our own process to say it listens (a PING alone could reach another server on a
     // port that was taken meanwhile), then for it to answer.
     let listening = false
@@ -75,5 +77,57 @@ export class RedisServer {
 
   stop(): Promise<void> {
     return this.process.stop()
+  }
+
+  /** SIGKILL (a crash, for failure tests) and wait until the process is gone. */
+  async kill(): Promise<void> {
+    this.process.signal('SIGKILL')
+    await this.process.waitForExit()
+  }
+
+  /** A new server on the same host, port, password and directory (after `stop`/`kill`). */
+  restart(options: { readyTimeoutMs?: number } = {}): Promise<RedisServer> {
+    if (this.process.running) throw new Error(`${this.process.name} is still running`)
+    return RedisServer.start({ dir: this.dir, host: this.host, port: this.port, ...(this.password ? { password: this.password } : {}), ...options })
+  }
+
+  /**
+   * One raw command over a fresh connection (AUTH first when needed); resolves with the first
+   * reply line (e.g. `+OK`, `:3`, `-ERR …`). For test set-up such as `CLIENT PAUSE`.
+   */
+  command(args: readonly string[], timeoutMs = 1000): Promise<string> {
+    const encode = (parts: readonly string[]) => `*${parts.length}\r\n` + parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('')
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: this.host, port: this.port })
+      let data = ''
+      let skip = this.password ? 1 : 0
+      socket.setTimeout(timeoutMs, () => {
+        socket.destroy()
+        reject(new Error(`${this.process.name}: no reply to ${args[0]} within ${timeoutMs} ms`))
+      })
+      socket.once('error', reject)
+      socket.once('connect', () => socket.write((this.password ? encode(['AUTH', this.password]) : '') + encode(args)))
+      socket.setEncoding('utf8').on('data', (chunk: string) => {
+        data += chunk
+        let newline: number
+        while ((newline = data.indexOf('\r\n')) !== -1) {
+          const line = data.slice(0, newline)
+          data = data.slice(newline + 2)
+          if (skip > 0) {
+            skip--
+            continue
+          }
+          socket.destroy()
+          resolve(line)
+          return
+        }
+      })
+    })
+  }
+
+  /** `CLIENT PAUSE <ms> ALL`: the server stops answering every client for `ms` (slow-shard tests). */
+  async pause(ms: number): Promise<void> {
+    const reply = await this.command(['CLIENT', 'PAUSE', String(ms), 'ALL'])
+    if (reply !== '+OK') throw new Error(`${this.process.name}: CLIENT PAUSE answered ${reply}`)
   }
 }

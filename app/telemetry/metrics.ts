@@ -44,23 +44,70 @@ export interface GameMetrics {
   slowClientDisconnected(): void
   /** One socket read, completed write, idle timeout or socket error. */
   ioEvent(kind: IoEventKind): void
+
+  // --- registered once by the owner of a part (pull: read at collection time, never per call) ---
+  /** The game server's live state (GameServer.stats() fits): open sessions, queued outbound bytes. */
+  observeServer(source: () => ServerReading): void
+  /** A pool's occupancy, read at collection time (Pool.stats() → { size, inUse: borrowed, waiting }). */
+  observePool(pool: string, source: () => PoolReading): void
+  /** Cluster membership as this process sees it, read at collection time. */
+  observeCluster(source: () => ClusterReading): void
+
+  // --- data events (the balancer reports through app/balancer/metrics.ts BalancerMetrics) ---
+  /** Time one caller waited to acquire from `pool`, in seconds. */
+  poolAcquired(pool: string, seconds: number): void
+  /** One database query by operation (a small fixed set, e.g. `account.find`), in seconds. */
+  dbQueryDuration(operation: string, seconds: number): void
+  dbQueryError(operation: string): void
+  /** Cache outcomes by shard label (e.g. `0`, `1`: the shard index, never a key). */
+  cacheHit(shard: string): void
+  cacheMiss(shard: string): void
+  cacheError(shard: string): void
 }
 
-const noop = (): void => {}
-export const noopMetrics: GameMetrics = {
-  frameIn: noop,
-  frameOut: noop,
-  frameProcessed: noop,
-  batchProcessed: noop,
-  queueDepth: noop,
-  framesShed: noop,
-  flushed: noop,
-  batchCompressed: noop,
-  bytesIn: noop,
-  bytesOut: noop,
-  sessionOpened: noop,
-  sessionClosed: noop,
-  violation: noop,
-  slowClientDisconnected: noop,
-  ioEvent: noop,
+export interface ServerReading {
+  readonly activeSessions: number
+  readonly outboundBytes: number
 }
+export interface PoolReading {
+  readonly size: number
+  readonly inUse: number
+  readonly waiting: number
+}
+export interface ClusterReading {
+  readonly leader: boolean
+  readonly members: number
+}
+
+/**
+ * Records nothing (metrics off, unit tests). Test doubles extend it and override what they count,
+ * so a method added to `GameMetrics` later does not break them.
+ */
+export class NoopMetrics implements GameMetrics {
+  frameIn(_typeName: string, _bytes: number): void {}
+  frameOut(_typeName: string, _bytes: number): void {}
+  frameProcessed(_typeName: string, _seconds: number): void {}
+  batchProcessed(_frames: number, _seconds: number): void {}
+  queueDepth(_depth: number): void {}
+  framesShed(_count: number): void {}
+  flushed(_reason: FlushReason, _frames: number, _bytes: number): void {}
+  batchCompressed(_originalBytes: number, _compressedBytes: number): void {}
+  bytesIn(_bytes: number): void {}
+  bytesOut(_bytes: number): void {}
+  sessionOpened(): void {}
+  sessionClosed(_reason: CloseReason): void {}
+  violation(_kind: ViolationKind): void {}
+  slowClientDisconnected(): void {}
+  ioEvent(_kind: IoEventKind): void {}
+  observeServer(_source: () => ServerReading): void {}
+  observePool(_pool: string, _source: () => PoolReading): void {}
+  observeCluster(_source: () => ClusterReading): void {}
+  poolAcquired(_pool: string, _seconds: number): void {}
+  dbQueryDuration(_operation: string, _seconds: number): void {}
+  dbQueryError(_operation: string): void {}
+  cacheHit(_shard: string): void {}
+  cacheMiss(_shard: string): void {}
+  cacheError(_shard: string): void {}
+}
+
+export const noopMetrics: GameMetrics = new NoopMetrics()

@@ -33,6 +33,11 @@ export class Harness {
     return this.own(await RedisServer.start({ dir: await this.tempDir('gs-redis-'), ...options }))
   }
 
+  /** Start a stopped or killed redis-server again on its port (ownership moves to the new one). */
+  async restartRedis(server: RedisServer): Promise<RedisServer> {
+    return this.own(await server.restart())
+  }
+
   async postgres(options: { database?: string } = {}): Promise<PostgresServer> {
     return this.own(await PostgresServer.start({ dir: await this.tempDir('gs-pg-'), ...options }))
   }

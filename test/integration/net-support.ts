@@ -7,6 +7,7 @@ import type { SessionOptions } from '../../app/net/options.js'
 import { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
 import type { GameMetrics, ViolationKind } from '../../app/telemetry/metrics.js'
+import { NoopMetrics, noopMetrics } from '../../app/telemetry/metrics.js'
 
 /** Answers every frame with CHAT_MESSAGE carrying the same seq, player_id and payload. */
 export class EchoDispatcher implements FrameDispatcher {
@@ -26,41 +27,32 @@ export class EchoDispatcher implements FrameDispatcher {
 }
 
 /** Counts what the hot path reports (assert numbers, not logs). */
-export class CountingMetrics implements GameMetrics {
+export class CountingMetrics extends NoopMetrics implements GameMetrics {
   readonly violations = new Map<ViolationKind, number>()
   readonly flushes = new Map<string, number>()
   readonly closes = new Map<CloseReason, number>()
   slowClients = 0
   batches = 0
-  frameIn(): void {}
-  frameOut(): void {}
-  frameProcessed(): void {}
-  batchProcessed(): void {}
-  queueDepth(): void {}
-  framesShed(): void {}
-  flushed(reason: string): void {
+  override flushed(reason: string): void {
     this.flushes.set(reason, (this.flushes.get(reason) ?? 0) + 1)
   }
-  batchCompressed(): void {
+  override batchCompressed(): void {
     this.batches++
   }
   /** Bytes the server read from all sockets. */
   bytesInTotal = 0
-  bytesIn(bytes: number): void {
+  override bytesIn(bytes: number): void {
     this.bytesInTotal += bytes
   }
-  bytesOut(): void {}
-  sessionOpened(): void {}
-  sessionClosed(reason: CloseReason): void {
+  override sessionClosed(reason: CloseReason): void {
     this.closes.set(reason, (this.closes.get(reason) ?? 0) + 1)
   }
-  violation(kind: ViolationKind): void {
+  override violation(kind: ViolationKind): void {
     this.violations.set(kind, (this.violations.get(kind) ?? 0) + 1)
   }
-  slowClientDisconnected(): void {
+  override slowClientDisconnected(): void {
     this.slowClients++
   }
-  ioEvent(): void {}
 }
 
 export interface TestServer {

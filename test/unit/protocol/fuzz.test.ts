@@ -90,7 +90,7 @@ test('frame decoder: 50,000 random and 50,000 mutated inputs, fed in random spli
   }
   for (let i = 0; i < 50_000; i++) feed(decoder, mutate(validStream()))
   assert.ok(checkingSink.frames > 50_000, `frames were decoded (${checkingSink.frames})`)
-  assert.ok(performance.now() - started < 30_000, 'bounded in time')
+  assert.ok(performance.now() - started < 180_000, 'bounded in time (a guard against a hang, not a speed check)')
 })
 
 test('BATCH decoder: 50,000 mutated BATCH payloads are unpacked or refused with a BATCH code', () => {
@@ -111,7 +111,7 @@ test('BATCH decoder: 50,000 mutated BATCH payloads are unpacked or refused with 
     }
   }
   assert.ok(unpacked > 1000 && refused > 1000, `both outcomes exercised (${unpacked} / ${refused})`)
-  assert.ok(performance.now() - started < 30_000, 'bounded in time')
+  assert.ok(performance.now() - started < 180_000, 'bounded in time (a guard against a hang, not a speed check)')
 })
 
 test.run()

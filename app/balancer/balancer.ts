@@ -1,0 +1,216 @@
+/**
+ * The balancer: owner of the backend pool, health checker, bottleneck poller, proxy, admin
+ * interface and (without `BACKENDS`) membership discovery. Runtime operations (add, remove,
+ * drain, switch strategy) are methods here, used by the admin HTTP interface; every one is
+ * logged. `close()` is idempotent and stops the parts in reverse order of start.
+ */
+import type { AddressInfo } from 'node:net'
+import type { Config } from '../config/index.js'
+import type { HostPort } from '../config/schema.js'
+import { GameServerError } from '../errors.js'
+import { silentLogger, type Logger } from '../logger.js'
+import { AdminServer } from './admin.js'
+import type { Backend, BackendSnapshot, BackendSource } from './backend.js'
+import { BackendPool } from './backend-pool.js'
+import { BottleneckPoller } from './bottleneck-poller.js'
+import { MembershipDiscovery, type DiscoveredBackend } from './discovery.js'
+import { HealthChecker } from './health-check.js'
+import { noopBalancerMetrics, type BalancerMetrics } from './metrics.js'
+import { ProxyServer, type DrainResult, type ProxyStats } from './proxy.js'
+import type { StrategyName } from './strategies.js'
+
+export interface BalancerOptions {
+  readonly config: Config
+  readonly logger?: Logger
+  readonly metrics?: BalancerMetrics
+  /** Reads live game members (cluster membership); used when `BACKENDS` is empty. */
+  readonly discover?: () => Promise<readonly DiscoveredBackend[]>
+  /** Start the admin HTTP interface [true]. */
+  readonly admin?: boolean
+}
+
+export interface BalancerStatus {
+  readonly strategy: StrategyName
+  readonly listening: { readonly host: string; readonly port: number } | null
+  readonly admin: { readonly host: string; readonly port: number } | null
+  readonly backends: readonly (BackendSnapshot & { readonly sessions: number })[]
+  readonly proxy: ProxyStats
+}
+
+export class Balancer {
+  readonly pool: BackendPool
+  readonly proxy: ProxyServer
+  readonly health: HealthChecker
+  private readonly config: Config
+  private readonly logger: Logger
+  private readonly metrics: BalancerMetrics
+  private readonly bottlenecks: BottleneckPoller
+  private readonly discovery: MembershipDiscovery | null = null
+  private readonly adminServer: AdminServer | null
+  private readonly drains = new Map<Backend, Promise<DrainResult>>()
+  private closing: Promise<void> | null = null
+
+  constructor(options: BalancerOptions) {
+    const config = options.config
+    const b = config.balancer
+    this.config = config
+    this.logger = (options.logger ?? silentLogger).child({ component: 'balancer' })
+    this.metrics = options.metrics ?? noopBalancerMetrics
+    this.pool = new BackendPool(b.strategy, { connectionWeightMs: b.connectionWeightMs })
+    this.pool.listen({
+      added: (backend) => {
+        this.logger.info({ backend: backend.id, source: backend.source, weight: backend.weight }, 'backend added')
+        this.metrics.backendState(backend.id, backend.state)
+      },
+      removed: (backend) => {
+        this.logger.info({ backend: backend.id }, 'backend removed')
+        this.metrics.backendState(backend.id, 'removed')
+      },
+      stateChanged: (backend, from, to, reason) => {
+        this.logger[to === 'unhealthy' ? 'warn' : 'info']({ backend: backend.id, from, to, reason }, `backend ${to}`)
+        this.metrics.backendState(backend.id, to)
+      },
+      strategyChanged: (from, to) => this.logger.info({ from, to }, 'strategy switched'),
+    })
+    for (const address of b.backends) this.addBackend(address, { source: 'static' })
+    this.health = new HealthChecker(this.pool, {
+      mode: b.healthCheckMode,
+      intervalMs: b.healthCheckIntervalMs,
+      timeoutMs: b.healthCheckTimeoutMs,
+      rise: b.healthCheckRise,
+      fall: b.healthCheckFall,
+      logger: this.logger,
+      onProbe: (backend, ok, latencyMs) => this.metrics.healthCheck(backend.id, ok, latencyMs),
+    })
+    this.bottlenecks = new BottleneckPoller(this.pool, { urlTemplate: b.bottleneckUrlTemplate, intervalMs: b.bottleneckPollMs, logger: this.logger })
+    this.proxy = new ProxyServer(this.pool, {
+      connectTimeoutMs: b.backendConnectTimeoutMs,
+      retries: b.backendConnectRetries,
+      idleTimeoutMs: b.proxyIdleTimeoutMs,
+      passiveFall: b.healthCheckFall,
+      listenBacklog: config.server.listenBacklog,
+      metrics: this.metrics,
+      logger: this.logger,
+    })
+    if (b.backends.length === 0 && options.discover !== undefined) {
+      this.discovery = new MembershipDiscovery(
+        options.discover,
+        {
+          discoveredIds: () => this.pool.list().filter((x) => x.source === 'membership' && x.state !== 'draining').map((x) => x.id),
+          addDiscovered: (address, metricsUrl) => {
+            const existing = this.pool.get(`${address.host}:${address.port}`)
+            if (existing !== undefined && existing.state === 'draining') return
+            if (existing === undefined) this.addBackend(address, { source: 'membership', ...(metricsUrl ? { metricsUrl } : {}) })
+          },
+          retireDiscovered: (id) => void this.removeBackend(id, { drainMs: b.drainDeadlineMs }).catch(() => {}),
+        },
+        config.cluster.discoveryIntervalMs,
+        this.logger,
+      )
+    }
+    this.adminServer = options.admin === false ? null : new AdminServer(this, this.logger)
+  }
+
+  /** Listen for clients (BALANCER_HOST:BALANCER_PORT unless given) and start the admin interface. */
+  async listen(host: string = this.config.balancer.host, port: number = this.config.balancer.port): Promise<AddressInfo> {
+    const address = await this.proxy.listen(host, port)
+    if (this.adminServer !== null) await this.adminServer.listen(this.config.balancer.adminHost, this.config.balancer.adminPort)
+    this.logger.info({ host: address.address, port: address.port, strategy: this.pool.strategy, backends: this.pool.size, admin: this.adminServer?.address() }, 'balancer listening')
+    return address
+  }
+
+  /** Resolves after membership was read once (immediately with a static list). */
+  async ready(): Promise<void> {
+    if (this.discovery !== null) await this.discovery.firstSync
+  }
+
+  address(): AddressInfo | null {
+    return this.proxy.address()
+  }
+
+  adminAddress(): AddressInfo | null {
+    return this.adminServer?.address() ?? null
+  }
+
+  status(): BalancerStatus {
+    const address = this.proxy.address()
+    const admin = this.adminServer?.address() ?? null
+    return {
+      strategy: this.pool.strategy,
+      listening: address ? { host: address.address, port: address.port } : null,
+      admin: admin ? { host: admin.address, port: admin.port } : null,
+      backends: this.pool.list().map((backend) => ({ ...backend.snapshot(), sessions: this.proxy.sessionCount(backend) })),
+      proxy: this.proxy.stats(),
+    }
+  }
+
+  addBackend(address: HostPort, options: { source?: BackendSource; weight?: number; metricsUrl?: string } = {}): Backend {
+    this.assertOpen()
+    const b = this.config.balancer
+    const backend = this.pool.add(address, { fall: b.healthCheckFall, ewmaAlpha: b.latencyEwmaAlpha, ...options })
+    backend.bottleneckWeightFactor = b.bottleneckWeightFactor
+    return backend
+  }
+
+  setWeight(id: string, weight: number): Backend {
+    const backend = this.pool.require(id)
+    const from = backend.weight
+    backend.weight = weight
+    this.logger.info({ backend: id, from, to: weight }, 'backend weight changed')
+    return backend
+  }
+
+  setStrategy(name: StrategyName): void {
+    this.assertOpen()
+    this.pool.setStrategy(name)
+  }
+
+  /** Stop sending new sessions to `id`; existing ones finish within `deadlineMs`, then are cut. */
+  drain(id: string, deadlineMs: number = this.config.balancer.drainDeadlineMs): Promise<DrainResult> {
+    const backend = this.pool.require(id)
+    const running = this.drains.get(backend)
+    if (running !== undefined) return running
+    this.pool.setState(backend, 'draining', 'drain requested')
+    this.logger.info({ backend: id, sessions: this.proxy.sessionCount(backend), deadlineMs }, 'draining backend')
+    const result = this.proxy.drain(backend, deadlineMs).then((r) => {
+      this.logger.info(r, 'backend drained')
+      return r
+    })
+    this.drains.set(backend, result)
+    return result
+  }
+
+  /** Drain (unless `drainMs` is 0: cut at once) and forget a backend. */
+  async removeBackend(id: string, options: { drainMs?: number } = {}): Promise<DrainResult> {
+    const backend = this.pool.require(id)
+    const drainMs = options.drainMs ?? this.config.balancer.drainDeadlineMs
+    const result = drainMs > 0 ? await this.drain(id, drainMs) : { backend: id, finished: 0, cut: (this.pool.setState(backend, 'draining', 'removed'), this.proxy.cut(backend, 'removed')) }
+    if (this.pool.get(id) === backend) this.pool.remove(id)
+    this.drains.delete(backend)
+    return result
+  }
+
+  /** Stop accepting, let sessions finish until the deadline, stop every loop. Idempotent. */
+  close(deadlineMs: number = this.config.server.shutdownDeadlineMs): Promise<void> {
+    this.closing ??= this.shutdown(deadlineMs)
+    return this.closing
+  }
+
+  stop(): Promise<void> {
+    return this.close(2000)
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== null) throw new GameServerError('GS_ERR_BALANCER_CLOSED', 'balancer is closing', {})
+  }
+
+  private async shutdown(deadlineMs: number): Promise<void> {
+    this.logger.info({ deadlineMs }, 'balancer closing')
+    this.discovery?.close()
+    await this.adminServer?.close()
+    await this.proxy.close(deadlineMs)
+    this.bottlenecks.close()
+    this.health.close()
+    this.logger.info({ stats: this.proxy.stats() }, 'balancer closed')
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * One proxied client: connect to a backend picked by the pool (a failed or timed-out connect
+ * tries another, up to `retries` more), then pipe both directions with stream backpressure
+ * (`pipe` pauses the source when the destination's write returns false and resumes on 'drain').
+ *
+ * - Half-close: both sockets are allowHalfOpen; a FIN from one side is passed on as `end()` to the
+ *   other, and the session ends when both sockets closed.
+ * - Any socket error (or an idle timeout, drain deadline, shutdown) destroys both sockets.
+ * - The backend's connection counter is taken at the pick and released exactly once.
+ * - No backend available: the client receives an ERROR frame NO_BACKEND and is closed.
+ */
+import { connect, type Socket } from 'node:net'
+import { encodeErrorPayload } from '../protocol/error-frame.js'
+import { encodeFrame } from '../protocol/header.js'
+import { FrameType, WireError } from '../protocol/types.js'
+import type { Backend } from './backend.js'
+import type { ProxyCloseReason } from './metrics.js'
+
+export type ProxySessionState = 'connecting' | 'open' | 'closed'
+
+export interface ProxySessionHost {
+  readonly connectTimeoutMs: number
+  readonly retries: number
+  readonly idleTimeoutMs: number
+  /** Time a refused client has to read the NO_BACKEND frame before it is destroyed. */
+  readonly closeGraceMs: number
+  pick(exclude: ReadonlySet<Backend>): Backend | undefined
+  connectFailed(session: ProxySession, backend: Backend, error: Error): void
+  opened(session: ProxySession): void
+  noBackend(session: ProxySession, attempts: number): void
+  /** Called exactly once per session; `wasOpen` when it had been connected to a backend. */
+  ended(session: ProxySession, reason: ProxyCloseReason, wasOpen: boolean): void
+}
+
+/**
+ * Copy `from` → `to` with backpressure: pause the source while the destination's buffer is
+ * above its high-water mark (write() returned false), resume on 'drain'; pass a FIN on as end().
+ * (What stream.pipe does, without its per-chunk bookkeeping.)
+ */
+function forward(from: Socket, to: Socket): void {
+  from.on('data', (chunk: Buffer) => {
+    if (!to.write(chunk)) from.pause()
+  })
+  to.on('drain', () => from.resume())
+  from.on('end', () => {
+    if (!to.destroyed) to.end()
+  })
+  from.resume()
+}
+
+const NO_BACKEND_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.NO_BACKEND, 0, 'no healthy backend'))
+
+export class ProxySession {
+  state: ProxySessionState = 'connecting'
+  backend: Backend | null = null
+  readonly acceptedAt = performance.now()
+  connectedAt = 0
+  /** Idle sweep bookkeeping: activity seen at the last sweep, and since when it has not changed. */
+  idleMark = -1
+  idleSince = 0
+  private upstream: Socket | null = null
+  private readonly tried = new Set<Backend>()
+  private connectTimer: NodeJS.Timeout | null = null
+  private closeReason: ProxyCloseReason | null = null
+  private released = false
+  private endedReported = false
+
+  constructor(
+    private readonly host: ProxySessionHost,
+    readonly client: Socket,
+  ) {
+    client.on('error', () => this.destroy('client-error'))
+    client.on('close', () => this.socketClosed())
+    this.connectNext()
+  }
+
+  get bytesFromClient(): number {
+    return this.client.bytesRead
+  }
+
+  get bytesToClient(): number {
+    return this.client.bytesWritten
+  }
+
+  /** Destroy both sockets now (error, idle timeout, drain deadline, shutdown). Idempotent. */
+  destroy(reason: ProxyCloseReason): void {
+    this.closeReason ??= reason
+    this.clearConnectTimer()
+    this.upstream?.destroy()
+    this.client.destroy()
+    this.finish()
+  }
+
+  private connectNext(): void {
+    if (this.state !== 'connecting' || this.client.destroyed) return
+    const backend = this.tried.size <= this.host.retries ? this.host.pick(this.tried) : undefined
+    if (backend === undefined) {
+      this.refuse()
+      return
+    }
+    this.tried.add(backend)
+    this.backend = backend
+    this.released = false
+    backend.acquire()
+    const upstream = connect({ host: backend.host, port: backend.port, noDelay: true, allowHalfOpen: true })
+    this.upstream = upstream
+    const failed = (err: Error): void => {
+      if (this.upstream !== upstream || this.state !== 'connecting') return
+      this.clearConnectTimer()
+      upstream.destroy()
+      this.upstream = null
+      this.releaseBackend()
+      this.host.connectFailed(this, backend, err)
+      this.connectNext()
+    }
+    this.connectTimer = setTimeout(() => failed(new Error(`connect timed out after ${this.host.connectTimeoutMs} ms`)), this.host.connectTimeoutMs)
+    this.connectTimer.unref()
+    upstream.once('error', failed)
+    upstream.once('connect', () => {
+      if (this.upstream !== upstream || this.state !== 'connecting') return
+      upstream.off('error', failed)
+      this.clearConnectTimer()
+      this.pipe(upstream)
+    })
+  }
+
+  private pipe(upstream: Socket): void {
+    this.state = 'open'
+    this.connectedAt = performance.now()
+    upstream.on('error', () => this.destroy('backend-error'))
+    upstream.on('close', () => {
+      this.releaseBackend()
+      // The backend is gone; the client keeps reading what is in flight, then gets our FIN (pipe).
+      // If it never closes its side, the idle timeout (or close grace) ends it.
+      if (!this.client.destroyed) this.client.setTimeout(this.host.closeGraceMs, () => this.destroy('closed'))
+      this.finish()
+    })
+    forward(this.client, upstream)
+    forward(upstream, this.client)
+    this.host.opened(this)
+  }
+
+  /** Bytes moved in either direction so far (the proxy's idle sweep compares it between sweeps). */
+  get activity(): number {
+    return this.client.bytesRead + this.client.bytesWritten
+  }
+
+  private refuse(): void {
+    this.state = 'closed'
+    this.closeReason = 'closed'
+    this.host.noBackend(this, this.tried.size)
+    const client = this.client
+    client.setTimeout(this.host.closeGraceMs, () => client.destroy())
+    client.on('end', () => client.destroy())
+    client.resume()
+    client.end(NO_BACKEND_FRAME)
+  }
+
+  private socketClosed(): void {
+    // Client gone while connecting, or the session is over.
+    if (this.state === 'connecting') {
+      this.destroy('client-error')
+      return
+    }
+    if (this.upstream !== null && !this.upstream.destroyed) {
+      // A client that closed without error ended its side already; the backend follows by pipe's end().
+      // Give the backend a grace period to finish, then cut.
+      const upstream = this.upstream
+      upstream.setTimeout(this.host.closeGraceMs, () => upstream.destroy())
+      return
+    }
+    this.finish()
+  }
+
+  private releaseBackend(): void {
+    if (this.released || this.backend === null) return
+    this.released = true
+    this.backend.release()
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer)
+    this.connectTimer = null
+  }
+
+  private finish(): void {
+    if (this.endedReported) return
+    if (!this.client.destroyed) return
+    if (this.upstream !== null && !this.upstream.destroyed) return
+    this.endedReported = true
+    const wasOpen = this.state === 'open'
+    this.state = 'closed'
+    this.releaseBackend()
+    this.host.ended(this, this.closeReason ?? 'closed', wasOpen)
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `npm run balance` — the L4 balancer in front of the game servers.
+ *
+ * Backends come from `BACKENDS` (host:port,…) or, when unset, from cluster membership in Redis
+ * (`CLUSTER_REDIS_URL` or the first `REDIS_URLS`). Admin interface on BALANCER_ADMIN_PORT.
+ * A bad variable stops the process with a message naming it. SIGTERM/SIGINT: stop accepting, let
+ * sessions finish within SHUTDOWN_DEADLINE_MS, leave the cluster, exit.
+ */
+import type { Redis } from 'ioredis'
+import { Balancer } from '../balancer/balancer.js'
+import { clusterRedisUrl } from '../cluster/cluster-node.js'
+import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
+import { readMembers } from '../cluster/membership.js'
+import { connectClusterRedis } from '../cluster/redis-connection.js'
+import { loadConfig, type Config } from '../config/index.js'
+import { isGameServerError } from '../errors.js'
+import { createLogger } from '../logger.js'
+import { startTelemetry } from '../telemetry/start.js'
+
+async function main(): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (isGameServerError(err, 'GS_ERR_CONFIG')) {
+      console.error(`balance: ${err.message}`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const logger = createLogger({ level: config.server.logLevel, name: 'balancer', base: { node: config.server.nodeId } })
+  let redis: Redis | undefined
+  let discover: (() => Promise<readonly { id: string; address: string; metricsUrl?: string | undefined }[]>) | undefined
+  if (config.balancer.backends.length === 0) {
+    const url = clusterRedisUrl(config)
+    if (url === undefined) {
+      console.error('balance: BACKENDS is unset and there is no cluster to discover backends from: set BACKENDS=host:port,… or CLUSTER_REDIS_URL / REDIS_URLS')
+      process.exit(2)
+    }
+    redis = await connectClusterRedis({ url, connectionName: `balancer-${config.server.nodeId}` })
+    const client = redis
+    discover = async () => (await readMembers(client, config.cluster.clusterName, url)).filter((m) => m.alive && m.role === 'game')
+  }
+  // Telemetry (/metrics and /bottlenecks on METRICS_PORT; METRICS_ENABLED=false turns it off).
+  const telemetry = await startTelemetry(config, logger, 'balancer')
+  const balancer = new Balancer({ config, logger, metrics: telemetry.balancerMetrics, ...(discover ? { discover } : {}) })
+  const address = await balancer.listen()
+  // Visible in `npm run cluster -- status` as role balancer; it does not stand for leader (the
+  // leader-only jobs need the game's stores).
+  let membership: ClusterMembershipHandle | null = null
+  if (clusterRedisUrl(config) !== undefined) {
+    membership = joinCluster({ config, address: advertisedAddress(config, address), role: 'balancer', elect: false, load: () => balancer.proxy.stats().activeSessions, logger })
+  }
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down')
+    Promise.resolve(membership?.close())
+      .then(() => balancer.close())
+      .then(() => redis?.quit())
+      .then(() => telemetry.close())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
+  }
+  process.once('SIGTERM', () => stop('SIGTERM'))
+  process.once('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err) => {
+  console.error(`balance: ${(err as Error).message}`)
+  process.exit(1)
+})

@@ -1,0 +1,18 @@
+/**
+ * PostgreSQL pool, migration and write-behind settings (app/db). Spread into the `data` section
+ * next to `DATABASE_URL`, so they read as `config.data.dbPoolMax` and so on.
+ */
+import { boolean, integer } from './schema.js'
+
+export const databaseVariables = {
+  dbPoolMax: integer('DB_POOL_MAX', 10, 'Largest number of PostgreSQL connections of one process (postgres.js `max`).', { min: 1, max: 1000 }),
+  dbIdleTimeoutSeconds: integer('DB_IDLE_TIMEOUT_SECONDS', 30, 'Close a pooled PostgreSQL connection idle this long (0 keeps them).', { min: 0 }),
+  dbConnectTimeoutSeconds: integer('DB_CONNECT_TIMEOUT_SECONDS', 5, 'Give up connecting to PostgreSQL after this long.', { min: 1, max: 600 }),
+  dbStatementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 30000, 'PostgreSQL `statement_timeout` of the pool\'s connections (0 = none); migrations run without it.', { min: 0 }),
+  dbMigrateAtStart: boolean('DB_MIGRATE_AT_START', false, 'Apply pending migrations when the game server starts (same as `npm run migrate`).'),
+  dbFlushIntervalMs: integer('DB_FLUSH_INTERVAL_MS', 1000, 'Write-behind: flush dirty player state this often.', { min: 10 }),
+  dbFlushRowsPerStatement: integer('DB_FLUSH_ROWS_PER_STATEMENT', 5000, 'Write-behind: most players written by one bulk UPDATE.', { min: 1, max: 100000 }),
+  dbMaxDirtyPlayers: integer('DB_MAX_DIRTY_PLAYERS', 100000, 'Write-behind: most distinct players waiting to be written; marking one more is refused (GS_ERR_DB_WRITE_BEHIND_FULL).', { min: 1 }),
+  dbFlushRetryMaxMs: integer('DB_FLUSH_RETRY_MAX_MS', 5000, 'Write-behind: cap of the exponential backoff between failed flush attempts.', { min: 10 }),
+  dbCloseDeadlineMs: integer('DB_CLOSE_DEADLINE_MS', 10000, 'Write-behind: at shutdown, keep retrying the final flush this long.', { min: 0 }),
+} as const

@@ -1,0 +1,103 @@
+/**
+ * Applies the versioned migrations. Safe to run again (applied versions are skipped) and from two
+ * processes at once: a session advisory lock serialises runners, so the second waits and then
+ * finds nothing to do. Each migration runs in its own transaction together with its
+ * `schema_migrations` row, so a failed migration leaves no trace. An applied migration whose
+ * source changed is refused (checksum).
+ */
+import { createHash } from 'node:crypto'
+import { GameServerError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import { silentLogger } from '../logger.js'
+import { mapDatabaseError } from './errors.js'
+import { migrations as allMigrations, type Migration } from './migrations/index.js'
+import type { Database } from './pool.js'
+
+/** Advisory lock key of the migration runner (any fixed bigint; "game" in ASCII). */
+export const MIGRATION_LOCK_KEY = 0x67616d65
+
+export interface MigrationResult {
+  /** Versions applied by this run, in order. */
+  readonly applied: readonly number[]
+  /** The schema version after the run. */
+  readonly version: number
+}
+
+export function checksum(migration: Migration): string {
+  return createHash('sha256').update(migration.sql).digest('hex')
+}
+
+function validate(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new GameServerError('GS_ERR_DB_MIGRATION', `migration ${migration.name} has version ${migration.version}, expected ${index + 1}`, {
+        version: migration.version,
+      })
+    }
+  })
+}
+
+export async function migrate(db: Database, options: { logger?: Logger; migrations?: readonly Migration[] } = {}): Promise<MigrationResult> {
+  const logger = options.logger ?? silentLogger
+  const migrations = options.migrations ?? allMigrations
+  validate(migrations)
+  let reserved
+  try {
+    reserved = await db.sql.reserve()
+  } catch (err) {
+    throw mapDatabaseError(err, 'migrate', db.url)
+  }
+  const applied: number[] = []
+  try {
+    await reserved`SET statement_timeout = 0` // a migration may legitimately take long (index builds)
+    await reserved`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`
+    try {
+      await reserved`
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+          version    integer PRIMARY KEY,
+          name       text NOT NULL,
+          checksum   text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`
+      const rows = await reserved<{ version: number; checksum: string }[]>`SELECT version, checksum FROM schema_migrations ORDER BY version`
+      const done = new Map(rows.map((row) => [row.version, row.checksum]))
+      for (const migration of migrations) {
+        const sum = checksum(migration)
+        const recorded = done.get(migration.version)
+        if (recorded !== undefined) {
+          if (recorded !== sum) {
+            throw new GameServerError('GS_ERR_DB_MIGRATION', `migration ${migration.version} (${migration.name}) was applied with different SQL; never edit a released migration`, {
+              version: migration.version,
+            })
+          }
+          continue
+        }
+        try {
+          // a reserved connection has no begin(): the transaction is spelled out
+          await reserved`BEGIN`
+          await reserved.unsafe(migration.sql)
+          await reserved`INSERT INTO schema_migrations (version, name, checksum) VALUES (${migration.version}, ${migration.name}, ${sum})`
+          await reserved`COMMIT`
+        } catch (err) {
+          await reserved`ROLLBACK`.catch(() => {})
+          const cause = mapDatabaseError(err, `migration ${migration.version}`, db.url)
+          if (cause instanceof GameServerError && cause.code === 'GS_ERR_DB_UNAVAILABLE') throw cause
+          throw new GameServerError('GS_ERR_DB_MIGRATION', `migration ${migration.version} (${migration.name}) failed and was rolled back: ${(err as Error).message}`, {
+            version: migration.version,
+          }, { cause: err })
+        }
+        applied.push(migration.version)
+        logger.info({ version: migration.version, name: migration.name }, 'applied migration')
+      }
+    } finally {
+      await reserved`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {})
+      await reserved`RESET statement_timeout`.catch(() => {})
+    }
+  } catch (err) {
+    throw mapDatabaseError(err, 'migrate', db.url)
+  } finally {
+    reserved.release()
+  }
+  const version = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version
+  return { applied, version }
+}

@@ -1,0 +1,42 @@
+/**
+ * The `players` row ↔ `PlayerRecord` mapping, in one place. bigint columns (experience, gold)
+ * arrive as strings from postgres.js and become numbers (safe below 2^53).
+ */
+import type { PlayerRecord } from '../game/stores.js'
+
+export interface PlayerRow {
+  id: number
+  username: string
+  email: string | null
+  password_hash: string
+  level: number
+  experience: string | number
+  gold: string | number
+  zone: number
+  pos_x: number
+  pos_y: number
+  hp: number
+  created_at: Date
+  last_login: Date | null
+  version: number
+}
+
+/** The column list every player query selects (matches `PlayerRow`). */
+export const PLAYER_COLUMNS = ['id', 'username', 'email', 'password_hash', 'level', 'experience', 'gold', 'zone', 'pos_x', 'pos_y', 'hp', 'created_at', 'last_login', 'version'] as const
+
+export function toPlayerRecord(row: PlayerRow): PlayerRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    passwordHash: row.password_hash,
+    level: row.level,
+    experience: Number(row.experience),
+    gold: Number(row.gold),
+    position: { zone: row.zone, x: row.pos_x, y: row.pos_y },
+    hp: row.hp,
+    createdAt: row.created_at,
+    lastLogin: row.last_login,
+    version: row.version,
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * MOVE, CHAT and ATTACK on the in-memory world, plus respawn. Every accepted action is broadcast to
+ * the actor's zone; the actor's own copy carries the seq of its request (its acknowledgement),
+ * everyone else's carries seq 0. A rejected action is answered with an ERROR frame (ref_seq = the
+ * request's seq) and changes nothing.
+ */
+import type { Logger } from '../logger.js'
+import {
+  encodeAttackResult,
+  encodeChatMessage,
+  encodePlayerMoved,
+  encodePlayerRespawned,
+  type ChatMessage,
+} from '../protocol/messages.js'
+import { FrameType, WireError } from '../protocol/types.js'
+import type { Player } from './player.js'
+import type { SharedGameState } from './shared-state.js'
+import {
+  checkAttack,
+  checkChat,
+  checkMove,
+  hpAfterHit,
+  KILL_EXPERIENCE,
+  levelFor,
+  spawnPoint,
+  zoneOf,
+  type GameRules,
+} from './rules.js'
+import type { World } from './world.js'
+
+export interface ActionCounters {
+  moves: number
+  movesRejected: number
+  chats: number
+  chatsRejected: number
+  attacks: number
+  attacksRejected: number
+  kills: number
+  respawns: number
+}
+
+export class Actions {
+  readonly counters: ActionCounters = { moves: 0, movesRejected: 0, chats: 0, chatsRejected: 0, attacks: 0, attacksRejected: 0, kills: 0, respawns: 0 }
+
+  constructor(
+    private readonly world: World,
+    private readonly rules: GameRules,
+    private readonly maxChatTextBytes: number,
+    private readonly logger: Logger,
+    /** Wall clock for chat timestamps (epoch ms). */
+    private readonly wallClock: () => number = Date.now,
+    /** Shared chat history and leaderboards (REDIS_URLS set); never rejects on a cache outage. */
+    private readonly shared?: SharedGameState,
+  ) {}
+
+  move(player: Player, seq: number, x: number, y: number, nowMs: number): boolean {
+    const verdict = checkMove(this.rules, player, x, y, nowMs)
+    if (verdict !== 'ok') {
+      this.counters.movesRejected++
+      player.connection.sendError(WireError.MOVE_REJECTED, seq, verdict)
+      return false
+    }
+    this.counters.moves++
+    player.x = Math.fround(x)
+    player.y = Math.fround(y)
+    player.dirty = true
+    const zone = zoneOf(this.rules, player.x)
+    if (zone !== player.zone) this.world.changeZone(player, zone)
+    const moved = encodePlayerMoved({ playerId: player.id, zone: player.zone, x: player.x, y: player.y })
+    this.world.broadcast(player.zone, FrameType.PLAYER_MOVED, moved, undefined, (p) => (p === player ? seq : 0))
+    return true
+  }
+
+  chat(player: Player, seq: number, text: string): boolean {
+    const verdict = checkChat(this.rules, text)
+    if (verdict !== 'ok') {
+      this.counters.chatsRejected++
+      player.connection.sendError(WireError.CHAT_REJECTED, seq, verdict)
+      return false
+    }
+    this.counters.chats++
+    const message: ChatMessage = { senderId: player.id, zone: player.zone, flags: 0, sentAtMs: this.wallClock(), username: player.username, text: text.trim() }
+    const zone = this.world.zone(player.zone)
+    zone.chat.push(message)
+    this.shared?.appendChat(message).catch((err: unknown) => this.logger.error({ err, zone: message.zone }, 'shared chat history append failed'))
+    this.world.broadcast(player.zone, FrameType.CHAT_MESSAGE, encodeChatMessage(message, this.maxChatTextBytes), undefined, (p) => (p === player ? seq : 0))
+    return true
+  }
+
+  attack(attacker: Player, seq: number, targetId: number, nowMs: number): boolean {
+    const target = this.world.get(targetId)
+    const verdict = target === undefined ? 'no-target' : checkAttack(this.rules, attacker, target, nowMs)
+    if (verdict !== 'ok' || target === undefined) {
+      this.counters.attacksRejected++
+      attacker.connection.sendError(WireError.ATTACK_REJECTED, seq, verdict)
+      return false
+    }
+    this.counters.attacks++
+    attacker.lastAttackAtMs = nowMs
+    const before = target.hp
+    target.hp = hpAfterHit(this.rules, target.hp)
+    target.dirty = true
+    const killed = target.hp === 0
+    if (killed) {
+      this.counters.kills++
+      attacker.experience += KILL_EXPERIENCE
+      attacker.level = levelFor(attacker.experience)
+      attacker.dirty = true
+      this.shared?.recordKill(attacker.id, attacker.experience).catch((err: unknown) => this.logger.error({ err, playerId: attacker.id }, 'leaderboard update failed'))
+    }
+    const result = encodeAttackResult({ attackerId: attacker.id, targetId: target.id, damage: before - target.hp, targetHp: target.hp, killed })
+    this.world.broadcast(attacker.zone, FrameType.ATTACK_RESULT, result, undefined, (p) => (p === attacker ? seq : 0))
+    if (killed) this.scheduleRespawn(target)
+    return true
+  }
+
+  /** Bring a dead player back at their zone's spawn point with full HP (now, or after RESPAWN_MS). */
+  scheduleRespawn(player: Player): void {
+    player.cancelRespawn()
+    if (this.rules.respawnMs === 0) {
+      this.respawn(player)
+      return
+    }
+    player.respawnTimer = setTimeout(() => {
+      player.respawnTimer = null
+      try {
+        this.respawn(player)
+      } catch (err) {
+        this.logger.error({ err, playerId: player.id }, 'respawn failed')
+      }
+    }, this.rules.respawnMs)
+    player.respawnTimer.unref()
+  }
+
+  respawn(player: Player): void {
+    if (this.world.get(player.id) !== player) return
+    const spawn = spawnPoint(this.rules, player.zone)
+    player.x = spawn.x
+    player.y = spawn.y
+    player.hp = this.rules.maxHp
+    player.dirty = true
+    this.counters.respawns++
+    const payload = encodePlayerRespawned({ playerId: player.id, zone: player.zone, x: player.x, y: player.y, hp: player.hp })
+    this.world.broadcast(player.zone, FrameType.PLAYER_RESPAWNED, payload)
+  }
+}

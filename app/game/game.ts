@@ -1,0 +1,362 @@
+/**
+ * The game: the FrameDispatcher the net layer hands every inbound frame to (except PING). Frames go
+ * through the BatchProcessor (grouped by type: REGISTER, LOGIN, MOVE, ATTACK, CHAT, LOGOUT) into the
+ * handlers below; accounts are async (scrypt, stores) and tracked so `drain()` can wait for them.
+ *
+ * Every request frame gets exactly one direct answer carrying its seq: the success frame (LOGIN_OK,
+ * PLAYER_MOVED, CHAT_MESSAGE, ATTACK_RESULT, LOGOUT_OK) or an ERROR with ref_seq = its seq.
+ *
+ * Player state changes are marked dirty and handed to the PlayerStateSink every PERSIST_INTERVAL_MS
+ * and whenever a player leaves (logout, disconnect, replaced by a newer login).
+ */
+import type { Config } from '../config/index.js'
+import { isGameServerError } from '../errors.js'
+import type { Logger } from '../logger.js'
+import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../net/connection.js'
+import { HEADER_BYTES } from '../protocol/header.js'
+import { decodeAttack, decodeChat, decodeLogin, decodeMove, decodeRegister, encodeLoginOk, type LoginRequest } from '../protocol/messages.js'
+import { FrameType, WireError, type WireErrorCode } from '../protocol/types.js'
+import type { GameMetrics, ViolationKind } from '../telemetry/metrics.js'
+import { AccountService, type LoggedIn } from './accounts.js'
+import { Actions } from './actions.js'
+import { BatchProcessor, type FrameHandler } from './batch-processor.js'
+import { Player } from './player.js'
+import type { SharedGameState } from './shared-state.js'
+import { fullBudget, inBounds, rulesFromConfig, spawnPoint, zoneOf, type GameRules } from './rules.js'
+import type { AccountStore, PlayerStateSink, SessionStore } from './stores.js'
+import { World } from './world.js'
+
+export const PERSIST_INTERVAL_MS = 1000
+/** Bytes of a CHAT_MESSAGE payload before its text: 17 + username (≤ 32). */
+const CHAT_MESSAGE_OVERHEAD_BYTES = 17 + 32
+
+export interface GameOptions {
+  readonly config: Config
+  readonly accounts: AccountStore
+  readonly sessions: SessionStore
+  readonly playerSink: PlayerStateSink
+  /** Chat history, leaderboards and online count shared by the cluster (REDIS_URLS set). */
+  readonly shared?: SharedGameState
+  readonly logger: Logger
+  readonly metrics: GameMetrics
+}
+
+interface ConnectionState {
+  player: Player | null
+  authenticating: boolean
+  violations: number
+}
+
+export interface GameStats {
+  readonly online: number
+  readonly pendingLogins: number
+  readonly logins: number
+  readonly loginFailures: number
+  readonly violations: Readonly<Record<string, number>>
+}
+
+export class Game implements FrameDispatcher {
+  readonly rules: GameRules
+  readonly world: World
+  readonly processor: BatchProcessor
+  readonly actions: Actions
+  private readonly accountService: AccountService
+  private readonly connections = new Map<Connection, ConnectionState>()
+  private readonly pending = new Set<Promise<void>>()
+  private readonly violations: Record<string, number> = {}
+  private readonly persistTimer: NodeJS.Timeout
+  private readonly logger: Logger
+  private logins = 0
+  private loginFailures = 0
+  private closed = false
+
+  constructor(private readonly options: GameOptions) {
+    const { config } = options
+    this.logger = options.logger.child({ component: 'game' })
+    this.rules = rulesFromConfig(config)
+    const maxChatTextBytes = config.protocol.maxFrameBytes - HEADER_BYTES - CHAT_MESSAGE_OVERHEAD_BYTES
+    this.world = new World(this.rules, maxChatTextBytes, options.shared)
+    this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, undefined, options.shared)
+    this.accountService = new AccountService(options.accounts, options.sessions, this.rules, config.game.passwordHashCost)
+    const handlers = new Map<number, FrameHandler>([
+      [FrameType.REGISTER, (f) => this.onLogin(f, 'register')],
+      [FrameType.LOGIN, (f) => this.onLogin(f, 'login')],
+      [FrameType.MOVE, (f) => this.onMove(f)],
+      [FrameType.ATTACK, (f) => this.onAttack(f)],
+      [FrameType.CHAT, (f) => this.onChat(f)],
+      [FrameType.LOGOUT, (f) => this.onLogout(f)],
+    ])
+    this.processor = new BatchProcessor({
+      batchMaxFrames: config.game.batchMaxFrames,
+      tickMs: config.game.tickMs,
+      maxQueuedFrames: config.game.maxQueuedFrames,
+      handlers,
+      typeOrder: [FrameType.REGISTER, FrameType.LOGIN, FrameType.MOVE, FrameType.ATTACK, FrameType.CHAT, FrameType.LOGOUT],
+      onShed: (f) => f.connection.sendError(WireError.OVERLOADED, f.seq, 'server overloaded; frame dropped'),
+      onUnhandled: (f) => f.connection.sendError(WireError.UNKNOWN_TYPE, f.seq, `type ${f.type} is not handled`),
+      metrics: options.metrics,
+      logger: this.logger,
+    })
+    this.persistTimer = setInterval(() => this.persistDirty(), PERSIST_INTERVAL_MS)
+    this.persistTimer.unref()
+  }
+
+  // ── FrameDispatcher ──────────────────────────────────────────────────────────────────────────
+
+  dispatch(frame: InboundFrame): void {
+    this.processor.enqueue(frame)
+  }
+
+  disconnected(connection: Connection, reason: CloseReason): void {
+    const state = this.connections.get(connection)
+    this.connections.delete(connection)
+    if (state?.player) this.leave(state.player, reason)
+  }
+
+  /** Process every queued frame and wait for every login in flight (their replies are sent). */
+  async drain(): Promise<void> {
+    for (;;) {
+      this.processor.drain()
+      if (this.pending.size === 0) return
+      await Promise.allSettled([...this.pending])
+    }
+  }
+
+  /** After the server closed: stop timers and hand every player's state to the sink. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.processor.close()
+    await this.drain()
+    clearInterval(this.persistTimer)
+    for (const player of [...this.world.players()]) this.leave(player, 'shutdown')
+  }
+
+  stats(): GameStats {
+    return { online: this.world.size, pendingLogins: this.pending.size, logins: this.logins, loginFailures: this.loginFailures, violations: { ...this.violations } }
+  }
+
+  // ── accounts ─────────────────────────────────────────────────────────────────────────────────
+
+  private onLogin(frame: InboundFrame, kind: 'register' | 'login'): void {
+    const { connection, seq } = frame
+    const state = this.stateOf(connection)
+    if (state.player !== null || state.authenticating) {
+      connection.sendError(WireError.ALREADY_LOGGED_IN, seq, 'this connection is already logged in')
+      return
+    }
+    let request: LoginRequest
+    try {
+      request = kind === 'register' ? { mode: 'password', ...decodeRegister(frame.payload) } : decodeLogin(frame.payload)
+    } catch {
+      this.violation(connection, 'malformed-payload', WireError.MALFORMED_FRAME, seq, `${kind.toUpperCase()} payload malformed`)
+      return
+    }
+    if (this.pending.size >= this.options.config.game.maxPendingLogins) {
+      connection.sendError(WireError.OVERLOADED, seq, 'too many logins in progress')
+      return
+    }
+    state.authenticating = true
+    const work = this.authenticate(kind, request)
+      .then((result) => this.loggedIn(connection, seq, result))
+      .catch((err: unknown) => this.loginFailed(connection, seq, err))
+      .finally(() => {
+        state.authenticating = false
+        this.pending.delete(work)
+      })
+    this.pending.add(work)
+  }
+
+  private async authenticate(kind: 'register' | 'login', request: LoginRequest): Promise<LoggedIn | undefined> {
+    if (request.mode === 'token') return this.accountService.loginWithToken(request.token)
+    if (kind === 'register') return this.accountService.register(request.username, request.password)
+    return this.accountService.login(request.username, request.password)
+  }
+
+  private loggedIn(connection: Connection, seq: number, result: LoggedIn | undefined): void {
+    if (result === undefined) {
+      this.loginFailures++
+      connection.sendError(WireError.TOKEN_INVALID, seq, 'unknown or expired token')
+      return
+    }
+    if (connection.closed) return
+    const { record, session } = result
+    const existing = this.world.get(record.id)
+    const player = new Player(record, connection, session.token, fullBudget(this.rules, performance.now()))
+    if (existing !== undefined) {
+      // A newer login wins: take over the live state, end the older connection.
+      player.zone = existing.zone
+      player.x = existing.x
+      player.y = existing.y
+      player.hp = existing.hp
+      player.level = existing.level
+      player.experience = existing.experience
+      player.gold = existing.gold
+      player.lastAttackAtMs = existing.lastAttackAtMs
+      player.budget.units = existing.budget.units // reconnecting does not refill the movement budget
+      player.budget.updatedAtMs = existing.budget.updatedAtMs
+      const old = existing.connection
+      this.connections.delete(old)
+      this.leave(existing, 'replaced')
+      old.sendError(WireError.ALREADY_LOGGED_IN, 0, 'logged in from another connection')
+      old.close('replaced')
+    }
+    if (!inBounds(this.rules, player.x, player.y)) {
+      const spawn = spawnPoint(this.rules, 0)
+      player.x = spawn.x
+      player.y = spawn.y
+      player.dirty = true
+    }
+    player.zone = zoneOf(this.rules, player.x)
+    player.hp = Math.min(player.hp, this.rules.maxHp)
+    this.stateOf(connection).player = player
+    connection.playerId = player.id
+    this.logins++
+    player.send(FrameType.LOGIN_OK, seq, encodeLoginOk({
+      playerId: player.id, zone: player.zone, x: player.x, y: player.y, hp: player.hp, maxHp: this.rules.maxHp,
+      tokenTtlSeconds: this.options.config.game.sessionTokenTtlSeconds, token: session.token, username: player.username,
+    }))
+    this.world.add(player)
+    this.options.shared?.reportOnline(this.world.size)
+    if (!player.alive) this.actions.respawn(player)
+  }
+
+  private loginFailed(connection: Connection, seq: number, err: unknown): void {
+    this.loginFailures++
+    const code: WireErrorCode = isGameServerError(err, 'GS_ERR_ACCOUNT_EXISTS') ? WireError.ACCOUNT_EXISTS
+      : isGameServerError(err, 'GS_ERR_BAD_CREDENTIALS') || isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') ? WireError.BAD_CREDENTIALS
+      : isGameServerError(err, 'GS_ERR_SESSION_STORE_UNAVAILABLE') ? WireError.SESSION_STORE_UNAVAILABLE
+      : WireError.INTERNAL
+    if (code === WireError.INTERNAL || code === WireError.SESSION_STORE_UNAVAILABLE) this.logger.error({ err, connectionId: connection.id }, 'login failed')
+    connection.sendError(code, seq, isGameServerError(err) ? err.message : 'internal error')
+  }
+
+  private onLogout(frame: InboundFrame): void {
+    const player = this.playerFor(frame)
+    if (player === null) return
+    const { connection, seq } = frame
+    const state = this.stateOf(connection)
+    state.player = null
+    this.leave(player, 'logout')
+    const work = this.accountService.logout(player.token)
+      .then(() => {
+        connection.send(FrameType.LOGOUT_OK, seq, player.id)
+      })
+      .catch((err: unknown) => {
+        this.logger.error({ err, playerId: player.id }, 'logout: invalidating the token failed')
+        connection.sendError(WireError.SESSION_STORE_UNAVAILABLE, seq, 'token could not be invalidated')
+      })
+      .finally(() => {
+        connection.close('logout')
+        this.pending.delete(work)
+      })
+    this.pending.add(work)
+  }
+
+  // ── actions ──────────────────────────────────────────────────────────────────────────────────
+
+  private onMove(frame: InboundFrame): void {
+    const player = this.playerFor(frame)
+    if (player === null) return
+    let move
+    try {
+      move = decodeMove(frame.payload)
+    } catch {
+      this.violation(frame.connection, 'malformed-payload', WireError.MALFORMED_FRAME, frame.seq, 'MOVE payload malformed')
+      return
+    }
+    this.actions.move(player, frame.seq, move.x, move.y, frame.receivedAt)
+  }
+
+  private onChat(frame: InboundFrame): void {
+    const player = this.playerFor(frame)
+    if (player === null) return
+    let text
+    try {
+      text = decodeChat(frame.payload)
+    } catch {
+      this.violation(frame.connection, 'malformed-payload', WireError.CHAT_REJECTED, frame.seq, 'CHAT text is not valid UTF-8')
+      return
+    }
+    this.actions.chat(player, frame.seq, text)
+  }
+
+  private onAttack(frame: InboundFrame): void {
+    const player = this.playerFor(frame)
+    if (player === null) return
+    let attack
+    try {
+      attack = decodeAttack(frame.payload)
+    } catch {
+      this.violation(frame.connection, 'malformed-payload', WireError.MALFORMED_FRAME, frame.seq, 'ATTACK payload malformed')
+      return
+    }
+    this.actions.attack(player, frame.seq, attack.targetId, frame.receivedAt)
+  }
+
+  // ── helpers ──────────────────────────────────────────────────────────────────────────────────
+
+  private stateOf(connection: Connection): ConnectionState {
+    let state = this.connections.get(connection)
+    if (state === undefined) {
+      state = { player: null, authenticating: false, violations: 0 }
+      if (!connection.closed) this.connections.set(connection, state)
+    }
+    return state
+  }
+
+  /** The logged-in player a frame acts for; answers and counts NOT_LOGGED_IN / spoofing otherwise. */
+  private playerFor(frame: InboundFrame): Player | null {
+    const player = this.connections.get(frame.connection)?.player ?? null
+    if (player === null) {
+      this.violation(frame.connection, 'not-logged-in', WireError.NOT_LOGGED_IN, frame.seq, 'log in first')
+      return null
+    }
+    if (frame.playerId !== player.id) {
+      // The net layer already checks the header; this guards frames queued across a login change.
+      this.count('player-id-mismatch')
+      frame.connection.sendError(WireError.PLAYER_ID_MISMATCH, frame.seq, 'player_id does not match the session')
+      frame.connection.close('protocol-violation')
+      return null
+    }
+    return player
+  }
+
+  /** A tolerated violation: counted, answered, the session closed after MAX_VIOLATIONS. */
+  private violation(connection: Connection, kind: ViolationKind, code: WireErrorCode, seq: number, message: string): void {
+    this.count(kind)
+    connection.sendError(code, seq, message)
+    const state = this.stateOf(connection)
+    if (++state.violations >= this.options.config.protocol.maxViolations) connection.close('protocol-violation')
+  }
+
+  private count(kind: ViolationKind): void {
+    this.violations[kind] = (this.violations[kind] ?? 0) + 1
+    this.options.metrics.violation(kind)
+  }
+
+  /** Take a player out of the world and persist their state promptly. */
+  private leave(player: Player, reason: CloseReason): void {
+    if (!this.world.remove(player)) return
+    this.options.shared?.reportOnline(this.world.size)
+    this.options.playerSink.markDirty(player.state())
+    player.dirty = false
+    const work = this.options.playerSink.release(player.id)
+      .catch((err: unknown) => this.logger.error({ err, playerId: player.id, reason }, 'persisting a leaving player failed'))
+      .finally(() => this.pending.delete(work))
+    this.pending.add(work)
+  }
+
+  private persistDirty(): void {
+    try {
+      for (const player of this.world.players()) {
+        if (!player.dirty) continue
+        // cleared only once the sink accepted the state: a refused mark (write-behind full) is retried
+        this.options.playerSink.markDirty(player.state())
+        player.dirty = false
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'persisting player state failed')
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * What a generator measures per one-second interval, and how intervals from several generators
+ * (worker threads) are added up. Counters are per interval, not cumulative.
+ */
+import { LatencyHistogram, type HistogramSnapshot } from './histogram.js'
+import { ACTION_NAMES, type ActionName } from './scenario.js'
+
+export interface ActionCounts {
+  /** Answered. */
+  ok: number
+  /** Answered with a game-rule rejection (MOVE/CHAT/ATTACK_REJECTED); also in `ok`'s RTTs. */
+  rejected: number
+  /** Answered with an ERROR frame, timed out, or the connection died while waiting. */
+  errors: number
+}
+
+export interface IntervalSample {
+  /** Interval number from the start of the run (0 = the first second). */
+  readonly second: number
+  /** Connected players at the end of the interval. */
+  connected: number
+  /** Requests sent. */
+  sent: number
+  /** Requests answered (RTT recorded). */
+  answered: number
+  /** Answered with a game-rule rejection (counted in `answered` too, not in `errors`). */
+  rejected: number
+  errors: number
+  /** Of `errors`: no answer within the scenario's requestTimeoutMs. */
+  timeouts: number
+  /** Connections closed that we did not close. */
+  disconnects: number
+  connectFailures: number
+  readonly byAction: Record<ActionName, ActionCounts>
+  /** RTT of the answered requests in this interval. */
+  histogram: HistogramSnapshot
+  /** Generator health: the busiest thread's event-loop utilisation (0…1) in this interval. */
+  generatorUtilization: number
+  /** Generator health: the worst thread's event-loop delay p99 in this interval. */
+  generatorLoopDelayP99Ms: number
+}
+
+export function emptyActionCounts(): Record<ActionName, ActionCounts> {
+  return Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0 }])) as Record<ActionName, ActionCounts>
+}
+
+export function emptySample(second: number): IntervalSample {
+  return {
+    second,
+    connected: 0,
+    sent: 0,
+    answered: 0,
+    rejected: 0,
+    errors: 0,
+    timeouts: 0,
+    disconnects: 0,
+    connectFailures: 0,
+    byAction: emptyActionCounts(),
+    histogram: new LatencyHistogram().toJSON(),
+    generatorUtilization: 0,
+    generatorLoopDelayP99Ms: 0,
+  }
+}
+
+/** Add `b` into `a` (same second, different generators). */
+export function addSample(a: IntervalSample, b: IntervalSample): IntervalSample {
+  a.connected += b.connected
+  a.sent += b.sent
+  a.answered += b.answered
+  a.rejected += b.rejected
+  a.errors += b.errors
+  a.timeouts += b.timeouts
+  a.disconnects += b.disconnects
+  a.connectFailures += b.connectFailures
+  for (const action of ACTION_NAMES) {
+    a.byAction[action].ok += b.byAction[action].ok
+    a.byAction[action].rejected += b.byAction[action].rejected
+    a.byAction[action].errors += b.byAction[action].errors
+  }
+  a.histogram = LatencyHistogram.from(a.histogram).merge(b.histogram).toJSON()
+  a.generatorUtilization = Math.max(a.generatorUtilization, b.generatorUtilization)
+  a.generatorLoopDelayP99Ms = Math.max(a.generatorLoopDelayP99Ms, b.generatorLoopDelayP99Ms)
+  return a
+}

@@ -1,0 +1,87 @@
+/**
+ * Pass/fail thresholds on a run's summary, e.g. `p99<5ms`, `p999<=20ms`, `error_rate<1%`,
+ * `errors==0`, `disconnects<=2`, `rps>=1000`, `alerts==0`.
+ *
+ *   threshold := metric op number [unit]
+ *   metric    := p50 | p90 | p99 | p999 | mean | max        (RTT, unit ms (default), us, s)
+ *              | error_rate                                  (fraction, or with %)
+ *              | errors | disconnects | connect_failures | alerts  (counts)
+ *              | rps                                         (answered requests per second)
+ *   op        := < | <= | > | >= | ==
+ */
+import { GameServerError } from '../errors.js'
+
+export const THRESHOLD_METRICS = ['p50', 'p90', 'p99', 'p999', 'mean', 'max', 'error_rate', 'errors', 'disconnects', 'connect_failures', 'alerts', 'rps'] as const
+export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number]
+export type ThresholdOp = '<' | '<=' | '>' | '>=' | '=='
+
+const LATENCY: readonly ThresholdMetric[] = ['p50', 'p90', 'p99', 'p999', 'mean', 'max']
+
+export interface Threshold {
+  /** As written by the user. */
+  readonly source: string
+  readonly metric: ThresholdMetric
+  readonly op: ThresholdOp
+  /** In the metric's base unit: ms for latencies, a fraction for error_rate, a count or req/s otherwise. */
+  readonly value: number
+}
+
+/** The figures thresholds are checked against (a run's summary). */
+export type ThresholdFigures = Readonly<Record<ThresholdMetric, number>>
+
+export interface ThresholdResult {
+  readonly threshold: Threshold
+  readonly actual: number
+  readonly passed: boolean
+}
+
+const PATTERN = /^\s*([a-z_0-9]+)\s*(<=|>=|==|<|>)\s*(-?[0-9]+(?:\.[0-9]+)?)\s*(ms|us|µs|s|%)?\s*$/
+
+function fail(source: string, why: string): never {
+  throw new GameServerError('GS_ERR_LOADTEST_THRESHOLD', `threshold '${source}': ${why} (form: METRIC OP NUMBER[UNIT], e.g. 'p99<5ms', 'error_rate<1%'; metrics: ${THRESHOLD_METRICS.join(', ')})`, { threshold: source })
+}
+
+export function parseThreshold(source: string): Threshold {
+  const match = PATTERN.exec(source)
+  if (!match) fail(source, 'cannot parse')
+  const [, name, op, number, unit] = match
+  if (!(THRESHOLD_METRICS as readonly string[]).includes(name!)) fail(source, `unknown metric "${name}"`)
+  const metric = name as ThresholdMetric
+  let value = Number(number)
+  if (LATENCY.includes(metric)) {
+    if (unit === '%') fail(source, `${metric} is a latency: use ms, us or s`)
+    if (unit === 's') value *= 1000
+    else if (unit === 'us' || unit === 'µs') value /= 1000
+  } else if (metric === 'error_rate') {
+    if (unit !== undefined && unit !== '%') fail(source, 'error_rate is a fraction or a percentage')
+    if (unit === '%') value /= 100
+  } else if (unit !== undefined) {
+    fail(source, `${metric} takes no unit`)
+  }
+  if (value < 0) fail(source, 'the value must not be negative')
+  return { source: source.trim(), metric, op: op as ThresholdOp, value }
+}
+
+export function checkThreshold(threshold: Threshold, figures: ThresholdFigures): ThresholdResult {
+  const actual = figures[threshold.metric]
+  const v = threshold.value
+  const passed =
+    threshold.op === '<' ? actual < v
+    : threshold.op === '<=' ? actual <= v
+    : threshold.op === '>' ? actual > v
+    : threshold.op === '>=' ? actual >= v
+    : actual === v
+  return { threshold, actual, passed }
+}
+
+export function checkThresholds(thresholds: readonly Threshold[], figures: ThresholdFigures): ThresholdResult[] {
+  return thresholds.map((t) => checkThreshold(t, figures))
+}
+
+/** The unit a metric's figures are shown in. */
+export function metricUnit(metric: ThresholdMetric): string {
+  if (LATENCY.includes(metric)) return 'ms'
+  if (metric === 'error_rate') return ''
+  if (metric === 'rps') return 'req/s'
+  return ''
+}

@@ -1,0 +1,135 @@
+/**
+ * The metric catalogue: every metric the appliance exports, defined once — name (as it appears on
+ * the wire; the Prometheus exporter adds no unit suffix, so names carry `_seconds`, `_bytes`,
+ * `_ratio`, `_total`), kind, unit, help, label names and, for histograms, explicit buckets that
+ * bracket the bottleneck thresholds (app/telemetry/thresholds.ts). The instruments
+ * (game-metrics.ts, system.ts, the other parts' recorders), the dashboards and the alert rules
+ * (deploy) are all generated from this table, so a renamed metric cannot silently break a panel.
+ */
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram'
+
+/** UCUM units as OpenTelemetry expects them (`s`, `By`, `1`, `{frame}`…). */
+export type MetricUnit = 's' | 'By' | '1' | '{frame}' | '{session}' | '{event}' | '{connection}' | '{request}' | '{item}' | '{member}' | '{core}'
+
+export interface MetricDefinition {
+  readonly name: string
+  readonly kind: MetricKind
+  readonly unit: MetricUnit
+  readonly help: string
+  readonly labels: readonly string[]
+  /** Histograms only: explicit upper bounds, strictly increasing (+Inf is implicit). */
+  readonly buckets?: readonly number[]
+  /** Which process kinds export it. */
+  readonly roles: readonly TelemetryRole[]
+}
+
+export type TelemetryRole = 'server' | 'balancer' | 'loadgen'
+
+const ALL: readonly TelemetryRole[] = ['server', 'balancer', 'loadgen']
+const SERVER: readonly TelemetryRole[] = ['server']
+const BALANCER: readonly TelemetryRole[] = ['balancer']
+
+/** Handler time per frame: fine below 1 ms, bracketing the 10 ms p95 threshold (7.5 / 10 / 15 ms). */
+export const FRAME_DURATION_BUCKETS_SECONDS = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+] as const
+/** Frames per batch-processor run: the flush policy is 100 frames (BATCH_MAX_FRAMES). */
+export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 75, 100, 150, 200, 500, 1000] as const
+/** Compressed / original bytes of a BATCH frame; 0.9 is the BATCH_MAX_RATIO cut-off. */
+export const COMPRESSION_RATIO_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const
+/** Database queries, cache round trips, pool acquisition, backend latency (acquire timeout 5 s). */
+export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
+
+function counter(name: string, unit: MetricUnit, help: string, labels: readonly string[] = [], roles = SERVER): MetricDefinition {
+  return { name, kind: 'counter', unit, help, labels, roles }
+}
+function gauge(name: string, unit: MetricUnit, help: string, labels: readonly string[] = [], roles = SERVER): MetricDefinition {
+  return { name, kind: 'gauge', unit, help, labels, roles }
+}
+function histogram(name: string, unit: MetricUnit, help: string, buckets: readonly number[], labels: readonly string[] = [], roles = SERVER): MetricDefinition {
+  return { name, kind: 'histogram', unit, help, labels, buckets, roles }
+}
+
+export const METRICS = {
+  // --- frames and batches (hot path, GameMetrics) ---
+  framesIn: counter('gs_frames_in_total', '{frame}', 'Frames received, by frame type (BATCH inner frames counted individually).', ['type']),
+  framesOut: counter('gs_frames_out_total', '{frame}', 'Frames queued for sending, by frame type.', ['type']),
+  frameProcessing: histogram('gs_frame_processing_seconds', 's', 'Handler time of one inbound frame, by frame type.', FRAME_DURATION_BUCKETS_SECONDS, ['type']),
+  batchSize: histogram('gs_batch_frames', '{frame}', 'Frames taken by one run of the inbound batch processor.', BATCH_SIZE_BUCKETS),
+  batchProcessing: histogram('gs_batch_processing_seconds', 's', 'Duration of one run of the inbound batch processor.', FRAME_DURATION_BUCKETS_SECONDS),
+  queueDepth: gauge('gs_inbound_queue_depth', '{frame}', 'Frames waiting in the inbound queue (last reported).'),
+  queueDepthMax: gauge('gs_inbound_queue_depth_max', '{frame}', 'Largest inbound queue depth reported since the previous collection.'),
+  framesShed: counter('gs_frames_shed_total', '{frame}', 'Inbound frames dropped because the inbound queue was full.'),
+  flushes: counter('gs_flushes_total', '{event}', 'Send-buffer writes, by trigger (count, fill, timer, idle, drain, close).', ['reason']),
+  flushedFrames: counter('gs_flushed_frames_total', '{frame}', 'Frames written by send-buffer flushes, by trigger.', ['reason']),
+  bytesIn: counter('gs_received_bytes_total', 'By', 'Bytes read from game sockets.'),
+  bytesOut: counter('gs_sent_bytes_total', 'By', 'Bytes written to game sockets.'),
+  batchesSent: counter('gs_batch_frames_sent_total', '{frame}', 'Compressed BATCH frames sent.'),
+  batchCompressionRatio: histogram('gs_batch_compression_ratio', '1', 'Compressed / original size of each BATCH frame sent.', COMPRESSION_RATIO_BUCKETS),
+  batchBytesSaved: counter('gs_batch_saved_bytes_total', 'By', 'Bytes saved by BATCH compression (original − compressed).'),
+  ioEvents: counter('gs_io_events_total', '{event}', 'I/O events of the event-driven processor: read, write, timeout, error.', ['kind']),
+  // --- sessions ---
+  sessionsActive: gauge('gs_sessions_active', '{session}', 'Open game sessions.'),
+  sessionsAccepted: counter('gs_sessions_accepted_total', '{session}', 'Game sessions accepted.'),
+  sessionsClosed: counter('gs_sessions_closed_total', '{session}', 'Game sessions closed (or refused), by reason.', ['reason']),
+  violations: counter('gs_protocol_violations_total', '{event}', 'Protocol violations, by kind.', ['kind']),
+  slowClients: counter('gs_slow_client_disconnects_total', '{session}', 'Sessions cut off because their outbound backlog exceeded MAX_OUTBOUND_BYTES.'),
+  outboundBacklog: gauge('gs_outbound_backlog_bytes', 'By', 'Bytes queued for sending over all sessions (sockets backed up).'),
+  // --- pools ---
+  poolSize: gauge('gs_pool_size', '{item}', 'Resources owned by a pool (idle + borrowed + pending).', ['pool']),
+  poolInUse: gauge('gs_pool_in_use', '{item}', 'Resources currently borrowed from a pool.', ['pool']),
+  poolWaiting: gauge('gs_pool_waiting', '{request}', 'Callers waiting to acquire from a pool.', ['pool']),
+  poolAcquire: histogram('gs_pool_acquire_seconds', 's', 'Time to acquire a resource from a pool.', LATENCY_BUCKETS_SECONDS, ['pool']),
+  // --- data ---
+  dbQuery: histogram('gs_db_query_duration_seconds', 's', 'Database query duration, by operation.', LATENCY_BUCKETS_SECONDS, ['operation']),
+  dbErrors: counter('gs_db_query_errors_total', '{request}', 'Database queries that failed, by operation.', ['operation']),
+  cacheHits: counter('gs_cache_hits_total', '{request}', 'Cache reads that found the key, by shard.', ['shard']),
+  cacheMisses: counter('gs_cache_misses_total', '{request}', 'Cache reads that did not find the key, by shard.', ['shard']),
+  cacheErrors: counter('gs_cache_errors_total', '{request}', 'Cache operations that failed, by shard.', ['shard']),
+  // --- balancer and cluster ---
+  backendConnections: gauge('gs_balancer_backend_connections', '{connection}', 'Client connections the balancer currently proxies to a backend.', ['backend'], BALANCER),
+  backendConnectionsTotal: counter('gs_balancer_backend_connections_total', '{connection}', 'Client connections proxied to a backend.', ['backend'], BALANCER),
+  backendHealthy: gauge('gs_balancer_backend_healthy', '1', '1 when the backend passes health checks, else 0.', ['backend'], BALANCER),
+  backendLatency: histogram('gs_balancer_backend_latency_seconds', 's', 'Health-check (TCP connect) latency of a backend.', LATENCY_BUCKETS_SECONDS, ['backend'], BALANCER),
+  healthChecks: counter('gs_balancer_health_checks_total', '{request}', 'Health checks of a backend, by result (ok, failed).', ['backend', 'result'], BALANCER),
+  balancerRejected: counter('gs_balancer_rejected_total', '{connection}', 'Client connections refused because no backend was healthy.', [], BALANCER),
+  balancerAccepted: counter('gs_balancer_clients_accepted_total', '{connection}', 'Client connections accepted by the balancer.', [], BALANCER),
+  balancerConnect: histogram('gs_balancer_connect_seconds', 's', 'Time from accepting a client to the backend connection being open.', LATENCY_BUCKETS_SECONDS, ['backend'], BALANCER),
+  balancerConnectFailures: counter('gs_balancer_connect_failures_total', '{connection}', 'Backend connects that failed or timed out (another backend is tried).', ['backend'], BALANCER),
+  balancerSessionsClosed: counter('gs_balancer_sessions_closed_total', '{session}', 'Proxied sessions that ended, by backend and reason.', ['backend', 'reason'], BALANCER),
+  balancerBytes: counter('gs_balancer_proxied_bytes_total', 'By', 'Bytes proxied, by direction (from-client, to-client).', ['direction'], BALANCER),
+  clusterLeader: gauge('gs_cluster_leader', '1', '1 when this process is the cluster leader, else 0.', [], ['server', 'balancer']),
+  clusterMembers: gauge('gs_cluster_members', '{member}', 'Live members of the cluster as seen by this process.', [], ['server', 'balancer']),
+  // --- event loop and process (every role) ---
+  eventLoopDelayP50: gauge('gs_event_loop_delay_p50_seconds', 's', 'Event-loop delay, median over the last sample interval.', [], ALL),
+  eventLoopDelayP99: gauge('gs_event_loop_delay_p99_seconds', 's', 'Event-loop delay, 99th percentile over the last sample interval.', [], ALL),
+  eventLoopDelayMax: gauge('gs_event_loop_delay_max_seconds', 's', 'Event-loop delay, maximum over the last sample interval.', [], ALL),
+  eventLoopUtilization: gauge('gs_event_loop_utilization_ratio', '1', 'Fraction of the last sample interval the event loop was busy.', [], ALL),
+  processCpu: counter('gs_process_cpu_seconds_total', 's', 'CPU time of this process, by mode (user, system).', ['mode'], ALL),
+  processCpuUtilization: gauge('gs_process_cpu_utilization_ratio', '1', 'CPU time of this process per wall second over the last sample interval (1 = one full core).', [], ALL),
+  processResident: gauge('gs_process_resident_memory_bytes', 'By', 'Resident set size of this process.', [], ALL),
+  processHeapUsed: gauge('gs_process_heap_used_bytes', 'By', 'V8 heap in use.', [], ALL),
+  processHeapTotal: gauge('gs_process_heap_total_bytes', 'By', 'V8 heap allocated.', [], ALL),
+  // --- host ---
+  hostCpuUtilization: gauge('gs_host_cpu_utilization_ratio', '1', 'Busy fraction of all host CPUs over the last sample interval (/proc/stat).', [], ALL),
+  hostCpuCores: gauge('gs_host_cpu_cores', '{core}', 'Logical CPUs of the host.', [], ALL),
+  hostMemoryTotal: gauge('gs_host_memory_total_bytes', 'By', 'Host memory (MemTotal, /proc/meminfo).', [], ALL),
+  hostMemoryAvailable: gauge('gs_host_memory_available_bytes', 'By', 'Host memory available for new work (MemAvailable, /proc/meminfo).', [], ALL),
+  hostMemoryUsed: gauge('gs_host_memory_used_ratio', '1', '1 − MemAvailable / MemTotal.', [], ALL),
+  hostDiskTotal: gauge('gs_host_disk_total_bytes', 'By', 'Size of the filesystem holding a path (statfs).', ['path'], ALL),
+  hostDiskAvailable: gauge('gs_host_disk_available_bytes', 'By', 'Bytes available to unprivileged users on the filesystem (statfs bavail).', ['path'], ALL),
+  hostDiskUsed: gauge('gs_host_disk_used_ratio', '1', '1 − available / total of the filesystem holding a path.', ['path'], ALL),
+  // --- bottleneck detector ---
+  bottleneckActive: gauge('gs_bottleneck_active', '1', '1 while the in-process detector holds a bottleneck raised, else 0.', ['name', 'severity'], ALL),
+  bottleneckValue: gauge('gs_bottleneck_value', '1', 'The reading the detector last compared with a threshold (unit of that threshold).', ['name'], ALL),
+} as const satisfies Record<string, MetricDefinition>
+
+export type MetricKey = keyof typeof METRICS
+
+export const METRIC_LIST: readonly MetricDefinition[] = Object.values(METRICS)
+
+/** Prometheus wire names of a definition: histograms expose `_bucket`, `_sum`, `_count`. */
+export function seriesNames(def: MetricDefinition): string[] {
+  return def.kind === 'histogram' ? [`${def.name}_bucket`, `${def.name}_sum`, `${def.name}_count`] : [def.name]
+}

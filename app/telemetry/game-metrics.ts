@@ -1,0 +1,312 @@
+/**
+ * The real `GameMetrics`: hot-path calls update plain numbers and pre-aggregated histograms held in
+ * per-label slots (attribute objects built once per label value; a Map lookup, no allocation per
+ * call). OTel observable counters and gauges read the slots at collection time, histograms are
+ * exported through the provider's `HistogramProducer`. The frame-processing durations also go to a
+ * sliding window the bottleneck detector reads (`frameWindow`), and `totals()` gives the periodic
+ * report its raw counters.
+ */
+import type { Attributes, ObservableResult } from '@opentelemetry/api'
+import type { CloseReason } from '../net/connection.js'
+import { BucketHistogram, WindowedHistogram } from './bucket-histogram.js'
+import { FRAME_DURATION_BUCKETS_SECONDS, METRICS, type MetricDefinition } from './catalogue.js'
+import { LabelledCounter, LabelledHistogram } from './labelled.js'
+import type {
+  ClusterReading,
+  FlushReason,
+  GameMetrics,
+  IoEventKind,
+  PoolReading,
+  ServerReading,
+  ViolationKind,
+} from './metrics.js'
+import type { TelemetryProvider } from './provider.js'
+
+/** Raw totals for the performance report (it turns them into rates). */
+export interface MetricTotals {
+  readonly framesIn: number
+  readonly framesOut: number
+  readonly bytesIn: number
+  readonly bytesOut: number
+  readonly sessionsActive: number
+  readonly sessionsAccepted: number
+  readonly sessionsClosed: number
+  readonly violations: number
+  readonly framesShed: number
+  readonly slowClients: number
+  readonly batchBytesSaved: number
+  /** Every frame-processing duration so far, all types merged (cumulative). */
+  readonly frameProcessing: BucketHistogram
+}
+
+export interface OtelGameMetricsOptions {
+  /** Slices of the detector's sliding window (window / evaluation interval). */
+  readonly windowSlices: number
+}
+
+function histogramBuckets(definition: MetricDefinition): readonly number[] {
+  if (!definition.buckets) throw new TypeError(`${definition.name} has no buckets`)
+  return definition.buckets
+}
+
+export class OtelGameMetrics implements GameMetrics {
+  /** Frame-processing durations (all types) over the detector's sliding window. */
+  readonly frameWindow: WindowedHistogram
+
+  private readonly framesInByType = new LabelledCounter('type')
+  private readonly framesOutByType = new LabelledCounter('type')
+  private readonly processingByType = new LabelledHistogram('type', histogramBuckets(METRICS.frameProcessing))
+  private readonly batchSize = new BucketHistogram(histogramBuckets(METRICS.batchSize))
+  private readonly batchDuration = new BucketHistogram(histogramBuckets(METRICS.batchProcessing))
+  private readonly compressionRatio = new BucketHistogram(histogramBuckets(METRICS.batchCompressionRatio))
+  private readonly flushes = new LabelledCounter('reason')
+  private readonly flushedFrames = new LabelledCounter('reason')
+  private readonly closes = new LabelledCounter('reason')
+  private readonly violations = new LabelledCounter('kind')
+  private readonly ioEvents = new LabelledCounter('kind')
+  private readonly dbErrors = new LabelledCounter('operation')
+  private readonly dbDuration = new LabelledHistogram('operation', histogramBuckets(METRICS.dbQuery))
+  private readonly cacheHits = new LabelledCounter('shard')
+  private readonly cacheMisses = new LabelledCounter('shard')
+  private readonly cacheErrors = new LabelledCounter('shard')
+  private readonly poolAcquire = new LabelledHistogram('pool', histogramBuckets(METRICS.poolAcquire))
+  private readonly pools = new Map<string, { readonly attributes: Attributes; readonly source: () => PoolReading }>()
+  private serverSource: (() => ServerReading) | null = null
+  private clusterSource: (() => ClusterReading) | null = null
+
+  private bytesInTotal = 0
+  private bytesOutTotal = 0
+  private framesInTotal = 0
+  private framesOutTotal = 0
+  private framesShedTotal = 0
+  private bytesSavedTotal = 0
+  private batchesSentTotal = 0
+  private sessionsOpened = 0
+  private sessionsClosedTotal = 0
+  private sessionsRefused = 0
+  private slowClientsTotal = 0
+  private violationsTotal = 0
+  private lastQueueDepth = 0
+  private maxQueueDepth = 0
+
+  constructor(provider: TelemetryProvider, options: OtelGameMetricsOptions) {
+    this.frameWindow = new WindowedHistogram(FRAME_DURATION_BUCKETS_SECONDS, options.windowSlices)
+    this.register(provider)
+  }
+
+  // --- hot path ---
+
+  frameIn(typeName: string, _bytes: number): void {
+    this.framesInTotal++
+    this.framesInByType.add(typeName, 1)
+  }
+
+  frameOut(typeName: string, _bytes: number): void {
+    this.framesOutTotal++
+    this.framesOutByType.add(typeName, 1)
+  }
+
+  frameProcessed(typeName: string, seconds: number): void {
+    this.processingByType.get(typeName).record(seconds)
+    this.frameWindow.record(seconds)
+  }
+
+  batchProcessed(frames: number, seconds: number): void {
+    this.batchSize.record(frames)
+    this.batchDuration.record(seconds)
+  }
+
+  queueDepth(depth: number): void {
+    this.lastQueueDepth = depth
+    if (depth > this.maxQueueDepth) this.maxQueueDepth = depth
+  }
+
+  framesShed(count: number): void {
+    this.framesShedTotal += count
+  }
+
+  flushed(reason: FlushReason, frames: number, _bytes: number): void {
+    this.flushes.add(reason, 1)
+    this.flushedFrames.add(reason, frames)
+  }
+
+  batchCompressed(originalBytes: number, compressedBytes: number): void {
+    this.batchesSentTotal++
+    this.bytesSavedTotal += originalBytes - compressedBytes
+    if (originalBytes > 0) this.compressionRatio.record(compressedBytes / originalBytes)
+  }
+
+  bytesIn(bytes: number): void {
+    this.bytesInTotal += bytes
+  }
+
+  bytesOut(bytes: number): void {
+    this.bytesOutTotal += bytes
+  }
+
+  sessionOpened(): void {
+    this.sessionsOpened++
+  }
+
+  sessionClosed(reason: CloseReason): void {
+    this.sessionsClosedTotal++
+    if (reason === 'server-full') this.sessionsRefused++
+    this.closes.add(reason, 1)
+  }
+
+  violation(kind: ViolationKind): void {
+    this.violationsTotal++
+    this.violations.add(kind, 1)
+  }
+
+  slowClientDisconnected(): void {
+    this.slowClientsTotal++
+  }
+
+  ioEvent(kind: IoEventKind): void {
+    this.ioEvents.add(kind, 1)
+  }
+
+  // --- pull sources ---
+
+  observeServer(source: () => ServerReading): void {
+    this.serverSource = source
+  }
+
+  observePool(pool: string, source: () => PoolReading): void {
+    this.pools.set(pool, { attributes: { pool }, source })
+  }
+
+  observeCluster(source: () => ClusterReading): void {
+    this.clusterSource = source
+  }
+
+  // --- data events ---
+
+  poolAcquired(pool: string, seconds: number): void {
+    this.poolAcquire.get(pool).record(seconds)
+  }
+
+  dbQueryDuration(operation: string, seconds: number): void {
+    this.dbDuration.get(operation).record(seconds)
+  }
+
+  dbQueryError(operation: string): void {
+    this.dbErrors.add(operation, 1)
+  }
+
+  cacheHit(shard: string): void {
+    this.cacheHits.add(shard, 1)
+  }
+
+  cacheMiss(shard: string): void {
+    this.cacheMisses.add(shard, 1)
+  }
+
+  cacheError(shard: string): void {
+    this.cacheErrors.add(shard, 1)
+  }
+
+  // --- readings for the detector and the report ---
+
+  get sessionsActive(): number {
+    return this.sessionsOpened - (this.sessionsClosedTotal - this.sessionsRefused)
+  }
+
+  /** Bytes queued over all sessions, when a server is observed. */
+  outboundBacklogBytes(): number | undefined {
+    return this.serverSource?.().outboundBytes
+  }
+
+  /** Largest number of waiters over the observed pools. */
+  maxPoolWaiters(): number | undefined {
+    if (this.pools.size === 0) return undefined
+    let max = 0
+    for (const { source } of this.pools.values()) max = Math.max(max, source().waiting)
+    return max
+  }
+
+  cacheErrorsTotal(): number {
+    return this.cacheErrors.total()
+  }
+
+  totals(): MetricTotals {
+    const frameProcessing = new BucketHistogram(FRAME_DURATION_BUCKETS_SECONDS)
+    for (const { histogram } of this.processingByType.series()) frameProcessing.add(histogram)
+    return {
+      framesIn: this.framesInTotal,
+      framesOut: this.framesOutTotal,
+      bytesIn: this.bytesInTotal,
+      bytesOut: this.bytesOutTotal,
+      sessionsActive: this.sessionsActive,
+      sessionsAccepted: this.sessionsOpened,
+      sessionsClosed: this.sessionsClosedTotal - this.sessionsRefused,
+      violations: this.violationsTotal,
+      framesShed: this.framesShedTotal,
+      slowClients: this.slowClientsTotal,
+      batchBytesSaved: this.bytesSavedTotal,
+      frameProcessing,
+    }
+  }
+
+  private register(provider: TelemetryProvider): void {
+    const h = provider.histograms
+    h.register(METRICS.frameProcessing, () => this.processingByType.series())
+    h.register(METRICS.batchSize, () => [{ attributes: {}, histogram: this.batchSize }])
+    h.register(METRICS.batchProcessing, () => [{ attributes: {}, histogram: this.batchDuration }])
+    h.register(METRICS.batchCompressionRatio, () => [{ attributes: {}, histogram: this.compressionRatio }])
+    h.register(METRICS.dbQuery, () => this.dbDuration.series())
+    h.register(METRICS.poolAcquire, () => this.poolAcquire.series())
+
+    const labelled: [MetricDefinition, LabelledCounter][] = [
+      [METRICS.framesIn, this.framesInByType],
+      [METRICS.framesOut, this.framesOutByType],
+      [METRICS.flushes, this.flushes],
+      [METRICS.flushedFrames, this.flushedFrames],
+      [METRICS.sessionsClosed, this.closes],
+      [METRICS.violations, this.violations],
+      [METRICS.ioEvents, this.ioEvents],
+      [METRICS.dbErrors, this.dbErrors],
+      [METRICS.cacheHits, this.cacheHits],
+      [METRICS.cacheMisses, this.cacheMisses],
+      [METRICS.cacheErrors, this.cacheErrors],
+    ]
+    for (const [definition, counter] of labelled) provider.observe(definition, (r) => counter.observe(r))
+
+    const plain: [MetricDefinition, () => number][] = [
+      [METRICS.bytesIn, () => this.bytesInTotal],
+      [METRICS.bytesOut, () => this.bytesOutTotal],
+      [METRICS.framesShed, () => this.framesShedTotal],
+      [METRICS.batchesSent, () => this.batchesSentTotal],
+      [METRICS.batchBytesSaved, () => this.bytesSavedTotal],
+      [METRICS.sessionsAccepted, () => this.sessionsOpened],
+      [METRICS.slowClients, () => this.slowClientsTotal],
+      [METRICS.queueDepth, () => this.lastQueueDepth],
+    ]
+    for (const [definition, read] of plain) provider.observe(definition, (r) => r.observe(read()))
+
+    provider.observe(METRICS.queueDepthMax, (r) => {
+      r.observe(Math.max(this.maxQueueDepth, this.lastQueueDepth))
+      this.maxQueueDepth = this.lastQueueDepth
+    })
+    provider.observe(METRICS.sessionsActive, (r) => r.observe(this.serverSource?.().activeSessions ?? this.sessionsActive))
+    provider.observe(METRICS.outboundBacklog, (r) => {
+      const backlog = this.outboundBacklogBytes()
+      if (backlog !== undefined) r.observe(backlog)
+    })
+    const poolGauge = (read: (reading: PoolReading) => number) => (r: ObservableResult<Attributes>) => {
+      for (const { attributes, source } of this.pools.values()) r.observe(read(source()), attributes)
+    }
+    provider.observe(METRICS.poolSize, poolGauge((p) => p.size))
+    provider.observe(METRICS.poolInUse, poolGauge((p) => p.inUse))
+    provider.observe(METRICS.poolWaiting, poolGauge((p) => p.waiting))
+    provider.observe(METRICS.clusterLeader, (r) => {
+      const cluster = this.clusterSource?.()
+      if (cluster) r.observe(cluster.leader ? 1 : 0)
+    })
+    provider.observe(METRICS.clusterMembers, (r) => {
+      const cluster = this.clusterSource?.()
+      if (cluster) r.observe(cluster.members)
+    })
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Telemetry of one process, in one call (server, balancer, load generator):
+ *
+ *   const telemetry = await startTelemetry(config, logger, 'server')
+ *   const server = new GameServer({ config, dispatcher, metrics: telemetry.metrics, logger })
+ *   telemetry.observeServer(server)          // sessions and outbound backlog gauges
+ *   …on shutdown, after the server closed:  await telemetry.close()
+ *
+ * With METRICS_ENABLED=false it returns `noopMetrics` and starts nothing.
+ */
+import type { Config } from '../config/index.js'
+import type { Logger } from '../logger.js'
+import type { TelemetryRole } from './catalogue.js'
+import { noopBalancerMetrics, type BalancerMetrics } from '../balancer/metrics.js'
+import { OtelBalancerMetrics } from './balancer-metrics.js'
+import { BottleneckDetector, type ReadingSources } from './detector.js'
+import { OtelGameMetrics } from './game-metrics.js'
+import { noopMetrics, type GameMetrics, type ServerReading } from './metrics.js'
+import { TelemetryProvider } from './provider.js'
+import { PerformanceReporter } from './report.js'
+import { SystemMonitor } from './system.js'
+import { THRESHOLDS, type Threshold } from './thresholds.js'
+
+export interface TelemetryOverrides {
+  /** Instead of METRICS_PORT (0 picks a free port). */
+  readonly port?: number
+  readonly host?: string
+  readonly thresholds?: readonly Threshold[]
+  /** Replaces every threshold's `forSeconds` (tests, short benchmarks). */
+  readonly forSecondsOverride?: number
+}
+
+export interface Telemetry {
+  readonly enabled: boolean
+  readonly metrics: GameMetrics
+  /** What the balancer reports (role `balancer`; noop otherwise). */
+  readonly balancerMetrics: BalancerMetrics
+  /** Bound port of /metrics and /bottlenecks; null when disabled. */
+  readonly port: number | null
+  readonly provider: TelemetryProvider | null
+  readonly system: SystemMonitor | null
+  readonly detector: BottleneckDetector | null
+  readonly reporter: PerformanceReporter | null
+  /** Register the game server (anything with stats(): { activeSessions, outboundBytes }). */
+  observeServer(server: { stats(): ServerReading }): void
+  /** Stop the report, detector, sampler and endpoint. Idempotent. */
+  close(): Promise<void>
+}
+
+export async function startTelemetry(config: Config, logger: Logger, role: TelemetryRole, overrides: TelemetryOverrides = {}): Promise<Telemetry> {
+  const settings = config.telemetry
+  if (!settings.enabled) {
+    return {
+      enabled: false,
+      metrics: noopMetrics,
+      balancerMetrics: noopBalancerMetrics,
+      port: null,
+      provider: null,
+      system: null,
+      detector: null,
+      reporter: null,
+      observeServer: () => {},
+      close: async () => {},
+    }
+  }
+  const provider = await TelemetryProvider.start({
+    role,
+    instanceId: config.server.nodeId,
+    host: overrides.host ?? settings.host,
+    port: overrides.port ?? config.server.metricsPort,
+    logger,
+  })
+  const slices = Math.max(1, Math.ceil(settings.detectorWindowMs / settings.detectorIntervalMs))
+  const metrics = new OtelGameMetrics(provider, { windowSlices: slices })
+  const balancerMetrics = role === 'balancer' ? new OtelBalancerMetrics(provider) : null
+  let system: SystemMonitor | null = null
+  let detector: BottleneckDetector | null = null
+  let reporter: PerformanceReporter | null = null
+  try {
+    const diskPaths = settings.diskPaths.split(',').map((p) => p.trim()).filter(Boolean)
+    system = await SystemMonitor.start({ sampleIntervalMs: settings.systemSampleIntervalMs, diskPaths, logger }, provider)
+    const sample = () => system?.latest()
+    const sources: ReadingSources = {
+      hostCpuRatio: () => sample()?.hostCpuRatio,
+      hostMemoryUsedRatio: () => {
+        const memory = sample()?.hostMemory
+        return memory ? 1 - memory.availableBytes / memory.totalBytes : undefined
+      },
+      hostDiskUsedRatio: () => {
+        const disks = sample()?.disks ?? []
+        return disks.length === 0 ? undefined : Math.max(...disks.map((d) => (d.totalBytes > 0 ? 1 - d.availableBytes / d.totalBytes : 0)))
+      },
+      eventLoopDelayP99Seconds: () => sample()?.eventLoopDelayP99Seconds,
+      frameProcessingP95Seconds: () => metrics.frameWindow.snapshot().quantile(0.95),
+      outboundBacklogBytes: () => metrics.outboundBacklogBytes(),
+      poolWaiters: () => metrics.maxPoolWaiters(),
+      cacheErrorsTotal: () => metrics.cacheErrorsTotal(),
+      unhealthyBackends: () => balancerMetrics?.unhealthyBackends(),
+    }
+    detector = new BottleneckDetector({
+      thresholds: overrides.thresholds ?? THRESHOLDS,
+      sources,
+      windowMs: settings.detectorWindowMs,
+      intervalMs: settings.detectorIntervalMs,
+      logger,
+      onTick: () => metrics.frameWindow.rotate(),
+      ...(overrides.forSecondsOverride !== undefined ? { forSecondsOverride: overrides.forSecondsOverride } : {}),
+    })
+    detector.register(provider)
+    detector.start()
+    reporter = new PerformanceReporter({
+      intervalMs: settings.reportIntervalMs,
+      totals: () => metrics.totals(),
+      system: () => system?.latest(),
+      detector,
+      logger,
+    })
+    reporter.start()
+  } catch (err) {
+    system?.close()
+    detector?.close()
+    await provider.close()
+    throw err
+  }
+  let closing: Promise<void> | null = null
+  return {
+    enabled: true,
+    metrics,
+    balancerMetrics: balancerMetrics ?? noopBalancerMetrics,
+    port: provider.port,
+    provider,
+    system,
+    detector,
+    reporter,
+    observeServer: (server) => metrics.observeServer(() => server.stats()),
+    close() {
+      closing ??= (async () => {
+        reporter?.close()
+        detector?.close()
+        system?.close()
+        await provider.close()
+      })()
+      return closing
+    },
+  }
+}

@@ -1,0 +1,280 @@
+/** Builds the one topology description from options (see model.ts). Pure and deterministic. */
+import { GameServerError } from '../errors.js'
+import { CONTAINER_PORTS, DATABASE_NAME, DATABASE_USER, type Service, type Topology, type TopologyOptions, type Value, type ValuePart } from './model.js'
+
+export const SERVICE_NAMES = {
+  postgres: 'postgres',
+  postgresExporter: 'postgres-exporter',
+  redisExporter: 'redis-exporter',
+  migrate: 'migrate',
+  balancer: 'balancer',
+  prometheus: 'prometheus',
+  grafana: 'grafana',
+  gameServer: (index: number) => `game-${index}`,
+  redis: (index: number) => `redis-${index}`,
+  loadGenerator: (index: number) => `loadgen-${index}`,
+} as const
+
+/** Prometheus job names (dashboards and alert rules select on `job`). */
+export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', postgres: 'postgres', redis: 'redis' } as const
+
+export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
+  servers: 3,
+  redisShards: 2,
+  balancerPort: 7000,
+  grafanaPort: 3000,
+  prometheusPort: 9090,
+  publishPrometheus: true,
+  balanceStrategy: 'least-connections',
+  logLevel: 'info',
+  serverEnv: {},
+  scrapeIntervalSeconds: 5,
+})
+
+const address = (service: string, port: string): ValuePart[] => [{ hostOf: service }, ':', { portOf: service, port }]
+
+export function databaseUrl(): Value {
+  return [`postgres://${DATABASE_USER}:`, { secret: 'postgresPassword', encode: 'uri' }, '@', ...address(SERVICE_NAMES.postgres, 'postgres'), `/${DATABASE_NAME}`]
+}
+
+export function redisUrls(shards: number): Value {
+  const urls = range(shards).map((i) => ['redis://:', { secret: 'redisPassword', encode: 'uri' } as const, '@', ...address(SERVICE_NAMES.redis(i), 'redis')])
+  return [{ join: urls, separator: ',' }]
+}
+
+/** The exporter's own listen address (`host:port` inside its namespace). */
+const listenOn = (service: string): Value => [{ bindHost: true }, ':', { portOf: service, port: 'metrics' }]
+
+export function buildTopology(options: TopologyOptions): Topology {
+  validate(options)
+  const servers = range(options.servers).map((i) => SERVICE_NAMES.gameServer(i + 1))
+  const shards = range(options.redisShards).map((i) => SERVICE_NAMES.redis(i))
+  const dataEnv: Record<string, Value> = { DATABASE_URL: databaseUrl(), REDIS_URLS: redisUrls(options.redisShards) }
+  const services: Service[] = []
+
+  services.push({
+    name: SERVICE_NAMES.postgres,
+    kind: 'postgres',
+    index: 0,
+    ports: [{ name: 'postgres', containerPort: CONTAINER_PORTS.postgres }],
+    env: {},
+    args: [],
+    health: { kind: 'postgres-ready', port: 'postgres' },
+    dependsOn: [],
+    oneShot: false,
+    persistent: true,
+  })
+  shards.forEach((name, index) =>
+    services.push({
+      name,
+      kind: 'redis',
+      index,
+      ports: [{ name: 'redis', containerPort: CONTAINER_PORTS.redis }],
+      env: {},
+      args: [],
+      health: { kind: 'redis-ping', port: 'redis' },
+      dependsOn: [],
+      oneShot: false,
+      persistent: false,
+    }),
+  )
+  services.push({
+    name: SERVICE_NAMES.postgresExporter,
+    kind: 'postgres-exporter',
+    index: 0,
+    ports: [{ name: 'metrics', containerPort: CONTAINER_PORTS.postgresExporter }],
+    env: { DATA_SOURCE_NAME: [...databaseUrl(), '?sslmode=disable'] },
+    args: [['--web.listen-address=', ...listenOn(SERVICE_NAMES.postgresExporter)]],
+    health: { kind: 'http', port: 'metrics', path: '/metrics' },
+    scrape: { job: SCRAPE_JOBS.postgres, port: 'metrics', path: '/metrics' },
+    dependsOn: [SERVICE_NAMES.postgres],
+    oneShot: false,
+    persistent: false,
+  })
+  services.push({
+    name: SERVICE_NAMES.redisExporter,
+    kind: 'redis-exporter',
+    index: 0,
+    ports: [{ name: 'metrics', containerPort: CONTAINER_PORTS.redisExporter }],
+    env: { REDIS_PASSWORD: [{ secret: 'redisPassword' }] },
+    args: [['--web.listen-address=', ...listenOn(SERVICE_NAMES.redisExporter)]],
+    health: { kind: 'http', port: 'metrics', path: '/health' },
+    scrape: {
+      job: SCRAPE_JOBS.redis,
+      port: 'metrics',
+      path: '/scrape',
+      probes: shards.map((shard) => ({ service: shard, target: ['redis://', ...address(shard, 'redis')] })),
+    },
+    dependsOn: shards,
+    oneShot: false,
+    persistent: false,
+  })
+  services.push({
+    name: SERVICE_NAMES.migrate,
+    kind: 'migrate',
+    index: 0,
+    ports: [],
+    env: { DATABASE_URL: databaseUrl(), LOG_LEVEL: [options.logLevel] },
+    app: { module: 'app/cli/migrate.ts' },
+    args: [],
+    dependsOn: [SERVICE_NAMES.postgres],
+    oneShot: true,
+    persistent: false,
+  })
+  servers.forEach((name, i) =>
+    services.push({
+      name,
+      kind: 'game-server',
+      index: i + 1,
+      ports: [
+        { name: 'game', containerPort: CONTAINER_PORTS.game },
+        { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
+      ],
+      env: {
+        ...Object.fromEntries(Object.entries(options.serverEnv).map(([key, value]) => [key, [value]])),
+        GAME_HOST: [{ bindHost: true }],
+        GAME_PORT: [{ portOf: name, port: 'game' }],
+        METRICS_HOST: [{ bindHost: true }],
+        METRICS_PORT: [{ portOf: name, port: 'metrics' }],
+        NODE_ID: [name],
+        LOG_LEVEL: [options.logLevel],
+        ...dataEnv,
+      },
+      app: { module: 'app/main.ts' },
+      args: [],
+      health: { kind: 'game-ping', port: 'game' },
+      scrape: { job: SCRAPE_JOBS.gameServer, port: 'metrics', path: '/metrics' },
+      dependsOn: [SERVICE_NAMES.postgres, ...shards, SERVICE_NAMES.migrate],
+      oneShot: false,
+      persistent: false,
+    }),
+  )
+  services.push({
+    name: SERVICE_NAMES.balancer,
+    kind: 'balancer',
+    index: 0,
+    ports: [
+      { name: 'game', containerPort: CONTAINER_PORTS.balancer, publishedPort: options.balancerPort },
+      { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
+      { name: 'admin', containerPort: CONTAINER_PORTS.balancerAdmin },
+    ],
+    env: {
+      BALANCER_HOST: [{ bindHost: true }],
+      BALANCER_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'game' }],
+      // The admin interface (drain, strategy) stays on loopback of the balancer's own namespace.
+      BALANCER_ADMIN_HOST: ['127.0.0.1'],
+      BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
+      METRICS_HOST: [{ bindHost: true }],
+      METRICS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'metrics' }],
+      BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }],
+      BALANCE_STRATEGY: [options.balanceStrategy],
+      NODE_ID: [SERVICE_NAMES.balancer],
+      LOG_LEVEL: [options.logLevel],
+    },
+    app: { module: 'app/cli/balance.ts' },
+    args: [],
+    health: { kind: 'game-ping', port: 'game' },
+    scrape: { job: SCRAPE_JOBS.balancer, port: 'metrics', path: '/metrics' },
+    dependsOn: servers,
+    oneShot: false,
+    persistent: false,
+  })
+  services.push({
+    name: SERVICE_NAMES.prometheus,
+    kind: 'prometheus',
+    index: 0,
+    ports: [{ name: 'http', containerPort: CONTAINER_PORTS.prometheus, ...(options.publishPrometheus ? { publishedPort: options.prometheusPort } : {}) }],
+    env: {},
+    args: [],
+    health: { kind: 'http', port: 'http', path: '/-/ready' },
+    dependsOn: [],
+    oneShot: false,
+    persistent: true,
+  })
+  services.push({
+    name: SERVICE_NAMES.grafana,
+    kind: 'grafana',
+    index: 0,
+    ports: [{ name: 'http', containerPort: CONTAINER_PORTS.grafana, publishedPort: options.grafanaPort }],
+    env: {
+      GF_SECURITY_ADMIN_USER: ['admin'],
+      GF_SECURITY_ADMIN_PASSWORD: [{ secret: 'grafanaAdminPassword' }],
+      GF_USERS_ALLOW_SIGN_UP: ['false'],
+      PROMETHEUS_URL: ['http://', ...address(SERVICE_NAMES.prometheus, 'http')],
+    },
+    args: [],
+    health: { kind: 'http', port: 'http', path: '/api/health' },
+    dependsOn: [SERVICE_NAMES.prometheus],
+    oneShot: false,
+    persistent: true,
+  })
+  const load = options.loadGenerators
+  if (load) {
+    range(load.count).forEach((i) =>
+      services.push({
+        name: SERVICE_NAMES.loadGenerator(i + 1),
+        kind: 'load-generator',
+        index: i + 1,
+        ports: [],
+        env: { LOG_LEVEL: [options.logLevel] },
+        app: { module: 'app/cli/loadtest.ts' },
+        args: [
+            ['--target'],
+            address(SERVICE_NAMES.balancer, 'game'),
+            ['--players'],
+            [String(load.playersPerGenerator)],
+            ['--duration'],
+            [String(load.durationSeconds)],
+            ['--scenario'],
+            [load.scenario],
+        ],
+        dependsOn: [SERVICE_NAMES.balancer],
+        oneShot: true,
+        persistent: false,
+      }),
+    )
+  }
+  return Object.freeze({ options, services: Object.freeze(services) })
+}
+
+export function service(topology: Topology, name: string): Service {
+  const found = topology.services.find((s) => s.name === name)
+  if (!found) throw new GameServerError('GS_ERR_TOPOLOGY', `no service ${name} in the topology`, { service: name })
+  return found
+}
+
+export function servicesOfKind(topology: Topology, kind: Service['kind']): Service[] {
+  return topology.services.filter((s) => s.kind === kind)
+}
+
+/** Every service another one names in its environment or arguments (for wiring tests). */
+export function referencedServices(value: Value): string[] {
+  const out: string[] = []
+  for (const part of value) {
+    if (typeof part === 'string') continue
+    if ('hostOf' in part) out.push(part.hostOf)
+    else if ('portOf' in part) out.push(part.portOf)
+    else if ('join' in part) for (const inner of part.join) out.push(...referencedServices(inner))
+  }
+  return [...new Set(out)]
+}
+
+function validate(options: TopologyOptions): void {
+  const bad = (field: string, reason: string) => new GameServerError('GS_ERR_TOPOLOGY', `topology option ${field} ${reason}`, { field })
+  if (!Number.isInteger(options.servers) || options.servers < 1 || options.servers > 64) throw bad('servers', 'must be an integer in 1..64')
+  if (!Number.isInteger(options.redisShards) || options.redisShards < 1 || options.redisShards > 64) throw bad('redisShards', 'must be an integer in 1..64')
+  for (const field of ['balancerPort', 'grafanaPort', 'prometheusPort'] as const) {
+    const port = options[field]
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(field, 'must be a port in 1..65535')
+  }
+  const published = [options.balancerPort, options.grafanaPort, ...(options.publishPrometheus ? [options.prometheusPort] : [])]
+  if (new Set(published).size !== published.length) throw bad('ports', 'must not publish two services on one host port')
+  if (options.loadGenerators && (!Number.isInteger(options.loadGenerators.count) || options.loadGenerators.count < 1)) throw bad('loadGenerators.count', 'must be ≥ 1')
+  for (const key of Object.keys(options.serverEnv)) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw bad(`serverEnv.${key}`, 'must be an upper-case variable name')
+  }
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i)
+}

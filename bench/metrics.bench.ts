@@ -1,0 +1,281 @@
+/**
+ * Metrics cost (SPEC §6: throughput with metrics on vs off, < 5 % apart). PING/PONG throughput of
+ * real GameServers in two child processes — telemetry on (OtelGameMetrics + system sampler +
+ * detector + report, /metrics scraped every --scrape-ms by the loader) and off (noopMetrics) — driven by
+ * a loader in a third child process that loads one server at a time in short slices alternating
+ * off/on/off/on…, so drift of the shared machine hits both alike. Prints machine facts, per-slice
+ * numbers, medians and the ratio.
+ *
+ *   npx tsx bench/metrics.bench.ts [--slices 6] [--slice-ms 1500] [--warmup-ms 2000] [--scrape-ms 5000] [--connections 32] [--pipeline 16]
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { ClientConnection } from '../app/client/connection.js'
+import { loadConfig } from '../app/config/index.js'
+import { silentLogger } from '../app/logger.js'
+import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../app/net/connection.js'
+import { GameServer } from '../app/net/server.js'
+import { FrameType } from '../app/protocol/types.js'
+import { noopMetrics, type GameMetrics } from '../app/telemetry/metrics.js'
+import { startTelemetry } from '../app/telemetry/start.js'
+import { describeMachine } from './machine.js'
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'parent' },
+    metrics: { type: 'string', default: 'off' },
+    port: { type: 'string', default: '0' },
+    'metrics-port': { type: 'string', default: '0' },
+    'port-on': { type: 'string', default: '0' },
+    slices: { type: 'string', default: '6' },
+    'slice-ms': { type: 'string', default: '1500' },
+    'warmup-ms': { type: 'string', default: '2000' },
+    'scrape-ms': { type: 'string', default: '5000' },
+    connections: { type: 'string', default: '32' },
+    pipeline: { type: 'string', default: '16' },
+  },
+})
+
+const SELF = fileURLToPath(import.meta.url)
+
+/** The game part is not involved in PING/PONG; a dispatcher that answers anything else. */
+class EchoDispatcher implements FrameDispatcher {
+  dispatch(frame: InboundFrame): void {
+    frame.connection.send(FrameType.CHAT_MESSAGE, frame.seq, frame.playerId, frame.payload)
+  }
+  disconnected(_connection: Connection, _reason: CloseReason): void {}
+}
+
+async function runServer(): Promise<void> {
+  const on = values.metrics === 'on'
+  const config = loadConfig({
+    ...process.env,
+    GAME_HOST: '127.0.0.1',
+    GAME_PORT: '0',
+    METRICS_ENABLED: on ? 'true' : 'false',
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    REPORT_INTERVAL_MS: '5000',
+    IDLE_TIMEOUT_MS: '0',
+    MAX_FRAMES_PER_SECOND: '1000000',
+    MAX_BYTES_PER_SECOND: '100000000',
+  })
+  const telemetry = await startTelemetry(config, silentLogger, 'server')
+  const server = new GameServer({ config, dispatcher: new EchoDispatcher(), metrics: telemetry.metrics })
+  telemetry.observeServer(server)
+  const { port } = await server.listen()
+  process.stdout.write(JSON.stringify({ port, metricsPort: telemetry.port }) + '\n')
+  // the parent asks for our CPU time (µs) by writing a line to stdin
+  createInterface({ input: process.stdin }).on('line', () => {
+    const cpu = process.cpuUsage()
+    process.stdout.write(JSON.stringify({ cpuMicros: cpu.user + cpu.system }) + '\n')
+  })
+  const stop = async (): Promise<void> => {
+    await server.close(2000)
+    await telemetry.close()
+    process.exit(0)
+  }
+  process.once('SIGTERM', () => void stop())
+}
+
+interface Group {
+  readonly name: 'off' | 'on'
+  readonly clients: ClientConnection[]
+  active: boolean
+  inFlight: number
+  pongs: number
+  /** Every PONG, warm-up and drains included (for CPU per PONG). */
+  total: number
+}
+
+async function runLoader(): Promise<void> {
+  const connections = Number(values.connections)
+  const pipeline = Number(values.pipeline)
+  const sliceMs = Number(values['slice-ms'])
+  const slices = Number(values.slices)
+  const metricsPort = Number(values['metrics-port'])
+  const payload = Buffer.alloc(8)
+  const group = async (name: 'off' | 'on', port: number): Promise<Group> => {
+    const g: Group = { name, clients: [], active: false, inFlight: 0, pongs: 0, total: 0 }
+    for (let i = 0; i < connections; i++) {
+      const client = await ClientConnection.connect({ host: '127.0.0.1', port })
+      client.onFrame((frame) => {
+        if (frame.type !== FrameType.PONG) return
+        g.pongs++
+        g.total++
+        g.inFlight--
+        if (g.active && client.status === 'open') {
+          client.send(FrameType.PING, payload)
+          g.inFlight++
+        }
+      })
+      g.clients.push(client)
+    }
+    return g
+  }
+  const groups = [await group('off', Number(values.port)), await group('on', Number(values['port-on']))]
+  let scrapes = 0
+  const scraper = setInterval(() => {
+    void fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (r) => {
+      await r.text()
+      scrapes++
+    })
+  }, Number(values['scrape-ms']))
+  // slice boundaries: tell the parent (it reads the server's CPU time) and wait for its ack
+  const acks = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+  const mark = async (record: Record<string, unknown>): Promise<void> => {
+    process.stdout.write(JSON.stringify(record) + '\n')
+    await acks.next()
+  }
+  const drive = async (g: Group, ms: number, measured = true): Promise<number> => {
+    if (measured) await mark({ mark: 'start', metrics: g.name })
+    g.active = true
+    g.pongs = 0
+    g.total = 0
+    for (const client of g.clients) for (let i = 0; i < pipeline; i++) {
+      client.send(FrameType.PING, payload)
+      g.inFlight++
+    }
+    const started = performance.now()
+    await new Promise((r) => setTimeout(r, ms))
+    const perSecond = g.pongs / ((performance.now() - started) / 1000)
+    g.active = false
+    while (g.inFlight > 0) await new Promise((r) => setImmediate(r))
+    if (measured) await mark({ mark: 'end', metrics: g.name, pongs: g.total })
+    return perSecond
+  }
+  for (const g of groups) await drive(g, Number(values['warmup-ms']), false)
+  for (let i = 0; i < slices; i++) {
+    // alternate which mode goes first, so neither always follows the other
+    const order = i % 2 === 0 ? groups : [...groups].reverse()
+    for (const g of order) process.stdout.write(JSON.stringify({ slice: i + 1, metrics: g.name, perSecond: await drive(g, sliceMs) }) + '\n')
+  }
+  clearInterval(scraper)
+  for (const g of groups) for (const client of g.clients) client.destroy()
+  process.stdout.write(JSON.stringify({ done: true, scrapes }) + '\n')
+  process.stdin.destroy()
+}
+
+function child(args: string[]): { proc: ChildProcess; lines: AsyncIterableIterator<string>; exited: Promise<unknown> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]()
+  return { proc, lines, exited: once(proc, 'exit') }
+}
+
+async function firstLine(c: ReturnType<typeof child>): Promise<Record<string, number>> {
+  const next = await c.lines.next()
+  if (next.done) throw new Error('child exited before reporting')
+  return JSON.parse(next.value)
+}
+
+/** CPU time a server child has used so far, µs. */
+async function cpuOf(c: ReturnType<typeof child>): Promise<number> {
+  c.proc.stdin!.write('cpu\n')
+  return (await firstLine(c)).cpuMicros!
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
+}
+
+/** In-process cost of the metric calls the net layer makes for one PING/PONG, on vs off (ns). */
+async function hotPathCost(): Promise<{ onNs: number; offNs: number }> {
+  const config = loadConfig({ METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', REPORT_INTERVAL_MS: '0' })
+  const telemetry = await startTelemetry(config, silentLogger, 'server')
+  const measure = (m: GameMetrics): number => {
+    const n = 2_000_000
+    const run = (count: number): void => {
+      for (let i = 0; i < count; i++) {
+        m.ioEvent('read')
+        m.bytesIn(20)
+        m.frameIn('PING', 20)
+        m.frameOut('PONG', 20)
+        m.flushed('idle', 1, 20)
+        m.bytesOut(20)
+        m.ioEvent('write')
+      }
+    }
+    run(200_000)
+    // CPU time, not wall time: other processes on the shared cores do not count
+    const started = process.cpuUsage()
+    run(n)
+    const used = process.cpuUsage(started)
+    return ((used.user + used.system) * 1000) / n
+  }
+  const result = { onNs: measure(telemetry.metrics), offNs: measure(noopMetrics) }
+  await telemetry.close()
+  return result
+}
+
+async function parent(): Promise<void> {
+  console.log(describeMachine())
+  const cost = await hotPathCost()
+  console.log(`metric calls of one PING/PONG (7 calls), in process, CPU time: on ${cost.onNs.toFixed(0)} ns, off ${cost.offNs.toFixed(0)} ns`)
+  console.log(`PING/PONG, ${values.connections} connections × ${values.pipeline} in flight, ${values.slices} slices of ${values['slice-ms']} ms per mode, alternating; /metrics scraped every ${values['scrape-ms']} ms`)
+  const off = child(['--role', 'server', '--metrics', 'off'])
+  const on = child(['--role', 'server', '--metrics', 'on'])
+  try {
+    const [a, b] = await Promise.all([firstLine(off), firstLine(on)])
+    const loader = child([
+      '--role', 'loader',
+      '--port', String(a.port),
+      '--port-on', String(b.port),
+      '--metrics-port', String(b.metricsPort),
+      '--slices', values.slices!,
+      '--slice-ms', values['slice-ms']!,
+      '--warmup-ms', values['warmup-ms']!,
+      '--connections', values.connections!,
+      '--pipeline', values.pipeline!,
+      '--scrape-ms', values['scrape-ms']!,
+    ])
+    const results: Record<'off' | 'on', number[]> = { off: [], on: [] }
+    // CPU time of each server during its own slices only (idle time excluded), and the PONGs it sent then
+    const totals = { off: 0, on: 0 }
+    const cpu = { off: 0, on: 0 }
+    const servers = { off, on }
+    let sliceStart = 0
+    for await (const line of loader.lines) {
+      const r = JSON.parse(line) as { slice?: number; metrics?: 'off' | 'on'; perSecond?: number; done?: boolean; mark?: 'start' | 'end'; pongs?: number; scrapes?: number }
+      if (r.mark === 'start') {
+        sliceStart = await cpuOf(servers[r.metrics!])
+        loader.proc.stdin!.write('ok\n')
+        continue
+      }
+      if (r.mark === 'end') {
+        cpu[r.metrics!] += (await cpuOf(servers[r.metrics!])) - sliceStart
+        totals[r.metrics!] += r.pongs!
+        loader.proc.stdin!.write('ok\n')
+        continue
+      }
+      if (r.done) {
+        console.log(`${r.scrapes} scrapes of /metrics on the metrics-on server during the run`)
+        break
+      }
+      results[r.metrics!].push(r.perSecond!)
+      console.log(`slice ${r.slice} metrics ${r.metrics === 'on' ? 'on: ' : 'off:'} ${Math.round(r.perSecond!)} PONG/s`)
+    }
+    await loader.exited
+    const mOff = median(results.off)
+    const mOn = median(results.on)
+    const diff = (mOn - mOff) / mOff
+    console.log(`median off ${Math.round(mOff)} PONG/s, median on ${Math.round(mOn)} PONG/s, on/off = ${(mOn / mOff).toFixed(3)} (${diff >= 0 ? '+' : ''}${(diff * 100).toFixed(1)} %); target |difference| < 5 %: ${Math.abs(diff) < 0.05 ? 'met' : 'NOT met'}`)
+    // CPU time per PONG is robust against other processes taking the cores (throughput is not)
+    const perPong = { off: cpu.off / totals.off, on: cpu.on / totals.on }
+    console.log(`hot-path metric calls = ${(((cost.onNs - cost.offNs) / 1000 / perPong.off) * 100).toFixed(1)} % of the metrics-off server's CPU per PONG`)
+    console.log(`server CPU per PONG during its slices: off ${perPong.off.toFixed(2)} µs (${totals.off} PONGs), on ${perPong.on.toFixed(2)} µs (${totals.on} PONGs), on/off = ${(perPong.on / perPong.off).toFixed(3)} (${(((perPong.on - perPong.off) / perPong.off) * 100).toFixed(1)} %); target < 5 %: ${Math.abs(perPong.on - perPong.off) / perPong.off < 0.05 ? 'met' : 'NOT met'}`)
+  } finally {
+    for (const c of [off, on]) {
+      if (c.proc.exitCode === null) c.proc.kill('SIGTERM')
+      if (c.proc.exitCode === null) await c.exited
+    }
+  }
+}
+
+if (values.role === 'server') await runServer()
+else if (values.role === 'loader') await runLoader()
+else await parent()

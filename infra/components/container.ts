@@ -1,0 +1,87 @@
+/**
+ * The one mapping from a topology service to Docker container arguments: environment (resolved to
+ * Outputs so secrets stay secret), the private network alias, published ports (only those the
+ * topology publishes), the health check and the restart policy. Every component builds its
+ * containers through `containerArgs`, so no container escapes these rules.
+ */
+import * as docker from '@pulumi/docker'
+import * as pulumi from '@pulumi/pulumi'
+import { CONTAINER_BIND_HOST, containerAddress, DATABASE_NAME, DATABASE_USER, resolveValue, type HealthCheck, type Resolver, type SecretName, type Service, type Topology } from '../../app/topology/index.js'
+
+export type Secrets = Readonly<Record<SecretName, pulumi.Output<string>>>
+
+/** Resolves topology values to Outputs with container-network addressing. */
+export function outputResolver(topology: Topology, secrets: Secrets): Resolver<pulumi.Output<string>> {
+  const address = containerAddress(topology)
+  return {
+    literal: (text) => pulumi.output(text),
+    host: (service) => pulumi.output(address.host(service)),
+    bindHost: () => pulumi.output(CONTAINER_BIND_HOST),
+    port: (service, port) => pulumi.output(String(address.port(service, port))),
+    secret: (name, encode) => (encode === 'uri' ? secrets[name].apply(encodeURIComponent) : secrets[name]),
+    concat: (parts) => pulumi.all([...parts]).apply((values: string[]) => values.join('')),
+  }
+}
+
+/** Where the compiled app lives in the image (Dockerfile: WORKDIR /app, `npm run build` → dist/). */
+export function appModule(module: string): string {
+  return `dist/${module.replace(/\.ts$/, '.js')}`
+}
+
+export function dockerHealthcheck(service: Service, check: HealthCheck): docker.types.input.ContainerHealthcheck {
+  const port = service.ports.find((p) => p.name === check.port)
+  if (!port) throw new Error(`${service.name}: health check names unknown port ${check.port}`)
+  const tests: Record<HealthCheck['kind'], string[]> = {
+    'game-ping': ['CMD', 'node', appModule('app/cli/healthcheck.ts'), '--port', String(port.containerPort)],
+    'redis-ping': ['CMD-SHELL', `redis-cli -p ${port.containerPort} -a "$REDIS_PASSWORD" --no-auth-warning ping | grep -q PONG`],
+    'postgres-ready': ['CMD', 'pg_isready', '-h', '127.0.0.1', '-p', String(port.containerPort), '-U', DATABASE_USER, '-d', DATABASE_NAME],
+    http: ['CMD', 'wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port.containerPort}${check.kind === 'http' ? check.path : ''}`],
+  }
+  return { tests: tests[check.kind], interval: '10s', timeout: '5s', retries: 3, startPeriod: '20s' }
+}
+
+export interface ContainerOptions {
+  readonly topology: Topology
+  readonly service: Service
+  readonly secrets: Secrets
+  readonly network: pulumi.Input<string>
+  readonly image: pulumi.Input<string>
+  /** Extra environment (image-specific, e.g. POSTGRES_PASSWORD), resolved values. */
+  readonly extraEnv?: Readonly<Record<string, pulumi.Input<string>>>
+  /** Command override; app services default to `node dist/<module> <args>`. */
+  readonly command?: pulumi.Input<string>[]
+  readonly user?: string
+  readonly memoryMb?: number
+  readonly volumes?: docker.types.input.ContainerVolume[]
+  readonly uploads?: docker.types.input.ContainerUpload[]
+}
+
+export function containerArgs(options: ContainerOptions): docker.ContainerArgs {
+  const { topology, service, secrets } = options
+  const resolver = outputResolver(topology, secrets)
+  const env: Record<string, pulumi.Input<string>> = { ...options.extraEnv }
+  for (const [name, value] of Object.entries(service.env)) env[name] = resolveValue(value, resolver)
+  const args = service.args.map((a) => resolveValue(a, resolver))
+  const command = options.command ?? (service.app ? [appModule(service.app.module), ...args] : args.length > 0 ? args : undefined)
+  return {
+    name: service.name,
+    image: options.image,
+    hostname: service.name,
+    envs: Object.entries(env).map(([name, value]) => pulumi.interpolate`${name}=${value}`),
+    ...(command ? { command } : {}),
+    networksAdvanced: [{ name: options.network, aliases: [service.name] }],
+    // Only what the topology publishes reaches the host; everything else stays on the private network.
+    ports: service.ports.filter((p) => p.publishedPort !== undefined).map((p) => ({ internal: p.containerPort, external: p.publishedPort!, protocol: 'tcp' })),
+    ...(service.health ? { healthcheck: dockerHealthcheck(service, service.health) } : {}),
+    // One-shot jobs retry on failure and are not expected to keep running; services always come back.
+    restart: service.oneShot ? 'on-failure' : 'unless-stopped',
+    ...(service.oneShot ? { maxRetryCount: 5, mustRun: false } : {}),
+    init: true,
+    ...(options.user ? { user: options.user } : {}),
+    ...(options.memoryMb ? { memory: options.memoryMb } : {}),
+    ...(options.volumes ? { volumes: options.volumes } : {}),
+    ...(options.uploads ? { uploads: options.uploads } : {}),
+    logDriver: 'json-file',
+    logOpts: { 'max-size': '10m', 'max-file': '3' },
+  }
+}

@@ -1,0 +1,50 @@
+/** Grafana provisioned with the datasource, the dashboards, the alert rules and a contact point. */
+import * as docker from '@pulumi/docker'
+import * as pulumi from '@pulumi/pulumi'
+import { SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
+import { GRAFANA_DASHBOARD_DIR } from '../../dashboards/provisioning.js'
+import { containerArgs, type Secrets } from './container.js'
+
+export const GRAFANA_IMAGE = 'grafana/grafana-oss:11.3.0'
+
+export interface GrafanaArgs {
+  readonly topology: Topology
+  readonly secrets: Secrets
+  readonly network: pulumi.Input<string>
+  /** Generated files (dashboards/generated/grafana/…) by path relative to that directory. */
+  readonly files: ReadonlyMap<string, string>
+  readonly alertEmail: string
+}
+
+export class Grafana extends pulumi.ComponentResource {
+  readonly container: docker.Container
+  readonly url: pulumi.Output<string>
+
+  constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('game-appliance:infra:Grafana', name, {}, opts)
+    const spec = service(args.topology, SERVICE_NAMES.grafana)
+    const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this })
+    const image = new docker.RemoteImage(`${name}-image`, { name: GRAFANA_IMAGE, keepLocally: true }, { parent: this })
+    const uploads = [...args.files].map(([path, content]) => ({
+      file: path.startsWith('dashboards/') ? `${GRAFANA_DASHBOARD_DIR}/${path.slice('dashboards/'.length)}` : `/etc/grafana/${path}`,
+      content,
+    }))
+    this.container = new docker.Container(
+      `${name}-grafana`,
+      containerArgs({
+        topology: args.topology,
+        service: spec,
+        secrets: args.secrets,
+        network: args.network,
+        image: image.imageId,
+        extraEnv: { ALERT_EMAIL: args.alertEmail, GF_PATHS_PROVISIONING: '/etc/grafana/provisioning' },
+        user: '472',
+        volumes: [{ volumeName: volume.name, containerPath: '/var/lib/grafana' }],
+        uploads,
+      }),
+      { parent: this },
+    )
+    this.url = pulumi.output(`http://localhost:${spec.ports[0]!.publishedPort}`)
+    this.registerOutputs({ url: this.url })
+  }
+}

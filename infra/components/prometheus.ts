@@ -1,0 +1,50 @@
+/** Prometheus with the scrape config generated from the topology and the generated alert rules. */
+import * as docker from '@pulumi/docker'
+import * as pulumi from '@pulumi/pulumi'
+import { containerAddress, prometheusConfig, SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
+import { toYaml } from '../../app/topology/yaml.js'
+import { prometheusRules, RULE_FILE } from '../../dashboards/alerts.js'
+import { containerArgs, type Secrets } from './container.js'
+
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.55.1'
+
+export interface PrometheusArgs {
+  readonly topology: Topology
+  readonly secrets: Secrets
+  readonly network: pulumi.Input<string>
+}
+
+export class Prometheus extends pulumi.ComponentResource {
+  readonly container: docker.Container
+  /** Host URL when published, else the in-network URL. */
+  readonly url: pulumi.Output<string>
+
+  constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('game-appliance:infra:Prometheus', name, {}, opts)
+    const spec = service(args.topology, SERVICE_NAMES.prometheus)
+    const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this })
+    const image = new docker.RemoteImage(`${name}-image`, { name: PROMETHEUS_IMAGE, keepLocally: true }, { parent: this })
+    const config = toYaml(prometheusConfig(args.topology, containerAddress(args.topology), { ruleFiles: [`/etc/prometheus/${RULE_FILE}`] }))
+    this.container = new docker.Container(
+      `${name}-prometheus`,
+      containerArgs({
+        topology: args.topology,
+        service: spec,
+        secrets: args.secrets,
+        network: args.network,
+        image: image.imageId,
+        command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=15d', '--web.enable-lifecycle'],
+        user: 'nobody',
+        volumes: [{ volumeName: volume.name, containerPath: '/prometheus' }],
+        uploads: [
+          { file: '/etc/prometheus/prometheus.yml', content: config },
+          { file: `/etc/prometheus/${RULE_FILE}`, content: toYaml(prometheusRules()) },
+        ],
+      }),
+      { parent: this },
+    )
+    const published = spec.ports[0]!.publishedPort
+    this.url = pulumi.output(published ? `http://localhost:${published}` : `http://${spec.name}:${spec.ports[0]!.containerPort}`)
+    this.registerOutputs({ url: this.url })
+  }
+}

@@ -1,0 +1,72 @@
+// `npm run migrate` and `npm run serve` as operators run them: real child processes against a
+// real (or deliberately absent) PostgreSQL. A bad DATABASE_URL is one clear line, not a loop.
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { PostgresServer } from '../../app/local/postgres-server.js'
+import { Harness } from '../harness/index.js'
+
+const test = suite('db: npm run migrate and serve with DATABASE_URL')
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const harness = new Harness()
+let server: PostgresServer
+
+interface Outcome {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+function run(script: string, env: Record<string, string>): Promise<Outcome> {
+  const clean = { ...process.env }
+  delete clean.DATABASE_URL
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...clean, LOG_LEVEL: 'info', ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr })
+    })
+  })
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l.trim() !== '')
+
+test.before(async () => {
+  server = await harness.postgres()
+})
+test.after(async () => {
+  await harness.close()
+})
+
+test('migrate applies the migrations once, then reports the schema current', async () => {
+  await server.psql('CREATE DATABASE cli', 'postgres')
+  const url = server.url.replace(/\/game$/, '/cli')
+  const first = await run('app/cli/migrate.ts', { DATABASE_URL: url })
+  assert.is(first.code, 0, first.stderr)
+  assert.match(first.stdout, /applied migrations 1, 2; schema version 2/)
+  const second = await run('app/cli/migrate.ts', { DATABASE_URL: url })
+  assert.is(second.code, 0, second.stderr)
+  assert.match(second.stdout, /schema is current \(version 2\)/)
+  assert.is((await server.psql('SELECT count(*) FROM schema_migrations', 'cli')).trim(), '2')
+})
+
+test('migrate with an unreachable or unset DATABASE_URL: exit 1 and one line naming it', async () => {
+  const down = await run('app/cli/migrate.ts', { DATABASE_URL: 'postgres://postgres:pw@127.0.0.1:1/game', DB_CONNECT_TIMEOUT_SECONDS: '2' })
+  assert.is(down.code, 1)
+  assert.equal(lines(down.stderr).length, 1, down.stderr)
+  assert.match(down.stderr, /GS_ERR_DB_UNAVAILABLE.*DATABASE_URL/)
+  assert.not.match(down.stderr, /pw@/)
+  const unset = await run('app/cli/migrate.ts', {})
+  assert.is(unset.code, 1)
+  assert.equal(lines(unset.stderr).length, 1, unset.stderr)
+  assert.match(unset.stderr, /GS_ERR_CONFIG: DATABASE_URL/)
+})
+
+test('serve with an unreachable DATABASE_URL stops at start-up with one fatal log line carrying the code', async () => {
+  const outcome = await run('app/main.ts', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/game', DB_CONNECT_TIMEOUT_SECONDS: '2', GAME_PORT: '0', METRICS_PORT: '0' })
+  assert.ok(outcome.code !== 0, 'exits with an error status')
+  const fatal = lines(outcome.stdout).map((l) => JSON.parse(l) as { level: string; code?: string; msg: string }).filter((l) => l.level === 'fatal' || l.level === 'error')
+  assert.is(fatal.length, 1, outcome.stdout)
+  assert.is(fatal[0]!.code, 'GS_ERR_DB_UNAVAILABLE')
+})
+
+test.run()

@@ -1,0 +1,52 @@
+/** Shared pieces of the game integration tests: an in-process server and logged-in clients. */
+import { randomBytes } from 'node:crypto'
+import { GameClient } from '../../app/client/game-client.js'
+import { loadConfig, type Env } from '../../app/config/index.js'
+import { silentLogger } from '../../app/logger.js'
+import { startServer, type ServerHandle } from '../../app/server/start-server.js'
+import { CountingMetrics } from './net-support.js'
+
+export const PASSWORD = 'correct-horse-battery'
+
+/** Fast scrypt and a small world; override per test. */
+export const TEST_ENV: Env = { GAME_HOST: '127.0.0.1', GAME_PORT: '0', PASSWORD_HASH_COST: '1024', ZONE_SIZE: '100', ZONE_COUNT: '2', MAX_SPEED: '1000' }
+
+export interface GameFixture {
+  readonly handle: ServerHandle
+  readonly metrics: CountingMetrics
+  connect(): Promise<GameClient>
+  /** A new account, registered and logged in on a new connection. */
+  player(prefix?: string): Promise<GameClient>
+  close(): Promise<void>
+}
+
+const run = randomBytes(3).toString('hex')
+let counter = 0
+export function uniqueUsername(prefix = 'p'): string {
+  return `${prefix}${run}_${++counter}`
+}
+
+export async function startGame(env: Env = {}, metrics = new CountingMetrics()): Promise<GameFixture> {
+  const config = loadConfig({ ...TEST_ENV, ...env })
+  const handle = await startServer(config, { logger: silentLogger, metrics })
+  const clients: GameClient[] = []
+  const connect = async (): Promise<GameClient> => {
+    const client = await GameClient.connect({ host: '127.0.0.1', port: handle.port, timeoutMs: 3000 })
+    clients.push(client)
+    return client
+  }
+  return {
+    handle,
+    metrics,
+    connect,
+    async player(prefix = 'p') {
+      const client = await connect()
+      await client.register(uniqueUsername(prefix), PASSWORD)
+      return client
+    },
+    async close() {
+      for (const client of clients) client.connection.destroy()
+      await handle.close(2000)
+    },
+  }
+}

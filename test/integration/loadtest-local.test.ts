@@ -1,0 +1,89 @@
+/**
+ * End to end: `npm run loadtest -- --local` stands up game servers (with telemetry) and a
+ * Prometheus, runs a game scenario, and its report's server figures (read from Prometheus) equal
+ * what the generator sent; afterwards nothing it started is left running — also when the run is
+ * interrupted with Ctrl-C (SIGINT) half-way.
+ */
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { LoadReport } from '../../app/loadtest/report.js'
+import { canConnect } from '../../app/local/ports.js'
+import { Harness, isAlive } from '../harness/index.js'
+import { runCli, type CliResult } from './loadtest-support.js'
+
+const test = suite('loadtest --local')
+const harness = new Harness()
+test.after(() => harness.close())
+
+interface Started {
+  readonly pids: number[]
+  readonly dir: string
+  readonly ports: number[]
+}
+
+function startedOf(result: CliResult): Started {
+  const match = /local target up: (.+), Prometheus http:\/\/127\.0\.0\.1:(\d+) \(pids ([\d,]+); dir ([^)]+)\)/.exec(result.stderr)
+  assert.ok(match, `no "local target up" line in:\n${result.stderr}`)
+  const ports = [...match[1]!.matchAll(/:(\d+)/g)].map((m) => Number(m[1]))
+  return { pids: match[3]!.split(',').map(Number), dir: match[4]!, ports: [...ports, Number(match[2])] }
+}
+
+async function assertNothingLeft(started: Started): Promise<void> {
+  for (const pid of started.pids) assert.not.ok(isAlive(pid), `process ${pid} is still running`)
+  assert.not.ok(existsSync(started.dir), `${started.dir} was not removed`)
+  for (const port of started.ports) assert.not.ok(await canConnect('127.0.0.1', port, 500), `port ${port} still accepts connections`)
+}
+
+test('a short game scenario: report figures match the servers, nothing is left; Ctrl-C tears down too', async () => {
+  const dir = await harness.tempDir('gs-loadtest-local-')
+  const scenarioFile = join(dir, 'game.json')
+  await writeFile(scenarioFile, JSON.stringify({ name: 'e2e-game', durationSeconds: 3, load: { mode: 'players', players: 6 }, mix: { move: 3, chat: 1, attack: 1, ping: 1 }, actionsPerSecond: 10 }))
+  const out = join(dir, 'out')
+  const interruptedOut = join(dir, 'interrupted')
+  let sentSigint = false
+  const [run, interrupted] = await Promise.all([
+    runCli(['--local', '--local-servers', '2', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0'], { timeoutMs: 55_000 }),
+    runCli(['--local', '--scenario', 'smoke', '--players', '3', '--duration', '600', '--out', interruptedOut], {
+      timeoutMs: 55_000,
+      onStderr: (text, child) => {
+        if (!sentSigint && /\[\s*2\/600s\]/.test(text)) {
+          sentSigint = true
+          child.kill('SIGINT')
+        }
+      },
+    }),
+  ])
+
+  assert.is(run.code, 0, run.stderr)
+  const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as LoadReport
+  const s = report.summary
+  assert.ok(report.server, 'server figures collected')
+  const figures = report.server!.figures
+  assert.equal(report.server!.missing, [])
+  assert.ok(s.sent > 50, `sent ${s.sent}`)
+  assert.is(s.errors, 0)
+  // every frame the generator sent (actions + one REGISTER per player) arrived at the servers
+  assert.is(figures['framesReceived'], s.sent + s.byAction.login.ok + s.byAction.login.errors)
+  assert.is(s.byAction.login.ok, 6)
+  // 6 players + the CLI's reachability probe of each of the 2 servers
+  assert.is(figures['sessionsAccepted'], 6 + 2)
+  assert.is(figures['sessionsActiveMax'], 6)
+  assert.ok((figures['frameProcessingP95Ms'] ?? 0) > 0)
+  assert.ok((figures['cpuCores'] ?? 0) > 0)
+  assert.ok(report.server!.series.every((series) => series.points.length > 0), 'every server series has points')
+  assert.is(report.targets.length, 2)
+  await assertNothingLeft(startedOf(run))
+
+  assert.ok(sentSigint, `the interrupted run never showed progress:\n${interrupted.stderr}`)
+  assert.is(interrupted.code, 130, interrupted.stderr)
+  assert.match(interrupted.stderr, /local target stopped/)
+  const partial = JSON.parse(await readFile(join(interruptedOut, 'report.json'), 'utf8')) as LoadReport
+  assert.ok(partial.aborted)
+  assert.ok(partial.summary.answered > 0)
+  await assertNothingLeft(startedOf(interrupted))
+})
+
+test.run()

@@ -1,0 +1,146 @@
+/**
+ * A real GameServer with telemetry on free ports; real clients drive traffic; /metrics is scraped
+ * over HTTP and the families must exist with the right labels and move by exactly what was sent.
+ */
+import { cpus } from 'node:os'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ClientConnection } from '../../app/client/connection.js'
+import { loadConfig } from '../../app/config/index.js'
+import { silentLogger } from '../../app/logger.js'
+import { GameServer } from '../../app/net/server.js'
+import { FrameType } from '../../app/protocol/types.js'
+import { METRIC_LIST } from '../../app/telemetry/catalogue.js'
+import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
+import { family, scrape, scrapeText, series, TimedEchoDispatcher, until, type Scrape } from './telemetry-support.js'
+
+const test = suite('telemetry: /metrics of a real server')
+
+let telemetry: Telemetry
+let server: GameServer
+let port = 0
+const clients: ClientConnection[] = []
+
+test.before(async () => {
+  const config = loadConfig({
+    GAME_HOST: '127.0.0.1',
+    GAME_PORT: '0',
+    METRICS_HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    SYSTEM_SAMPLE_INTERVAL_MS: '200',
+    REPORT_INTERVAL_MS: '0',
+    NODE_ID: 'telemetry-test-1',
+  })
+  telemetry = await startTelemetry(config, silentLogger, 'server')
+  const dispatcher = new TimedEchoDispatcher(telemetry.metrics)
+  server = new GameServer({ config, dispatcher, metrics: telemetry.metrics })
+  telemetry.observeServer(server)
+  port = (await server.listen()).port
+})
+
+test.after(async () => {
+  for (const c of clients) c.destroy()
+  await server?.close(2000)
+  await telemetry?.close()
+})
+
+async function connect(): Promise<ClientConnection> {
+  const client = await ClientConnection.connect({ host: '127.0.0.1', port })
+  clients.push(client)
+  return client
+}
+
+const delta = (before: Scrape, after: Scrape, name: string, labels: Record<string, string> = {}): number =>
+  (series(after, name, labels) ?? 0) - (series(before, name, labels) ?? 0)
+
+test('the endpoint serves every family with resource attributes; close is idempotent elsewhere', async () => {
+  assert.ok(telemetry.port! > 0)
+  const text = await scrapeText(telemetry.port!)
+  assert.match(text, /target_info\{[^}]*service_name="game-server"/)
+  assert.match(text, /service_instance_id="telemetry-test-1"/)
+  assert.match(text, /role="server"/)
+  const res = await fetch(`http://127.0.0.1:${telemetry.port}/nope`)
+  assert.is(res.status, 404)
+})
+
+test('frames, bytes, flushes, sessions and processing time move by what the client sent', async () => {
+  const before = await scrape(telemetry.port!)
+  const client = await connect()
+  for (let i = 0; i < 40; i++) await client.ping()
+  for (let i = 0; i < 25; i++) await client.request(FrameType.CHAT, Buffer.from(`hello ${i}`))
+  const after = await scrape(telemetry.port!)
+
+  assert.is(delta(before, after, 'gs_frames_in_total', { type: 'PING' }), 40)
+  assert.is(delta(before, after, 'gs_frames_in_total', { type: 'CHAT' }), 25)
+  assert.is(delta(before, after, 'gs_frames_out_total', { type: 'PONG' }), 40)
+  assert.is(delta(before, after, 'gs_frames_out_total', { type: 'CHAT_MESSAGE' }), 25)
+  assert.is(delta(before, after, 'gs_frame_processing_seconds_count', { type: 'CHAT' }), 25)
+  assert.is(series(after, 'gs_frame_processing_seconds_bucket', { type: 'CHAT', le: '+Inf' }), series(after, 'gs_frame_processing_seconds_count', { type: 'CHAT' }))
+  assert.ok(series(after, 'gs_frame_processing_seconds_bucket', { type: 'CHAT', le: '0.01' }) !== undefined, 'a bucket at the 10 ms threshold')
+  assert.ok(delta(before, after, 'gs_received_bytes_total') >= 65 * 12, 'bytes in')
+  assert.ok(delta(before, after, 'gs_sent_bytes_total') >= 65 * 12, 'bytes out')
+  assert.is(delta(before, after, 'gs_sessions_accepted_total'), 1)
+  assert.is(series(after, 'gs_sessions_active'), 1)
+  const flushes = family(after, 'gs_flushes_total').reduce((sum, key) => sum + after.get(key)!, 0)
+  assert.ok(flushes >= 65, `one flush per answer at least (idle flush), got ${flushes}`)
+  assert.ok(delta(before, after, 'gs_io_events_total', { kind: 'read' }) >= 1)
+  assert.ok(delta(before, after, 'gs_io_events_total', { kind: 'write' }) >= 1)
+  assert.is(series(after, 'gs_outbound_backlog_bytes'), 0)
+})
+
+test('BATCH compression ratio and bytes saved move when a flush is large and compressible', async () => {
+  const before = await scrape(telemetry.port!)
+  const client = await connect()
+  const answers = []
+  for (let i = 0; i < 20; i++) answers.push(client.request(FrameType.CHAT, Buffer.alloc(200, 'a')))
+  await Promise.all(answers)
+  const after = await scrape(telemetry.port!)
+  assert.ok(delta(before, after, 'gs_batch_frames_sent_total') >= 1, 'a BATCH was sent')
+  assert.ok(delta(before, after, 'gs_batch_saved_bytes_total') > 0, 'bytes saved')
+  assert.ok(delta(before, after, 'gs_batch_compression_ratio_count') >= 1)
+  const ratioSum = series(after, 'gs_batch_compression_ratio_sum')! / series(after, 'gs_batch_compression_ratio_count')!
+  assert.ok(ratioSum > 0 && ratioSum < 0.9, `mean ratio below BATCH_MAX_RATIO, got ${ratioSum}`)
+  assert.ok(client.stats.batchesIn >= 1, 'the client did receive a BATCH')
+})
+
+test('violations and close reasons are labelled', async () => {
+  const before = await scrape(telemetry.port!)
+  const client = await connect()
+  await client.request(0x7777, undefined, { expect: FrameType.ERROR })
+  await client.close()
+  await until(async () => delta(before, await scrape(telemetry.port!), 'gs_sessions_closed_total', { reason: 'client-closed' }) === 1, 3000, 'client-closed count')
+  const after = await scrape(telemetry.port!)
+  assert.is(delta(before, after, 'gs_protocol_violations_total', { kind: 'unknown-type' }), 1)
+  assert.is(delta(before, after, 'gs_frames_in_total', { type: 'unknown' }), 1)
+})
+
+test('system, event-loop and detector families are present with plausible values', async () => {
+  await telemetry.system!.sampleNow()
+  telemetry.detector!.evaluate()
+  const s = await scrape(telemetry.port!)
+  for (const name of ['gs_host_cpu_utilization_ratio', 'gs_event_loop_utilization_ratio', 'gs_host_memory_used_ratio']) {
+    const v = series(s, name)
+    assert.ok(v !== undefined && v >= 0 && v <= 1, `${name} = ${v}`)
+  }
+  // one core = 1; GC and libuv threads can take it above 1, never above the host's cores
+  const processCpu = series(s, 'gs_process_cpu_utilization_ratio')
+  assert.ok(processCpu !== undefined && processCpu >= 0 && processCpu <= cpus().length, `process cpu ${processCpu}`)
+  assert.is(series(s, 'gs_host_cpu_cores'), cpus().length)
+  assert.ok(series(s, 'gs_process_resident_memory_bytes')! > 10_000_000)
+  assert.ok(series(s, 'gs_host_disk_total_bytes', { path: '/' })! > 0)
+  assert.ok(series(s, 'gs_event_loop_delay_p99_seconds')! >= 0)
+  assert.ok(series(s, 'gs_process_cpu_seconds_total', { mode: 'user' })! > 0)
+  assert.is(series(s, 'gs_bottleneck_active', { name: 'frame-processing-p95', severity: 'warning' }), 0)
+  assert.is(series(s, 'gs_bottleneck_active', { name: 'host-memory', severity: 'critical' }), 0)
+  // every exported family is in the catalogue (nothing named ad hoc)
+  const names = new Set(METRIC_LIST.flatMap((d) => (d.kind === 'histogram' ? [`${d.name}_bucket`, `${d.name}_sum`, `${d.name}_count`] : [d.name])))
+  for (const key of s.keys()) {
+    const name = key.slice(0, key.indexOf('{'))
+    if (name === 'target_info') continue
+    assert.ok(names.has(name), `${name} is not in the catalogue`)
+  }
+  // balancer-only families are not exported by a server
+  assert.is(family(s, 'gs_balancer_rejected_total').length, 0)
+})
+
+test.run()

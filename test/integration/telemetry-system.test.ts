@@ -1,0 +1,103 @@
+/**
+ * Host and process readings agree with independent sources: /proc/meminfo and /proc/stat read by
+ * the test itself, `df` for the filesystem, process.cpuUsage for this process, and a deliberately
+ * blocked event loop for the delay gauges. Read through a real /metrics scrape.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { isGameServerError } from '../../app/errors.js'
+import { silentLogger } from '../../app/logger.js'
+import { TelemetryProvider } from '../../app/telemetry/provider.js'
+import { EVENT_LOOP_DELAY_RESOLUTION_MS, parseMeminfo, parseProcStat, SystemMonitor } from '../../app/telemetry/system.js'
+import { scrape, series } from './telemetry-support.js'
+
+const test = suite('telemetry: system readings against /proc')
+
+let provider: TelemetryProvider
+let monitor: SystemMonitor
+
+test.before(async () => {
+  provider = await TelemetryProvider.start({ role: 'loadgen', instanceId: 'sys-test', host: '127.0.0.1', port: 0, logger: silentLogger })
+  monitor = await SystemMonitor.start({ sampleIntervalMs: 60_000, diskPaths: ['/'] }, provider)
+})
+
+test.after(async () => {
+  monitor?.close()
+  monitor?.close()
+  await provider?.close()
+  await provider?.close()
+})
+
+function burn(ms: number): void {
+  const end = performance.now() + ms
+  while (performance.now() < end) {
+    /* load one core */
+  }
+}
+
+test('host CPU over an interval matches /proc/stat deltas; process CPU matches cpuUsage', async () => {
+  await monitor.sampleNow() // start a fresh interval
+  // the delay histogram's first tick after a reset records no lateness (Node 20): let it tick once
+  await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS * 2 + 5))
+  const statBefore = parseProcStat(readFileSync('/proc/stat', 'utf8'))
+  const cpuBefore = process.cpuUsage()
+  const wallBefore = performance.now()
+  burn(400)
+  const statAfter = parseProcStat(readFileSync('/proc/stat', 'utf8'))
+  const cpuAfter = process.cpuUsage(cpuBefore)
+  const wall = performance.now() - wallBefore
+  // let the delay monitor's timer fire once after the blocked stretch (it records the lateness)
+  await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS + 5))
+  await monitor.sampleNow()
+  const expectedHost = (statAfter.busy - statBefore.busy) / (statAfter.total - statBefore.total)
+  const expectedProcess = (cpuAfter.user + cpuAfter.system) / 1000 / wall
+  const s = await scrape(provider.port)
+  const host = series(s, 'gs_host_cpu_utilization_ratio')!
+  const proc = series(s, 'gs_process_cpu_utilization_ratio')!
+  assert.ok(Math.abs(host - expectedHost) < 0.1, `host cpu ${host} vs /proc/stat ${expectedHost}`)
+  assert.ok(Math.abs(proc - expectedProcess) < 0.15, `process cpu ${proc} vs cpuUsage ${expectedProcess}`)
+  assert.ok(proc > 0.1, `the burn shows as CPU time (${proc}; below 1 when other processes share the cores)`)
+  // the blocked loop is visible in event-loop utilisation and delay
+  assert.ok(series(s, 'gs_event_loop_utilization_ratio')! > 0.7, 'ELU while burning')
+  assert.ok(series(s, 'gs_event_loop_delay_max_seconds')! >= 0.3, `max delay ${series(s, 'gs_event_loop_delay_max_seconds')}`)
+})
+
+test('host memory matches /proc/meminfo (MemAvailable) within 5 % of MemTotal', async () => {
+  await monitor.sampleNow()
+  const expected = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'))
+  const s = await scrape(provider.port)
+  assert.is(series(s, 'gs_host_memory_total_bytes'), expected.totalBytes)
+  const available = series(s, 'gs_host_memory_available_bytes')!
+  assert.ok(Math.abs(available - expected.availableBytes) < 0.05 * expected.totalBytes, `available ${available} vs ${expected.availableBytes}`)
+  const used = series(s, 'gs_host_memory_used_ratio')!
+  assert.ok(Math.abs(used - (1 - expected.availableBytes / expected.totalBytes)) < 0.05)
+})
+
+test('disk of / matches df', async () => {
+  await monitor.sampleNow()
+  const [size, avail] = execFileSync('df', ['-B1', '--output=size,avail', '/'], { encoding: 'utf8' }).trim().split('\n').pop()!.trim().split(/\s+/).map(Number)
+  const s = await scrape(provider.port)
+  const total = series(s, 'gs_host_disk_total_bytes', { path: '/' })!
+  const available = series(s, 'gs_host_disk_available_bytes', { path: '/' })!
+  assert.ok(Math.abs(total - size!) <= 0.01 * size!, `total ${total} vs df ${size}`)
+  assert.ok(Math.abs(available - avail!) <= 0.01 * size!, `available ${available} vs df ${avail}`)
+})
+
+test('a loadgen exports system families but no server families', async () => {
+  const s = await scrape(provider.port)
+  assert.ok([...s.keys()].some((k) => k.startsWith('target_info{') && k.includes('role="loadgen"')))
+  assert.not.ok([...s.keys()].some((k) => k.startsWith('gs_frames_in_total')))
+})
+
+test('a taken metrics port fails with GS_ERR_METRICS_LISTEN', async () => {
+  try {
+    await TelemetryProvider.start({ role: 'server', instanceId: 'dup', host: '127.0.0.1', port: provider.port })
+    assert.unreachable('second listen on the same port')
+  } catch (err) {
+    assert.ok(isGameServerError(err, 'GS_ERR_METRICS_LISTEN'), String(err))
+  }
+})
+
+test.run()

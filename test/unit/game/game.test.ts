@@ -1,0 +1,223 @@
+/** The Game dispatcher over fake connections: login flow, violations, shedding, replacement, persistence. */
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { loadConfig, type Env } from '../../../app/config/index.js'
+import { Game } from '../../../app/game/game.js'
+import { MemoryAccountStore } from '../../../app/game/memory-account-store.js'
+import { MemoryPlayerStateSink } from '../../../app/game/memory-player-sink.js'
+import { MemorySessionStore } from '../../../app/game/memory-session-store.js'
+import { silentLogger } from '../../../app/logger.js'
+import type { CloseReason, Connection, InboundFrame } from '../../../app/net/connection.js'
+import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
+import { decodeLoginOk, decodePlayerMoved, encodeLogin, encodeMove, encodeRegister, type LoginOk } from '../../../app/protocol/messages.js'
+import { FrameType, WireError } from '../../../app/protocol/types.js'
+import { NoopMetrics, type GameMetrics, type ViolationKind } from '../../../app/telemetry/metrics.js'
+
+interface Sent {
+  type: number
+  seq: number
+  playerId: number
+  payload: Buffer
+}
+
+let nextId = 1
+class FakeConnection implements Connection {
+  readonly id = nextId++
+  playerId = 0
+  readonly remoteAddress = '127.0.0.1'
+  readonly sent: Sent[] = []
+  closedWith: CloseReason | null = null
+  get closed(): boolean {
+    return this.closedWith !== null
+  }
+  send(type: number, seq: number, playerId: number, payload: Uint8Array = new Uint8Array(0)): boolean {
+    if (this.closed) return false
+    this.sent.push({ type, seq, playerId, payload: Buffer.from(payload) })
+    return true
+  }
+  sendError(code: number, refSeq: number, message = ''): boolean {
+    if (this.closed) return false
+    this.sent.push({ type: FrameType.ERROR, seq: refSeq, playerId: this.playerId, payload: Buffer.concat([Buffer.from([code & 0xff, code >> 8]), Buffer.alloc(4), Buffer.from(message)]) })
+    return true
+  }
+  close(reason: CloseReason): void {
+    this.closedWith ??= reason
+  }
+  errors(): number[] {
+    return this.sent.filter((f) => f.type === FrameType.ERROR).map((f) => decodeErrorPayload(f.payload).code)
+  }
+  reply(seq: number): Sent | undefined {
+    return this.sent.find((f) => f.seq === seq)
+  }
+}
+
+function setup(env: Env = {}) {
+  const config = loadConfig({ PASSWORD_HASH_COST: '1024', ZONE_SIZE: '100', ZONE_COUNT: '2', MAX_SPEED: '1000', MAX_VIOLATIONS: '3', ...env })
+  const accounts = new MemoryAccountStore()
+  const sessions = new MemorySessionStore({ ttlSeconds: 60 })
+  const playerSink = new MemoryPlayerStateSink(accounts)
+  const violations = new Map<ViolationKind, number>()
+  const metrics: GameMetrics = new (class extends NoopMetrics {
+    override violation(kind: ViolationKind): void {
+      violations.set(kind, (violations.get(kind) ?? 0) + 1)
+    }
+  })()
+  const game = new Game({ config, accounts, sessions, playerSink, logger: silentLogger, metrics })
+  let seq = 0
+  const send = (connection: FakeConnection, type: number, payload: Buffer = Buffer.alloc(0), playerId = connection.playerId): number => {
+    const s = ++seq
+    const frame: InboundFrame = { connection, type, seq: s, playerId, payload, receivedAt: performance.now() }
+    game.dispatch(frame)
+    return s
+  }
+  const register = async (name: string): Promise<{ connection: FakeConnection; ok: LoginOk }> => {
+    const connection = new FakeConnection()
+    const s = send(connection, FrameType.REGISTER, encodeRegister({ username: name, password: 'password123' }))
+    await game.drain()
+    const reply = connection.reply(s)
+    assert.is(reply?.type, FrameType.LOGIN_OK)
+    return { connection, ok: decodeLoginOk(reply!.payload) }
+  }
+  return { game, accounts, sessions, violations, send, register, close: async () => { await game.close(); await sessions.close() } }
+}
+
+test('register → LOGIN_OK sets connection.playerId; a second login on the connection is ALREADY_LOGGED_IN', async () => {
+  const t = setup()
+  const { connection, ok } = await t.register('alice')
+  assert.is(connection.playerId, ok.playerId)
+  assert.is(t.game.world.size, 1)
+  const s = t.send(connection, FrameType.LOGIN, encodeLogin({ mode: 'password', username: 'alice', password: 'password123' }))
+  await t.game.drain()
+  assert.is(decodeErrorPayload(connection.reply(s)!.payload).code, WireError.ALREADY_LOGGED_IN)
+  await t.close()
+})
+
+test('frames before login: NOT_LOGGED_IN, counted, connection closed after MAX_VIOLATIONS', async () => {
+  const t = setup()
+  const connection = new FakeConnection()
+  for (let i = 0; i < 3; i++) t.send(connection, FrameType.MOVE, encodeMove({ x: 1, y: 1 }))
+  await nextTurn()
+  assert.equal(connection.errors(), [WireError.NOT_LOGGED_IN, WireError.NOT_LOGGED_IN, WireError.NOT_LOGGED_IN])
+  assert.is(t.violations.get('not-logged-in'), 3)
+  assert.is(connection.closedWith, 'protocol-violation')
+  await t.close()
+})
+
+test('malformed payloads are counted as violations and answered', async () => {
+  const t = setup()
+  const { connection } = await t.register('bob')
+  const s = t.send(connection, FrameType.MOVE, Buffer.alloc(3))
+  await nextTurn()
+  assert.is(decodeErrorPayload(connection.reply(s)!.payload).code, WireError.MALFORMED_FRAME)
+  assert.is(t.violations.get('malformed-payload'), 1)
+  assert.is(connection.closedWith, null)
+  await t.close()
+})
+
+test('a frame whose player_id differs from the logged-in player is rejected as spoofing and closes', async () => {
+  const t = setup()
+  const { connection, ok } = await t.register('carol')
+  const s = t.send(connection, FrameType.MOVE, encodeMove({ x: 51, y: 51 }), ok.playerId + 1)
+  await nextTurn()
+  assert.is(decodeErrorPayload(connection.reply(s)!.payload).code, WireError.PLAYER_ID_MISMATCH)
+  assert.is(t.violations.get('player-id-mismatch'), 1)
+  assert.is(connection.closedWith, 'protocol-violation')
+  assert.is(t.game.world.get(ok.playerId)?.x, 50, 'did not move')
+  await t.close()
+})
+
+test('a newer login replaces the older connection and keeps the live state', async () => {
+  const t = setup()
+  const first = await t.register('dave')
+  const moved = t.send(first.connection, FrameType.MOVE, encodeMove({ x: 60, y: 40 }))
+  await nextTurn()
+  assert.equal(decodePlayerMoved(first.connection.reply(moved)!.payload), { playerId: first.ok.playerId, zone: 0, x: 60, y: 40 })
+  const second = new FakeConnection()
+  const s = t.send(second, FrameType.LOGIN, encodeLogin({ mode: 'token', token: first.ok.token }))
+  await t.game.drain()
+  const ok = decodeLoginOk(second.reply(s)!.payload)
+  assert.is(ok.playerId, first.ok.playerId)
+  assert.equal([ok.x, ok.y], [60, 40], 'live position, not the stored spawn')
+  assert.is(first.connection.closedWith, 'replaced')
+  assert.ok(first.connection.errors().includes(WireError.ALREADY_LOGGED_IN))
+  t.game.disconnected(first.connection, 'replaced') // the old socket closing later changes nothing
+  assert.is(t.game.world.get(ok.playerId)?.connection, second)
+  await t.close()
+})
+
+test('leaving persists the state to the sink; logging in again restores it', async () => {
+  const t = setup()
+  const { connection, ok } = await t.register('erin')
+  t.send(connection, FrameType.MOVE, encodeMove({ x: 140, y: 30 }))
+  await nextTurn()
+  t.game.disconnected(connection, 'client-closed')
+  connection.close('client-closed')
+  await t.game.drain()
+  const stored = await t.accounts.findById(ok.playerId)
+  assert.equal({ ...stored!.position }, { zone: 1, x: 140, y: 30 })
+  const again = new FakeConnection()
+  const s = t.send(again, FrameType.LOGIN, encodeLogin({ mode: 'password', username: 'erin', password: 'password123' }))
+  await t.game.drain()
+  const back = decodeLoginOk(again.reply(s)!.payload)
+  assert.equal([back.zone, back.x, back.y], [1, 140, 30])
+  await t.close()
+})
+
+test('overload: a full inbound queue sheds with OVERLOADED; too many logins in flight too', async () => {
+  const t = setup({ TICK_MS: '60000', BATCH_MAX_FRAMES: '1000', MAX_QUEUED_FRAMES: '2', MAX_PENDING_LOGINS: '1' })
+  const a = new FakeConnection()
+  const seqs = [1, 2, 3].map((i) => t.send(a, FrameType.REGISTER, encodeRegister({ username: `user${i}`, password: 'password123' })))
+  assert.is(decodeErrorPayload(a.reply(seqs[2]!)!.payload).code, WireError.OVERLOADED, 'third frame shed')
+  const b = new FakeConnection()
+  const c = new FakeConnection()
+  t.game.processor.drain()
+  const sb = t.send(b, FrameType.REGISTER, encodeRegister({ username: 'userb', password: 'password123' }))
+  const sc = t.send(c, FrameType.REGISTER, encodeRegister({ username: 'userc', password: 'password123' }))
+  await t.game.drain()
+  // a's first REGISTER is in flight (MAX_PENDING_LOGINS 1): b and c are refused OVERLOADED, a's
+  // second is ALREADY_LOGGED_IN (a login is in progress on that connection).
+  assert.is(a.reply(seqs[0]!)?.type, FrameType.LOGIN_OK)
+  assert.is(decodeErrorPayload(a.reply(seqs[1]!)!.payload).code, WireError.ALREADY_LOGGED_IN)
+  assert.ok([sb, sc].every((s, i) => decodeErrorPayload([b, c][i]!.reply(s)!.payload).code === WireError.OVERLOADED))
+  await t.close()
+})
+
+test('seeded random frames from 20 connections: no handler throws; every request on an open connection gets exactly one reply', async () => {
+  const t = setup({ MAX_VIOLATIONS: '1000', ATTACK_COOLDOWN_MS: '0', RESPAWN_MS: '0', CHAT_MAX_CHARS: '8' })
+  let seed = 99
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    return (seed >>> 8) % n
+  }
+  const players = await Promise.all(Array.from({ length: 10 }, (_, i) => t.register(`fuzz${i}`)))
+  const anonymous = Array.from({ length: 10 }, () => new FakeConnection())
+  const connections = [...players.map((p) => p.connection), ...anonymous]
+  const requests = new Map<FakeConnection, number[]>()
+  const types = [FrameType.MOVE, FrameType.CHAT, FrameType.ATTACK, FrameType.LOGIN, FrameType.REGISTER]
+  for (let i = 0; i < 3000; i++) {
+    const connection = connections[rand(connections.length)]!
+    const type = types[rand(types.length)]!
+    let payload: Buffer
+    switch (rand(3)) {
+      case 0: payload = Buffer.from(Array.from({ length: rand(12) }, () => rand(256))); break
+      case 1: payload = type === FrameType.MOVE ? encodeMove({ x: rand(250) - 25, y: rand(120) - 10 }) : type === FrameType.CHAT ? Buffer.from('x'.repeat(rand(12))) : Buffer.from([rand(256), rand(256), 0, 0]); break
+      default: payload = type === FrameType.ATTACK ? Buffer.from(Uint32Array.of(players[rand(players.length)]!.ok.playerId).buffer) : encodeLogin({ mode: 'password', username: `fuzz${rand(12)}`, password: 'password123' })
+    }
+    const seq = t.send(connection, type, payload)
+    requests.set(connection, [...(requests.get(connection) ?? []), seq])
+    if (rand(50) === 0) await nextTurn()
+  }
+  await t.game.drain()
+  assert.is(t.game.processor.stats().failed, 0, 'no handler threw')
+  for (const [connection, seqs] of requests) {
+    if (connection.closed) continue
+    for (const seq of seqs) {
+      const replies = connection.sent.filter((f) => f.seq === seq)
+      assert.is(replies.length, 1, `exactly one reply to seq ${seq} (got ${replies.map((r) => r.type).join(',')})`)
+    }
+  }
+  await t.close()
+})
+
+test.run()

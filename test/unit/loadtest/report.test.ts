@@ -1,0 +1,83 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { LatencyHistogram } from '../../../app/loadtest/histogram.js'
+import { escapeHtml, renderHtmlReport, renderLineChart } from '../../../app/loadtest/html.js'
+import { emptySample, type IntervalSample } from '../../../app/loadtest/interval.js'
+import { buildReport, renderSummary } from '../../../app/loadtest/report.js'
+import { validateScenario } from '../../../app/loadtest/scenario.js'
+import { parseThreshold } from '../../../app/loadtest/thresholds.js'
+
+const scenario = validateScenario({ name: 'unit', description: 'a <b>bold</b> claim', durationSeconds: 2, load: { mode: 'players', players: 3 }, mix: { ping: 1 } })
+
+function sample(second: number, rttsMs: number[], extra: Partial<IntervalSample> = {}): IntervalSample {
+  const h = new LatencyHistogram()
+  for (const r of rttsMs) h.recordMs(r)
+  const s = emptySample(second)
+  s.histogram = h.toJSON()
+  s.answered = rttsMs.length
+  s.sent = rttsMs.length
+  s.byAction.ping.ok = rttsMs.length
+  s.connected = 3
+  s.generatorUtilization = 0.3
+  return Object.assign(s, extra)
+}
+
+const run = (intervals: IntervalSample[]) => ({ intervals, startedAt: new Date('2026-01-01T00:00:00Z'), elapsedSeconds: 2.05, workers: 1, aborted: false })
+
+test('summary figures add the intervals up', () => {
+  const report = buildReport({
+    scenario,
+    targets: [{ host: '127.0.0.1', port: 7000 }],
+    run: run([sample(0, [1, 1, 2, 3], { errors: 1, timeouts: 1 }), sample(1, [1, 2, 10], { disconnects: 1 })]),
+    thresholds: ['p99<5ms', 'errors<=1', 'error_rate<20%', 'rps>=3'].map(parseThreshold),
+  })
+  const s = report.summary
+  assert.is(s.answered, 7)
+  assert.is(s.errors, 1)
+  assert.is(s.timeouts, 1)
+  assert.is(s.disconnects, 1)
+  assert.is(s.errorRate, 1 / 8)
+  assert.is(s.throughputPerSecond, 7 / 2)
+  assert.is(s.rtt.count, 7)
+  assert.is(s.rtt.maxMs, 10)
+  assert.is(s.peakConnected, 3)
+  assert.equal(report.thresholds.map((t) => [t.threshold, t.passed]), [['p99<5ms', false], ['errors<=1', true], ['error_rate<20%', true], ['rps>=3', true]])
+  assert.not.ok(report.passed)
+  assert.is(report.timeline.length, 2)
+  assert.is(report.timeline[1]!.p99Ms, 10)
+  assert.not.ok(report.generator.bottleneck)
+  const text = renderSummary(report)
+  assert.match(text, /threshold p99<5ms\s+FAIL \(actual 10\.000\)/)
+  assert.match(text, /throughput\s+3\.5 req\/s/)
+})
+
+test('a saturated generator is reported as the bottleneck', () => {
+  const busy = [0, 1, 2, 3].map((i) => sample(i, [1], { generatorUtilization: 0.97, generatorLoopDelayP99Ms: 80 }))
+  const report = buildReport({ scenario, targets: [{ host: 'h', port: 1 }], run: run(busy), thresholds: [] })
+  assert.ok(report.generator.bottleneck)
+  assert.is(report.generator.reasons.length, 2)
+  assert.match(renderSummary(report), /GENERATOR WAS THE BOTTLENECK/)
+  assert.match(renderHtmlReport(report), /The generator was the bottleneck/)
+})
+
+test('the HTML is self-contained and escapes what it prints', () => {
+  const report = buildReport({ scenario, targets: [{ host: 'h', port: 1 }], run: run([sample(0, [1]), sample(1, [2])]), thresholds: [parseThreshold('p99<5ms')] })
+  const html = renderHtmlReport(report)
+  assert.not.match(html, /<script/)
+  assert.not.match(html, /<link /)
+  assert.ok(html.includes('a &lt;b&gt;bold&lt;/b&gt; claim'))
+  assert.is((html.match(/<svg class="chart"/g) ?? []).length, 4)
+  assert.is(escapeHtml(`"<&'>`), '&quot;&lt;&amp;&#39;&gt;')
+})
+
+test('line charts draw each series and survive empty data', () => {
+  const svg = renderLineChart({ id: 'x', title: 'T', xLabel: 's', yUnit: 'ms', series: [{ name: 'a', points: [[0, 1], [1, 3], [2, 2]] }, { name: 'b', points: [[1, 5]] }] })
+  assert.match(svg, /<polyline points="[^"]+" fill="none" stroke="#1f77b4"[^>]*data-series="a"/)
+  assert.match(svg, /<circle [^>]*data-series="b"/)
+  const empty = renderLineChart({ id: 'e', title: 'E', xLabel: 's', yUnit: '', series: [{ name: 'a', points: [] }] })
+  assert.match(empty, /no data/)
+  assert.not.match(empty, /NaN/)
+  assert.not.match(svg, /NaN/)
+})
+
+test.run()

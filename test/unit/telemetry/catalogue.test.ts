@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs'
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { METRIC_LIST, METRICS, type MetricDefinition } from '../../../app/telemetry/catalogue.js'
+import { renderMetricsDocs } from '../../../app/telemetry/docs.js'
+import { alertRule, promqlExpr, THRESHOLDS } from '../../../app/telemetry/thresholds.js'
+
+const test = suite('telemetry catalogue and thresholds')
+
+/** 0/1 flags: unit '1' but not a ratio. */
+const FLAGS = new Set(['gs_balancer_backend_healthy', 'gs_cluster_leader', 'gs_bottleneck_active', 'gs_bottleneck_value'])
+
+test('names follow Prometheus conventions on the wire', () => {
+  const seen = new Set<string>()
+  for (const def of METRIC_LIST) {
+    assert.ok(/^gs_[a-z][a-z0-9_]*[a-z0-9]$/.test(def.name), def.name)
+    assert.not.ok(def.name.includes('__'), def.name)
+    assert.not.ok(seen.has(def.name), `duplicate ${def.name}`)
+    seen.add(def.name)
+    assert.is(def.name.endsWith('_total'), def.kind === 'counter', `${def.name}: _total iff counter`)
+    const base = def.name.replace(/_total$/, '')
+    if (def.unit === 's') assert.ok(base.endsWith('_seconds'), `${def.name} is in seconds`)
+    if (def.unit === 'By') assert.ok(base.endsWith('_bytes'), `${def.name} is in bytes`)
+    if (def.unit === '1') assert.ok(base.endsWith('_ratio') || FLAGS.has(def.name), `${def.name} is a ratio or a flag`)
+    if (base.endsWith('_seconds')) assert.is(def.unit, 's', def.name)
+    if (base.endsWith('_bytes')) assert.is(def.unit, 'By', def.name)
+    assert.ok(def.help.length > 10, `${def.name} has help`)
+    assert.ok(def.roles.length > 0)
+    for (const label of def.labels) {
+      assert.ok(/^[a-z][a-z0-9_]*$/.test(label), `${def.name} label ${label}`)
+      assert.not.ok(['le', 'quantile', 'job', 'instance'].includes(label), `${def.name} uses reserved label ${label}`)
+    }
+  }
+})
+
+test('histogram buckets are strictly increasing and positive; only histograms have buckets', () => {
+  for (const def of METRIC_LIST as MetricDefinition[]) {
+    if (def.kind !== 'histogram') {
+      assert.is(def.buckets, undefined, def.name)
+      continue
+    }
+    const buckets = def.buckets!
+    assert.ok(buckets.length >= 5, def.name)
+    assert.ok(buckets[0]! > 0, def.name)
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]! > buckets[i - 1]!, `${def.name} bucket ${i}`)
+  }
+})
+
+test('buckets bracket the thresholds read from histograms', () => {
+  for (const threshold of THRESHOLDS) {
+    const match = /(gs_[a-z0-9_]+)_bucket/.exec(threshold.promql)
+    if (!match) continue
+    const def = METRIC_LIST.find((d) => d.name === match[1])!
+    const buckets = def.buckets!
+    const at = buckets.indexOf(threshold.limit)
+    assert.ok(at > 0 && at < buckets.length - 1, `${threshold.name}: ${threshold.limit} is an inner bucket bound of ${def.name}`)
+  }
+  // the seed's 10 ms has neighbours close on both sides
+  const frame = METRICS.frameProcessing.buckets!
+  assert.ok(frame.includes(0.0075) && frame.includes(0.01) && frame.includes(0.015))
+})
+
+test('every threshold reads catalogue metrics and yields an alert rule', () => {
+  const names = new Set<string>(THRESHOLDS.map((t) => t.name))
+  assert.is(names.size, THRESHOLDS.length)
+  for (const t of ['host-cpu', 'host-memory', 'frame-processing-p95', 'event-loop-delay-p99', 'outbound-backlog', 'pool-waiters', 'cache-errors', 'unhealthy-backends']) {
+    assert.ok(names.has(t), t)
+  }
+  const known = new Set(METRIC_LIST.map((d) => d.name))
+  for (const threshold of THRESHOLDS) {
+    const metrics = [...threshold.promql.matchAll(/gs_[a-z0-9_]+/g)].map((m) => m[0].replace(/_bucket$/, ''))
+    assert.ok(metrics.length > 0, threshold.name)
+    for (const m of metrics) assert.ok(known.has(m), `${threshold.name} reads unknown ${m}`)
+    const expr = promqlExpr(threshold, '2m')
+    assert.not.ok(expr.includes('$range'))
+    assert.ok(expr.endsWith(`> ${threshold.limit}`))
+    assert.ok(threshold.promql.includes(METRICS[threshold.metric].name), `${threshold.name} reads ${threshold.metric}`)
+    assert.ok(threshold.description.length > 20)
+    const rule = alertRule(threshold)
+    assert.ok(/^Bottleneck[A-Z][A-Za-z0-9]+$/.test(rule.alert), rule.alert)
+    assert.is(rule.for, `${threshold.forSeconds}s`)
+    assert.is(rule.labels.severity, threshold.severity)
+  }
+  assert.is(THRESHOLDS.find((t) => t.name === 'host-cpu')!.limit, 0.9)
+  assert.is(THRESHOLDS.find((t) => t.name === 'host-memory')!.limit, 0.85)
+  assert.is(THRESHOLDS.find((t) => t.name === 'frame-processing-p95')!.limit, 0.01)
+  assert.is(
+    promqlExpr(THRESHOLDS.find((t) => t.name === 'frame-processing-p95')!),
+    'histogram_quantile(0.95, sum by (job, instance, le) (rate(gs_frame_processing_seconds_bucket[1m]))) > 0.01',
+  )
+})
+
+test('docs/METRICS.md is generated from the catalogue and up to date (npm run docs:metrics)', () => {
+  const onDisk = readFileSync(new URL('../../../docs/METRICS.md', import.meta.url), 'utf8')
+  assert.is(onDisk, renderMetricsDocs())
+})
+
+test.run()
