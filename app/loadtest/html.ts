@@ -131,7 +131,7 @@ export function renderHtmlReport(report: LoadReport): string {
   const summaryRows = [
     row(['peak players', String(s.peakConnected)]),
     row(['requests sent / answered / rule-rejected', `${s.sent} / ${s.answered} / ${s.rejected}`]),
-    ...ACTION_NAMES.filter((a) => s.byAction[a].ok + s.byAction[a].errors > 0).map((a) => row([`&nbsp;&nbsp;${a}`, `${s.byAction[a].ok} answered (${s.byAction[a].rejected} rejected), ${s.byAction[a].errors} errors`])),
+    ...ACTION_NAMES.filter((a) => s.byAction[a].ok + s.byAction[a].errors > 0).map((a) => row([`&nbsp;&nbsp;${a}`, `${s.byAction[a].ok} answered (${s.byAction[a].rejected} rejected), ${s.byAction[a].errors} errors${s.byAction[a].rtt.count > 0 ? `; RTT p50 ${f(s.byAction[a].rtt.p50Ms)} / p99 ${f(s.byAction[a].rtt.p99Ms)} ms` : ''}`])),
     row(['throughput', `${f(s.throughputPerSecond, 1)} req/s`]),
     row(['RTT p50 / p90 / p99 / p999 / max', `${f(s.rtt.p50Ms)} / ${f(s.rtt.p90Ms)} / ${f(s.rtt.p99Ms)} / ${f(s.rtt.p999Ms)} / ${f(s.rtt.maxMs)} ms`]),
     row(['errors', `${s.errors} (${f(s.errorRate * 100)} %), timeouts ${s.timeouts}`]),

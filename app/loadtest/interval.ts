@@ -12,6 +12,8 @@ export interface ActionCounts {
   rejected: number
   /** Answered with an ERROR frame, timed out, or the connection died while waiting. */
   errors: number
+  /** RTTs of this action's answers (absent when none). */
+  histogram?: HistogramSnapshot
 }
 
 export interface IntervalSample {
@@ -76,6 +78,11 @@ export function addSample(a: IntervalSample, b: IntervalSample): IntervalSample 
     a.byAction[action].ok += b.byAction[action].ok
     a.byAction[action].rejected += b.byAction[action].rejected
     a.byAction[action].errors += b.byAction[action].errors
+    const theirs = b.byAction[action].histogram
+    if (theirs !== undefined) {
+      const ours = a.byAction[action].histogram
+      a.byAction[action].histogram = ours === undefined ? theirs : LatencyHistogram.from(ours).merge(theirs).toJSON()
+    }
   }
   a.histogram = LatencyHistogram.from(a.histogram).merge(b.histogram).toJSON()
   a.generatorUtilization = Math.max(a.generatorUtilization, b.generatorUtilization)

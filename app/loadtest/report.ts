@@ -66,6 +66,13 @@ export interface GeneratorHealth {
   readonly reasons: readonly string[]
 }
 
+export interface ActionSummary {
+  readonly ok: number
+  readonly rejected: number
+  readonly errors: number
+  readonly rtt: LatencySummaryMs
+}
+
 export interface RunSummary {
   readonly sent: number
   readonly answered: number
@@ -79,7 +86,7 @@ export interface RunSummary {
   readonly throughputPerSecond: number
   readonly peakConnected: number
   readonly rtt: LatencySummaryMs
-  readonly byAction: Readonly<Record<ActionName, { ok: number; rejected: number; errors: number }>>
+  readonly byAction: Readonly<Record<ActionName, ActionSummary>>
 }
 
 export interface LoadReport {
@@ -145,6 +152,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
   let connectFailures = 0
   let peakConnected = 0
   const byAction = Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0 }])) as Record<ActionName, { ok: number; rejected: number; errors: number }>
+  const byActionRtt = Object.fromEntries(ACTION_NAMES.map((a) => [a, new LatencyHistogram()])) as Record<ActionName, LatencyHistogram>
   for (const i of intervals) {
     histogram.merge(i.histogram)
     sent += i.sent
@@ -159,6 +167,8 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
       byAction[a].ok += i.byAction[a].ok
       byAction[a].rejected += i.byAction[a].rejected
       byAction[a].errors += i.byAction[a].errors
+      const h = i.byAction[a].histogram
+      if (h !== undefined) byActionRtt[a].merge(h)
     }
   }
   const attempted = answered + errors
@@ -174,7 +184,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
     throughputPerSecond: elapsedSeconds > 0 ? answered / elapsedSeconds : 0,
     peakConnected,
     rtt: histogram.summaryMs(),
-    byAction,
+    byAction: Object.fromEntries(ACTION_NAMES.map((a) => [a, { ...byAction[a], rtt: byActionRtt[a].summaryMs() }])) as Record<ActionName, ActionSummary>,
   }
 }
 
@@ -293,7 +303,7 @@ export function renderSummary(report: LoadReport): string {
   ]
   for (const action of ACTION_NAMES) {
     const counts = s.byAction[action]
-    if (counts.ok + counts.errors > 0) rows.push([`  ${action}`, `${counts.ok} answered (${counts.rejected} rejected by game rules), ${counts.errors} errors`])
+    if (counts.ok + counts.errors > 0) rows.push([`  ${action}`, `${counts.ok} answered (${counts.rejected} rejected by game rules), ${counts.errors} errors${counts.rtt.count > 0 ? `; RTT p50 ${fmt(counts.rtt.p50Ms, 3)} p99 ${fmt(counts.rtt.p99Ms, 3)} ms` : ''}`])
   }
   if (report.server) {
     for (const [name, value] of Object.entries(report.server.figures)) rows.push([`server ${name}`, value === null ? 'n/a' : fmt(value, 3)])

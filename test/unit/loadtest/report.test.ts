@@ -17,6 +17,7 @@ function sample(second: number, rttsMs: number[], extra: Partial<IntervalSample>
   s.answered = rttsMs.length
   s.sent = rttsMs.length
   s.byAction.ping.ok = rttsMs.length
+  s.byAction.ping.histogram = h.toJSON()
   s.connected = 3
   s.generatorUtilization = 0.3
   return Object.assign(s, extra)
@@ -41,6 +42,9 @@ test('summary figures add the intervals up', () => {
   assert.is(s.rtt.count, 7)
   assert.is(s.rtt.maxMs, 10)
   assert.is(s.peakConnected, 3)
+  assert.is(s.byAction.ping.rtt.count, 7)
+  assert.is(s.byAction.ping.rtt.maxMs, 10)
+  assert.is(s.byAction.move.rtt.count, 0)
   assert.equal(report.thresholds.map((t) => [t.threshold, t.passed]), [['p99<5ms', false], ['errors<=1', true], ['error_rate<20%', true], ['rps>=3', true]])
   assert.not.ok(report.passed)
   assert.is(report.timeline.length, 2)
