@@ -105,9 +105,12 @@ function startInline(options: RunOptions, runId: string, onSample: (s: IntervalS
 }
 
 function startWorker(options: RunOptions, runId: string, workerIndex: number, onSample: (s: IntervalSample) => void): GeneratorHandle {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href
+  // compiled (dist/, the Docker image): the worker is plain JS; under tsx the worker thread needs
+  // the TypeScript loader registered first (worker-boot.mjs)
+  const compiled = !import.meta.url.endsWith('.ts')
+  const entry = new URL(compiled ? './worker.js' : './worker.ts', import.meta.url).href
   const input: WorkerInput = { entry, scenario: options.scenario, targets: options.targets, workerIndex, workerCount: options.workers, runId }
-  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input })
+  const worker = new Worker(compiled ? new URL(entry) : new URL('./worker-boot.mjs', import.meta.url), { workerData: input })
   let onReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => (onReady = resolve))
   const done = new Promise<void>((resolve, reject) => {
