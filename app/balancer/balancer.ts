@@ -184,7 +184,13 @@ export class Balancer {
   async removeBackend(id: string, options: { drainMs?: number } = {}): Promise<DrainResult> {
     const backend = this.pool.require(id)
     const drainMs = options.drainMs ?? this.config.balancer.drainDeadlineMs
-    const result = drainMs > 0 ? await this.drain(id, drainMs) : { backend: id, finished: 0, cut: (this.pool.setState(backend, 'draining', 'removed'), this.proxy.cut(backend, 'removed')) }
+    let result: DrainResult
+    if (drainMs > 0) {
+      result = await this.drain(id, drainMs)
+    } else {
+      this.pool.setState(backend, 'draining', 'removed without drain')
+      result = { backend: id, finished: 0, cut: this.proxy.cut(backend, 'removed') }
+    }
     if (this.pool.get(id) === backend) this.pool.remove(id)
     this.drains.delete(backend)
     return result
