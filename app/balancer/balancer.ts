@@ -10,7 +10,7 @@ import type { HostPort } from '../config/schema.js'
 import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { AdminServer } from './admin.js'
-import type { Backend, BackendSnapshot, BackendSource } from './backend.js'
+import { backendId, type Backend, type BackendSnapshot, type BackendSource } from './backend.js'
 import { BackendPool } from './backend-pool.js'
 import { BottleneckPoller } from './bottleneck-poller.js'
 import { MembershipDiscovery, type DiscoveredBackend } from './discovery.js'
@@ -98,7 +98,7 @@ export class Balancer {
         {
           discoveredIds: () => this.pool.list().filter((x) => x.source === 'membership' && x.state !== 'draining').map((x) => x.id),
           addDiscovered: (address, metricsUrl) => {
-            const existing = this.pool.get(`${address.host}:${address.port}`)
+            const existing = this.pool.get(backendId(address))
             if (existing !== undefined && existing.state === 'draining') return
             if (existing === undefined) this.addBackend(address, { source: 'membership', ...(metricsUrl ? { metricsUrl } : {}) })
           },
