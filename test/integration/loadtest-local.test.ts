@@ -2,7 +2,8 @@
  * End to end: `npm run loadtest -- --local` stands up the local appliance (PostgreSQL, Redis,
  * game servers, balancer, Prometheus), runs a game scenario through the balancer, and its report's
  * server figures (read from Prometheus) equal what the generator sent; afterwards nothing it started
- * is left running — also when a run (`--local-stack servers`) is interrupted with Ctrl-C half-way.
+ * is left running — also when a run (`--local-stack servers`) is interrupted with Ctrl-C half-way,
+ * and when one fails after its target was up (its report cannot be written).
  */
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -37,14 +38,16 @@ async function assertNothingLeft(started: Started): Promise<void> {
   for (const port of started.ports) assert.not.ok(await canConnect('127.0.0.1', port, 500), `port ${port} still accepts connections`)
 }
 
-test('a short game scenario: report figures match the servers, nothing is left; Ctrl-C tears down too', async () => {
+test('a short game scenario: report figures match the servers, nothing is left; Ctrl-C and a failure tear down too', async () => {
   const dir = await harness.tempDir('gs-loadtest-local-')
   const scenarioFile = join(dir, 'game.json')
   await writeFile(scenarioFile, JSON.stringify({ name: 'e2e-game', durationSeconds: 3, load: { mode: 'players', players: 6 }, mix: { move: 3, chat: 1, attack: 1, ping: 1 }, actionsPerSecond: 10 }))
   const out = join(dir, 'out')
   const interruptedOut = join(dir, 'interrupted')
   let sentSigint = false
-  const [run, interrupted] = await Promise.all([
+  const blocker = join(dir, 'not-a-dir')
+  await writeFile(blocker, 'a file where --out wants a directory')
+  const [run, interrupted, failed] = await Promise.all([
     runCli(['--local', '--local-servers', '1', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0', '--threshold', 'server_frame_p95<1s', '--threshold', 'server_cpu<=2'], { timeoutMs: 58_000 }),
     runCli(['--local', '--local-stack', 'servers', '--local-servers', '1', '--scenario', 'smoke', '--players', '3', '--duration', '600', '--out', interruptedOut], {
       timeoutMs: 58_000,
@@ -55,6 +58,7 @@ test('a short game scenario: report figures match the servers, nothing is left; 
         }
       },
     }),
+    runCli(['--local', '--local-stack', 'servers', '--local-servers', '1', '--scenario', 'smoke', '--players', '2', '--duration', '1', '--quiet', '--out', join(blocker, 'report')], { timeoutMs: 58_000 }),
   ])
 
   assert.is(run.code, 0, run.stderr)
@@ -89,6 +93,11 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   assert.ok(partial.aborted)
   assert.ok(partial.summary.answered > 0)
   await assertNothingLeft(startedOf(interrupted))
+
+  assert.is(failed.code, 3, failed.stderr)
+  assert.match(failed.stderr, /ENOTDIR|EEXIST|not a directory/i)
+  assert.match(failed.stderr, /local target stopped/)
+  await assertNothingLeft(startedOf(failed))
 })
 
 test.run()
