@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LatencyHistogram, type LatencySummaryMs } from './histogram.js'
 import { renderHtmlReport } from './html.js'
-import type { IntervalSample } from './interval.js'
+import { quantilesOf, type IntervalSample, type RunTotals } from './interval.js'
 import type { Target } from './generator.js'
 import type { RunResult } from './runner.js'
 import { ACTION_NAMES, type ActionName, type Scenario } from './scenario.js'
@@ -141,7 +141,11 @@ const BUSY_UTILIZATION = 0.9
 const BUSY_SHARE_OF_SECONDS = 0.2
 const LOOP_DELAY_LIMIT_MS = 50
 
-export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: number): RunSummary {
+/**
+ * Totals of a run. RTT percentiles come from `totals` when given (a runner's whole-run histograms,
+ * complete even after old seconds were compacted), else from the intervals' own histograms.
+ */
+export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: number, totals?: RunTotals): RunSummary {
   const histogram = new LatencyHistogram()
   let sent = 0
   let answered = 0
@@ -154,7 +158,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
   const byAction = Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0 }])) as Record<ActionName, { ok: number; rejected: number; errors: number }>
   const byActionRtt = Object.fromEntries(ACTION_NAMES.map((a) => [a, new LatencyHistogram()])) as Record<ActionName, LatencyHistogram>
   for (const i of intervals) {
-    histogram.merge(i.histogram)
+    if (totals === undefined) histogram.merge(i.histogram)
     sent += i.sent
     answered += i.answered
     rejected += i.rejected
@@ -168,6 +172,13 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
       byAction[a].rejected += i.byAction[a].rejected
       byAction[a].errors += i.byAction[a].errors
       const h = i.byAction[a].histogram
+      if (h !== undefined && totals === undefined) byActionRtt[a].merge(h)
+    }
+  }
+  if (totals !== undefined) {
+    histogram.merge(totals.histogram)
+    for (const a of ACTION_NAMES) {
+      const h = totals.byAction[a]
       if (h !== undefined) byActionRtt[a].merge(h)
     }
   }
@@ -190,7 +201,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
 
 export function timelineOf(intervals: readonly IntervalSample[]): TimelinePoint[] {
   return intervals.map((i) => {
-    const h = LatencyHistogram.from(i.histogram)
+    const q = i.quantiles ?? quantilesOf(i.histogram)
     return {
       second: i.second,
       connected: i.connected,
@@ -198,10 +209,10 @@ export function timelineOf(intervals: readonly IntervalSample[]): TimelinePoint[
       answered: i.answered,
       errors: i.errors,
       disconnects: i.disconnects,
-      p50Ms: h.percentileMs(50),
-      p90Ms: h.percentileMs(90),
-      p99Ms: h.percentileMs(99),
-      p999Ms: h.percentileMs(99.9),
+      p50Ms: q.p50Ms,
+      p90Ms: q.p90Ms,
+      p99Ms: q.p99Ms,
+      p999Ms: q.p999Ms,
       generatorUtilization: i.generatorUtilization,
       generatorLoopDelayP99Ms: i.generatorLoopDelayP99Ms,
     }
@@ -264,7 +275,7 @@ export function buildReport(input: BuildReportInput): LoadReport {
   const run = input.run
   // throughput over the scenario's own length (the last partial second holds in-flight answers)
   const seconds = Math.min(run.elapsedSeconds, input.scenario.durationSeconds)
-  const summary = summarize(run.intervals, seconds)
+  const summary = summarize(run.intervals, seconds, run.totals)
   const server = input.server ?? null
   const results = checkThresholds(input.thresholds, thresholdFigures(summary, server)).map(thresholdJson)
   return {
