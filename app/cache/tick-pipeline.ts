@@ -18,7 +18,6 @@ interface Queued {
   readonly reject: (err: unknown) => void
 }
 
-type Callback = (err: Error | null | undefined, result?: unknown) => void
 type Dynamic = Record<string, (...args: unknown[]) => unknown>
 
 export class TickPipeline {
@@ -69,24 +68,29 @@ export class TickPipeline {
       }
       return
     }
-    let pending = calls.length
     const timer = setTimeout(() => {
       const err = new Error(`Command timed out (pipeline of ${calls.length})`)
       for (const call of calls) call.reject(err)
     }, this.commandTimeoutMs)
     timer.unref()
-    const settle = (call: Queued): Callback => (err, result) => {
-      if (err) call.reject(err)
-      else call.resolve(result)
-      if (--pending === 0) clearTimeout(timer)
-    }
     try {
       const pipeline = this.client.pipeline() as unknown as Dynamic
-      for (const call of calls) pipeline[call.name]!(...call.args, settle(call))
-      ;(pipeline.exec!() as Promise<unknown>).catch((err: unknown) => {
-        clearTimeout(timer)
-        for (const call of calls) call.reject(err)
-      })
+      for (const call of calls) pipeline[call.name]!(...call.args)
+      ;(pipeline.exec!() as Promise<[Error | null, unknown][] | null>).then(
+        (replies) => {
+          clearTimeout(timer)
+          calls.forEach((call, i) => {
+            const reply = replies?.[i]
+            if (!reply) call.reject(new Error('pipeline returned no reply'))
+            else if (reply[0]) call.reject(reply[0])
+            else call.resolve(reply[1])
+          })
+        },
+        (err: unknown) => {
+          clearTimeout(timer)
+          for (const call of calls) call.reject(err)
+        },
+      )
     } catch (err) {
       clearTimeout(timer)
       for (const call of calls) call.reject(err)
