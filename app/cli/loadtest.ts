@@ -6,7 +6,7 @@
  * Exit: 0 pass, 1 threshold / capacity target failed, 2 bad arguments, 3 run failed, 130 Ctrl-C
  * (after writing what was measured and tearing down the local target).
  */
-import { cpus } from 'node:os'
+import { cpus, hostname, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { GameServerError, isGameServerError } from '../errors.js'
 import { runCapacitySearch } from '../loadtest/capacity.js'
@@ -53,6 +53,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   const prometheusUrl = local ? local.prometheusUrl ?? undefined : args.prometheusUrl
   const prometheus = prometheusUrl ? new PrometheusClient(prometheusUrl) : null
   const quiet = args.quiet
+  const loadAtStart = loadavg()[0] ?? 0
   const cpuBefore = process.cpuUsage()
   const wallBefore = performance.now()
   let run: RunResult
@@ -98,7 +99,8 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
       process.stderr.write(`server figures unavailable: ${(err as Error).message}\n`)
     }
   }
-  const report = buildReport({ scenario: reportScenario, targets, run, thresholds: capacity ? [] : args.thresholds, server, cpuShareOfHost, ...(capacity ? { capacity } : {}) })
+  const machine = { hostname: hostname(), cpuModel: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] ?? 0 }
+  const report = buildReport({ scenario: reportScenario, targets, run, thresholds: capacity ? [] : args.thresholds, server, cpuShareOfHost, machine, ...(capacity ? { capacity } : {}) })
   process.stdout.write(`${renderSummary(report)}\n`)
   if (args.out !== undefined) {
     const files = await writeReport(args.out, report)

@@ -89,6 +89,17 @@ export interface RunSummary {
   readonly byAction: Readonly<Record<ActionName, ActionSummary>>
 }
 
+/** Where the generator ran (numbers are only comparable on one machine). */
+export interface GeneratorMachine {
+  readonly hostname: string
+  readonly cpuModel: string
+  readonly cores: number
+  readonly node: string
+  /** 1-minute load average at the start and at the end of the run (other work on the machine). */
+  readonly loadAverageAtStart: number
+  readonly loadAverageAtEnd: number
+}
+
 export interface LoadReport {
   readonly kind: 'gameserver-loadtest-report'
   readonly version: 1
@@ -100,6 +111,7 @@ export interface LoadReport {
   readonly summary: RunSummary
   readonly timeline: readonly TimelinePoint[]
   readonly generator: GeneratorHealth
+  readonly machine: GeneratorMachine | null
   readonly server: ServerFigures | null
   readonly thresholds: readonly ThresholdResultJson[]
   readonly passed: boolean
@@ -268,6 +280,7 @@ export interface BuildReportInput {
   readonly thresholds: readonly Threshold[]
   readonly server?: ServerFigures | null
   readonly cpuShareOfHost?: number | null
+  readonly machine?: GeneratorMachine
   readonly capacity?: CapacityResult
 }
 
@@ -289,6 +302,7 @@ export function buildReport(input: BuildReportInput): LoadReport {
     summary,
     timeline: timelineOf(run.intervals),
     generator: generatorHealth(run.intervals, run.workers, input.cpuShareOfHost ?? null),
+    machine: input.machine ?? null,
     server,
     thresholds: results,
     passed: results.every((r) => r.passed) && (input.capacity === undefined || input.capacity.highestPassingPlayers !== null),
@@ -304,6 +318,7 @@ export function renderSummary(report: LoadReport): string {
   const rows: Array<[string, string]> = [
     ['scenario', `${report.scenario.name} (${report.scenario.load.mode === 'players' ? `${report.scenario.load.players} players` : `${report.scenario.load.arrivalsPerSecond}/s arrivals, ≤ ${report.scenario.load.maxPlayers} players`}, ${report.scenario.durationSeconds} s${report.aborted ? ', stopped early' : ''})`],
     ['target', report.targets.map((t) => `${t.host}:${t.port}`).join(', ')],
+    ...(report.machine ? [['machine', `${report.machine.cpuModel} × ${report.machine.cores}, node ${report.machine.node}, load average ${report.machine.loadAverageAtStart.toFixed(1)} → ${report.machine.loadAverageAtEnd.toFixed(1)}`] as [string, string]] : []),
     ['generator', `${report.generator.workers} worker(s), max loop utilisation ${fmt(report.generator.maxUtilization * 100, 0)} %${report.generator.bottleneck ? '  ** GENERATOR WAS THE BOTTLENECK **' : ''}`],
     ['peak players', String(s.peakConnected)],
     ['requests', `${s.sent} sent, ${s.answered} answered (${s.rejected} rejected by game rules)`],
