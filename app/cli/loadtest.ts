@@ -104,7 +104,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   process.stdout.write(`${renderSummary(report)}\n`)
   if (args.out !== undefined) {
     const files = await writeReport(args.out, report)
-    process.stderr.write(`report: ${files.json}\nreport: ${files.html}\n`)
+    process.stderr.write(`report: ${files.json}\nreport: ${files.html}\nreport: ${files.text}\n`)
   }
   if (report.generator.bottleneck) process.stderr.write(`warning: the load generator was the bottleneck: ${report.generator.reasons.join('; ')}\n`)
   for (const t of report.thresholds) if (!t.passed) process.stderr.write(`FAILED threshold ${t.threshold}: actual ${t.actual ?? 'not available (no server figures)'}\n`)

@@ -347,12 +347,14 @@ export function renderSummary(report: LoadReport): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
 }
 
-/** Write report.json and report.html into `dir` (created). Returns their paths. */
-export async function writeReport(dir: string, report: LoadReport): Promise<{ json: string; html: string }> {
+/** Write report.json, report.html and summary.txt (the table) into `dir` (created). Returns their paths. */
+export async function writeReport(dir: string, report: LoadReport): Promise<{ json: string; html: string; text: string }> {
   await mkdir(dir, { recursive: true })
   const json = join(dir, 'report.json')
   const html = join(dir, 'report.html')
+  const text = join(dir, 'summary.txt')
   await writeFile(json, JSON.stringify(report, null, 2) + '\n')
   await writeFile(html, renderHtmlReport(report))
-  return { json, html }
+  await writeFile(text, renderSummary(report) + '\n')
+  return { json, html, text }
 }
