@@ -239,7 +239,7 @@ export function generatorHealth(intervals: readonly IntervalSample[], workers: n
   const busySeconds = utils.filter((u) => u >= BUSY_UTILIZATION).length
   const reasons: string[] = []
   if (busySeconds >= Math.max(2, BUSY_SHARE_OF_SECONDS * utils.length)) {
-    reasons.push(`a generator thread's event loop was ≥ ${BUSY_UTILIZATION * 100} % busy in ${busySeconds} of ${utils.length} seconds; add --workers or generator machines`)
+    reasons.push(`a generator thread's event loop was ≥ ${BUSY_UTILIZATION * 100} % busy in ${busySeconds} of ${utils.length} seconds; add --workers (when the generator host has free cores) or generator machines`)
   }
   const laggingSeconds = intervals.filter((i) => i.generatorLoopDelayP99Ms > LOOP_DELAY_LIMIT_MS).length
   if (laggingSeconds >= Math.max(2, BUSY_SHARE_OF_SECONDS * intervals.length)) {
