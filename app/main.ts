@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   try {
     // metrics first: the server reports from its first connection; /metrics and /bottlenecks on METRICS_PORT
     telemetry = await startTelemetry(config, logger, 'server')
-    handle = await startServer(config, { logger, metrics: telemetry.metrics })
+    handle = await startServer(config, { logger, metrics: telemetry.metrics, metricsPort: telemetry.port })
     telemetry.observeServer(handle.server)
   } catch (err) {
     await telemetry?.close()

@@ -38,19 +38,18 @@ function burn(ms: number): void {
 }
 
 test('host CPU over an interval matches /proc/stat deltas; process CPU matches cpuUsage', async () => {
-  await monitor.sampleNow() // start a fresh interval
+  await monitor.sampleNow() // start a fresh interval; the test's own readings cover the same stretch
   const intervalStart = performance.now()
-  // the delay histogram's first tick after a reset records no lateness (Node 20): let it tick once
-  await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS * 2 + 5))
   const statBefore = parseProcStat(readFileSync('/proc/stat', 'utf8'))
   const cpuBefore = process.cpuUsage()
-  const wallBefore = performance.now()
+  // the delay histogram's first tick after a reset records no lateness (Node 20): let it tick once
+  await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS * 2 + 5))
   burn(400)
-  const statAfter = parseProcStat(readFileSync('/proc/stat', 'utf8'))
-  const cpuAfter = process.cpuUsage(cpuBefore)
-  const wall = performance.now() - wallBefore
   // let the delay monitor's timer fire once after the blocked stretch (it records the lateness)
   await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS + 5))
+  const statAfter = parseProcStat(readFileSync('/proc/stat', 'utf8'))
+  const cpuAfter = process.cpuUsage(cpuBefore)
+  const wall = performance.now() - intervalStart
   await monitor.sampleNow()
   const intervalMs = performance.now() - intervalStart
   const expectedHost = (statAfter.busy - statBefore.busy) / (statAfter.total - statBefore.total)
