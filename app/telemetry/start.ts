@@ -43,8 +43,19 @@ export interface Telemetry {
   readonly reporter: PerformanceReporter | null
   /** Register the game server (anything with stats(): { activeSessions, outboundBytes }). */
   observeServer(server: { stats(): ServerReading }): void
+  /**
+   * Export gs_cluster_leader / gs_cluster_members for a cluster node once it has joined: leadership
+   * is read at collection, live members are re-read every SYSTEM_SAMPLE_INTERVAL_MS (a Redis read).
+   */
+  observeClusterNode(node: Promise<ClusterNodeLike>): void
   /** Stop the report, detector, sampler and endpoint. Idempotent. */
   close(): Promise<void>
+}
+
+/** What telemetry needs of app/cluster's ClusterNode. */
+export interface ClusterNodeLike {
+  readonly isLeader: boolean
+  members(): Promise<readonly { readonly alive: boolean }[]>
 }
 
 export async function startTelemetry(config: Config, logger: Logger, role: TelemetryRole, overrides: TelemetryOverrides = {}): Promise<Telemetry> {
@@ -60,6 +71,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
       detector: null,
       reporter: null,
       observeServer: () => {},
+      observeClusterNode: () => {},
       close: async () => {},
     }
   }
@@ -123,6 +135,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
     throw err
   }
   let closing: Promise<void> | null = null
+  let clusterTimer: NodeJS.Timeout | null = null
   return {
     enabled: true,
     metrics,
@@ -133,8 +146,25 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
     detector,
     reporter,
     observeServer: (server) => metrics.observeServer(() => server.stats()),
+    observeClusterNode(joined) {
+      void joined.then((node) => {
+        if (closing !== null) return
+        let members = 0
+        const refresh = (): void => {
+          node.members().then(
+            (list) => (members = list.filter((m) => m.alive).length),
+            (err: unknown) => logger.warn({ err }, 'reading cluster members for metrics failed'),
+          )
+        }
+        refresh()
+        clusterTimer = setInterval(refresh, settings.systemSampleIntervalMs)
+        clusterTimer.unref()
+        metrics.observeCluster(() => ({ leader: node.isLeader, members }))
+      })
+    },
     close() {
       closing ??= (async () => {
+        if (clusterTimer !== null) clearInterval(clusterTimer)
         reporter?.close()
         detector?.close()
         system?.close()
