@@ -21,6 +21,9 @@ import { PerformanceReporter } from './report.js'
 import { SystemMonitor } from './system.js'
 import { THRESHOLDS, type Threshold } from './thresholds.js'
 
+/** Frames the detector's window must hold before its p95 counts (an idle server has no bottleneck). */
+export const MIN_FRAMES_FOR_P95 = 20
+
 export interface TelemetryOverrides {
   /** Instead of METRICS_PORT (0 picks a free port). */
   readonly port?: number
@@ -103,7 +106,11 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
         return disks.length === 0 ? undefined : Math.max(...disks.map((d) => (d.totalBytes > 0 ? 1 - d.availableBytes / d.totalBytes : 0)))
       },
       eventLoopDelayP99Seconds: () => sample()?.eventLoopDelayP99Seconds,
-      frameProcessingP95Seconds: () => metrics.frameWindow.snapshot().quantile(0.95),
+      frameProcessingP95Seconds: () => {
+        // a p95 of a handful of frames is one slow login, not a bottleneck
+        const window = metrics.frameWindow.snapshot()
+        return window.count >= MIN_FRAMES_FOR_P95 ? window.quantile(0.95) : undefined
+      },
       outboundBacklogBytes: () => metrics.outboundBacklogBytes(),
       poolWaiters: () => metrics.maxPoolWaiters(),
       cacheErrorsTotal: () => metrics.cacheErrorsTotal(),
