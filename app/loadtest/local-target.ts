@@ -12,6 +12,7 @@
  * measures the game rather than scrypt.
  */
 import type { Target } from './generator.js'
+import { GameServerError } from '../errors.js'
 import { waitUntil } from '../local/ports.js'
 
 export type LocalStack = 'appliance' | 'servers'
@@ -42,13 +43,28 @@ export interface LocalTarget {
 
 export const LOAD_TEST_SERVER_ENV: Readonly<Record<string, string>> = { PASSWORD_HASH_COST: '1024' }
 
+/**
+ * Start the local target; one retry (after a full teardown) when the first start fails, because
+ * the free ports picked for the processes can be taken by someone else before they bind them.
+ */
 export async function startLocalTarget(options: LocalTargetOptions): Promise<LocalTarget> {
-  if (options.stack === 'servers') {
-    const { startLocalServers } = await import('./local-servers.js')
-    return startLocalServers(options)
+  const start = async (): Promise<LocalTarget> => {
+    if (options.stack === 'servers') {
+      const { startLocalServers } = await import('./local-servers.js')
+      return startLocalServers(options)
+    }
+    const { startLocalAppliance } = await import('./local-appliance.js')
+    return startLocalAppliance(options)
   }
-  const { startLocalAppliance } = await import('./local-appliance.js')
-  return startLocalAppliance(options)
+  try {
+    return await start()
+  } catch (first) {
+    try {
+      return await start()
+    } catch (second) {
+      throw new GameServerError('GS_ERR_LOADTEST_TARGET', `${(second as Error).message} (first attempt: ${(first as Error).message})`, {}, { cause: second })
+    }
+  }
 }
 
 /**
