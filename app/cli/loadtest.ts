@@ -16,6 +16,7 @@ import { startLocalTarget, type LocalTarget } from '../loadtest/local-target.js'
 import { ProgressLine } from '../loadtest/progress.js'
 import { buildReport, renderSummary, writeReport, type CapacityResult, type ServerFigures } from '../loadtest/report.js'
 import { runLoad, type RunResult } from '../loadtest/runner.js'
+import { formatActual } from '../loadtest/thresholds.js'
 import { loadScenario, withOverrides, type Scenario } from '../loadtest/scenario.js'
 import { collectServerFigures, PrometheusClient } from '../loadtest/server-figures.js'
 import { canConnect } from '../local/ports.js'
@@ -110,7 +111,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
     process.stderr.write(`report: ${files.json}\nreport: ${files.html}\nreport: ${files.text}\n`)
   }
   if (report.generator.bottleneck) process.stderr.write(`warning: the load generator was the bottleneck: ${report.generator.reasons.join('; ')}\n`)
-  for (const t of report.thresholds) if (!t.passed) process.stderr.write(`FAILED threshold ${t.threshold}: actual ${t.actual ?? 'not available (no server figures)'}\n`)
+  for (const t of report.thresholds) if (!t.passed) process.stderr.write(`FAILED threshold ${t.threshold}: actual ${formatActual(t.metric, t.actual)}\n`)
   if (capacity && capacity.highestPassingPlayers === null) process.stderr.write(`FAILED capacity: no step met the target (${capacity.stoppedBecause})\n`)
   if (run.aborted) return EXIT.interrupted
   return report.passed ? EXIT.pass : EXIT.failed

@@ -5,6 +5,7 @@
  */
 import type { LoadReport } from './report.js'
 import { ACTION_NAMES } from './scenario.js'
+import { formatActual } from './thresholds.js'
 
 export interface ChartSeries {
   readonly name: string
@@ -145,7 +146,7 @@ export function renderHtmlReport(report: LoadReport): string {
       row(['alerts during the run', server.alerts.length === 0 ? 'none' : escapeHtml(server.alerts.map((a) => `${a.name} (${a.state})`).join(', '))]) +
       (server.missing.length ? row(['not available', escapeHtml(server.missing.join(', '))]) : '')
     : ''
-  const thresholdRows = report.thresholds.map((x) => row([escapeHtml(x.threshold), x.actual === null ? 'n/a' : f(x.actual), `<span class="${x.passed ? 'pass' : 'fail'}">${x.passed ? 'PASS' : 'FAIL'}</span>`])).join('')
+  const thresholdRows = report.thresholds.map((x) => row([escapeHtml(x.threshold), escapeHtml(formatActual(x.metric, x.actual)), `<span class="${x.passed ? 'pass' : 'fail'}">${x.passed ? 'PASS' : 'FAIL'}</span>`])).join('')
   const capacity = report.capacity
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Load test ${escapeHtml(report.scenario.name)} — ${escapeHtml(report.startedAt)}</title>

@@ -12,7 +12,7 @@ import { quantilesOf, type IntervalSample, type RunTotals } from './interval.js'
 import type { Target } from './generator.js'
 import type { RunResult } from './runner.js'
 import { ACTION_NAMES, type ActionName, type Scenario } from './scenario.js'
-import { checkThresholds, type Threshold, type ThresholdFigures, type ThresholdResult } from './thresholds.js'
+import { checkThresholds, formatActual, type Threshold, type ThresholdFigures, type ThresholdResult } from './thresholds.js'
 
 export interface TimelinePoint {
   readonly second: number
@@ -342,7 +342,7 @@ export function renderSummary(report: LoadReport): string {
     for (const step of c.steps) rows.push([`  ${step.players} players`, `${fmt(step.throughputPerSecond, 1)} req/s, p99 ${fmt(step.p99Ms, 3)} ms, errors ${fmt(step.errorRate * 100, 2)} % → ${step.passed ? 'met' : `broken (${step.failed.join(', ')})`}`])
     rows.push(['capacity', c.highestPassingPlayers === null ? `none met the target (${c.stoppedBecause})` : `${c.highestPassingPlayers} players, ${fmt(c.highestPassingThroughputPerSecond ?? 0, 1)} req/s (${c.stoppedBecause})`])
   }
-  for (const t of report.thresholds) rows.push([`threshold ${t.threshold}`, `${t.passed ? 'PASS' : 'FAIL'} (actual ${t.actual === null || Number.isNaN(t.actual) ? 'not available' : fmt(t.actual, 3)})`])
+  for (const t of report.thresholds) rows.push([`threshold ${t.threshold}`, `${t.passed ? 'PASS' : 'FAIL'} (actual ${formatActual(t.metric, t.actual)})`])
   const width = Math.max(...rows.map(([k]) => k.length))
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
 }

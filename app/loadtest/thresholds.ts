@@ -87,7 +87,15 @@ export function checkThresholds(thresholds: readonly Threshold[], figures: Thres
 /** The unit a metric's figures are shown in. */
 export function metricUnit(metric: ThresholdMetric): string {
   if (LATENCY.includes(metric)) return 'ms'
-  if (metric === 'error_rate') return ''
   if (metric === 'rps') return 'req/s'
+  if (metric === 'server_cpu') return 'cores'
   return ''
+}
+
+/** A threshold's actual value for people: `7.231 ms`, `0.5 %` for error_rate, `not available`. */
+export function formatActual(metric: string, actual: number | null): string {
+  if (actual === null || Number.isNaN(actual)) return 'not available (no server figures)'
+  if (metric === 'error_rate') return `${+(actual * 100).toFixed(4)} %`
+  const unit = (THRESHOLD_METRICS as readonly string[]).includes(metric) ? metricUnit(metric as ThresholdMetric) : ''
+  return `${+actual.toFixed(3)}${unit ? ` ${unit}` : ''}`
 }

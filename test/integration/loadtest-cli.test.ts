@@ -67,7 +67,7 @@ test('report figures equal the server counters (1 and 2 workers); a failing thre
   assert.is(merged.summary.peakConnected, 12)
 
   assert.is(failing.code, 1, failing.stderr)
-  assert.match(failing.stderr, /FAILED threshold p50<0\.001ms: actual [\d.]+/)
+  assert.match(failing.stderr, /FAILED threshold p50<0\.001ms: actual [\d.]+ ms/)
   assert.not.match(failing.stderr, /FAILED threshold errors==0/)
   assert.match(failing.stdout, /threshold p50<0\.001ms\s+FAIL/)
   assert.match(failing.stdout, /threshold errors==0\s+PASS/)

@@ -57,7 +57,8 @@ test('summary figures add the intervals up', () => {
   assert.is(report.timeline[1]!.p99Ms, 10)
   assert.not.ok(report.generator.bottleneck)
   const text = renderSummary(report)
-  assert.match(text, /threshold p99<5ms\s+FAIL \(actual 10\.000\)/)
+  assert.match(text, /threshold p99<5ms\s+FAIL \(actual 10 ms\)/)
+  assert.match(text, /threshold error_rate<20%\s+PASS \(actual 12.5 %\)/)
   assert.match(text, /throughput\s+3\.5 req\/s/)
 })
 
