@@ -53,7 +53,6 @@ export const cacheDatabase: DashboardSpec = {
           target(q.sum(M.poolInUse, S, ['pool']), 'in use {{pool}}'),
         ]),
         panel.timeseries('Pool waiters', 'Callers waiting to acquire from each pool.', 'short', [target(q.max(M.poolWaiting, S, ['pool']), '{{pool}}')], { thresholds: thresholdLines('pool-waiters') }),
-        panel.timeseries('Pool acquire p95', 'Time to acquire from each pool, 95th percentile.', 's', [target(q.quantile(0.95, M.poolAcquire, S, ['pool']), '{{pool}}')]),
       ],
     },
   ],

@@ -10,6 +10,8 @@ export interface StackConfig {
   readonly secrets: Readonly<Record<SecretName, pulumi.Output<string>>>
   readonly imageName: string
   readonly alertEmail: string
+  /** SMTP relay Grafana sends the alert e-mails through; unset = alerts only visible in Grafana. */
+  readonly smtp?: { readonly host: string; readonly user: string; readonly password: pulumi.Output<string>; readonly from: string }
   /** Memory limit of each game server / balancer container, MiB. */
   readonly appMemoryMb: number
   readonly redisMemoryMb: number
@@ -64,6 +66,16 @@ export function readStackConfig(config = new pulumi.Config()): StackConfig {
     },
     imageName: config.get('imageName') ?? 'game-appliance:latest',
     alertEmail: config.get('alertEmail') ?? 'operators@example.com',
+    ...(config.get('smtpHost')
+      ? {
+          smtp: {
+            host: config.require('smtpHost'),
+            user: config.get('smtpUser') ?? '',
+            password: (config.getSecret('smtpPassword') ?? pulumi.secret('')).apply((p) => p ?? ''),
+            from: config.get('smtpFrom') ?? 'grafana@localhost',
+          },
+        }
+      : {}),
     appMemoryMb: integer('appMemoryMb', 512),
     redisMemoryMb: integer('redisMemoryMb', 256),
     postgresMemoryMb: integer('postgresMemoryMb', 1024),

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { createWriteStream, type WriteStream } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { chmod, mkdir, stat } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ClientConnection } from '../client/connection.js'
 import { GameServerError } from '../errors.js'
@@ -24,7 +24,7 @@ import { canConnect, freePort, waitUntil } from './ports.js'
 import { PostgresServer } from './postgres-server.js'
 import { PrometheusServer } from './prometheus-server.js'
 import { RedisServer } from './redis-server.js'
-import { findProgram, postgresBinDir, requireProgram } from './system.js'
+import { findProgram, isRoot, postgresBinDir, requireProgram } from './system.js'
 
 export const REPOSITORY_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..')
 
@@ -76,6 +76,7 @@ export class Appliance {
   /** Start the whole topology; on any failure everything already started is stopped again. */
   static async start(options: ApplianceOptions): Promise<Appliance> {
     await mkdir(join(options.dir, 'logs'), { recursive: true })
+    if (isRoot()) await letPostgresTraverse(options.dir)
     const ports = await allocatePorts(options.topology)
     const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token() }
     const appliance = new Appliance(options.topology, options, ports, secrets)
@@ -308,6 +309,21 @@ async function allocatePorts(topology: Topology): Promise<Map<string, number>> {
     }
   }
   return ports
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data directory
+ * under `dir`: give `dir` search permission (not read) and check that every ancestor has it.
+ */
+async function letPostgresTraverse(dir: string): Promise<void> {
+  const mode = (await stat(dir)).mode & 0o7777
+  if ((mode & 0o001) === 0) await chmod(dir, mode | 0o011)
+  for (let parent = dirname(resolve(dir)); ; parent = dirname(parent)) {
+    if (((await stat(parent)).mode & 0o001) === 0) {
+      throw new GameServerError('GS_ERR_APPLIANCE_START', `the postgres user cannot reach ${dir}: ${parent} is not searchable by others; set APPLIANCE_DIR to a directory under /var/tmp or /tmp`, { dir, parent })
+    }
+    if (parent === dirname(parent)) break
+  }
 }
 
 function token(): string {

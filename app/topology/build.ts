@@ -137,6 +137,8 @@ export function buildTopology(options: TopologyOptions): Topology {
         METRICS_HOST: [{ bindHost: true }],
         METRICS_PORT: [{ portOf: name, port: 'metrics' }],
         NODE_ID: [name],
+        // What cluster membership tells others (the bound address would be 0.0.0.0 or loopback).
+        ADVERTISE_ADDRESS: address(name, 'game'),
         LOG_LEVEL: [options.logLevel],
         ...dataEnv,
       },

@@ -3,6 +3,7 @@ import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
 import { SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
 import { GRAFANA_DASHBOARD_DIR } from '../../dashboards/provisioning.js'
+import type { StackConfig } from '../config.js'
 import { containerArgs, type Secrets } from './container.js'
 
 export const GRAFANA_IMAGE = 'grafana/grafana-oss:11.3.0'
@@ -14,6 +15,7 @@ export interface GrafanaArgs {
   /** Generated files (dashboards/generated/grafana/…) by path relative to that directory. */
   readonly files: ReadonlyMap<string, string>
   readonly alertEmail: string
+  readonly smtp?: StackConfig['smtp']
 }
 
 export class Grafana extends pulumi.ComponentResource {
@@ -37,7 +39,13 @@ export class Grafana extends pulumi.ComponentResource {
         secrets: args.secrets,
         network: args.network,
         image: image.imageId,
-        extraEnv: { ALERT_EMAIL: args.alertEmail, GF_PATHS_PROVISIONING: '/etc/grafana/provisioning' },
+        extraEnv: {
+          ALERT_EMAIL: args.alertEmail,
+          GF_PATHS_PROVISIONING: '/etc/grafana/provisioning',
+          ...(args.smtp
+            ? { GF_SMTP_ENABLED: 'true', GF_SMTP_HOST: args.smtp.host, GF_SMTP_USER: args.smtp.user, GF_SMTP_PASSWORD: args.smtp.password, GF_SMTP_FROM_ADDRESS: args.smtp.from }
+            : {}),
+        },
         user: '472',
         volumes: [{ volumeName: volume.name, containerPath: '/var/lib/grafana' }],
         uploads,

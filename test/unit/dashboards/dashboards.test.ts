@@ -3,7 +3,9 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ALERTS } from '../../../dashboards/alert-model.js'
-import { EXTERNAL_METRICS } from '../../../dashboards/common.js'
+import { grafanaAlertRules, prometheusRules } from '../../../dashboards/alerts.js'
+import { EXTERNAL_METRICS, renderDashboard } from '../../../dashboards/common.js'
+import { datasources } from '../../../dashboards/provisioning.js'
 import { GENERATED_DIR, generatedFiles } from '../../../dashboards/generate.js'
 import { allPanels, DASHBOARDS } from '../../../dashboards/index.js'
 import { panelMetricNames } from '../../../dashboards/queries.js'
@@ -52,6 +54,40 @@ test('alert rules carry summary, description and severity', () => {
   for (const alert of ALERTS) {
     const block = rules.slice(rules.indexOf(`alert: "${alert.name}"`))
     for (const key of ['summary:', 'description:', `severity: "${alert.severity}"`]) assert.ok(block.includes(key), `${alert.name} lacks ${key}`)
+  }
+})
+
+test('rendered dashboards: unique panel ids, panels inside the 24-column grid without overlaps, provisioned datasource', () => {
+  const datasourceUid = datasources().datasources[0]!.uid
+  for (const spec of DASHBOARDS) {
+    const json = renderDashboard(spec)
+    const ids = json.panels.map((p) => p.id)
+    assert.is(new Set(ids).size, ids.length, `${spec.uid}: duplicate panel ids`)
+    const boxes = json.panels.map((p) => p.gridPos as { x: number; y: number; w: number; h: number })
+    boxes.forEach((a, i) => {
+      assert.ok(a.x >= 0 && a.x + a.w <= 24, `${spec.uid}: panel ${ids[i]} outside the grid`)
+      boxes.slice(i + 1).forEach((b, j) => {
+        const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+        assert.not.ok(overlap, `${spec.uid}: panels ${ids[i]} and ${ids[i + j + 1]} overlap`)
+      })
+    })
+    for (const p of json.panels.filter((p) => p.type !== 'row')) assert.is((p.datasource as { uid: string }).uid, datasourceUid)
+  }
+})
+
+test('Grafana alert rules evaluate the same reading, limit and `for` as the Prometheus rules', () => {
+  const grafana = grafanaAlertRules().groups[0]!.rules
+  const prometheus = prometheusRules().groups[0]!.rules
+  assert.is(grafana.length, ALERTS.length)
+  for (const alert of ALERTS) {
+    const g = grafana.find((r) => r.title === alert.name)!
+    const p = prometheus.find((r) => r.alert === alert.name)!
+    assert.is(p.expr, `${alert.reading} > ${alert.threshold.limit}`)
+    assert.is((g.data[0]!.model as { expr: string }).expr, alert.reading)
+    assert.equal((g.data[2]!.model as { conditions: { evaluator: { params: number[] } }[] }).conditions[0]!.evaluator.params, [alert.threshold.limit])
+    assert.is(g.for, p.for)
+    assert.is(g.for, `${alert.threshold.forSeconds}s`)
+    assert.equal(g.labels, p.labels)
   }
 })
 

@@ -43,6 +43,8 @@ export async function runProgram(stack: string, config: Record<string, string | 
     stack,
     false,
   )
+  // Each run sees only its own stack config (config persists process-wide between runs).
+  pulumi.runtime.setAllConfig({})
   for (const [key, value] of Object.entries(config)) pulumi.runtime.setConfig(`${PROJECT}:${key}`, String(value))
   run += 1
   const program = (await import(`../../../infra/index.ts?run=${run}`)) as Record<string, unknown>
@@ -65,6 +67,8 @@ export async function runProgram(stack: string, config: Record<string, string | 
 }
 
 export const SECRETS = { postgresPassword: 'pg-secret-1', redisPassword: 'redis-secret-2', grafanaAdminPassword: 'grafana-secret-3' }
+/** Every secret value the tests set, for "never in plain text" checks. */
+export const ALL_SECRET_VALUES = [...Object.values(SECRETS), 'smtp-secret-4']
 
 export function containers(resources: Recorded[]): Recorded[] {
   return resources.filter((r) => r.type === 'docker:index/container:Container')

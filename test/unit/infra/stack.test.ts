@@ -6,12 +6,12 @@ import * as assert from 'uvu/assert'
 import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../../app/topology/index.js'
 import { ALERTS } from '../../../dashboards/alert-model.js'
 import { DASHBOARDS } from '../../../dashboards/index.js'
-import { containers, envOf, plain, runProgram, SECRETS, type Recorded } from './mocks.js'
+import { ALL_SECRET_VALUES, containers, envOf, plain, runProgram, SECRETS, type Recorded } from './mocks.js'
 
 const cases = [
   { stack: 'dev', servers: 2, redisShards: 2, loadGenerators: 0 },
   { stack: 'big', servers: 5, redisShards: 4, loadGenerators: 0 },
-  { stack: 'loadtest', servers: 3, redisShards: 3, loadGenerators: 2 },
+  { stack: 'loadtest', servers: 3, redisShards: 3, loadGenerators: 2, smtp: true },
 ] as const
 
 type Run = Awaited<ReturnType<typeof runProgram>>
@@ -19,7 +19,8 @@ const runs = new Map<string, Run>()
 
 test.before(async () => {
   for (const c of cases) {
-    runs.set(c.stack, await runProgram(c.stack, { servers: c.servers, redisShards: c.redisShards, loadGenerators: c.loadGenerators, balancerPort: 7000, ...SECRETS }))
+    const smtp: Record<string, string> = 'smtp' in c ? { smtpHost: 'mail.example.com:587', smtpUser: 'alerts', smtpPassword: 'smtp-secret-4' } : {}
+    runs.set(c.stack, await runProgram(c.stack, { servers: c.servers, redisShards: c.redisShards, loadGenerators: c.loadGenerators, balancerPort: 7000, ...SECRETS, ...smtp }))
   }
 })
 
@@ -65,7 +66,7 @@ for (const c of cases) {
     const run = runs.get(c.stack)!
     for (const container of containers(run.resources)) {
       const env = [...envOf(container)]
-      const holds = (value: string) => Object.values(SECRETS).some((s) => value.includes(s))
+      const holds = (value: string) => ALL_SECRET_VALUES.some((s) => value.includes(s))
       for (const [name, { value, secret }] of env) if (holds(value)) assert.ok(secret, `${plain(container.inputs.name)}: ${name} holds a password but is not a secret`)
       // …and a container without passwords keeps a readable environment (secrecy is not blanket).
       if (!env.some(([, { value }]) => holds(value))) assert.not.ok(env.some(([, { secret }]) => secret), `${plain(container.inputs.name)} env needlessly secret`)
@@ -74,6 +75,9 @@ for (const c of cases) {
       for (const s of Object.values(SECRETS)) assert.not.ok(command.includes(s), `${plain(container.inputs.name)} has a password in its command`)
     }
     assert.ok(envOf(byName(run, 'grafana')).get('GF_SECURITY_ADMIN_PASSWORD')!.secret)
+    const smtpPassword = envOf(byName(run, 'grafana')).get('GF_SMTP_PASSWORD')
+    if ('smtp' in c) assert.ok(smtpPassword?.secret && smtpPassword.value === 'smtp-secret-4', 'SMTP password is a secret')
+    else assert.is(smtpPassword, undefined)
     assert.ok(envOf(byName(run, 'postgres')).get('POSTGRES_PASSWORD')!.secret)
     for (let i = 0; i < c.redisShards; i++) assert.ok(envOf(byName(run, `redis-${i}`)).get('REDIS_PASSWORD')!.secret)
   })
