@@ -57,6 +57,8 @@ export const ErrorCodes = {
   GS_ERR_ADMIN_BAD_REQUEST: 'an admin request is malformed (body, field or route)',
   GS_ERR_CLUSTER_UNAVAILABLE: 'the cluster store (Redis) cannot be reached',
   GS_ERR_LEADERSHIP_LOST: 'this node lost (or never held) the leader lease',
+  // leader-only jobs (app/db/leaderboard-snapshots.ts, app/server/leader-jobs.ts)
+  GS_ERR_FENCED_WRITE_REJECTED: 'a leader-only write carried a fencing token older than one the store already accepted',
   // deployment: topology, local appliance
   GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',
   GS_ERR_APPLIANCE_START: 'the local appliance could not start a service or did not become ready',
