@@ -11,7 +11,8 @@
  *                            cleanup job: every session key carries its own TTL, see docs/ARCHITECTURE.md.)
  *
  * The jobs use a pool of their own (2 connections, opened on the first run); `close()` waits for a
- * run in flight and closes it. Each run is logged at info with its counts and fencing token.
+ * run in flight and closes it. Each run is logged at info with its counts and fencing token; its
+ * statements count in the database metrics (`dbQueryDuration` by operation, e.g. `leaderboardSnapshot.insert`).
  */
 import type { ClusterMembershipHandle } from '../cluster/join.js'
 import type { LeaderJobContext, LeaderJobStats } from '../cluster/leader-jobs.js'
@@ -20,6 +21,7 @@ import { pruneLeaderboardSnapshots, snapshotFenceResource, writeLeaderboardSnaps
 import { Database } from '../db/pool.js'
 import type { LeaderboardName, SharedGameState } from '../game/shared-state.js'
 import type { Logger } from '../logger.js'
+import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
 
 export const SNAPSHOT_BOARDS: readonly LeaderboardName[] = ['kills', 'experience']
 export const SNAPSHOT_JOB = 'leaderboard-snapshot'
@@ -37,6 +39,8 @@ export interface ServerLeaderJobsOptions {
   readonly cluster: ClusterMembershipHandle
   readonly shared: SharedGameState | undefined
   readonly logger: Logger
+  /** Each job's statements are counted and timed as `dbQueryDuration(op)` (`leaderboardSnapshot.insert`, `leaderboardSnapshot.prune`, `fence.check`), failures as `dbQueryError(op)`. */
+  readonly metrics?: GameMetrics
 }
 
 /** The leader jobs of a game server, or null when they do not apply (no database, cache or cluster, or interval 0). */
@@ -46,6 +50,7 @@ export function startServerLeaderJobs(options: ServerLeaderJobsOptions): ServerL
   const intervalMs = data.leaderboardSnapshotIntervalMs
   if (data.databaseUrl === undefined || data.redisUrls.length === 0 || shared === undefined || intervalMs === 0) return null
   const logger = options.logger.child({ component: 'leader-jobs' })
+  const metrics = options.metrics ?? noopMetrics
   const holder = config.server.nodeId
   const resource = snapshotFenceResource(config.cluster.clusterName)
   let closed = false
@@ -53,7 +58,12 @@ export function startServerLeaderJobs(options: ServerLeaderJobsOptions): ServerL
   const inFlight = new Set<Promise<unknown>>()
 
   const openDatabase = (): Promise<Database> => {
-    database ??= Database.fromConfig({ ...data, dbPoolMax: 2 }, { logger: logger.child({ component: 'db' }), applicationName: 'game-server-leader-jobs' }).catch((err: unknown) => {
+    database ??= Database.fromConfig({ ...data, dbPoolMax: 2 }, {
+      logger: logger.child({ component: 'db' }),
+      applicationName: 'game-server-leader-jobs',
+      onQueryDuration: (op, seconds) => metrics.dbQueryDuration(op, seconds),
+      onQueryError: (op) => metrics.dbQueryError(op),
+    }).catch((err: unknown) => {
       database = null
       throw err
     })

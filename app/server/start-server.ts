@@ -65,7 +65,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
     logger.info({ event: 'listening', host: address.address, port: address.port, nodeId: config.server.nodeId, stores: ownStores?.mode ?? 'injected' }, 'listening')
     const activeServer = server
     const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertisedAddress(config, address), role: 'game', load: () => activeServer.activeSessions, logger })
-    const leaderJobs = cluster === null ? null : startServerLeaderJobs({ config, cluster, shared: stores.shared, logger })
+    const leaderJobs = cluster === null ? null : startServerLeaderJobs({ config, cluster, shared: stores.shared, logger, metrics })
     const built = { game, server, cluster, leaderJobs }
     let closing: Promise<void> | null = null
     return {

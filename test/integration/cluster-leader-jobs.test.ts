@@ -18,6 +18,15 @@ import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
 import { rejection, waitFor } from './cache-support.js'
 import { startGame, type GameFixture } from './game-support.js'
+import { CountingMetrics } from './net-support.js'
+
+/** Counts database operations by name (the leader jobs report theirs through GameMetrics). */
+class DbOpMetrics extends CountingMetrics {
+  readonly ops = new Map<string, number>()
+  override dbQueryDuration(op: string): void {
+    this.ops.set(op, (this.ops.get(op) ?? 0) + 1)
+  }
+}
 
 const test = suite('cluster: leader-only jobs (leaderboard snapshots) on real Redis and PostgreSQL')
 const INTERVAL_MS = 150
@@ -71,7 +80,7 @@ async function countSnapshots(where: string, ...params: (string | number)[]): Pr
 }
 
 test('only the leader writes fenced snapshots; retention bounds them; the successor continues with a larger token; a stale token is refused', async () => {
-  servers.push(await startGame(env('lj-a')), await startGame(env('lj-b')))
+  servers.push(await startGame(env('lj-a'), new DbOpMetrics()), await startGame(env('lj-b'), new DbOpMetrics()))
   const [a, b] = servers as [GameFixture, GameFixture]
   assert.ok(a.handle.leaderJobs, 'server A has leader jobs (cluster, database and cache configured)')
   assert.ok(b.handle.leaderJobs, 'server B has leader jobs')
@@ -105,6 +114,10 @@ test('only the leader writes fenced snapshots; retention bounds them; the succes
   assert.is(await countSnapshots('taken_by <> $1', leaderId), 0, 'the follower wrote nothing')
   assert.is(follower.handle.leaderJobs!.stats(SNAPSHOT_JOB)?.runs ?? 0, 0, 'the follower ran no snapshot job')
   assert.ok((leader.handle.leaderJobs!.stats(SNAPSHOT_JOB)?.runs ?? 0) >= 3, 'the leader ran the snapshot job repeatedly')
+  const opsOf = (s: GameFixture, op: string): number => (s.metrics as DbOpMetrics).ops.get(op) ?? 0
+  assert.ok(opsOf(leader, 'leaderboardSnapshot.insert') >= 6, 'snapshot inserts counted in the leader\'s metrics')
+  assert.ok(opsOf(leader, 'leaderboardSnapshot.prune') >= 3, 'retention runs counted in the leader\'s metrics')
+  assert.is(opsOf(follower, 'leaderboardSnapshot.insert'), 0)
 
   // the leader crashes (lease not released); the follower takes over after the lease
   leader.handle.cluster!.node!.abandon()
