@@ -143,7 +143,7 @@ test('hostile names are bound parameters: stored and reloaded unchanged, tables 
   }
   assert.equal((await collect({ usernamePrefix: "Robert'" })).names, ["Robert'); --", "Robert'); DROP TABLE game_log;--"])
   const tables = (await f.server.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`)).trim()
-  assert.is(tables, 'game_log,players,schema_migrations')
+  assert.is(tables, 'cluster_fences,game_log,leaderboard_snapshots,players,schema_migrations')
   assert.is((await f.server.psql('SELECT count(*) FROM players')).trim(), String(names.length))
   assert.is((await f.server.psql(`SELECT string_agg(payload->>'name', '|' ORDER BY id) FROM game_log`)).trim(), names.join('|'))
 })
