@@ -9,7 +9,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { randomBytes } from 'node:crypto'
 import { SNAPSHOT_JOB } from '../../app/server/leader-jobs.js'
-import { latestLeaderboardSnapshot, leaderboardSnapshots, pruneLeaderboardSnapshots, snapshotFenceResource, writeLeaderboardSnapshots } from '../../app/db/leaderboard-snapshots.js'
+import { checkFence, latestLeaderboardSnapshot, leaderboardSnapshots, pruneLeaderboardSnapshots, snapshotFenceResource, writeLeaderboardSnapshots } from '../../app/db/leaderboard-snapshots.js'
 import { migrate } from '../../app/db/migrate.js'
 import { Database } from '../../app/db/pool.js'
 import type { SharedGameState } from '../../app/game/shared-state.js'
@@ -43,7 +43,7 @@ const servers: GameFixture[] = []
 test.before(async () => {
   h = new Harness()
   ;[redis, pg] = await Promise.all([h.redis(), h.postgres()])
-  db = await Database.connect({ url: pg.url, maxConnections: 2, connectTimeoutSeconds: 5 })
+  db = await Database.connect({ url: pg.url, maxConnections: 4, connectTimeoutSeconds: 5 })
   h.own({ stop: () => db.close(1) })
   await migrate(db)
 })
@@ -150,6 +150,36 @@ test('only the leader writes fenced snapshots; retention bounds them; the succes
   // snapshots keep coming from the new leader only
   const all = await leaderboardSnapshots(db, 'kills')
   assert.ok(all.every((s) => (s.fencingToken === firstToken && s.takenBy === leaderId) || (s.fencingToken === secondToken && s.takenBy === nodeIdOf(follower))), 'every snapshot carries its writer\'s token')
+})
+
+test('the fence serialises writers: a smaller token waiting on an open transaction with a larger one is refused after it commits', async () => {
+  const resource = `race-${randomBytes(3).toString('hex')}`
+  let release!: () => void
+  const held = new Promise<void>((resolve) => (release = resolve))
+  let locked!: () => void
+  const hasLock = new Promise<void>((resolve) => (locked = resolve))
+  const newer = db.withTransaction(async (tx) => {
+    await checkFence(tx, { resource, token: 20, holder: 'newer' })
+    locked()
+    await held // the newer leader's transaction is still open
+  })
+  await hasLock
+  let olderSettled = false
+  const older = rejection(db.withTransaction((tx) => checkFence(tx, { resource, token: 19, holder: 'older' }))).finally(() => (olderSettled = true))
+  // the older writer cannot decide before the newer one commits: it waits on the fence row's lock
+  try {
+    await waitFor(async () => (await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cluster_fences%'`)[0]!.n === 1, 5000, 'the older writer to block on the fence row')
+    assert.is(olderSettled, false)
+  } finally {
+    release()
+    await newer
+  }
+  const refused = (await older) as { code?: string; context?: Record<string, unknown> }
+  assert.is(refused.code, 'GS_ERR_FENCED_WRITE_REJECTED')
+  assert.is(refused.context?.newest, 20)
+  assert.equal(await db.sql`SELECT fencing_token::int AS t, holder FROM cluster_fences WHERE resource = ${resource}`.then((r) => [...r]), [{ t: 20, holder: 'newer' }])
+  // the same token again (the same leader's next run) is accepted
+  await db.withTransaction((tx) => checkFence(tx, { resource, token: 20, holder: 'newer' }))
 })
 
 test.run()
