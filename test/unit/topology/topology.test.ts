@@ -18,6 +18,7 @@ import {
   type TopologyOptions,
 } from '../../../app/topology/index.js'
 import { toYaml } from '../../../app/topology/yaml.js'
+import { advertisedAddress } from '../../../app/cluster/join.js'
 
 const secrets = { postgresPassword: 'p@ss/word', redisPassword: 'r:edis', grafanaAdminPassword: 'g' }
 const options = (over: Partial<TopologyOptions> = {}): TopologyOptions => ({ ...DEFAULT_TOPOLOGY_OPTIONS, ...over })
@@ -52,6 +53,22 @@ test('every reference names an existing service and port; every long-running ser
     if (!s.oneShot) assert.ok(s.health, `${s.name} has a health check`)
     for (const dep of s.dependsOn) assert.ok(topology.services.some((t) => t.name === dep), `${s.name} depends on ${dep}`)
   }
+})
+
+test('game servers bound to 0.0.0.0 advertise their service host:port to the cluster, not 127.0.0.1', () => {
+  const topology = buildTopology(options({ servers: 3, redisShards: 2 }))
+  const advertised = servicesOfKind(topology, 'game-server').map((game) => {
+    const env = containerEnv(topology, game.name)
+    assert.is(env.GAME_HOST, '0.0.0.0', `${game.name} binds every interface in its container`)
+    assert.is(env.ADVERTISE_ADDRESS, `${game.name}:${env.GAME_PORT}`)
+    // what cluster membership registers for this server, from its resolved environment
+    return advertisedAddress(loadConfig(env), { address: '0.0.0.0', family: 'IPv4', port: Number(env.GAME_PORT) })
+  })
+  assert.equal(advertised, ['game-1:7777', 'game-2:7777', 'game-3:7777'])
+  // without it the same servers would all register the unreachable loopback address
+  const env = containerEnv(topology, 'game-1')
+  delete env.ADVERTISE_ADDRESS
+  assert.is(advertisedAddress(loadConfig(env), { address: '0.0.0.0', family: 'IPv4', port: 7777 }), '127.0.0.1:7777')
 })
 
 test('only the balancer game port, Grafana and (optionally) Prometheus are published', () => {
