@@ -14,9 +14,11 @@
  * run in flight and closes it. Each run is logged at info with its counts and fencing token; its
  * statements count in the database metrics (`dbQueryDuration` by operation, e.g. `leaderboardSnapshot.insert`).
  */
+import { raiseFencingCounter } from '../cluster/fencing-recovery.js'
 import type { ClusterMembershipHandle } from '../cluster/join.js'
 import type { LeaderJobContext, LeaderJobStats } from '../cluster/leader-jobs.js'
 import type { Config } from '../config/index.js'
+import { isGameServerError } from '../errors.js'
 import { pruneLeaderboardSnapshots, snapshotFenceResource, writeLeaderboardSnapshots, type BoardSnapshot, type Fence } from '../db/leaderboard-snapshots.js'
 import { Database } from '../db/pool.js'
 import type { LeaderboardName, SharedGameState } from '../game/shared-state.js'
@@ -84,6 +86,26 @@ export function startServerLeaderJobs(options: ServerLeaderJobsOptions): ServerL
 
   const fenceOf = (context: LeaderJobContext): Fence => ({ resource, token: context.fencingToken, holder })
 
+  /**
+   * A refused fenced write: if Redis still names us leader with this token, its fencing counter went
+   * backwards (Redis data lost) — raise it past the store's token and give up the lease so the next
+   * election draws a larger token (app/cluster/fencing-recovery.ts). Otherwise we were deposed.
+   */
+  const fenced = async <T>(context: LeaderJobContext, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write()
+    } catch (err) {
+      const node = cluster.node
+      if (!isGameServerError(err, 'GS_ERR_FENCED_WRITE_REJECTED') || node === null) throw err
+      const storeToken = Number(err.context.newest)
+      if (Number.isSafeInteger(storeToken) && storeToken > context.fencingToken) {
+        const raised = await raiseFencingCounter(node.redis, config.cluster.clusterName, holder, context.fencingToken, storeToken).catch(() => false)
+        if (raised) logger.error({ fencingToken: context.fencingToken, storeToken, resource }, 'fencing counter in Redis is behind PostgreSQL (Redis data lost?): raised it and released the lease; the next election draws a larger token')
+      }
+      throw err
+    }
+  }
+
   const snapshot = (context: LeaderJobContext) =>
     tracked(async () => {
       const started = performance.now()
@@ -100,7 +122,7 @@ export function startServerLeaderJobs(options: ServerLeaderJobsOptions): ServerL
       }
       context.assertLeader()
       const db = await openDatabase()
-      const written = await writeLeaderboardSnapshots(db, boards, fenceOf(context))
+      const written = await fenced(context, () => writeLeaderboardSnapshots(db, boards, fenceOf(context)))
       logger.info(
         { job: SNAPSHOT_JOB, fencingToken: context.fencingToken, boards: boards.map((b) => b.board), skipped: empty, entries: written.entries, ids: written.ids, tookMs: Math.round(performance.now() - started) },
         'leaderboard snapshot written',
@@ -111,7 +133,7 @@ export function startServerLeaderJobs(options: ServerLeaderJobsOptions): ServerL
     tracked(async () => {
       context.assertLeader()
       const db = await openDatabase()
-      const deleted = await pruneLeaderboardSnapshots(db, data.leaderboardSnapshotRetention, fenceOf(context))
+      const deleted = await fenced(context, () => pruneLeaderboardSnapshots(db, data.leaderboardSnapshotRetention, fenceOf(context)))
       logger.info({ job: RETENTION_JOB, fencingToken: context.fencingToken, deleted, keepPerBoard: data.leaderboardSnapshotRetention }, 'old leaderboard snapshots pruned')
     })
 

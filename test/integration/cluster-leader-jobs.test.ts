@@ -39,6 +39,8 @@ let redis: RedisServer
 let pg: PostgresServer
 let db: Database
 const servers: GameFixture[] = []
+/** The server left running (and leading) after the failover of the first test. */
+let survivor: GameFixture | undefined
 
 test.before(async () => {
   h = new Harness()
@@ -147,6 +149,7 @@ test('only the leader writes fenced snapshots; retention bounds them; the succes
   assert.is(await countSnapshots('entries @> $1::jsonb', JSON.stringify([{ playerId: 99 }])), 0, 'the refused entries are nowhere')
   assert.ok((await countSnapshots('board = $1', 'kills')) >= RETENTION, 'the refused prune (keep 1) deleted nothing: retention still keeps its count')
 
+  survivor = follower
   // snapshots keep coming from the new leader only
   const all = await leaderboardSnapshots(db, 'kills')
   assert.ok(all.every((s) => (s.fencingToken === firstToken && s.takenBy === leaderId) || (s.fencingToken === secondToken && s.takenBy === nodeIdOf(follower))), 'every snapshot carries its writer\'s token')
@@ -180,6 +183,21 @@ test('the fence serialises writers: a smaller token waiting on an open transacti
   assert.equal(await db.sql`SELECT fencing_token::int AS t, holder FROM cluster_fences WHERE resource = ${resource}`.then((r) => [...r]), [{ t: 20, holder: 'newer' }])
   // the same token again (the same leader's next run) is accepted
   await db.withTransaction((tx) => checkFence(tx, { resource, token: 20, holder: 'newer' }))
+})
+
+test('a fencing counter that went backwards (Redis data lost) recovers: the leader raises it, steps down, and snapshots resume with a larger token', async () => {
+  assert.ok(survivor, 'the first test left a leader running')
+  const resource = snapshotFenceResource(CLUSTER)
+  const token = tokenOf(survivor)
+  await waitFor(() => isLeader(survivor!), 5000, 'the survivor to lead')
+  // PostgreSQL remembers a token from an earlier incarnation of the Redis counter
+  const ahead = token + 1000
+  await db.sql`UPDATE cluster_fences SET fencing_token = ${ahead} WHERE resource = ${resource}`
+  await waitFor(async () => ((await latestLeaderboardSnapshot(db, 'kills'))?.fencingToken ?? 0) > ahead, 10_000, 'snapshots with a token beyond the stored one')
+  const latest = (await latestLeaderboardSnapshot(db, 'kills'))!
+  assert.is(latest.takenBy, nodeIdOf(survivor))
+  assert.is(latest.fencingToken, tokenOf(survivor), 're-elected with the raised token')
+  assert.ok((survivor.handle.leaderJobs!.stats(SNAPSHOT_JOB)?.failures ?? 0) + (survivor.handle.leaderJobs!.stats('snapshot-retention')?.failures ?? 0) >= 1, 'the refused run counted as a failure')
 })
 
 test.run()
