@@ -7,7 +7,9 @@
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import { SNAPSHOT_JOB } from '../../app/server/leader-jobs.js'
 import { checkFence, latestLeaderboardSnapshot, leaderboardSnapshots, pruneLeaderboardSnapshots, snapshotFenceResource, writeLeaderboardSnapshots } from '../../app/db/leaderboard-snapshots.js'
 import { migrate } from '../../app/db/migrate.js'
@@ -198,6 +200,29 @@ test('a fencing counter that went backwards (Redis data lost) recovers: the lead
   assert.is(latest.takenBy, nodeIdOf(survivor))
   assert.is(latest.fencingToken, tokenOf(survivor), 're-elected with the raised token')
   assert.ok((survivor.handle.leaderJobs!.stats(SNAPSHOT_JOB)?.failures ?? 0) + (survivor.handle.leaderJobs!.stats('snapshot-retention')?.failures ?? 0) >= 1, 'the refused run counted as a failure')
+})
+
+test('npm run cluster -- snapshots prints the latest snapshot of each board with its fencing token', async () => {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const run = (args: string[], extra: Record<string, string>) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const env: Record<string, string | undefined> = { ...process.env, ...extra }
+      if (!('DATABASE_URL' in extra)) delete env.DATABASE_URL
+      execFile(process.execPath, ['--import', 'tsx', 'app/cli/cluster.ts', ...args], { cwd: root, env, timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr }),
+      )
+    })
+  const [json, text, unset] = await Promise.all([run(['snapshots', '--json', '--top', '2'], { DATABASE_URL: pg.url }), run(['snapshots'], { DATABASE_URL: pg.url }), run(['snapshots'], {})])
+  assert.is(json.code, 0, json.stderr)
+  const parsed = JSON.parse(json.stdout) as { boards: Record<string, { fencingToken: number; takenBy: string; entries: { playerId: number }[] } | null> }
+  const latest = (await latestLeaderboardSnapshot(db, 'kills'))!
+  assert.ok(parsed.boards.kills!.fencingToken >= latest.fencingToken)
+  assert.is(parsed.boards.kills!.entries.length, 2, '--top 2')
+  assert.ok(parsed.boards.experience)
+  assert.is(text.code, 0, text.stderr)
+  assert.match(text.stdout, /^kills: snapshot \d+ taken \S+ by lj-[ab] \(fencing token \d+\), 5 entries$/m)
+  assert.is(unset.code, 2, 'DATABASE_URL unset is a usage error')
+  assert.match(unset.stderr, /DATABASE_URL/)
 })
 
 test.run()
