@@ -5,8 +5,8 @@
  *   0. leave the cluster (when it joined one: CLUSTER_REDIS_URL or REDIS_URLS), so the balancer
  *      stops sending new sessions here;
  *   1. stop accepting connections and stop reading from every session (GameServer.close);
- *   2. drain the game: every frame already accepted is processed and every login in flight
- *      finishes, so each acknowledged request gets its reply;
+ *   2. drain the game: every frame already accepted is processed; logins hashing finish, logins
+ *      still waiting for a hashing slot are answered SHUTTING_DOWN — each read request gets a reply;
  *   3. flush every session's send buffer and close it (ERROR SHUTTING_DOWN first);
  *   4. close the game: every online player's state goes to the player sink;
  *   5. flush the player sink, then close the stores (sink → sessions → accounts) — only if this
