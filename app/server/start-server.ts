@@ -93,7 +93,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
 async function shutdown(parts: { game: Game; server: GameServer; cluster: ClusterMembershipHandle | null }, stores: Stores | null, logger: Logger, deadlineMs: number): Promise<void> {
   const started = performance.now()
   await withinMs(parts.cluster?.close() ?? Promise.resolve(), Math.min(1000, deadlineMs))
-  await parts.server.close(deadlineMs)
+  await parts.server.close(Math.max(0, deadlineMs - (performance.now() - started))) // what leaving the cluster left of it
   const remaining = Math.max(0, deadlineMs - (performance.now() - started))
   const finished = await withinMs(
     (async () => {
