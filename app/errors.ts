@@ -35,6 +35,8 @@ export const ErrorCodes = {
   GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
   GS_ERR_ACCOUNT_INVALID: 'a username or password does not meet the account rules',
   GS_ERR_REQUEST_REJECTED: 'the server answered a client request with an ERROR frame',
+  GS_ERR_OVERLOADED: 'work was shed because a bounded queue was full or waited too long',
+  GS_ERR_SHUTTING_DOWN: 'work was refused because the server is shutting down',
   // database (app/db)
   GS_ERR_DB_UNAVAILABLE: 'PostgreSQL at DATABASE_URL is missing, unreachable or refused the connection',
   GS_ERR_DB_QUERY: 'a database statement failed for a reason without a more specific code',

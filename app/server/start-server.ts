@@ -6,8 +6,8 @@
  *      stops sending new sessions here; this also stops the leader-only jobs (app/server/leader-jobs.ts),
  *      whose run in flight is then awaited and whose database pool is closed;
  *   1. stop accepting connections and stop reading from every session (GameServer.close);
- *   2. drain the game: every frame already accepted is processed and every login in flight
- *      finishes, so each acknowledged request gets its reply;
+ *   2. drain the game: every frame already accepted is processed; logins hashing finish, logins
+ *      still waiting for a hashing slot are answered SHUTTING_DOWN — each read request gets a reply;
  *   3. flush every session's send buffer and close it (ERROR SHUTTING_DOWN first);
  *   4. close the game: every online player's state goes to the player sink;
  *   5. flush the player sink, then close the stores (sink → sessions → accounts) — only if this
@@ -100,7 +100,7 @@ async function shutdown(parts: { game: Game; server: GameServer; cluster: Cluste
   const started = performance.now()
   await withinMs(parts.cluster?.close() ?? Promise.resolve(), Math.min(1000, deadlineMs))
   await withinMs(parts.leaderJobs?.close() ?? Promise.resolve(), Math.min(2000, deadlineMs))
-  await parts.server.close(deadlineMs)
+  await parts.server.close(Math.max(0, deadlineMs - (performance.now() - started))) // what leaving the cluster and stopping the leader jobs left of it
   const remaining = Math.max(0, deadlineMs - (performance.now() - started))
   const finished = await withinMs(
     (async () => {
