@@ -162,7 +162,7 @@ test('the queries can use their indexes (plans with sequential scans disabled)',
       return (await tx.run('test.explain', build)).map((r) => r['QUERY PLAN']).join('\n')
     })
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE level >= ${3} AND level <= ${5} AND (level, id) > (${3}, ${10}) ORDER BY level, id LIMIT 5`), /players_level_id_idx/)
-  assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE level >= ${8} AND (level, id) < (${9}, ${40}) ORDER BY level DESC, id DESC LIMIT 5`), /Index.*Backward.*players_level_id_idx|players_level_id_idx/)
+  assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE level >= ${8} AND (level, id) < (${9}, ${40}) ORDER BY level DESC, id DESC LIMIT 5`), /Scan Backward using players_level_id_idx/)
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE username LIKE ${'war\\_%'} ORDER BY id LIMIT 5`), /players_username_pattern_idx/)
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE username = ${'x'}`), /players_username_(key|pattern_idx)/)
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM game_log WHERE player_id = ${1} ORDER BY created_at DESC LIMIT 10`), /game_log_player_created_idx/)
