@@ -1,15 +1,18 @@
 /**
  * Our balancer against HAProxy (TCP mode) on the same 3 game-server backends, in one run:
  *
- *   npx tsx bench/balancer.bench.ts [--seconds 4] [--connections 64] [--inflight 16]
- *                                   [--latency-connections 16] [--haproxy-threads 1]
+ *   npx tsx bench/balancer.bench.ts [--seconds 1] [--slices 4] [--connections 64] [--inflight 16]
+ *                                   [--latency-connections 16] [--haproxy-threads 1] [--perf]
  *
- * Processes: backends (bench/balancer-backends.ts), our balancer (app/cli/balance.ts), haproxy
- * (/usr/sbin/haproxy, generated cfg in a temp dir), and this process as the load generator.
- * For each target — direct (clients spread over the backends), ours, haproxy — three phases:
+ * Processes: backends (bench/balancer-backends.ts), our balancer (app/cli/balance.ts, production
+ * defaults incl. telemetry), haproxy (/usr/sbin/haproxy, generated cfg in a temp dir), and this
+ * process as the load generator. Three targets — direct (clients spread over the backends), ours,
+ * haproxy — measured in interleaved slices (A B C, B C A, …) so that load from other processes on a
+ * shared machine hits each alike:
  *   throughput  `connections` × `inflight` PINGs kept in flight (closed loop) → PONG/s
  *   latency     `latency-connections` × 1 in flight (moderate load) → p50 / p99 RTT
  *   setup rate  16 workers doing connect → PING → PONG → close → sessions/s
+ * Also: each proxy's CPU time per 1000 PONGs (from /proc), and with `--perf` its syscalls per PONG.
  * Prints machine facts, every number, and the ratios ours / haproxy.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -27,20 +30,21 @@ import { describeMachine } from './machine.js'
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '4' },
+    seconds: { type: 'string', default: '1' },
     connections: { type: 'string', default: '64' },
     inflight: { type: 'string', default: '16' },
     'latency-connections': { type: 'string', default: '16' },
     'haproxy-threads': { type: 'string', default: '1' },
     haproxy: { type: 'string', default: '/usr/sbin/haproxy' },
-    rounds: { type: 'string', default: '2' },
+    slices: { type: 'string', default: '4' },
+    perf: { type: 'boolean', default: false },
   },
 })
 const SECONDS = Number(args.seconds)
 const CONNECTIONS = Number(args.connections)
 const INFLIGHT = Number(args.inflight)
 const LATENCY_CONNECTIONS = Number(args['latency-connections'])
-const ROUNDS = Number(args.rounds)
+const SLICES = Number(args.slices)
 const SETUP_WORKERS = 16
 const PING = encodeFrame(FrameType.PING, 1, 0, Buffer.alloc(16, 7))
 /** INFLIGHT PINGs back to back: a client writes all the PINGs of one turn in one write, like app/client does. */
@@ -58,6 +62,23 @@ interface ProcessUsage {
   readonly cpuMs: number
   readonly readCalls: number
   readonly writeCalls: number
+}
+
+/** Syscalls of `pid` for `seconds` by perf tracepoints (diagnostic, `--perf`). */
+async function countSyscalls(pid: number, seconds: number): Promise<Record<string, number>> {
+  const names = ['read', 'recvfrom', 'write', 'writev', 'sendto', 'epoll_wait', 'epoll_pwait', 'epoll_ctl', 'futex']
+  const events = [...names.map((n) => `syscalls:sys_enter_${n}`), 'raw_syscalls:sys_enter']
+  const child = spawn('perf', ['stat', '-x', ',', ...events.flatMap((e) => ['-e', e]), '-p', String(pid), '--', 'sleep', String(seconds)], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let text = ''
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (text += d))
+  await once(child, 'exit')
+  const counts: Record<string, number> = {}
+  for (const line of text.split('\n')) {
+    const [value, , event] = line.split(',')
+    const name = event === 'raw_syscalls:sys_enter' ? 'all' : event?.replace('syscalls:sys_enter_', '')
+    if (name && Number(value) > 0) counts[name] = Number(value)
+  }
+  return counts
 }
 
 /** CPU time (user + system) and read/write syscall counts of a process, from /proc. */
@@ -83,8 +104,6 @@ interface Result {
   readonly errors: number
   /** Proxy CPU ms per 1000 PONGs in the throughput phase (null for direct). */
   readonly cpuMsPer1000: number | null
-  /** Proxy write syscalls per PONG in the throughput phase. */
-  readonly writesPerPong: number | null
 }
 
 /** One connection that keeps `inflight` PINGs outstanding and records each RTT. */
@@ -94,7 +113,10 @@ class Pinger {
   private tail = 0
   private leftover: Buffer | null = null
   pongs = 0
-  stopped = false
+  outstanding = 0
+  stopped = true
+  /** Record round trips only while measuring (not during warm-up and drain). */
+  measuring = false
   readonly ready: Promise<void>
 
   constructor(
@@ -110,7 +132,8 @@ class Pinger {
   }
 
   start(): void {
-    this.send(this.inflight)
+    this.stopped = false
+    if (this.inflight > this.outstanding) this.send(this.inflight - this.outstanding)
   }
 
   private send(count: number): void {
@@ -119,6 +142,7 @@ class Pinger {
       this.sentAt[this.tail] = now
       this.tail = (this.tail + 1) % this.sentAt.length
     }
+    this.outstanding += count
     this.socket.write(PINGS.subarray(0, count * PING.length))
   }
 
@@ -134,7 +158,8 @@ class Pinger {
         const rtt = now - this.sentAt[this.head]!
         this.head = (this.head + 1) % this.sentAt.length
         this.pongs++
-        if (this.rtts !== null && this.rtts.length < 2_000_000) this.rtts.push(rtt)
+        this.outstanding--
+        if (this.measuring && this.rtts !== null && this.rtts.length < 2_000_000) this.rtts.push(rtt)
         answered++
       }
       offset += size
@@ -152,34 +177,74 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function pingPhase(target: Target, connections: number, inflight: number, seconds: number): Promise<{ perSecond: number; rtts: number[]; pongs: number; usage: ProcessUsage | null }> {
-  const rtts: number[] = []
-  const pingers: Pinger[] = []
-  for (let i = 0; i < connections; i++) {
-    const port = target.ports[i % target.ports.length]!
-    pingers.push(new Pinger(connect({ host: '127.0.0.1', port }), inflight, rtts))
+interface PhaseTotals {
+  pongs: number
+  seconds: number
+  cpuMs: number
+  rtts: number[]
+  /** Throughput of each slice, to compare targets slice by slice. */
+  slicePerSecond: number[]
+}
+
+/**
+ * Closed-loop PING load on every target, interleaved in short slices (target A, B, C, then B, C,
+ * A, …) so that the other processes' load on this shared machine hits every target alike. Each
+ * slice: start the target's connections, 100 ms warm-up, measure `sliceSeconds`, stop and wait for
+ * the PINGs in flight to come back.
+ */
+async function interleavedPingPhase(targets: readonly Target[], connections: number, inflight: number, slices: number, sliceSeconds: number): Promise<Map<string, PhaseTotals>> {
+  const sets = new Map<string, Pinger[]>()
+  const totals = new Map<string, PhaseTotals>()
+  for (const target of targets) {
+    const rtts: number[] = []
+    const pingers: Pinger[] = []
+    for (let i = 0; i < connections; i++) pingers.push(new Pinger(connect({ host: '127.0.0.1', port: target.ports[i % target.ports.length]! }), inflight, rtts))
+    sets.set(target.name, pingers)
+    totals.set(target.name, { pongs: 0, seconds: 0, cpuMs: 0, rtts, slicePerSecond: [] })
   }
-  await Promise.all(pingers.map((p) => p.ready))
-  await sleep(100)
-  for (const p of pingers) p.start()
-  await sleep(300) // warm-up
-  const startPongs = pingers.reduce((n, p) => n + p.pongs, 0)
-  rtts.length = 0
-  const usageBefore = await usageOf(target.pid)
-  const started = performance.now()
-  await sleep(seconds * 1000)
-  const elapsed = (performance.now() - started) / 1000
-  const pongs = pingers.reduce((n, p) => n + p.pongs, 0) - startPongs
-  const usageAfter = await usageOf(target.pid)
-  const usage =
-    usageBefore && usageAfter
-      ? { cpuMs: usageAfter.cpuMs - usageBefore.cpuMs, readCalls: usageAfter.readCalls - usageBefore.readCalls, writeCalls: usageAfter.writeCalls - usageBefore.writeCalls }
-      : null
-  for (const p of pingers) {
-    p.stopped = true
-    p.socket.destroy()
+  await Promise.all([...sets.values()].flat().map((p) => p.ready))
+  const syscallTotals = new Map<string, Record<string, number>>()
+  for (let slice = 0; slice < slices; slice++) {
+    for (let k = 0; k < targets.length; k++) {
+      const target = targets[(slice + k) % targets.length]!
+      const pingers = sets.get(target.name)!
+      const total = totals.get(target.name)!
+      for (const p of pingers) p.start()
+      await sleep(100)
+      const before = pingers.reduce((n, p) => n + p.pongs, 0)
+      const usageBefore = await usageOf(target.pid)
+      const syscalls = args.perf && target.pid !== undefined && inflight > 1 ? countSyscalls(target.pid, sliceSeconds) : null
+      for (const p of pingers) p.measuring = true
+      const started = performance.now()
+      await sleep(sliceSeconds * 1000)
+      const elapsed = (performance.now() - started) / 1000
+      const pongs = pingers.reduce((n, p) => n + p.pongs, 0) - before
+      for (const p of pingers) {
+        p.measuring = false
+        p.stopped = true
+      }
+      const usageAfter = await usageOf(target.pid)
+      total.pongs += pongs
+      total.seconds += elapsed
+      total.slicePerSecond.push(pongs / elapsed)
+      if (usageBefore && usageAfter) total.cpuMs += usageAfter.cpuMs - usageBefore.cpuMs
+      if (syscalls !== null) {
+        const counts = await syscalls
+        const sum = syscallTotals.get(target.name) ?? {}
+        for (const [name, n] of Object.entries(counts)) sum[name] = (sum[name] ?? 0) + n
+        syscallTotals.set(target.name, sum)
+      }
+      const drainDeadline = performance.now() + 1000
+      while (pingers.some((p) => p.outstanding > 0) && performance.now() < drainDeadline) await sleep(5)
+    }
   }
-  return { perSecond: pongs / elapsed, rtts: rtts.slice().sort((a, b) => a - b), pongs, usage }
+  for (const pingers of sets.values()) for (const p of pingers) p.socket.destroy()
+  for (const [name, counts] of syscallTotals) {
+    const pongs = totals.get(name)!.pongs
+    process.stdout.write(`  ${name} syscalls per PONG: ${Object.entries(counts).map(([k, v]) => `${k} ${(v / pongs).toFixed(3)}`).join(', ')}\n`)
+  }
+  for (const total of totals.values()) total.rtts.sort((a, b) => a - b)
+  return totals
 }
 
 async function setupPhase(target: Target, seconds: number): Promise<{ perSecond: number; errors: number }> {
@@ -211,26 +276,26 @@ async function setupPhase(target: Target, seconds: number): Promise<{ perSecond:
   return { perSecond: done / seconds, errors }
 }
 
-async function measure(target: Target): Promise<Result> {
-  const throughput = await pingPhase(target, CONNECTIONS, INFLIGHT, SECONDS)
-  const latency = await pingPhase(target, LATENCY_CONNECTIONS, 1, SECONDS / 2)
-  const setup = await setupPhase(target, SECONDS / 2)
-  const result: Result = {
-    throughputPerSecond: throughput.perSecond,
-    loadedP99Ms: percentile(throughput.rtts, 99),
-    p50Ms: percentile(latency.rtts, 50),
-    p99Ms: percentile(latency.rtts, 99),
-    setupPerSecond: setup.perSecond,
-    errors: setup.errors,
-    cpuMsPer1000: throughput.usage ? (throughput.usage.cpuMs / throughput.pongs) * 1000 : null,
-    writesPerPong: throughput.usage ? throughput.usage.writeCalls / throughput.pongs : null,
+async function interleavedSetupPhase(targets: readonly Target[], slices: number, sliceSeconds: number): Promise<Map<string, { perSecond: number; errors: number }>> {
+  const sums = new Map(targets.map((t) => [t.name, { sessions: 0, seconds: 0, errors: 0 }]))
+  for (let slice = 0; slice < slices; slice++) {
+    for (let k = 0; k < targets.length; k++) {
+      const target = targets[(slice + k) % targets.length]!
+      const result = await setupPhase(target, sliceSeconds)
+      const sum = sums.get(target.name)!
+      sum.sessions += result.perSecond * sliceSeconds
+      sum.seconds += sliceSeconds
+      sum.errors += result.errors
+    }
   }
-  const cost = result.cpuMsPer1000 === null ? '' : `  proxy CPU ${result.cpuMsPer1000.toFixed(2)} ms/1000 PONG, ${result.writesPerPong!.toFixed(2)} writes/PONG`
-  process.stdout.write(
-    `${target.name.padEnd(8)} throughput ${Math.round(result.throughputPerSecond).toString().padStart(8)} PONG/s (p99 under load ${result.loadedP99Ms.toFixed(2)} ms)` +
-      `  latency p50 ${result.p50Ms.toFixed(3)} ms p99 ${result.p99Ms.toFixed(3)} ms  setup ${Math.round(result.setupPerSecond)}/s${result.errors ? ` (${result.errors} errors)` : ''}${cost}\n`,
-  )
-  return result
+  return new Map([...sums].map(([name, s]) => [name, { perSecond: s.sessions / s.seconds, errors: s.errors }]))
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  if (sorted.length === 0) return NaN
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 function spawnChild(name: string, command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
@@ -279,6 +344,7 @@ async function main(): Promise<void> {
     BALANCER_PORT: String(oursPort),
     BALANCER_ADMIN_PORT: '0',
     METRICS_PORT: '0',
+    ...(process.env.BENCH_METRICS_ENABLED ? { METRICS_ENABLED: process.env.BENCH_METRICS_ENABLED } : {}),
     BALANCE_STRATEGY: 'least-connections',
     LOG_LEVEL: 'warn',
   })
@@ -309,34 +375,39 @@ async function main(): Promise<void> {
     for (const port of [oursPort, haproxyPort]) {
       await waitUntil(() => canConnect('127.0.0.1', port, 200), { what: `proxy on ${port}`, timeoutMs: 20_000, abortIf: () => (stopping || children.some((c) => c.exitCode !== null) ? 'a child exited' : undefined) })
     }
-    // Interleaved rounds (direct, ours, haproxy, direct, …) so that a burst of load from other
-    // processes on the shared machine does not hit one target only; the best round of each counts.
     const targets: Target[] = [{ name: 'direct', ports: backendPorts }, { name: 'ours', ports: [oursPort], pid: oursProcess.pid }, { name: 'haproxy', ports: [haproxyPort], pid: haproxyProcess.pid }]
-    const rounds = new Map<string, Result[]>(targets.map((t) => [t.name, []]))
-    for (let round = 1; round <= ROUNDS; round++) {
-      process.stdout.write(`round ${round}/${ROUNDS}\n`)
-      for (const target of targets) rounds.get(target.name)!.push(await measure(target))
-    }
-    const best = (name: string): Result => {
-      const list = rounds.get(name)!
+    process.stdout.write(`throughput: ${SLICES} interleaved slices of ${SECONDS} s per target…\n`)
+    const load = await interleavedPingPhase(targets, CONNECTIONS, INFLIGHT, SLICES, SECONDS)
+    process.stdout.write(`latency: ${SLICES} interleaved slices of ${SECONDS / 2} s per target…\n`)
+    const moderate = await interleavedPingPhase(targets, LATENCY_CONNECTIONS, 1, SLICES, SECONDS / 2)
+    process.stdout.write(`setup: ${SLICES} interleaved slices of ${SECONDS / 2} s per target…\n`)
+    const setups = await interleavedSetupPhase(targets, SLICES, SECONDS / 2)
+    const resultOf = (name: string): Result => {
+      const t = load.get(name)!
+      const m = moderate.get(name)!
+      const s = setups.get(name)!
       return {
-        throughputPerSecond: Math.max(...list.map((r) => r.throughputPerSecond)),
-        loadedP99Ms: Math.min(...list.map((r) => r.loadedP99Ms)),
-        p50Ms: Math.min(...list.map((r) => r.p50Ms)),
-        p99Ms: Math.min(...list.map((r) => r.p99Ms)),
-        setupPerSecond: Math.max(...list.map((r) => r.setupPerSecond)),
-        errors: list.reduce((n, r) => n + r.errors, 0),
-        cpuMsPer1000: list[0]!.cpuMsPer1000 === null ? null : Math.min(...list.map((r) => r.cpuMsPer1000!)),
-        writesPerPong: list[0]!.writesPerPong === null ? null : Math.min(...list.map((r) => r.writesPerPong!)),
+        throughputPerSecond: t.pongs / t.seconds,
+        loadedP99Ms: percentile(t.rtts, 99),
+        p50Ms: percentile(m.rtts, 50),
+        p99Ms: percentile(m.rtts, 99),
+        setupPerSecond: s.perSecond,
+        errors: s.errors,
+        cpuMsPer1000: targets.find((x) => x.name === name)!.pid === undefined ? null : (t.cpuMs / t.pongs) * 1000,
       }
     }
-    const direct = best('direct')
-    const ours = best('ours')
-    const haproxy = best('haproxy')
-    process.stdout.write(`\nbest of ${ROUNDS} rounds:\n`)
+    const direct = resultOf('direct')
+    const ours = resultOf('ours')
+    const haproxy = resultOf('haproxy')
+    process.stdout.write('\n')
     for (const [name, r] of [['direct', direct], ['ours', ours], ['haproxy', haproxy]] as const) {
-      process.stdout.write(`${name.padEnd(8)} ${Math.round(r.throughputPerSecond)} PONG/s · p50 ${r.p50Ms.toFixed(3)} ms · p99 ${r.p99Ms.toFixed(3)} ms · setup ${Math.round(r.setupPerSecond)}/s\n`)
+      process.stdout.write(
+        `${name.padEnd(8)} ${Math.round(r.throughputPerSecond).toString().padStart(7)} PONG/s (p99 under load ${r.loadedP99Ms.toFixed(1)} ms) · moderate load p50 ${r.p50Ms.toFixed(3)} ms p99 ${r.p99Ms.toFixed(3)} ms · setup ${Math.round(r.setupPerSecond)}/s${r.errors ? ` (${r.errors} errors)` : ''}` +
+          `${r.cpuMsPer1000 === null ? '' : ` · proxy CPU ${r.cpuMsPer1000.toFixed(2)} ms per 1000 PONGs`}\n`,
+      )
     }
+    const sliceRatios = load.get('ours')!.slicePerSecond.map((v, i) => v / load.get('haproxy')!.slicePerSecond[i]!)
+    process.stdout.write(`per-slice throughput ratios ours / haproxy: ${sliceRatios.map((r) => `${(r * 100).toFixed(0)}%`).join(' ')} (median ${(median(sliceRatios) * 100).toFixed(1)} %)\n`)
     const pct = (x: number): string => `${(x * 100).toFixed(1)} %`
     process.stdout.write(`throughput ours / haproxy: ${pct(ours.throughputPerSecond / haproxy.throughputPerSecond)} (target ≥ 70 %); ours / direct ${pct(ours.throughputPerSecond / direct.throughputPerSecond)}, haproxy / direct ${pct(haproxy.throughputPerSecond / direct.throughputPerSecond)}\n`)
     process.stdout.write(`added p99 latency vs direct (moderate load): ours +${(ours.p99Ms - direct.p99Ms).toFixed(3)} ms, haproxy +${(haproxy.p99Ms - direct.p99Ms).toFixed(3)} ms\n`)

@@ -3,7 +3,7 @@
  * next to a minimal coalescing Node server and a naive one-write-per-frame server, in ONE run, each
  * server in its own process and the load generator in another.
  *
- *   npx tsx bench/hot-path.bench.ts [--duration 5] [--warmup 1] [--scenarios 100x16,1000x1,100x1,100x1@100]
+ *   npx tsx bench/hot-path.bench.ts [--duration 3] [--warmup 1] [--scenarios 100x16,1000x1,100x1,100x1@100]
  *                                   [--servers ours,coalescing,naive] [--payload 16] [--rounds 1] [--cpu-prof DIR]
  *
  * A scenario is CONNECTIONSxINFLIGHT (closed loop: the next PING as soon as a PONG arrives) or
@@ -18,7 +18,7 @@ import { ourServerEntry, runPinger, startServer, type MeasuredResult, type Serve
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '1' },
     scenarios: { type: 'string', default: '100x16,1000x1,100x1,100x1@100' },
     servers: { type: 'string', default: 'ours,coalescing,naive' },

@@ -6,7 +6,7 @@
  * off/on/off/on…, so drift of the shared machine hits both alike. Prints machine facts, per-slice
  * numbers, medians and the ratio.
  *
- *   npx tsx bench/metrics.bench.ts [--slices 6] [--slice-ms 1500] [--warmup-ms 2000] [--scrape-ms 5000] [--connections 32] [--pipeline 16]
+ *   npx tsx bench/metrics.bench.ts [--slices 10] [--slice-ms 1000] [--warmup-ms 2000] [--scrape-ms 5000] [--connections 32] [--pipeline 16]
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
@@ -30,10 +30,12 @@ const { values } = parseArgs({
     port: { type: 'string', default: '0' },
     'metrics-port': { type: 'string', default: '0' },
     'port-on': { type: 'string', default: '0' },
-    slices: { type: 'string', default: '6' },
-    'slice-ms': { type: 'string', default: '1500' },
+    slices: { type: 'string', default: '10' },
+    'slice-ms': { type: 'string', default: '1000' },
     'warmup-ms': { type: 'string', default: '2000' },
     'scrape-ms': { type: 'string', default: '5000' },
+    /** Metrics of the two servers; `off,off` or `on,on` is an A/A run that shows the noise of the method. */
+    modes: { type: 'string', default: 'off,on' },
     connections: { type: 'string', default: '32' },
     pipeline: { type: 'string', default: '16' },
   },
@@ -119,10 +121,11 @@ async function runLoader(): Promise<void> {
   const groups = [await group('off', Number(values.port)), await group('on', Number(values['port-on']))]
   let scrapes = 0
   const scraper = setInterval(() => {
-    void fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (r) => {
-      await r.text()
-      scrapes++
-    })
+    if (metricsPort > 0)
+      void fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(async (r) => {
+        await r.text()
+        scrapes++
+      })
   }, Number(values['scrape-ms']))
   // slice boundaries: tell the parent (it reads the server's CPU time) and wait for its ack
   const acks = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
@@ -148,6 +151,8 @@ async function runLoader(): Promise<void> {
     return perSecond
   }
   for (const g of groups) await drive(g, Number(values['warmup-ms']), false)
+  // a long-running server has scraped many times: warm the scrape path up as Prometheus would have
+  if (metricsPort > 0) for (let i = 0; i < 10; i++) await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()
   for (let i = 0; i < slices; i++) {
     // alternate which mode goes first, so neither always follows the other
     const order = i % 2 === 0 ? groups : [...groups].reverse()
@@ -217,15 +222,17 @@ async function parent(): Promise<void> {
   const cost = await hotPathCost()
   console.log(`metric calls of one PING/PONG (7 calls), in process, CPU time: on ${cost.onNs.toFixed(0)} ns, off ${cost.offNs.toFixed(0)} ns`)
   console.log(`PING/PONG, ${values.connections} connections × ${values.pipeline} in flight, ${values.slices} slices of ${values['slice-ms']} ms per mode, alternating; /metrics scraped every ${values['scrape-ms']} ms`)
-  const off = child(['--role', 'server', '--metrics', 'off'])
-  const on = child(['--role', 'server', '--metrics', 'on'])
+  const [firstMode, secondMode] = values.modes!.split(',') as ['off' | 'on', 'off' | 'on']
+  const off = child(['--role', 'server', '--metrics', firstMode])
+  const on = child(['--role', 'server', '--metrics', secondMode])
+  if (firstMode !== 'off' || secondMode !== 'on') console.log(`A/A calibration: the "off" server runs with metrics ${firstMode}, the "on" server with metrics ${secondMode}`)
   try {
     const [a, b] = await Promise.all([firstLine(off), firstLine(on)])
     const loader = child([
       '--role', 'loader',
       '--port', String(a.port),
       '--port-on', String(b.port),
-      '--metrics-port', String(b.metricsPort),
+      '--metrics-port', String(b.metricsPort ?? 0),
       '--slices', values.slices!,
       '--slice-ms', values['slice-ms']!,
       '--warmup-ms', values['warmup-ms']!,
@@ -237,6 +244,7 @@ async function parent(): Promise<void> {
     // CPU time of each server during its own slices only (idle time excluded), and the PONGs it sent then
     const totals = { off: 0, on: 0 }
     const cpu = { off: 0, on: 0 }
+    const perSlice: Record<'off' | 'on', number[]> = { off: [], on: [] }
     const servers = { off, on }
     let sliceStart = 0
     for await (const line of loader.lines) {
@@ -247,8 +255,10 @@ async function parent(): Promise<void> {
         continue
       }
       if (r.mark === 'end') {
-        cpu[r.metrics!] += (await cpuOf(servers[r.metrics!])) - sliceStart
+        const used = (await cpuOf(servers[r.metrics!])) - sliceStart
+        cpu[r.metrics!] += used
         totals[r.metrics!] += r.pongs!
+        perSlice[r.metrics!].push(used / r.pongs!)
         loader.proc.stdin!.write('ok\n')
         continue
       }
@@ -267,6 +277,18 @@ async function parent(): Promise<void> {
     // CPU time per PONG is robust against other processes taking the cores (throughput is not)
     const perPong = { off: cpu.off / totals.off, on: cpu.on / totals.on }
     console.log(`hot-path metric calls = ${(((cost.onNs - cost.offNs) / 1000 / perPong.off) * 100).toFixed(1)} % of the metrics-off server's CPU per PONG`)
+    if (b.metricsPort) {
+      const before = await cpuOf(on)
+      const n = 20
+      for (let i = 0; i < n; i++) await (await fetch(`http://127.0.0.1:${b.metricsPort}/metrics`)).text()
+      const perScrapeMs = ((await cpuOf(on)) - before) / n / 1000
+      console.log(`one warm /metrics scrape costs the server ${perScrapeMs.toFixed(2)} ms CPU: ${((perScrapeMs / 5000) * 100).toFixed(3)} % of a core at the deployment's 5 s scrape interval`)
+    }
+    // paired: slice i of each mode ran back to back, under the same conditions of the shared machine
+    const ratios = perSlice.on.map((on, i) => on / perSlice.off[i]!).sort((a, b) => a - b)
+    const q = (p: number): number => ratios[Math.min(ratios.length - 1, Math.floor(p * ratios.length))]!
+    const pairedMedian = median(ratios)
+    console.log(`server CPU per PONG, on/off per slice pair: median ${pairedMedian.toFixed(3)} (${((pairedMedian - 1) * 100).toFixed(1)} %), quartiles ${q(0.25).toFixed(3)}–${q(0.75).toFixed(3)}; target < 5 %: ${Math.abs(pairedMedian - 1) < 0.05 ? 'met' : 'NOT met'}`)
     console.log(`server CPU per PONG during its slices: off ${perPong.off.toFixed(2)} µs (${totals.off} PONGs), on ${perPong.on.toFixed(2)} µs (${totals.on} PONGs), on/off = ${(perPong.on / perPong.off).toFixed(3)} (${(((perPong.on - perPong.off) / perPong.off) * 100).toFixed(1)} %); target < 5 %: ${Math.abs(perPong.on - perPong.off) / perPong.off < 0.05 ? 'met' : 'NOT met'}`)
   } finally {
     for (const c of [off, on]) {

@@ -48,6 +48,16 @@ function forward(from: Socket, to: Socket): void {
   from.resume()
 }
 
+/**
+ * Backend → client reads land in one buffer shared by every session (`onread`): no Buffer and no
+ * stream bookkeeping per read. Safe because each read is written out before the next read starts,
+ * and when a write cannot complete at once (the kernel took part of it, or earlier data is still
+ * queued) the pending write keeps this buffer and the next reads get a fresh one.
+ */
+const READ_BUFFER_BYTES = 65536
+let sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
+const currentReadBuffer = (): Buffer => sharedReadBuffer
+
 const NO_BACKEND_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.NO_BACKEND, 0, 'no healthy backend'))
 
 export class ProxySession {
@@ -102,7 +112,13 @@ export class ProxySession {
     this.backend = backend
     this.released = false
     backend.acquire()
-    const upstream = connect({ host: backend.host, port: backend.port, noDelay: true, allowHalfOpen: true })
+    const upstream = connect({
+      host: backend.host,
+      port: backend.port,
+      noDelay: true,
+      allowHalfOpen: true,
+      onread: { buffer: currentReadBuffer, callback: this.fromBackend },
+    })
     this.upstream = upstream
     const failed = (err: Error): void => {
       if (this.upstream !== upstream || this.state !== 'connecting') return
@@ -136,13 +152,26 @@ export class ProxySession {
       this.finish()
     })
     forward(this.client, upstream)
-    forward(upstream, this.client)
+    // Backend → client: reads arrive in `fromBackend` (onread); drain resumes, FIN is passed on.
+    this.client.on('drain', () => upstream.resume())
+    upstream.on('end', () => {
+      if (!this.client.destroyed) this.client.end()
+    })
     this.host.opened(this)
   }
 
   /** Bytes moved in either direction so far (the proxy's idle sweep compares it between sweeps). */
   get activity(): number {
     return this.client.bytesRead + this.client.bytesWritten
+  }
+
+  /** onread callback: forward `bytes` bytes of the shared buffer to the client; false pauses reading. */
+  private readonly fromBackend = (bytes: number, buffer: Buffer): boolean => {
+    const client = this.client
+    if (client.destroyed) return false
+    const writable = client.write(buffer.subarray(0, bytes))
+    if (client.writableLength > 0) sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
+    return writable
   }
 
   private refuse(): void {

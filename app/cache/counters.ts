@@ -2,7 +2,7 @@
  * Counters (`gs:counter:{logins}`: INCRBY / GET) and the cluster-wide online count: one hash
  * `gs:online:{cluster}` with a field per game server holding `<count>:<reportedAtMs>`; the total
  * sums the fields reported within `staleAfterMs`, so a crashed server stops counting by itself
- * (its field is removed on the next read). While a shard is unavailable increments are skipped
+ * (its field is removed on the next read, only if it was not refreshed meanwhile). While a shard is unavailable increments are skipped
  * (counted) and reads answer undefined, or, for the online total, this server's own count.
  */
 import { assertKeyPart, keys } from './keys.js'
@@ -24,6 +24,14 @@ export interface OnlineCounter {
   /** Remove this server's field (graceful shutdown). */
   withdraw(): Promise<void>
 }
+
+/** Delete hash fields whose value is still the stale one that was read (a fresh report survives). */
+const DELETE_IF_UNCHANGED = `
+for i = 1, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then redis.call('HDEL', KEYS[1], ARGV[i]) end
+end
+return 0
+`
 
 export class RedisCounters implements Counters {
   constructor(private readonly shards: ShardSet) {}
@@ -98,9 +106,9 @@ export class RedisOnlineCounter implements OnlineCounter {
     for (const [node, value] of Object.entries(outcome.value)) {
       const [count, at] = value.split(':').map(Number)
       if (at !== undefined && at >= oldest && Number.isFinite(count)) sum += count!
-      else stale.push(node)
+      else stale.push(node, value)
     }
-    if (stale.length > 0) await shard.exec((client) => client.hdel(key, ...stale))
+    if (stale.length > 0) await shard.exec((client) => client.eval(DELETE_IF_UNCHANGED, 1, key, ...stale))
     return sum
   }
 

@@ -9,6 +9,7 @@
  * breaker's probe succeeds the shard is used again and `onRecovered` listeners run.
  */
 import { Redis, ReplyError } from 'ioredis'
+import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js'
 import { ShardRing } from './ring.js'
@@ -18,6 +19,10 @@ export interface CacheMetrics {
   cacheHit(shard: string): void
   cacheMiss(shard: string): void
   cacheError(shard: string): void
+  /** A write dropped because its shard was unavailable (optional: counted in `stats` regardless). */
+  cacheWriteSkipped?(shard: string): void
+  /** A read answered by the fallback because its shard was unavailable (optional, as above). */
+  cacheFallback?(shard: string): void
 }
 
 export interface ShardStats {
@@ -78,6 +83,8 @@ export function cacheMetricsFrom(source: object): CacheMetrics {
     cacheHit: metrics.cacheHit?.bind(metrics) ?? noopMetrics.cacheHit,
     cacheMiss: metrics.cacheMiss?.bind(metrics) ?? noopMetrics.cacheMiss,
     cacheError: metrics.cacheError?.bind(metrics) ?? noopMetrics.cacheError,
+    ...(metrics.cacheWriteSkipped ? { cacheWriteSkipped: metrics.cacheWriteSkipped.bind(metrics) } : {}),
+    ...(metrics.cacheFallback ? { cacheFallback: metrics.cacheFallback.bind(metrics) } : {}),
   }
 }
 
@@ -145,10 +152,12 @@ export class Shard {
 
   fellBack(): void {
     this.stats.fallbacks++
+    this.metrics.cacheFallback?.(this.label)
   }
 
   skippedWrite(): void {
     this.stats.skippedWrites++
+    this.metrics.cacheWriteSkipped?.(this.label)
   }
 
   get available(): boolean {
@@ -196,6 +205,10 @@ export class ShardSet {
     if (options.urls.length === 0) throw new RangeError('a shard set needs at least one redis URL')
     this.logger = (options.logger ?? silentLogger).child({ component: 'cache' })
     const names = options.urls.map(shardName)
+    const duplicate = names.find((name, i) => names.indexOf(name) !== i)
+    if (duplicate !== undefined) {
+      throw new GameServerError('GS_ERR_CONFIG', `REDIS_URLS lists the shard ${duplicate} more than once`, { variable: 'REDIS_URLS', shard: duplicate })
+    }
     this.ring = new ShardRing(names, options.virtualNodes === undefined ? {} : { virtualNodes: options.virtualNodes })
     const metrics = options.metrics ?? noopMetrics
     const maxReconnectDelayMs = options.maxReconnectDelayMs ?? 2000

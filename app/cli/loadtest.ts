@@ -39,14 +39,18 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   })
   let local: LocalTarget | null = null
   if (args.local) {
-    process.stderr.write(`starting local target: ${args.localServers} game server(s) + Prometheus…\n`)
-    local = await startLocalTarget({ servers: args.localServers })
+    process.stderr.write(
+      args.localStack === 'appliance'
+        ? `starting the local appliance: PostgreSQL, ${args.localRedisShards} Redis shard(s), ${args.localServers} game server(s), balancer, Prometheus…\n`
+        : `starting local target: ${args.localServers} game server(s) + Prometheus…\n`,
+    )
+    local = await startLocalTarget({ stack: args.localStack, servers: args.localServers, redisShards: args.localRedisShards })
     onLocal(local)
-    process.stderr.write(`local target up: ${local.targets.map((t) => `${t.host}:${t.port}`).join(', ')}, Prometheus ${local.prometheusUrl} (pids ${local.pids.join(',')}; dir ${local.dir})\n`)
+    process.stderr.write(`local target up: ${local.targets.map((t) => `${t.host}:${t.port}`).join(', ')}, Prometheus ${local.prometheusUrl ?? 'not running'} (pids ${local.pids.join(',')}; dir ${local.dir})\n`)
   }
   const targets = local?.targets ?? args.targets
   await checkReachable(targets)
-  const prometheusUrl = local?.prometheusUrl ?? args.prometheusUrl
+  const prometheusUrl = local ? local.prometheusUrl ?? undefined : args.prometheusUrl
   const prometheus = prometheusUrl ? new PrometheusClient(prometheusUrl) : null
   const quiet = args.quiet
   const cpuBefore = process.cpuUsage()

@@ -15,7 +15,6 @@ export interface PostgresAccountStoreOptions {
 
 export class PostgresAccountStore implements AccountStore {
   private readonly players: PlayerRepository
-  private closed = false
 
   constructor(
     executor: Executor,
@@ -37,13 +36,7 @@ export class PostgresAccountStore implements AccountStore {
   }
 
   /** The pool belongs to whoever created it (see `PostgresStores`); nothing to release here. Idempotent. */
-  async close(): Promise<void> {
-    this.closed = true
-  }
-
-  get isClosed(): boolean {
-    return this.closed
-  }
+  async close(): Promise<void> {}
 
   private overlay(record: PlayerRecord | undefined): PlayerRecord | undefined {
     if (!record) return undefined

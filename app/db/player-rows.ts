@@ -21,9 +21,6 @@ export interface PlayerRow {
   version: number
 }
 
-/** The column list every player query selects (matches `PlayerRow`). */
-export const PLAYER_COLUMNS = ['id', 'username', 'email', 'password_hash', 'level', 'experience', 'gold', 'zone', 'pos_x', 'pos_y', 'hp', 'created_at', 'last_login', 'version'] as const
-
 export function toPlayerRecord(row: PlayerRow): PlayerRecord {
   return {
     id: row.id,

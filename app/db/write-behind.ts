@@ -79,6 +79,7 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
   private readonly retryBaseMs: number
   private readonly retryMaxMs: number
   private readonly closeDeadlineMs: number
+  private readonly durableListeners: Array<(playerIds: readonly number[]) => void> = []
   private waiters = 0
   private flushedPlayers = 0
   private failedAttempts = 0
@@ -113,6 +114,15 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
       })
     }
     this.dirty.set(state.id, state)
+  }
+
+  /**
+   * Be told which players' state just became durable, after every committed bulk statement (also
+   * the interval's own flushes): e.g. a cache in front drops those players' cached records.
+   * A throwing listener is logged and does not affect the flush.
+   */
+  onDurable(listener: (playerIds: readonly number[]) => void): void {
+    this.durableListeners.push(listener)
   }
 
   /** The latest state of a player not yet durable, if any. */
@@ -212,11 +222,24 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
         if (written < chunk.length) this.logger.warn({ missing: chunk.length - written }, 'write-behind: some players no longer exist; their state was dropped')
         for (const state of chunk) batch.delete(state.id)
         this.flushedPlayers += chunk.length
+        this.notifyDurable(chunk)
       }
     } finally {
       // what is left did not commit: keep it, unless newer state of that player arrived meanwhile
       for (const [id, state] of batch) if (!this.dirty.has(id)) this.dirty.set(id, state)
       this.inFlight = new Map()
+    }
+  }
+
+  private notifyDurable(chunk: readonly PlayerState[]): void {
+    if (this.durableListeners.length === 0) return
+    const ids = chunk.map((state) => state.id)
+    for (const listener of this.durableListeners) {
+      try {
+        listener(ids)
+      } catch (err) {
+        this.logger.error({ err }, 'write-behind durable listener failed')
+      }
     }
   }
 

@@ -130,6 +130,7 @@ export class Game implements FrameDispatcher {
     await this.drain()
     clearInterval(this.persistTimer)
     for (const player of [...this.world.players()]) this.leave(player, 'shutdown')
+    await this.drain() // the releases just started
   }
 
   stats(): GameStats {

@@ -4,6 +4,8 @@
  */
 import type { ClientConnection } from '../client/connection.js'
 import { GameServerError } from '../errors.js'
+import { FrameType } from '../protocol/types.js'
+import { trackerFor } from './request-tracker.js'
 import { GAME_ACTIONS, type ActionName, type Scenario } from './scenario.js'
 
 export interface PlayerContext {
@@ -45,7 +47,8 @@ export class PingDriver implements ActionDriver {
 
   async perform(action: ActionName, player: PlayerContext, timeoutMs: number): Promise<'ok'> {
     if (action !== 'ping') throw new GameServerError('GS_ERR_LOADTEST_SCENARIO', `action ${action} needs the game driver`, { action })
-    await player.conn.ping(this.payload, timeoutMs)
+    const reply = await trackerFor(player.conn).request(FrameType.PING, this.payload, timeoutMs)
+    if (reply.type !== FrameType.PONG) throw new GameServerError('GS_ERR_REQUEST_REJECTED', `PING answered with type ${reply.type}`, { got: reply.type })
     return 'ok'
   }
 }

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util'
 import { GameServerError } from '../errors.js'
 import type { Target } from './generator.js'
+import type { LocalStack } from './local-target.js'
 import { MAX_DURATION_SECONDS, MAX_PLAYERS } from './scenario.js'
 import { parseThreshold, type Threshold } from './thresholds.js'
 
@@ -16,8 +17,11 @@ failed, 2 bad arguments, 3 the run could not be done (target unreachable, worker
 
 Target (one of):
   --target HOST:PORT        server or balancer to load; repeat or comma-separate for several
-  --local                   start an ephemeral local target (game servers + Prometheus), run, tear down
-  --local-servers N         game servers --local starts [1]
+  --local                   start an ephemeral local target, run, tear it down (also on Ctrl-C / failure)
+  --local-stack KIND        appliance: the local appliance of npm start (PostgreSQL, Redis shards, game
+                            servers, balancer, Prometheus); servers: game servers + Prometheus only [appliance]
+  --local-servers N         game servers --local starts [2]
+  --local-redis-shards K    Redis shards of --local-stack appliance [1]
 
 Load:
   --scenario NAME|FILE      smoke | steady | spike | soak-short, or a JSON file [steady]
@@ -55,7 +59,9 @@ export interface LoadTestArgs {
   readonly help: boolean
   readonly targets: readonly Target[]
   readonly local: boolean
+  readonly localStack: LocalStack
   readonly localServers: number
+  readonly localRedisShards: number
   readonly scenario: string
   readonly players?: number
   readonly durationSeconds?: number
@@ -104,6 +110,8 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
         target: { type: 'string', multiple: true },
         local: { type: 'boolean' },
         'local-servers': { type: 'string' },
+        'local-stack': { type: 'string' },
+        'local-redis-shards': { type: 'string' },
         scenario: { type: 'string' },
         players: { type: 'string' },
         duration: { type: 'string' },
@@ -125,12 +133,15 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
     const flag = /'(-{1,2}[^']+)'/.exec((err as Error).message)?.[1] ?? 'argv'
     argError((err as Error).message.split('\n')[0]!, flag.replace(/^-+/, ''))
   }
-  if (values.help) return { help: true, targets: [], local: false, localServers: 1, scenario: 'steady', workers: 1, thresholds: [], quiet: false }
+  if (values.help) return { help: true, targets: [], local: false, localStack: 'appliance', localServers: 2, localRedisShards: 1, scenario: 'steady', workers: 1, thresholds: [], quiet: false }
   const targets = (values.target ?? []).flatMap((t) => t.split(',')).filter((t) => t.trim() !== '').map(parseTarget)
   const local = values.local ?? false
   if (local && targets.length > 0) argError('--local and --target are exclusive: --local starts its own target', 'target')
   if (!local && targets.length === 0) argError('--target HOST:PORT is required (or --local)', 'target')
-  if (!local && values['local-servers'] !== undefined) argError('--local-servers needs --local', 'local-servers')
+  for (const flag of ['local-servers', 'local-stack', 'local-redis-shards'] as const) if (!local && values[flag] !== undefined) argError(`--${flag} needs --local`, flag)
+  const localStack = values['local-stack'] ?? 'appliance'
+  if (localStack !== 'appliance' && localStack !== 'servers') argError(`--local-stack must be appliance or servers, got "${localStack}"`, 'local-stack')
+  if (localStack === 'servers' && values['local-redis-shards'] !== undefined) argError('--local-redis-shards needs --local-stack appliance', 'local-redis-shards')
   const thresholds = (values.threshold ?? []).map((t) => {
     try {
       return parseThreshold(t)
@@ -149,6 +160,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
     }
   }
   if (local && prometheusUrl !== undefined) argError('--prometheus is not needed with --local (it starts its own)', 'prometheus')
+  if (!local && prometheusUrl === undefined && thresholds.some((t) => t.metric === 'alerts')) argError("an 'alerts' threshold needs server alerts: add --prometheus URL (or use --local)", 'threshold')
   const capacityFlags = ['target-p99-ms', 'target-error-rate', 'start-players', 'step-players', 'step-seconds', 'max-players'] as const
   let capacity: CapacityArgs | undefined
   const extraThresholds: Threshold[] = []
@@ -175,7 +187,9 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
     help: false,
     targets,
     local,
-    localServers: integer('local-servers', values['local-servers'], 1, 16) ?? 1,
+    localStack,
+    localServers: integer('local-servers', values['local-servers'], 1, 16) ?? 2,
+    localRedisShards: integer('local-redis-shards', values['local-redis-shards'], 1, 8) ?? 1,
     scenario: values.scenario ?? 'steady',
     ...(values.players !== undefined ? { players: integer('players', values.players, 1, MAX_PLAYERS)! } : {}),
     ...(values.duration !== undefined ? { durationSeconds: integer('duration', values.duration, 1, MAX_DURATION_SECONDS)! } : {}),

@@ -21,6 +21,7 @@ import { decodeErrorPayload } from '../protocol/error-frame.js'
 import { decodeLoginOk, decodePlayerJoined, decodePlayerMoved, encodeAttack, encodeChat, encodeLogin, encodeMove, encodeRegister } from '../protocol/messages.js'
 import { FrameType, WireError } from '../protocol/types.js'
 import type { ActionDriver, PlayerContext } from './actions.js'
+import { trackerFor } from './request-tracker.js'
 import type { ActionName, Scenario } from './scenario.js'
 
 const PASSWORD = 'loadtest-password'
@@ -82,7 +83,7 @@ export class GameDriver implements ActionDriver {
     try {
       switch (action) {
         case 'ping':
-          await player.conn.ping(this.ping, timeoutMs)
+          await this.request(player.conn, FrameType.PING, this.ping, FrameType.PONG, timeoutMs)
           return 'ok'
         case 'move': {
           const angle = player.random() * 2 * Math.PI
@@ -153,7 +154,7 @@ export class GameDriver implements ActionDriver {
 
   /** Send a request and await its direct reply (same seq): `expect`, or ERROR → RequestRejected. */
   private async request(conn: ClientConnection, type: number, payload: Uint8Array, expect: number, timeoutMs: number): Promise<ReceivedFrame> {
-    const frame = await conn.request(type, payload, { timeoutMs })
+    const frame = await trackerFor(conn).request(type, payload, timeoutMs)
     if (frame.type === FrameType.ERROR) {
       const error = decodeErrorPayload(frame.payload)
       throw new RequestRejected('GS_ERR_REQUEST_REJECTED', `request type ${type} answered ERROR ${error.code}: ${error.message}`, { wireCode: error.code, type })

@@ -49,7 +49,7 @@ export interface ServerFigures {
   /** Headline numbers over the run, e.g. `frameProcessingP95Ms`, `cpuCores`, `eventLoopDelayP99Ms`. */
   readonly figures: Readonly<Record<string, number | null>>
   readonly series: readonly ServerSeries[]
-  /** Alerts that were pending or firing at some point during the run. */
+  /** Alerts raised during the run: Prometheus alerts firing, or the in-process detector's. */
   readonly alerts: readonly ServerAlert[]
   /** Queries that failed or returned nothing (named, not hidden). */
   readonly missing: readonly string[]

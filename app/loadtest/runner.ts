@@ -145,8 +145,6 @@ export async function runLoad(options: RunOptions): Promise<RunResult> {
   if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError('workers must be an integer >= 1')
   const runId = options.runId ?? `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`
   const merger = new IntervalMerger(options.workers, options.onInterval)
-  const startedAt = new Date()
-  const t0 = performance.now()
   const handles: GeneratorHandle[] = []
   for (let w = 0; w < options.workers; w++) {
     const onSample = (sample: IntervalSample): void => merger.add(sample)
@@ -154,6 +152,9 @@ export async function runLoad(options: RunOptions): Promise<RunResult> {
   }
   // every generator loaded (worker threads take a while) before any starts, so their seconds align
   await Promise.race([Promise.all(handles.map((h) => h.ready)), Promise.any(handles.map((h) => h.done)).catch(() => {})])
+  // the run (and its time axis, which server series share) starts when the generators do
+  const startedAt = new Date()
+  const t0 = performance.now()
   for (const handle of handles) handle.start()
   let aborted = false
   const onAbort = (): void => {

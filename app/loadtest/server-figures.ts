@@ -1,6 +1,6 @@
 /**
  * Server-side figures for a run window, read from Prometheus through its HTTP API: frame-processing
- * p95, CPU, event-loop delay, frames received, and the alerts that were pending or firing.
+ * p95, CPU, event-loop delay, frames received, and the alerts raised (firing) during the run.
  *
  * Metric names are discovered from `/api/v1/label/__name__/values` by pattern, so the report keeps
  * working when the telemetry module names a family slightly differently; a figure whose family is
@@ -115,7 +115,7 @@ export const FIGURE_RULES: readonly FigureRule[] = [
   {
     key: 'cpuCores',
     unit: 'cores',
-    find: (names) => first(names, new RegExp(`^${name('processCpu')}$`), /^process_cpu_seconds_total$/),
+    find: (names) => first(names, new RegExp(`^${name('processCpu')}$`)), // not process_cpu_seconds_total: Prometheus and exporters have that too
     series: (f) => `sum(rate(${f}[5s]))`,
     headline: (f, w) => `sum(rate(${f}[${w}]))`,
   },
@@ -139,6 +139,16 @@ export const FIGURE_RULES: readonly FigureRule[] = [
     find: (names) => first(names, new RegExp(`^${name('framesIn')}$`), /frames?_(in|received).*_total$/),
     series: (f) => `sum(rate(${f}[5s]))`,
     headline: (f) => `sum(${f})`,
+    delta: true,
+  },
+  {
+    // without PING: comparable with the generator's game requests also behind a balancer whose
+    // health checks ping the servers
+    key: 'gameFramesReceived',
+    unit: 'frames',
+    find: (names) => first(names, new RegExp(`^${name('framesIn')}$`)),
+    series: (f) => `sum(rate(${f}{type!="PING"}[5s]))`,
+    headline: (f) => `sum(${f}{type!="PING"})`,
     delta: true,
   },
   {
@@ -197,9 +207,13 @@ export async function collectServerFigures(client: PrometheusClient, from: Date,
   return { source: client.url, figures, series, alerts, missing }
 }
 
-async function collectAlerts(client: PrometheusClient, names: readonly string[], from: Date, to: Date): Promise<ServerAlert[]> {
+async function collectAlerts(client: PrometheusClient, names: readonly string[], from: Date, runEnd: Date): Promise<ServerAlert[]> {
   const alerts = new Map<string, ServerAlert>()
-  const matrix = await client.range('ALERTS{alertstate=~"pending|firing"}', from, to, 1).catch(() => [] as Matrix)
+  // range steps are from + k s ≤ end: extend by one step so an alert raised in the last (partial)
+  // second of the run is seen
+  const to = new Date(runEnd.getTime() + 1000)
+  // firing only: a pending alert has not held for its `for` duration, so it was not raised
+  const matrix = await client.range('ALERTS{alertstate="firing"}', from, to, 1).catch(() => [] as Matrix)
   for (const s of matrix) {
     const name = s.metric['alertname'] ?? 'unknown'
     const previous = alerts.get(name)

@@ -8,6 +8,9 @@
 import type { BufferPool } from '../pool/buffer-pool.js'
 import { HEADER_BYTES } from '../protocol/header.js'
 
+/** Payloads up to this size are copied byte by byte (cheaper than a native copy call). */
+const SMALL_PAYLOAD_BYTES = 64
+
 export class SendBuffer {
   /** Frames queued and not yet taken for writing. */
   frames = 0
@@ -40,15 +43,30 @@ export class SendBuffer {
     }
     const chunk = this.chunks[last]!
     const at = this.fills[last]!
+    // Plain byte stores: Buffer#writeUInt32LE's checks and Buffer#copy's native call cost more
+    // than the work for a 12-byte header and a small payload (profiled: bench/hot-path, BENCHMARKS.md).
     chunk[at] = size & 0xff
     chunk[at + 1] = size >>> 8
     chunk[at + 2] = type & 0xff
     chunk[at + 3] = (type >>> 8) & 0xff
-    chunk.writeUInt32LE(seq >>> 0, at + 4)
-    chunk.writeUInt32LE(playerId >>> 0, at + 8)
+    chunk[at + 4] = seq & 0xff
+    chunk[at + 5] = (seq >>> 8) & 0xff
+    chunk[at + 6] = (seq >>> 16) & 0xff
+    chunk[at + 7] = (seq >>> 24) & 0xff
+    chunk[at + 8] = playerId & 0xff
+    chunk[at + 9] = (playerId >>> 8) & 0xff
+    chunk[at + 10] = (playerId >>> 16) & 0xff
+    chunk[at + 11] = (playerId >>> 24) & 0xff
     if (source !== undefined && end > start) {
-      if (Buffer.isBuffer(source)) source.copy(chunk, at + HEADER_BYTES, start, end)
-      else chunk.set(start === 0 && end === source.length ? source : source.subarray(start, end), at + HEADER_BYTES)
+      const length = end - start
+      if (length <= SMALL_PAYLOAD_BYTES) {
+        const to = at + HEADER_BYTES - start
+        for (let i = start; i < end; i++) chunk[to + i] = source[i]!
+      } else if (Buffer.isBuffer(source)) {
+        source.copy(chunk, at + HEADER_BYTES, start, end)
+      } else {
+        chunk.set(start === 0 && end === source.length ? source : source.subarray(start, end), at + HEADER_BYTES)
+      }
     }
     this.fills[last] = at + size
     this.counts[last]!++

@@ -173,7 +173,11 @@ export class GameServer implements SessionHost {
     this.closedByReason['server-full']++
     this.metrics.sessionClosed('server-full')
     socket.on('error', () => {})
-    socket.setTimeout(this.options.closeGraceMs, () => socket.destroy())
+    // A hard deadline, not socket.setTimeout (an idle timeout): a refused client that keeps sending
+    // must not hold its socket open, uncounted by MAX_SESSIONS, for as long as it likes.
+    const deadline = setTimeout(() => socket.destroy(), this.options.closeGraceMs)
+    deadline.unref()
+    socket.once('close', () => clearTimeout(deadline))
     socket.resume()
     socket.end(encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.SERVER_FULL, 0, 'server full', this.options.maxFrameBytes)))
   }

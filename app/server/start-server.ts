@@ -40,7 +40,7 @@ export interface ServerHandle {
   readonly game: Game
   readonly server: GameServer
   /** The stores in use (built here unless injected). */
-  readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink'>
+  readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink' | 'shared'>
   /** Cluster membership (heartbeats, leader election) when a cluster Redis is configured, else null. */
   readonly cluster: ClusterMembershipHandle | null
   /** Graceful shutdown (see the order above). Idempotent. */
@@ -96,6 +96,8 @@ async function shutdown(parts: { game: Game; server: GameServer; cluster: Cluste
     remaining,
   )
   const tookMs = Math.round(performance.now() - started)
+  const batches = parts.game.processor.stats()
+  logger.info({ game: parts.game.stats(), batches: { processed: batches.processed, batches: batches.batches, shed: batches.shed, failed: batches.failed, byTrigger: batches.byTrigger } }, 'game totals')
   if (finished) logger.info({ event: 'stopped', tookMs }, 'server stopped')
   else logger.error({ event: 'stopped', tookMs, deadlineMs }, 'shutdown deadline passed before the stores closed')
 }

@@ -10,7 +10,7 @@ import type { Attributes, ObservableResult } from '@opentelemetry/api'
 import type { CloseReason } from '../net/connection.js'
 import { BucketHistogram, WindowedHistogram } from './bucket-histogram.js'
 import { FRAME_DURATION_BUCKETS_SECONDS, METRICS, type MetricDefinition } from './catalogue.js'
-import { LabelledCounter, LabelledHistogram } from './labelled.js'
+import { IndexedCounter, LabelledCounter, LabelledHistogram } from './labelled.js'
 import type {
   ClusterReading,
   FlushReason,
@@ -44,6 +44,39 @@ export interface OtelGameMetricsOptions {
   readonly windowSlices: number
 }
 
+const FLUSH_REASONS: readonly FlushReason[] = ['count', 'fill', 'timer', 'idle', 'drain', 'close']
+const IO_EVENT_KINDS: readonly IoEventKind[] = ['read', 'write', 'timeout', 'error']
+
+function flushIndex(reason: FlushReason): number {
+  switch (reason) {
+    case 'count':
+      return 0
+    case 'fill':
+      return 1
+    case 'timer':
+      return 2
+    case 'idle':
+      return 3
+    case 'drain':
+      return 4
+    default:
+      return 5
+  }
+}
+
+function ioIndex(kind: IoEventKind): number {
+  switch (kind) {
+    case 'read':
+      return 0
+    case 'write':
+      return 1
+    case 'timeout':
+      return 2
+    default:
+      return 3
+  }
+}
+
 function histogramBuckets(definition: MetricDefinition): readonly number[] {
   if (!definition.buckets) throw new TypeError(`${definition.name} has no buckets`)
   return definition.buckets
@@ -59,11 +92,11 @@ export class OtelGameMetrics implements GameMetrics {
   private readonly batchSize = new BucketHistogram(histogramBuckets(METRICS.batchSize))
   private readonly batchDuration = new BucketHistogram(histogramBuckets(METRICS.batchProcessing))
   private readonly compressionRatio = new BucketHistogram(histogramBuckets(METRICS.batchCompressionRatio))
-  private readonly flushes = new LabelledCounter('reason')
-  private readonly flushedFrames = new LabelledCounter('reason')
+  private readonly flushes = new IndexedCounter('reason', FLUSH_REASONS)
+  private readonly flushedFrames = new IndexedCounter('reason', FLUSH_REASONS)
   private readonly closes = new LabelledCounter('reason')
   private readonly violations = new LabelledCounter('kind')
-  private readonly ioEvents = new LabelledCounter('kind')
+  private readonly ioEvents = new IndexedCounter('kind', IO_EVENT_KINDS)
   private readonly dbErrors = new LabelledCounter('operation')
   private readonly dbDuration = new LabelledHistogram('operation', histogramBuckets(METRICS.dbQuery))
   private readonly cacheHits = new LabelledCounter('shard')
@@ -126,8 +159,9 @@ export class OtelGameMetrics implements GameMetrics {
   }
 
   flushed(reason: FlushReason, frames: number, _bytes: number): void {
-    this.flushes.add(reason, 1)
-    this.flushedFrames.add(reason, frames)
+    const i = flushIndex(reason)
+    this.flushes.counts[i]!++
+    this.flushedFrames.counts[i]! += frames
   }
 
   batchCompressed(originalBytes: number, compressedBytes: number): void {
@@ -164,7 +198,7 @@ export class OtelGameMetrics implements GameMetrics {
   }
 
   ioEvent(kind: IoEventKind): void {
-    this.ioEvents.add(kind, 1)
+    this.ioEvents.counts[ioIndex(kind)]!++
   }
 
   // --- pull sources ---
@@ -261,17 +295,20 @@ export class OtelGameMetrics implements GameMetrics {
     const labelled: [MetricDefinition, LabelledCounter][] = [
       [METRICS.framesIn, this.framesInByType],
       [METRICS.framesOut, this.framesOutByType],
-      [METRICS.flushes, this.flushes],
-      [METRICS.flushedFrames, this.flushedFrames],
       [METRICS.sessionsClosed, this.closes],
       [METRICS.violations, this.violations],
-      [METRICS.ioEvents, this.ioEvents],
       [METRICS.dbErrors, this.dbErrors],
       [METRICS.cacheHits, this.cacheHits],
       [METRICS.cacheMisses, this.cacheMisses],
       [METRICS.cacheErrors, this.cacheErrors],
     ]
     for (const [definition, counter] of labelled) provider.observe(definition, (r) => counter.observe(r))
+    const indexed: [MetricDefinition, IndexedCounter][] = [
+      [METRICS.flushes, this.flushes],
+      [METRICS.flushedFrames, this.flushedFrames],
+      [METRICS.ioEvents, this.ioEvents],
+    ]
+    for (const [definition, counter] of indexed) provider.observe(definition, (r) => counter.observe(r))
 
     const plain: [MetricDefinition, () => number][] = [
       [METRICS.bytesIn, () => this.bytesInTotal],

@@ -16,14 +16,23 @@ interface CounterSlot {
 /** A counter with one label; slots are created on first use (label sets are small and closed). */
 export class LabelledCounter {
   readonly slots = new Map<string, CounterSlot>()
+  // one-entry cache: a hot-path call site repeats its label (frameIn('PING'), frameIn('PING'), …)
+  private lastValue: string | null = null
+  private lastSlot: CounterSlot | null = null
   constructor(private readonly label: string) {}
 
   add(value: string, amount: number): void {
+    if (value === this.lastValue) {
+      this.lastSlot!.value += amount
+      return
+    }
     let slot = this.slots.get(value)
     if (slot === undefined) {
       slot = { attributes: { [this.label]: value }, value: 0 }
       this.slots.set(value, slot)
     }
+    this.lastValue = value
+    this.lastSlot = slot
     slot.value += amount
   }
 
@@ -70,3 +79,21 @@ export class LabelledHistogram {
   }
 }
 
+
+/**
+ * A counter over a closed set of label values known up front, indexed by position: the caller maps
+ * its value to an index with a `switch` (pointer comparisons of interned strings), no lookup at all.
+ * Every value is exported, zeros included, so rate() works from the first scrape.
+ */
+export class IndexedCounter {
+  readonly counts: Float64Array
+  private readonly attributes: Attributes[]
+  constructor(label: string, values: readonly string[]) {
+    this.counts = new Float64Array(values.length)
+    this.attributes = values.map((v) => ({ [label]: v }))
+  }
+
+  observe(result: ObservableResult<Attributes>): void {
+    for (let i = 0; i < this.counts.length; i++) result.observe(this.counts[i]!, this.attributes[i])
+  }
+}

@@ -113,6 +113,7 @@ test('a shard killed mid-test: calls keep answering, fallbacks and skipped write
     assert.is(cache.shards.shards[victim]!.breaker.state, 'open', 'breaker opened')
     assert.ok(stats.shortCircuited >= downIds.length - 3, 'after the threshold calls stop reaching the network')
     assert.ok((metrics.errors.get(String(victim)) ?? 0) >= downIds.length)
+    assert.is(metrics.fallbacks.get(String(victim)), downIds.length, 'fallbacks reach the metrics callback')
 
     // Writes are skipped and counted; the game is not failed.
     const skippedBefore = stats.skippedWrites
@@ -122,7 +123,7 @@ test('a shard killed mid-test: calls keep answering, fallbacks and skipped write
     assert.equal((await cache.chat.recent(channel, 5)).map((e) => e.text), ['before', 'during'], 'local mirror answers chat reads')
     await players.invalidate(downIds[1]!)
     assert.is(stats.skippedWrites - skippedBefore, 4)
-    assert.equal(cache.shards.shards[victim]!.stats.skippedWrites, stats.skippedWrites)
+    assert.is(metrics.skippedWrites.get(String(victim)), stats.skippedWrites, 'skipped writes reach the metrics callback')
     assert.equal(players.owedInvalidations(victim).ids, [downIds[1]])
 
     // A token on the dead shard: the client must log in with its password again.
@@ -168,7 +169,8 @@ test('a slow shard (CLIENT PAUSE): commands time out, are counted, reads fall ba
       loader.put(player(id))
       await players.get(id)
     }
-    await servers[slow]!.pause(1500)
+    const pauseMs = 3000
+    await servers[slow]!.pause(pauseMs)
     const timings: number[] = []
     for (const id of ids) {
       const started = performance.now()
@@ -179,9 +181,10 @@ test('a slow shard (CLIENT PAUSE): commands time out, are counted, reads fall ba
     assert.is(stats.timeouts, 3, 'timeouts until the breaker opened (threshold 3)')
     assert.is(stats.shortCircuited, 3, 'then no more calls were sent')
     assert.is(stats.fallbacks, 6)
-    assert.ok(Math.max(...timings) < 150 + 200, `each read answered within the timeout plus margin: ${timings.map(Math.round)}`)
-    assert.ok(timings.slice(3).every((t) => t < 100), 'an open breaker answers at once')
-    await waitFor(() => cache!.status().health === 'ok', 5000, 'the shard to answer again after the pause')
+    // Generous margins for a loaded machine; the point is that no read waits for the paused shard.
+    assert.ok(Math.max(...timings) < 150 + 700, `each read answered within the timeout plus margin: ${timings.map(Math.round)}`)
+    assert.ok(timings.slice(3).every((t) => t < 250), `an open breaker answers at once: ${timings.map(Math.round)}`)
+    await waitFor(() => cache!.status().health === 'ok', 8000, 'the shard to answer again after the pause')
     const hits = stats.hits
     await players.get(ids[0]!)
     assert.is(cache.shards.shards[slow]!.stats.hits, hits + 1)

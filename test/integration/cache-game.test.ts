@@ -87,6 +87,12 @@ test('kills and experience go to the leaderboards; the online count spans both s
   const onlineA = serverA.handle.game.stats().online
   const onlineB = serverB.handle.game.stats().online
   await waitFor(async () => (await observer.online.total()) === onlineA + onlineB, 3000, `online total ${onlineA + onlineB}`)
+  // The game's own view (SharedGameState), from either server.
+  const sharedB = serverB.handle.stores.shared!
+  assert.ok((await sharedB.leaderboard('kills', 100)).some((r) => r.playerId === hunter.playerId && r.score === 1), 'server B sees server A\'s kill')
+  const around = await sharedB.leaderboardAround('experience', hunter.playerId, 1)
+  assert.ok(around.some((r) => r.playerId === hunter.playerId))
+  assert.is(await serverA.handle.stores.shared!.onlineTotal(), onlineA + onlineB)
 })
 
 test('login sessions live in redis: a token from one login logs in again through the player cache', async () => {

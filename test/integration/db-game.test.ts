@@ -52,8 +52,10 @@ test('an unreachable DATABASE_URL fails start-up with one GS_ERR_DB_UNAVAILABLE 
   }
 })
 
-test('a player moves, logs out, the server stops; a new server loads the stored position at login', async () => {
-  const env = { DATABASE_URL: server.url, DB_MIGRATE_AT_START: 'true', DB_FLUSH_INTERVAL_MS: '60000' }
+for (const withCache of [false, true]) {
+test(`a player moves, logs out, the server stops; a new server loads the stored position at login${withCache ? ' (Redis player cache in front)' : ''}`, async () => {
+  const env: Record<string, string> = { DATABASE_URL: server.url, DB_MIGRATE_AT_START: 'true', DB_FLUSH_INTERVAL_MS: '60000' }
+  if (withCache) env.REDIS_URLS = (await harness.redis()).url
   const name = uniqueUsername('walker')
   const first = await startGame(env)
   let moved: { x: number; y: number }
@@ -79,5 +81,6 @@ test('a player moves, logs out, the server stops; a new server loads the stored 
     await second.close()
   }
 })
+}
 
 test.run()

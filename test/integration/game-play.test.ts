@@ -168,4 +168,31 @@ test('logout: LOGOUT_OK, the connection closes, the token no longer works', asyn
   await rejectedWith(again.loginWithToken(token), WireError.TOKEN_INVALID)
 })
 
+test('hostile traffic (seeded random frames of every client type, random player_ids, raw garbage) does not break the server', async () => {
+  let seed = 4242
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0
+    return (seed >>> 8) % n
+  }
+  const hostile = await Promise.all(Array.from({ length: 6 }, (_, i) => (i < 3 ? game.player('hostile') : game.connect())))
+  for (let round = 0; round < 400; round++) {
+    const client = hostile[rand(hostile.length)]!
+    if (client.connection.status !== 'open') continue
+    const payload = Buffer.from(Array.from({ length: rand(40) }, () => rand(256)))
+    if (rand(20) === 0) {
+      client.connection.sendRaw(payload) // raw bytes: may form a bad header
+    } else {
+      const type = [FrameType.MOVE, FrameType.CHAT, FrameType.ATTACK, FrameType.LOGIN, FrameType.REGISTER, FrameType.LOGOUT, 9, 0x8001][rand(8)]!
+      const playerId = rand(4) === 0 ? rand(1000) : client.connection.playerId
+      client.connection.send(type, payload, { playerId })
+    }
+    if (rand(25) === 0) await new Promise((r) => setImmediate(r))
+  }
+  // The server still serves a newcomer completely.
+  const probe = await game.player('probe')
+  assert.ok((await probe.connection.ping()) >= 0)
+  assert.is((await probe.chat('still here')).text, 'still here')
+  assert.is(game.handle.game.processor.stats().failed, 0, 'no handler threw')
+})
+
 test.run()

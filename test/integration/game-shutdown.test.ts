@@ -5,38 +5,18 @@
  * acknowledged request's reply must arrive before the SHUTTING_DOWN error and the close; the
  * process must exit 0 within the deadline. Also: a bad variable exits 2 naming it.
  */
-import { fileURLToPath } from 'node:url'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { GameClient } from '../../app/client/game-client.js'
 import type { ReceivedFrame } from '../../app/client/connection.js'
-import { ManagedProcess } from '../../app/local/child-process.js'
 import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { encodeChat, encodeMove, encodeRegister } from '../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { Harness } from '../harness/index.js'
-import { PASSWORD, uniqueUsername } from './game-support.js'
+import { listeningPort, PASSWORD, spawnServer, uniqueUsername } from './game-support.js'
 
 const test = suite('game server process: SIGTERM drains acknowledged requests, exits 0')
-const root = fileURLToPath(new URL('../../', import.meta.url))
 const DEADLINE_MS = 5000
-
-function spawnServer(harness: Harness, env: Record<string, string>): ManagedProcess {
-  return harness.own(new ManagedProcess({
-    name: 'game-server',
-    command: process.execPath,
-    args: ['--import', 'tsx', 'app/main.ts'],
-    cwd: root,
-    env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', ...env },
-    tailLines: 400,
-  }))
-}
-
-async function listeningPort(server: ManagedProcess): Promise<number> {
-  await Promise.race([server.sawLine(/"event":"listening"/), server.waitForExit().then(() => { throw server.startError('exited before listening') })])
-  const line = server.output().split('\n').find((l) => l.includes('"event":"listening"'))!
-  return (JSON.parse(line) as { port: number }).port
-}
 
 test('every acknowledged request is answered before the server closes; exit code 0 within the deadline', async () => {
   const harness = new Harness()

@@ -1,9 +1,12 @@
 /** Shared pieces of the game integration tests: an in-process server and logged-in clients. */
 import { randomBytes } from 'node:crypto'
+import { fileURLToPath } from 'node:url'
 import { GameClient } from '../../app/client/game-client.js'
 import { loadConfig, type Env } from '../../app/config/index.js'
+import { ManagedProcess } from '../../app/local/child-process.js'
 import { silentLogger } from '../../app/logger.js'
 import { startServer, type ServerHandle } from '../../app/server/start-server.js'
+import type { Harness } from '../harness/index.js'
 import { CountingMetrics } from './net-support.js'
 
 export const PASSWORD = 'correct-horse-battery'
@@ -49,4 +52,24 @@ export async function startGame(env: Env = {}, metrics = new CountingMetrics()):
       await handle.close(2000)
     },
   }
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url))
+
+/** `app/main.ts` as a child process owned by `harness` (loopback, free ports, standalone unless env says otherwise). */
+export function spawnServer(harness: Harness, env: Record<string, string>): ManagedProcess {
+  return harness.own(new ManagedProcess({
+    name: 'game-server',
+    command: process.execPath,
+    args: ['--import', 'tsx', 'app/main.ts'],
+    cwd: root,
+    env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', ...env },
+    tailLines: 400,
+  }))
+}
+
+export async function listeningPort(server: ManagedProcess): Promise<number> {
+  await Promise.race([server.sawLine(/"event":"listening"/), server.waitForExit().then(() => { throw server.startError('exited before listening') })])
+  const line = server.output().split('\n').find((l) => l.includes('"event":"listening"'))!
+  return (JSON.parse(line) as { port: number }).port
 }

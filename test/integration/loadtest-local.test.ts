@@ -1,8 +1,8 @@
 /**
- * End to end: `npm run loadtest -- --local` stands up game servers (with telemetry) and a
- * Prometheus, runs a game scenario, and its report's server figures (read from Prometheus) equal
- * what the generator sent; afterwards nothing it started is left running — also when the run is
- * interrupted with Ctrl-C (SIGINT) half-way.
+ * End to end: `npm run loadtest -- --local` stands up the local appliance (PostgreSQL, Redis,
+ * game servers, balancer, Prometheus), runs a game scenario through the balancer, and its report's
+ * server figures (read from Prometheus) equal what the generator sent; afterwards nothing it started
+ * is left running — also when a run (`--local-stack servers`) is interrupted with Ctrl-C half-way.
  */
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -45,9 +45,9 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   const interruptedOut = join(dir, 'interrupted')
   let sentSigint = false
   const [run, interrupted] = await Promise.all([
-    runCli(['--local', '--local-servers', '2', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0'], { timeoutMs: 55_000 }),
-    runCli(['--local', '--scenario', 'smoke', '--players', '3', '--duration', '600', '--out', interruptedOut], {
-      timeoutMs: 55_000,
+    runCli(['--local', '--local-servers', '1', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0'], { timeoutMs: 58_000 }),
+    runCli(['--local', '--local-stack', 'servers', '--local-servers', '1', '--scenario', 'smoke', '--players', '3', '--duration', '600', '--out', interruptedOut], {
+      timeoutMs: 58_000,
       onStderr: (text, child) => {
         if (!sentSigint && /\[\s*2\/600s\]/.test(text)) {
           sentSigint = true
@@ -65,16 +65,19 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   assert.equal(report.server!.missing, [])
   assert.ok(s.sent > 50, `sent ${s.sent}`)
   assert.is(s.errors, 0)
-  // every frame the generator sent (actions + one REGISTER per player) arrived at the servers
-  assert.is(figures['framesReceived'], s.sent + s.byAction.login.ok + s.byAction.login.errors)
+  // every game frame the generator sent through the balancer (actions + one REGISTER per player)
+  // arrived at the servers (PINGs are left out: the balancer's health checks ping the servers too)
+  const pings = s.byAction.ping.ok + s.byAction.ping.errors
+  assert.ok(pings > 0)
+  assert.is(figures['gameFramesReceived'], s.sent - pings + s.byAction.login.ok + s.byAction.login.errors)
+  assert.ok((figures['framesReceived'] ?? 0) >= s.sent + s.byAction.login.ok)
   assert.is(s.byAction.login.ok, 6)
-  // 6 players + the CLI's reachability probe of each of the 2 servers
-  assert.is(figures['sessionsAccepted'], 6 + 2)
-  assert.is(figures['sessionsActiveMax'], 6)
+  assert.ok((figures['sessionsAccepted'] ?? 0) >= 6)
+  assert.ok((figures['sessionsActiveMax'] ?? 0) >= 6)
   assert.ok((figures['frameProcessingP95Ms'] ?? 0) > 0)
   assert.ok((figures['cpuCores'] ?? 0) > 0)
   assert.ok(report.server!.series.every((series) => series.points.length > 0), 'every server series has points')
-  assert.is(report.targets.length, 2)
+  assert.is(report.targets.length, 1, 'players connect to the balancer')
   await assertNothingLeft(startedOf(run))
 
   assert.ok(sentSigint, `the interrupted run never showed progress:\n${interrupted.stderr}`)

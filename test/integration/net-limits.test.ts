@@ -36,6 +36,37 @@ full('the connect past MAX_SESSIONS gets ERROR SERVER_FULL and is closed; a slot
   }
 })
 
+full('regression: a refused client that keeps sending held its socket open past the close grace (idle timeout instead of a deadline)', async () => {
+  const ts = await startServer({ MAX_SESSIONS: '1' }, { closeGraceMs: 300 })
+  try {
+    const admitted = await ts.connect()
+    await admitted.ping()
+    const refusedAt = performance.now()
+    const closedAfterMs = await new Promise<number>((resolve, reject) => {
+      // allowHalfOpen: the server's FIN does not end our side, so we can keep sending.
+      const socket = connect({ host: '127.0.0.1', port: ts.address.port, allowHalfOpen: true })
+      socket.on('error', () => {})
+      socket.resume()
+      // Keep sending (and ignore the ERROR frame and the FIN) so the socket never goes idle.
+      const chatter = setInterval(() => socket.write(Buffer.from([0])), 20)
+      const giveUp = setTimeout(() => {
+        clearInterval(chatter)
+        socket.destroy()
+        reject(new Error('the refused socket was still open after 3 s'))
+      }, 3000)
+      socket.on('close', () => {
+        clearInterval(chatter)
+        clearTimeout(giveUp)
+        resolve(performance.now() - refusedAt)
+      })
+    })
+    assert.ok(closedAfterMs < 2000, `closed after ${closedAfterMs.toFixed(0)} ms`)
+    assert.is(ts.server.stats().rejected, 1)
+  } finally {
+    await ts.stop()
+  }
+})
+
 full.run()
 
 const malformed = suite('net: malformed input closes only that session')

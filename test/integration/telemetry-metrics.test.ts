@@ -28,7 +28,7 @@ test.before(async () => {
     METRICS_HOST: '127.0.0.1',
     METRICS_PORT: '0',
     SYSTEM_SAMPLE_INTERVAL_MS: '200',
-    REPORT_INTERVAL_MS: '0',
+    REPORT_INTERVAL_MS: '600000', // started, but the test calls report() itself
     NODE_ID: 'telemetry-test-1',
   })
   telemetry = await startTelemetry(config, silentLogger, 'server')
@@ -86,6 +86,39 @@ test('frames, bytes, flushes, sessions and processing time move by what the clie
   assert.ok(delta(before, after, 'gs_io_events_total', { kind: 'read' }) >= 1)
   assert.ok(delta(before, after, 'gs_io_events_total', { kind: 'write' }) >= 1)
   assert.is(series(after, 'gs_outbound_backlog_bytes'), 0)
+})
+
+test('closed label sets are all exported and each value counts under its own label', async () => {
+  const before = await scrape(telemetry.port!)
+  const reasons = ['count', 'fill', 'timer', 'idle', 'drain', 'close'] as const
+  reasons.forEach((reason, i) => telemetry.metrics.flushed(reason, i + 1, 0))
+  const kinds = ['read', 'write', 'timeout', 'error'] as const
+  kinds.forEach((kind, i) => {
+    for (let n = 0; n <= i; n++) telemetry.metrics.ioEvent(kind)
+  })
+  const after = await scrape(telemetry.port!)
+  reasons.forEach((reason, i) => {
+    assert.is(delta(before, after, 'gs_flushes_total', { reason }), 1, reason)
+    assert.is(delta(before, after, 'gs_flushed_frames_total', { reason }), i + 1, reason)
+  })
+  kinds.forEach((kind, i) => assert.is(delta(before, after, 'gs_io_events_total', { kind }), i + 1, kind))
+})
+
+test('the performance report gives rates over its interval', async () => {
+  telemetry.reporter!.report() // closes the previous interval
+  const client = await connect()
+  const started = performance.now()
+  for (let i = 0; i < 30; i++) await client.request(FrameType.CHAT, Buffer.from(`r${i}`))
+  await new Promise((r) => setTimeout(r, 50))
+  const line = telemetry.reporter!.report() as { intervalSeconds: number; framesInPerSecond: number; framesOutPerSecond: number; framesProcessed: number; frameProcessingP95Seconds: number; sessionsActive: number }
+  const seconds = (performance.now() - started) / 1000
+  assert.is(line.framesProcessed, 30)
+  assert.ok(line.intervalSeconds >= seconds * 0.9, `interval ${line.intervalSeconds} s`)
+  // 30 frames in, over the interval: a rate, not a total
+  assert.ok(Math.abs(line.framesInPerSecond * line.intervalSeconds - 30) < 1.5, `rate ${line.framesInPerSecond}/s × ${line.intervalSeconds} s`)
+  assert.ok(line.framesOutPerSecond > 0)
+  assert.ok(line.frameProcessingP95Seconds > 0 && line.frameProcessingP95Seconds < 0.01)
+  assert.ok(line.sessionsActive >= 1)
 })
 
 test('BATCH compression ratio and bytes saved move when a flush is large and compressible', async () => {

@@ -112,6 +112,20 @@ test('flush covers everything marked before the call, also when a flush is alrea
   await sink.close()
 })
 
+test('durable listeners hear the ids of every committed statement, interval flushes included', async () => {
+  const db = new ScriptedExecutor()
+  const sink = new WriteBehindPlayerSink(db, { ...options, flushIntervalMs: 5, rowsPerStatement: 2 })
+  const heard: number[][] = []
+  sink.onDurable((ids) => void heard.push([...ids]))
+  sink.onDurable(() => {
+    throw new Error('a broken listener does not break the flush')
+  })
+  for (let id = 1; id <= 3; id++) sink.markDirty(state(id, id))
+  while (heard.flat().length < 3) await new Promise((r) => setTimeout(r, 2)) // the interval flushes
+  assert.equal(heard, [[1, 2], [3]])
+  await sink.close()
+})
+
 test('close gives up at the deadline with the unsaved count; marks after close are refused', async () => {
   const db = new ScriptedExecutor()
   const sink = new WriteBehindPlayerSink(db, options)

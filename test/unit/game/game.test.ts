@@ -220,4 +220,17 @@ test('seeded random frames from 20 connections: no handler throws; every request
   await t.close()
 })
 
+test('Game.close hands every online player to the sink and stops taking frames', async () => {
+  const t = setup()
+  const { connection, ok } = await t.register('frank')
+  t.send(connection, FrameType.MOVE, encodeMove({ x: 77, y: 33 }))
+  await nextTurn()
+  await t.game.close()
+  assert.equal({ ...(await t.accounts.findById(ok.playerId))!.position }, { zone: 0, x: 77, y: 33 })
+  assert.is(t.game.world.size, 0)
+  const s = t.send(connection, FrameType.MOVE, encodeMove({ x: 78, y: 33 }))
+  assert.is(decodeErrorPayload(connection.reply(s)!.payload).code, WireError.OVERLOADED, 'a closed processor sheds')
+  await t.close()
+})
+
 test.run()

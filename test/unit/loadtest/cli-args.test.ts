@@ -51,6 +51,11 @@ test('each bad argument is named', () => {
     [['--target', 'h:1', 'stray'], 'argv'],
     [['--target', 'h:1', '--local'], 'target'],
     [['--target', 'h:1', '--local-servers', '2'], 'local-servers'],
+    [['--target', 'h:1', '--local-stack', 'servers'], 'local-stack'],
+    [['--local', '--local-stack', 'kubernetes'], 'local-stack'],
+    [['--local', '--local-stack', 'servers', '--local-redis-shards', '2'], 'local-redis-shards'],
+    [['--local', '--local-servers', '99'], 'local-servers'],
+    [['--target', 'h:1', '--threshold', 'alerts==0'], 'threshold'],
     [['--target', 'h:1', '--capacity'], 'capacity'],
     [['--target', 'h:1', '--target-p99-ms', '5'], 'target-p99-ms'],
     [['--target', 'h:1', '--capacity', '--target-p99-ms', 'x'], 'target-p99-ms'],
@@ -63,6 +68,9 @@ test('each bad argument is named', () => {
 test('capacity mode turns its targets into thresholds', () => {
   const args = parseLoadTestArgs(['--local', '--capacity', '--target-p99-ms', '5', '--target-error-rate', '0.01', '--start-players', '20', '--step-seconds', '5', '--max-players', '200'])
   assert.ok(args.local)
+  assert.is(args.localStack, 'appliance')
+  assert.is(args.localServers, 2)
+  assert.is(args.localRedisShards, 1)
   assert.equal(args.thresholds.map((t) => t.source), ['p99<=5ms', 'error_rate<=0.01'])
   assert.equal(args.capacity, { startPlayers: 20, stepPlayers: 20, stepSeconds: 5, maxPlayers: 200 })
 })

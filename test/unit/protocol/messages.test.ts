@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../../app/errors.js'
+import { encodeFrame } from '../../../app/protocol/header.js'
 import * as m from '../../../app/protocol/messages.js'
 
 function malformed(fn: () => unknown): void {
@@ -89,6 +90,13 @@ test('decoders never throw anything but GS_ERR_PAYLOAD_MALFORMED on arbitrary by
       }
     }
   }
+})
+
+test('the worked examples of docs/PROTOCOL.md §1.3 are what the codecs produce', () => {
+  const hex = (b: Buffer): string => b.toString('hex')
+  assert.is(hex(encodeFrame(7, 1, 0, m.encodeRegister({ username: 'ann', password: 'password' }))), '190007000100000000000000' + '03616e6e' + '0870617373776f7264')
+  assert.is(hex(encodeFrame(1, 2, 42, m.encodeMove({ x: 502.5, y: 500 }))), '14000100020000002a000000' + '0040fb43' + '0000fa43')
+  assert.is(hex(encodeFrame(4, 3, 0, Buffer.from('hi'))), '0e0004000300000000000000' + '6869')
 })
 
 test.run()

@@ -1,0 +1,60 @@
+/**
+ * The `appliance` local target: the local appliance of `npm start` (app/local/appliance.ts) in a
+ * temp dir, with free ports, Prometheus scraping every second, load-test server settings; players
+ * connect to its balancer.
+ */
+import { readFileSync } from 'node:fs'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { GameServerError } from '../errors.js'
+import { silentLogger } from '../logger.js'
+import { Appliance, REPOSITORY_ROOT } from '../local/appliance.js'
+import { freePort } from '../local/ports.js'
+import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../topology/index.js'
+import { parseTarget } from './cli-args.js'
+import { awaitScraping, LOAD_TEST_SERVER_ENV, type LocalTarget, type LocalTargetOptions } from './local-target.js'
+
+export async function startLocalAppliance(options: LocalTargetOptions): Promise<LocalTarget> {
+  const dir = await mkdtemp(join(tmpdir(), 'gs-loadtest-local-'))
+  // PostgreSQL runs as its own user and must be able to reach its data dir inside this one
+  await chmod(dir, 0o755)
+  let appliance: Appliance | null = null
+  let stopped: Promise<void> | null = null
+  const stop = (): Promise<void> => {
+    stopped ??= (async () => {
+      await appliance?.stop()
+      await rm(dir, { recursive: true, force: true }).catch(() => {})
+    })()
+    return stopped
+  }
+  try {
+    const topology = buildTopology({
+      ...DEFAULT_TOPOLOGY_OPTIONS,
+      servers: options.servers,
+      redisShards: options.redisShards ?? 1,
+      balancerPort: await freePort(),
+      prometheusPort: await freePort(),
+      logLevel: process.env['LOG_LEVEL'] ?? 'warn',
+      scrapeIntervalSeconds: 1,
+      serverEnv: { ...LOAD_TEST_SERVER_ENV, ...options.env },
+    })
+    appliance = await Appliance.start({
+      topology,
+      dir,
+      logger: silentLogger,
+      readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+      observability: true,
+      alertRules: readFileSync(join(REPOSITORY_ROOT, 'dashboards', 'generated', 'prometheus', 'alerts.yml'), 'utf8'),
+    })
+    const endpoints = appliance.endpoints
+    const serverMetrics = Object.entries(endpoints.metrics)
+      .filter(([service]) => topology.services.some((s) => s.name === service && s.kind === 'game-server'))
+      .map(([, url]) => new URL(url).host)
+    if (endpoints.prometheus !== undefined) await awaitScraping(endpoints.prometheus, serverMetrics, options.readyTimeoutMs ?? 60_000)
+    return { stack: 'appliance', targets: [parseTarget(endpoints.game)], prometheusUrl: endpoints.prometheus ?? null, pids: appliance.pids(), dir, stop }
+  } catch (err) {
+    await stop()
+    throw new GameServerError('GS_ERR_LOADTEST_TARGET', `--local appliance failed to start: ${(err as Error).message}`, {}, { cause: err })
+  }
+}
