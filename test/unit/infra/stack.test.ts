@@ -49,8 +49,13 @@ for (const c of cases) {
       assert.is(env.get('GAME_PORT')!.value, '7777')
       assert.equal(plain(byName(run, game).inputs.command), ['dist/app/main.js'])
     }
-    const backends = envOf(byName(run, 'balancer')).get('BACKENDS')!.value.split(',')
-    assert.equal(backends.sort(), games.map((g) => `${g}:7777`))
+    // The balancer finds them through cluster membership on the first shard, where they register.
+    const clusterUrl = `redis://:${SECRETS.redisPassword}@redis-0:6379`
+    assert.is(envOf(byName(run, 'balancer')).get('CLUSTER_REDIS_URL')!.value, clusterUrl)
+    for (const game of games) {
+      assert.is(envOf(byName(run, game)).get('CLUSTER_REDIS_URL')!.value, clusterUrl)
+      assert.is(envOf(byName(run, game)).get('ADVERTISE_ADDRESS')!.value, `${game}:7777`)
+    }
     // Everything on the one private network, reachable by its service name.
     for (const container of containers(run.resources)) {
       const networks = plain(container.inputs.networksAdvanced) as { name: string; aliases: string[] }[]
