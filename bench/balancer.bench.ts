@@ -71,7 +71,11 @@ async function countSyscalls(pid: number, seconds: number): Promise<Record<strin
   const child = spawn('perf', ['stat', '-x', ',', ...events.flatMap((e) => ['-e', e]), '-p', String(pid), '--', 'sleep', String(seconds)], { stdio: ['ignore', 'ignore', 'pipe'] })
   let text = ''
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (text += d))
-  await once(child, 'exit')
+  const failed = await new Promise<boolean>((resolve) => {
+    child.once('exit', () => resolve(false))
+    child.once('error', () => resolve(true)) // perf not installed: no counts
+  })
+  if (failed) return {}
   const counts: Record<string, number> = {}
   for (const line of text.split('\n')) {
     const [value, , event] = line.split(',')

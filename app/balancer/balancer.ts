@@ -10,7 +10,7 @@ import type { HostPort } from '../config/schema.js'
 import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { AdminServer } from './admin.js'
-import type { Backend, BackendSnapshot, BackendSource } from './backend.js'
+import { backendId, type Backend, type BackendSnapshot, type BackendSource } from './backend.js'
 import { BackendPool } from './backend-pool.js'
 import { BottleneckPoller } from './bottleneck-poller.js'
 import { MembershipDiscovery, type DiscoveredBackend } from './discovery.js'
@@ -98,7 +98,7 @@ export class Balancer {
         {
           discoveredIds: () => this.pool.list().filter((x) => x.source === 'membership' && x.state !== 'draining').map((x) => x.id),
           addDiscovered: (address, metricsUrl) => {
-            const existing = this.pool.get(`${address.host}:${address.port}`)
+            const existing = this.pool.get(backendId(address))
             if (existing !== undefined && existing.state === 'draining') return
             if (existing === undefined) this.addBackend(address, { source: 'membership', ...(metricsUrl ? { metricsUrl } : {}) })
           },
@@ -184,7 +184,13 @@ export class Balancer {
   async removeBackend(id: string, options: { drainMs?: number } = {}): Promise<DrainResult> {
     const backend = this.pool.require(id)
     const drainMs = options.drainMs ?? this.config.balancer.drainDeadlineMs
-    const result = drainMs > 0 ? await this.drain(id, drainMs) : { backend: id, finished: 0, cut: (this.pool.setState(backend, 'draining', 'removed'), this.proxy.cut(backend, 'removed')) }
+    let result: DrainResult
+    if (drainMs > 0) {
+      result = await this.drain(id, drainMs)
+    } else {
+      this.pool.setState(backend, 'draining', 'removed without drain')
+      result = { backend: id, finished: 0, cut: this.proxy.cut(backend, 'removed') }
+    }
     if (this.pool.get(id) === backend) this.pool.remove(id)
     this.drains.delete(backend)
     return result

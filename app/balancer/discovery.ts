@@ -6,6 +6,7 @@
  */
 import { parseHostPort, type HostPort } from '../config/schema.js'
 import { silentLogger, type Logger } from '../logger.js'
+import { backendId } from './backend.js'
 
 export interface DiscoveredBackend {
   readonly id: string
@@ -51,7 +52,7 @@ export class MembershipDiscovery {
         this.logger.warn({ member: member.id, address: member.address }, 'member has an invalid address; skipped')
         continue
       }
-      const id = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`
+      const id = backendId(address)
       seen.add(id)
       if (!this.target.discoveredIds().includes(id)) this.target.addDiscovered(address, member.metricsUrl)
     }

@@ -10,6 +10,8 @@ export interface ClusterRedisOptions {
   readonly url: string
   /** A command not answered within this time fails [1000]. */
   readonly commandTimeoutMs?: number
+  /** Opening the TCP connection may take this long [5000]; longer than a command because a busy host accepts slowly. */
+  readonly connectTimeoutMs?: number
   readonly connectionName?: string
 }
 
@@ -19,7 +21,7 @@ export function createClusterRedis(options: ClusterRedisOptions): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: options.commandTimeoutMs ?? 1000,
-    connectTimeout: options.commandTimeoutMs ?? 1000,
+    connectTimeout: options.connectTimeoutMs ?? 5000,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
   })
