@@ -32,8 +32,9 @@ async function main(): Promise<void> {
   try {
     // metrics first: the server reports from its first connection; /metrics and /bottlenecks on METRICS_PORT
     telemetry = await startTelemetry(config, logger, 'server')
-    handle = await startServer(config, { logger, metrics: telemetry.metrics })
+    handle = await startServer(config, { logger, metrics: telemetry.metrics, metricsPort: telemetry.port })
     telemetry.observeServer(handle.server)
+    if (handle.cluster) telemetry.observeClusterNode(handle.cluster.joined)
   } catch (err) {
     await telemetry?.close()
     logger.fatal({ err, code: isGameServerError(err) ? err.code : undefined }, 'game server failed to start')

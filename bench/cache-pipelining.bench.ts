@@ -1,5 +1,6 @@
 /**
- * ioredis auto-pipelining vs explicit pipelines vs neither, for the game's access pattern: each
+ * ioredis auto-pipelining vs explicit pipelines (one held batch per shard, and the app's per-tick
+ * pipeline for independent callers) vs neither, for the game's access pattern: each
  * tick the batch processor handles up to 100 frames whose handlers issue independent cache calls
  * (player loads, leaderboard increments, counters) against 3 shards. Also one call at a time (a
  * login on an idle server), where batching cannot help and only its cost shows.
@@ -37,7 +38,7 @@ function makeOps(count: number, seed: number): Op[] {
 }
 
 function one(shard: Shard, op: Op): Promise<unknown> {
-  return shard.exec((c): Promise<unknown> => (op.kind === 'get' ? c.get(op.key) : op.kind === 'zincrby' ? c.zincrby(op.key, 1, op.member) : c.incr(op.key)))
+  return shard.command((c): Promise<unknown> => (op.kind === 'get' ? c.get(op.key) : op.kind === 'zincrby' ? c.zincrby(op.key, 1, op.member) : c.incr(op.key)))
 }
 
 async function runDirect(set: ShardSet, ops: Op[]): Promise<void> {
@@ -101,8 +102,9 @@ try {
   console.log(`machine: ${describeMachine()}`)
   const servers = await Promise.all([harness.redis(), harness.redis(), harness.redis()])
   const urls = servers.map((s) => s.url)
-  const plain = await ShardSet.open({ urls, autoPipelining: false, commandTimeoutMs: 5000 })
-  const auto = await ShardSet.open({ urls, autoPipelining: true, commandTimeoutMs: 5000 })
+  const plain = await ShardSet.open({ urls, pipelining: 'off', commandTimeoutMs: 5000 })
+  const auto = await ShardSet.open({ urls, pipelining: 'auto', commandTimeoutMs: 5000 })
+  const tick = await ShardSet.open({ urls, pipelining: 'tick', commandTimeoutMs: 5000 })
   // Preload the players the GETs read (about 400 bytes each, like a cached PlayerRecord).
   const value = 'x'.repeat(400)
   for (let id = 0; id < PLAYERS; id += 500) {
@@ -112,8 +114,10 @@ try {
     { mode: 'no pipelining', set: plain, size: batch, run: runDirect },
     { mode: 'auto-pipelining', set: auto, size: batch, run: runDirect },
     { mode: 'explicit pipeline per shard', set: plain, size: batch, run: runExplicit },
+    { mode: 'tick pipeline (app/cache/tick-pipeline.ts)', set: tick, size: batch, run: runDirect },
     { mode: 'no pipelining', set: plain, size: 1, run: runDirect },
     { mode: 'auto-pipelining', set: auto, size: 1, run: runDirect },
+    { mode: 'tick pipeline (app/cache/tick-pipeline.ts)', set: tick, size: 1, run: runDirect },
   ]
   const perCase = cases.map(() => [] as Result[])
   for (let round = 0; round < rounds; round++) {
@@ -121,6 +125,7 @@ try {
   }
   await plain.close()
   await auto.close()
+  await tick.close()
   const medianOf = (list: Result[]) => [...list].sort((a, b) => a.opsPerSecond - b.opsPerSecond)[Math.floor(list.length / 2)]!
   const medianCpu = (list: Result[]) => [...list].map((r) => r.cpuMicrosPerOp).sort((a, b) => a - b)[Math.floor(list.length / 2)]!
   const results = perCase.map((list) => ({ median: medianOf(list), cpu: medianCpu(list), all: list.map((r) => r.opsPerSecond) }))

@@ -1,7 +1,7 @@
 /**
  * Cache benchmark on throwaway redis-server shards:
  *  1. GET/SET throughput per shard through the cache's client (ShardSet: breaker, timeouts,
- *     auto-pipelining; 50 calls in flight), compared in the same run with `redis-benchmark -t get,set`
+ *     tick pipelining; 50 calls in flight), compared in the same run with `redis-benchmark -t get,set`
  *     (50 clients, same value size and key space) against the same server;
  *  2. latency of a cached player load (`PlayerCache.get` on a hit: GET + decode), one at a time and
  *     50 in flight, against a bare ioredis GET of the same key as reference; and the miss path.
@@ -87,19 +87,19 @@ const harness = new Harness()
 try {
   console.log(`machine: ${describeMachine()}`)
   const servers = await Promise.all(Array.from({ length: shardCount }, () => harness.redis()))
-  const set = await ShardSet.open({ urls: servers.map((s) => s.url), commandTimeoutMs: 5000, autoPipelining: true })
+  const set = await ShardSet.open({ urls: servers.map((s) => s.url), commandTimeoutMs: 5000, pipelining: 'tick' })
   const value = encodePlayer(samplePlayer(1))
   // Warm-up (JIT, connections) so the first shard's row is not the cold one.
-  await throughput(5000, clients, (i) => set.shardFor(`warm:{${i}}`).exec((c) => c.set(`warm:{${i}}`, value)))
+  await throughput(5000, clients, (i) => set.shardFor(`warm:{${i}}`).command((c) => c.set(`warm:{${i}}`, value)))
 
-  console.log(`\n## GET/SET per shard: cache client (1 connection, auto-pipelining, ${clients} in flight) vs redis-benchmark (${clients} connections), ${requests.toLocaleString('en-US')} requests, ${VALUE_BYTES}-byte values, ${KEYSPACE.toLocaleString('en-US')} keys`)
+  console.log(`\n## GET/SET per shard: cache client (1 connection, tick pipelining, ${clients} in flight) vs redis-benchmark (${clients} connections), ${requests.toLocaleString('en-US')} requests, ${VALUE_BYTES}-byte values, ${KEYSPACE.toLocaleString('en-US')} keys`)
   console.log(row(['shard', 'cache SET/s', 'redis-benchmark SET/s', 'ratio', 'cache GET/s', 'redis-benchmark GET/s', 'ratio']))
   console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:']))
   for (const [index, shard] of set.shards.entries()) {
     // Keys that this shard owns, so every call goes to the shard under test.
     const own: string[] = []
     for (let i = 0; own.length < KEYSPACE; i++) if (set.ring.shardFor(`bench:{${i}}`) === index) own.push(`bench:{${i}}`)
-    const exec = (s: Shard, f: (c: Redis) => Promise<unknown>) => s.exec(f)
+    const exec = (s: Shard, f: (c: Redis) => Promise<unknown>) => s.command(f)
     const cacheSet = await throughput(requests, clients, (i) => exec(shard, (c) => c.set(own[i % KEYSPACE]!, value)))
     const cacheGet = await throughput(requests, clients, (i) => exec(shard, (c) => c.get(own[i % KEYSPACE]!)))
     const reference = await redisBenchmark(servers[index]!)

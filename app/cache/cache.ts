@@ -32,7 +32,7 @@ export function cacheOptionsFrom(config: Config, deps: { metrics?: object; logge
     maxReconnectDelayMs: config.cache.maxReconnectDelayMs,
     breakerFailures: config.cache.breakerFailures,
     breakerOpenMs: config.cache.breakerOpenMs,
-    autoPipelining: config.cache.autoPipelining,
+    pipelining: config.cache.pipelining,
     playerTtlSeconds: config.cache.playerTtlSeconds,
     sessionTtlSeconds: config.game.sessionTokenTtlSeconds,
     chatCapPerChannel: config.game.chatHistory,

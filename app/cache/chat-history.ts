@@ -75,7 +75,7 @@ export class RedisChatHistory implements ChatHistory {
     const wanted = Math.min(Math.floor(count), this.cap)
     if (wanted <= 0) return []
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.lrange(key, -wanted, -1))
+    const outcome = await shard.command((client) => client.lrange(key, -wanted, -1))
     if (!outcome.ok) {
       shard.fellBack()
       return (this.local.get(channel) ?? []).slice(-wanted)

@@ -40,7 +40,7 @@ export class RedisCounters implements Counters {
     assertKeyPart('counter name', name)
     const key = keys.counter(name)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.incrby(key, by))
+    const outcome = await shard.command((client) => client.incrby(key, by))
     if (!outcome.ok) {
       shard.skippedWrite()
       return undefined
@@ -52,7 +52,7 @@ export class RedisCounters implements Counters {
     assertKeyPart('counter name', name)
     const key = keys.counter(name)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.get(key))
+    const outcome = await shard.command((client) => client.get(key))
     if (!outcome.ok) {
       shard.fellBack()
       return undefined
@@ -87,14 +87,14 @@ export class RedisOnlineCounter implements OnlineCounter {
     this.lastCount = count
     const key = keys.online()
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.hset(key, this.options.nodeId, `${count}:${this.now()}`))
+    const outcome = await shard.command((client) => client.hset(key, this.options.nodeId, `${count}:${this.now()}`))
     if (!outcome.ok) shard.skippedWrite()
   }
 
   async total(): Promise<number> {
     const key = keys.online()
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.hgetall(key))
+    const outcome = await shard.command((client) => client.hgetall(key))
     if (!outcome.ok) {
       shard.fellBack()
       return this.lastCount
@@ -108,14 +108,14 @@ export class RedisOnlineCounter implements OnlineCounter {
       if (at !== undefined && at >= oldest && Number.isFinite(count)) sum += count!
       else stale.push(node, value)
     }
-    if (stale.length > 0) await shard.exec((client) => client.eval(DELETE_IF_UNCHANGED, 1, key, ...stale))
+    if (stale.length > 0) await shard.command((client) => client.eval(DELETE_IF_UNCHANGED, 1, key, ...stale))
     return sum
   }
 
   async withdraw(): Promise<void> {
     const key = keys.online()
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.hdel(key, this.options.nodeId))
+    const outcome = await shard.command((client) => client.hdel(key, this.options.nodeId))
     if (!outcome.ok) shard.skippedWrite()
   }
 }

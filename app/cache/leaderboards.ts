@@ -48,14 +48,14 @@ export class RedisLeaderboards implements Leaderboards {
   async set(board: string, playerId: number, score: number): Promise<void> {
     const key = this.key(board)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.zadd(key, score, String(playerId)))
+    const outcome = await shard.command((client) => client.zadd(key, score, String(playerId)))
     if (!outcome.ok) shard.skippedWrite()
   }
 
   async increment(board: string, playerId: number, by: number): Promise<number | undefined> {
     const key = this.key(board)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.zincrby(key, by, String(playerId)))
+    const outcome = await shard.command((client) => client.zincrby(key, by, String(playerId)))
     if (!outcome.ok) {
       shard.skippedWrite()
       return undefined
@@ -67,7 +67,7 @@ export class RedisLeaderboards implements Leaderboards {
     if (count <= 0) return []
     const key = this.key(board)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.zrevrange(key, 0, count - 1, 'WITHSCORES'))
+    const outcome = await shard.command((client) => client.zrevrange(key, 0, count - 1, 'WITHSCORES'))
     if (!outcome.ok) {
       shard.fellBack()
       return []
@@ -84,7 +84,7 @@ export class RedisLeaderboards implements Leaderboards {
   async around(board: string, playerId: number, radius: number): Promise<LeaderboardEntry[]> {
     const key = this.key(board)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.eval(AROUND_SCRIPT, 1, key, String(playerId), String(Math.max(0, Math.floor(radius)))) as Promise<[number, string[]] | null>)
+    const outcome = await shard.command((client) => client.eval(AROUND_SCRIPT, 1, key, String(playerId), String(Math.max(0, Math.floor(radius)))) as Promise<[number, string[]] | null>)
     if (!outcome.ok) {
       shard.fellBack()
       return []

@@ -59,7 +59,7 @@ export class PlayerCache {
       shard.fellBack()
       return this.load(playerId, shard, false)
     }
-    const outcome = await shard.exec((client) => client.get(key))
+    const outcome = await shard.command((client) => client.get(key))
     if (!outcome.ok) {
       shard.fellBack()
       return this.load(playerId, shard, false)
@@ -79,7 +79,7 @@ export class PlayerCache {
   async set(record: PlayerRecord): Promise<boolean> {
     const key = keys.player(record.id)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.set(key, encodePlayer(record), 'EX', this.ttlSeconds))
+    const outcome = await shard.command((client) => client.set(key, encodePlayer(record), 'EX', this.ttlSeconds))
     if (!outcome.ok) shard.skippedWrite()
     return outcome.ok
   }
@@ -101,7 +101,7 @@ export class PlayerCache {
     }
     await Promise.all(
       [...byShard].map(async ([shard, ids]) => {
-        const outcome = await shard.exec((client) => client.unlink(...ids.map(keys.player)))
+        const outcome = await shard.command((client) => client.unlink(...ids.map(keys.player)))
         if (outcome.ok) return
         shard.skippedWrite()
         this.owe(shard.index, ids)
@@ -146,7 +146,7 @@ export class PlayerCache {
       const ids = [...owed.ids]
       const outcome = owed.overflowed
         ? await shard.exec((client) => scanAndUnlink(client, PLAYER_PATTERN))
-        : await shard.exec((client) => client.unlink(...ids.map(keys.player)))
+        : await shard.command((client) => client.unlink(...ids.map(keys.player)))
       if (!outcome.ok) return // still owed; retried on the next recovery
       if (owed.overflowed) owed.overflowed = false
       for (const id of ids) owed.ids.delete(id)

@@ -59,7 +59,7 @@ export class RedisSessionStore implements SessionStore {
       const shard = this.shards.shardFor(key)
       lastShard = shard
       if (!shard.available && draw < this.maxDraws - 1) continue
-      const outcome = await shard.exec((client) => client.set(key, value, 'EX', this.ttlSeconds, 'NX'))
+      const outcome = await shard.command((client) => client.set(key, value, 'EX', this.ttlSeconds, 'NX'))
       if (!outcome.ok) {
         shard.skippedWrite()
         continue
@@ -74,7 +74,7 @@ export class RedisSessionStore implements SessionStore {
     if (!TOKEN_PATTERN.test(token)) return undefined
     const key = keys.session(token)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.getex(key, 'EX', this.ttlSeconds))
+    const outcome = await shard.command((client) => client.getex(key, 'EX', this.ttlSeconds))
     if (!outcome.ok) throw this.unavailable('validate', shard, outcome.error)
     if (outcome.value === null) {
       shard.miss()
@@ -95,7 +95,7 @@ export class RedisSessionStore implements SessionStore {
     if (!TOKEN_PATTERN.test(token)) return
     const key = keys.session(token)
     const shard = this.shards.shardFor(key)
-    const outcome = await shard.exec((client) => client.unlink(key))
+    const outcome = await shard.command((client) => client.unlink(key))
     if (outcome.ok) return
     shard.skippedWrite()
     let owed = this.owed.get(shard.index)
@@ -126,7 +126,7 @@ export class RedisSessionStore implements SessionStore {
     const owed = this.owed.get(shard.index)
     if (!owed || owed.size === 0) return
     const tokens = [...owed]
-    const outcome = await shard.exec((client) => client.unlink(...tokens.map(keys.session)))
+    const outcome = await shard.command((client) => client.unlink(...tokens.map(keys.session)))
     if (outcome.ok) for (const token of tokens) owed.delete(token)
   }
 }

@@ -13,6 +13,7 @@ import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js'
 import { ShardRing } from './ring.js'
+import { TickPipeline } from './tick-pipeline.js'
 
 /** What the cache reports; `GameMetrics` implements it (shard = index in REDIS_URLS as a string). */
 export interface CacheMetrics {
@@ -50,13 +51,18 @@ export interface ShardSetOptions {
   readonly maxReconnectDelayMs?: number
   readonly breakerFailures?: number
   readonly breakerOpenMs?: number
-  readonly autoPipelining?: boolean
+  /**
+   * `tick` (default): single commands of one synchronous run go out as one explicit pipeline per
+   * shard (tick-pipeline.ts); `auto`: ioredis auto-pipelining; `off`: every command on its own.
+   */
+  readonly pipelining?: Pipelining
   readonly virtualNodes?: number
   readonly metrics?: CacheMetrics
   readonly logger?: Logger
 }
 
 export type CacheHealth = 'ok' | 'degraded' | 'down'
+export type Pipelining = 'tick' | 'auto' | 'off'
 
 export interface ShardStatus {
   readonly index: number
@@ -108,8 +114,18 @@ export class Shard {
     readonly breaker: CircuitBreaker,
     private readonly metrics: CacheMetrics,
     private readonly logger: Logger,
+    private readonly tick?: TickPipeline,
   ) {
     this.label = String(index)
+  }
+
+  /**
+   * Like `exec` for an `op` that issues exactly one command (no `multi()`, no loops): with
+   * `pipelining: 'tick'` it joins the shard's pipeline of this synchronous run.
+   */
+  command<T>(op: (client: Redis) => Promise<T>): Promise<Outcome<T>> {
+    const tick = this.tick
+    return tick ? this.exec(() => op(tick.commander)) : this.exec(op)
   }
 
   /** Run `op` against this shard unless its breaker refuses; failures feed the breaker. */
@@ -219,7 +235,7 @@ export class ShardSet {
         commandTimeout: options.commandTimeoutMs ?? 250,
         maxRetriesPerRequest: 1,
         enableOfflineQueue: false,
-        enableAutoPipelining: options.autoPipelining ?? true,
+        enableAutoPipelining: options.pipelining === 'auto',
         autoResubscribe: false,
         retryStrategy: (attempt) => Math.min(attempt * 100, maxReconnectDelayMs),
       })
@@ -242,7 +258,9 @@ export class ShardSet {
       client.on('error', (err: Error) => this.logger.debug({ shard: label, err: err.message }, 'redis connection error'))
       // A reconnected client: probe as soon as the breaker allows instead of waiting for traffic.
       client.on('ready', () => shard?.scheduleProbe())
-      shard = new Shard(index, names[index]!, client, breaker, metrics, this.logger)
+      const pipelining = options.pipelining ?? 'tick'
+      const tick = pipelining === 'tick' ? new TickPipeline(client, options.commandTimeoutMs ?? 250) : undefined
+      shard = new Shard(index, names[index]!, client, breaker, metrics, this.logger, tick)
       return shard
     })
   }

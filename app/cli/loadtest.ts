@@ -19,6 +19,9 @@ import { runLoad, type RunResult } from '../loadtest/runner.js'
 import { loadScenario, withOverrides, type Scenario } from '../loadtest/scenario.js'
 import { collectServerFigures, PrometheusClient } from '../loadtest/server-figures.js'
 import { canConnect } from '../local/ports.js'
+import { loadConfig } from '../config/index.js'
+import { createLogger } from '../logger.js'
+import { startTelemetry, type Telemetry } from '../telemetry/start.js'
 
 
 const EXIT = { pass: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
@@ -138,13 +141,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // Opt-in: with METRICS_PORT set, the generator serves its own /metrics (event loop, process and
+  // host families, role loadgen) so its saturation can be scraped next to the servers'.
+  let telemetry: Telemetry | null = null
   try {
+    if (process.env['METRICS_PORT']) {
+      const config = loadConfig()
+      telemetry = await startTelemetry(config, createLogger({ level: config.server.logLevel, name: 'loadgen', destination: process.stderr }), 'loadgen')
+      process.stderr.write(`load generator metrics on :${telemetry.port}/metrics\n`)
+    }
     return await execute(args, abort.signal, (l) => (local = l))
   } catch (err) {
     const code = isGameServerError(err) ? err.code : 'error'
     process.stderr.write(`loadtest: ${code}: ${(err as Error).message}\n`)
     return isGameServerError(err, 'GS_ERR_LOADTEST_SCENARIO') || isGameServerError(err, 'GS_ERR_LOADTEST_ARGS') ? EXIT.usage : abort.signal.aborted ? EXIT.interrupted : EXIT.error
   } finally {
+    await telemetry?.close()
     if (local !== null) {
       process.stderr.write('tearing down the local target…\n')
       await (local as LocalTarget).stop()

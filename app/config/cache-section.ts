@@ -1,5 +1,5 @@
 /** Redis-sharded cache (app/cache). The shard URLs are `REDIS_URLS` in the data section. */
-import { boolean, integer } from './schema.js'
+import { integer, oneOf } from './schema.js'
 
 export const cacheSection = {
   playerTtlSeconds: integer('CACHE_PLAYER_TTL_SECONDS', 3600, 'Lifetime of a cached player record (cache-aside; invalidated on save).', { min: 1 }),
@@ -8,5 +8,5 @@ export const cacheSection = {
   maxReconnectDelayMs: integer('REDIS_MAX_RECONNECT_DELAY_MS', 2000, 'Upper bound of the back-off between reconnect attempts to a lost shard.', { min: 10 }),
   breakerFailures: integer('CACHE_BREAKER_FAILURES', 5, 'Consecutive failures that open a shard\'s circuit breaker.', { min: 1 }),
   breakerOpenMs: integer('CACHE_BREAKER_OPEN_MS', 1000, 'How long an open breaker skips its shard before one probe is let through.', { min: 1 }),
-  autoPipelining: boolean('REDIS_AUTO_PIPELINING', true, 'ioredis auto-pipelining (commands of one event-loop turn share a write); see BENCHMARKS.md.'),
+  pipelining: oneOf('REDIS_PIPELINING', ['tick', 'auto', 'off'] as const, 'tick', '`tick`: commands issued together go out as one explicit pipeline per shard (a lone one as is); `auto`: ioredis auto-pipelining; `off`: none. See BENCHMARKS.md.'),
 } as const

@@ -28,6 +28,11 @@ import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
 export interface StartServerOptions {
   readonly logger: Logger
   readonly metrics?: GameMetrics
+  /**
+   * Bound port of this process's telemetry endpoint (startTelemetry().port): advertised to the
+   * cluster as `metricsUrl`, so the balancer polls `/bottlenecks` of this server.
+   */
+  readonly metricsPort?: number | null
   /** Stores built by the caller (tests, a host that shares them); default: createStores(config). */
   readonly stores?: Pick<Stores, 'accounts' | 'sessions' | 'playerSink' | 'shared'>
   /** Overrides of the session options (tests, benchmarks). */
@@ -60,7 +65,9 @@ export async function startServer(config: Config, options: StartServerOptions): 
     const address = await server.listen()
     logger.info({ event: 'listening', host: address.address, port: address.port, nodeId: config.server.nodeId, stores: ownStores?.mode ?? 'injected' }, 'listening')
     const activeServer = server
-    const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertisedAddress(config, address), role: 'game', load: () => activeServer.activeSessions, logger })
+    const advertised = advertisedAddress(config, address)
+    const metricsUrl = options.metricsPort ? `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${options.metricsPort}` : undefined
+    const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertised, role: 'game', load: () => activeServer.activeSessions, logger, ...(metricsUrl ? { metricsUrl } : {}) })
     const built = { game, server, cluster }
     let closing: Promise<void> | null = null
     return {

@@ -21,6 +21,9 @@ import { PerformanceReporter } from './report.js'
 import { SystemMonitor } from './system.js'
 import { THRESHOLDS, type Threshold } from './thresholds.js'
 
+/** Frames the detector's window must hold before its p95 counts (an idle server has no bottleneck). */
+export const MIN_FRAMES_FOR_P95 = 20
+
 export interface TelemetryOverrides {
   /** Instead of METRICS_PORT (0 picks a free port). */
   readonly port?: number
@@ -43,8 +46,19 @@ export interface Telemetry {
   readonly reporter: PerformanceReporter | null
   /** Register the game server (anything with stats(): { activeSessions, outboundBytes }). */
   observeServer(server: { stats(): ServerReading }): void
+  /**
+   * Export gs_cluster_leader / gs_cluster_members for a cluster node once it has joined: leadership
+   * is read at collection, live members are re-read every SYSTEM_SAMPLE_INTERVAL_MS (a Redis read).
+   */
+  observeClusterNode(node: Promise<ClusterNodeLike>): void
   /** Stop the report, detector, sampler and endpoint. Idempotent. */
   close(): Promise<void>
+}
+
+/** What telemetry needs of app/cluster's ClusterNode. */
+export interface ClusterNodeLike {
+  readonly isLeader: boolean
+  members(): Promise<readonly { readonly alive: boolean }[]>
 }
 
 export async function startTelemetry(config: Config, logger: Logger, role: TelemetryRole, overrides: TelemetryOverrides = {}): Promise<Telemetry> {
@@ -60,6 +74,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
       detector: null,
       reporter: null,
       observeServer: () => {},
+      observeClusterNode: () => {},
       close: async () => {},
     }
   }
@@ -91,7 +106,11 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
         return disks.length === 0 ? undefined : Math.max(...disks.map((d) => (d.totalBytes > 0 ? 1 - d.availableBytes / d.totalBytes : 0)))
       },
       eventLoopDelayP99Seconds: () => sample()?.eventLoopDelayP99Seconds,
-      frameProcessingP95Seconds: () => metrics.frameWindow.snapshot().quantile(0.95),
+      frameProcessingP95Seconds: () => {
+        // a p95 of a handful of frames is one slow login, not a bottleneck
+        const window = metrics.frameWindow.snapshot()
+        return window.count >= MIN_FRAMES_FOR_P95 ? window.quantile(0.95) : undefined
+      },
       outboundBacklogBytes: () => metrics.outboundBacklogBytes(),
       poolWaiters: () => metrics.maxPoolWaiters(),
       cacheErrorsTotal: () => metrics.cacheErrorsTotal(),
@@ -123,6 +142,7 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
     throw err
   }
   let closing: Promise<void> | null = null
+  let clusterTimer: NodeJS.Timeout | null = null
   return {
     enabled: true,
     metrics,
@@ -133,8 +153,25 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
     detector,
     reporter,
     observeServer: (server) => metrics.observeServer(() => server.stats()),
+    observeClusterNode(joined) {
+      void joined.then((node) => {
+        if (closing !== null) return
+        let members = 0
+        const refresh = (): void => {
+          node.members().then(
+            (list) => (members = list.filter((m) => m.alive).length),
+            (err: unknown) => logger.warn({ err }, 'reading cluster members for metrics failed'),
+          )
+        }
+        refresh()
+        clusterTimer = setInterval(refresh, settings.systemSampleIntervalMs)
+        clusterTimer.unref()
+        metrics.observeCluster(() => ({ leader: node.isLeader, members }))
+      })
+    },
     close() {
       closing ??= (async () => {
+        if (clusterTimer !== null) clearInterval(clusterTimer)
         reporter?.close()
         detector?.close()
         system?.close()

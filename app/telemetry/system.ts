@@ -153,7 +153,10 @@ export class SystemMonitor {
       const intervalMs = now - this.lastAt
       const elu = performance.eventLoopUtilization(this.lastElu)
       const cpu = process.cpuUsage(this.lastCpu)
-      const ns = (v: number): number => (Number.isFinite(v) ? v / 1e9 : 0)
+      // the histogram records the time between two ticks of its timer; the delay is what exceeds
+      // the resolution (an idle loop reads ~0, not ~100 ms)
+      const resolutionNs = EVENT_LOOP_DELAY_RESOLUTION_MS * 1e6
+      const ns = (v: number): number => (Number.isFinite(v) ? Math.max(0, v - resolutionNs) / 1e9 : 0)
       const delayP50 = ns(this.delay.percentile(50))
       const delayP99 = ns(this.delay.percentile(99))
       const delayMax = ns(this.delay.max)

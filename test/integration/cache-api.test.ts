@@ -68,6 +68,18 @@ test('player cache-aside: miss loads and caches with a TTL, hit does not load, i
   assert.equal(await holders(keys.player(404)), [], 'absence is not cached')
 })
 
+test('many commands issued together (one tick pipeline per shard) each get their own reply', async () => {
+  const records = Array.from({ length: 300 }, (_, i) => player(5000 + i, { gold: i }))
+  const players = cache.playerCache(new CountingLoader())
+  const written = await Promise.all(records.map((r) => players.set(r)))
+  assert.ok(written.every(Boolean))
+  const read = await Promise.all(records.map((r) => players.get(r.id)))
+  assert.equal(read.map((r) => r?.gold), records.map((r) => r.gold))
+  const [top, counter] = await Promise.all([cache.leaderboards.top('nobody-here', 3), cache.counters.increment('tick-test', 3)])
+  assert.equal(top, [])
+  assert.is(counter, 3)
+})
+
 test('player cache: concurrent misses for one player do one load (single-flight)', async () => {
   const loader = new CountingLoader()
   loader.delayMs = 50

@@ -194,4 +194,32 @@ test('a slow shard (CLIENT PAUSE): commands time out, are counted, reads fall ba
   }
 })
 
+test('a paused shard: a batch of concurrent reads (one tick pipeline) times out together and falls back', async () => {
+  const harness = new Harness()
+  let cache: Cache | undefined
+  try {
+    const servers = await startShards(harness, 2)
+    cache = await openCache(servers, { commandTimeoutMs: 150, breakerFailures: 1000 })
+    const loader = new CountingLoader()
+    const players = cache.playerCache(loader)
+    const ids = idsOn(cache, 0, 20)
+    for (const id of ids) {
+      loader.put(player(id))
+      await players.get(id)
+    }
+    await servers[0]!.pause(3000)
+    const started = performance.now()
+    const results = await Promise.all(ids.map((id) => players.get(id)))
+    const elapsedMs = performance.now() - started
+    assert.equal(results.map((r) => r?.id), ids, 'every read answered from the loader')
+    const stats = cache.shards.shards[0]!.stats
+    assert.is(stats.timeouts, ids.length, 'each call of the batch counted its timeout')
+    assert.is(stats.fallbacks, ids.length)
+    assert.ok(elapsedMs < 150 + 700, `the batch gave up after the command timeout, not the pause: ${Math.round(elapsedMs)} ms`)
+  } finally {
+    await cache?.close()
+    await harness.close()
+  }
+})
+
 test.run()

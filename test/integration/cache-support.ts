@@ -32,7 +32,7 @@ export function openCache(servers: readonly RedisServer[], extra: Partial<CacheO
 
 /** Direct clients to each shard, to check what landed where (independent of the code under test). */
 export function directClients(servers: readonly RedisServer[]): Redis[] {
-  return servers.map((s) => new Redis(s.url, { lazyConnect: false, maxRetriesPerRequest: 1 }))
+  return servers.map((s) => new Redis(s.url, { lazyConnect: false, maxRetriesPerRequest: 1 }).on('error', () => {}))
 }
 
 /** Counts the cache's metric calls per shard. */
