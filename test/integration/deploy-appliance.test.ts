@@ -10,7 +10,7 @@ import { GameClient } from '../../app/client/game-client.js'
 import { silentLogger } from '../../app/logger.js'
 import { Appliance } from '../../app/local/appliance.js'
 import { freePort, waitUntil } from '../../app/local/ports.js'
-import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS, servicesOfKind } from '../../app/topology/index.js'
+import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS, scrapeTargets, servicesOfKind } from '../../app/topology/index.js'
 import { EXTERNAL_METRICS } from '../../dashboards/common.js'
 import { GENERATED_DIR } from '../../dashboards/generate.js'
 import { allPanels } from '../../dashboards/index.js'
@@ -96,7 +96,9 @@ test('a scenario through the balancer, with every dashboard panel query answered
     assert.is(body.status, 'success', `${expr}: ${body.error}`)
     return body.data.result
   }
-  await waitUntil(async () => (await query('up == 1')).length >= 5, { what: 'every target scraped', timeoutMs: 20_000, intervalMs: 250 })
+  const targets = scrapeTargets(appliance.topology, { host: () => '127.0.0.1', port: (s, p) => appliance.port(s, p) }).length
+  assert.is(targets, 6, 'game-1, game-2, balancer, postgres exporter, 2 redis shards')
+  await waitUntil(async () => (await query('up == 1')).length === targets, { what: 'every target scraped and up', timeoutMs: 20_000, intervalMs: 250 })
   const live = new Set(((await (await fetch(`${prometheus}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data)
   const catalogue = new Set(METRIC_LIST.flatMap(seriesNames))
   const empty: string[] = []
