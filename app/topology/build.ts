@@ -16,7 +16,7 @@ export const SERVICE_NAMES = {
 } as const
 
 /** Prometheus job names (dashboards and alert rules select on `job`). */
-export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', postgres: 'postgres', redis: 'redis' } as const
+export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', postgres: 'postgres', redis: 'redis', loadGenerator: 'load-generator' } as const
 
 export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   servers: 3,
@@ -227,8 +227,8 @@ export function buildTopology(options: TopologyOptions): Topology {
         name: SERVICE_NAMES.loadGenerator(i + 1),
         kind: 'load-generator',
         index: i + 1,
-        ports: [],
-        env: { LOG_LEVEL: [options.logLevel] },
+        ports: [{ name: 'metrics', containerPort: CONTAINER_PORTS.metrics }],
+        env: { LOG_LEVEL: [options.logLevel], METRICS_HOST: [{ bindHost: true }], METRICS_PORT: [{ portOf: SERVICE_NAMES.loadGenerator(i + 1), port: 'metrics' }] },
         app: { module: 'app/cli/loadtest.ts' },
         args: [
             ['--target'],
@@ -240,6 +240,8 @@ export function buildTopology(options: TopologyOptions): Topology {
             ['--scenario'],
             [load.scenario],
         ],
+        // Its client-side view (RTT, errors) while it runs, next to the servers' own.
+        scrape: { job: SCRAPE_JOBS.loadGenerator, port: 'metrics', path: '/metrics' },
         dependsOn: [SERVICE_NAMES.balancer],
         oneShot: true,
         persistent: false,

@@ -138,6 +138,10 @@ test('load generators exist only in the load-test stack, aimed at the balancer',
     const generators = containers(runs.get(c.stack)!.resources).filter((r) => serviceOf(r, c.stack).startsWith('loadgen-'))
     assert.is(generators.length, c.loadGenerators, c.stack)
     for (const g of generators) assert.equal((plain(g.inputs.command) as string[]).slice(0, 3), ['dist/app/cli/loadtest.js', '--target', 'balancer:7000'])
+    // …and Prometheus scrapes their client-side metrics while they run.
+    const config = (plain(byName(runs.get(c.stack)!, 'prometheus').inputs.uploads) as { file: string; content: string }[]).find((u) => u.file.endsWith('prometheus.yml'))!.content
+    for (let i = 1; i <= c.loadGenerators; i++) assert.ok(config.includes(`"loadgen-${i}:9464"`), `prometheus scrapes loadgen-${i}`)
+    assert.is(config.includes('job_name: "load-generator"'), c.loadGenerators > 0)
   }
 })
 
