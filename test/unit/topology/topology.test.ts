@@ -36,9 +36,17 @@ for (const [servers, shards] of [[1, 1], [3, 2], [5, 4]] as const) {
     assert.is(env.DATABASE_URL, 'postgres://game:p%40ss%2Fword@postgres:5432/game')
     assert.equal(env.REDIS_URLS!.split(','), redis.map((r) => `redis://:r%3Aedis@${r.name}:6379`))
     assert.is(env.GAME_PORT, '7777')
+    // Default: the balancer discovers the servers through cluster membership on the first shard.
     const balancer = containerEnv(topology, 'balancer')
-    assert.equal(balancer.BACKENDS!.split(','), games.map((g) => `${g.name}:7777`))
-    assert.equal(referencedServices(service(topology, 'balancer').env.BACKENDS!), games.map((g) => g.name))
+    assert.is(balancer.BACKENDS, undefined)
+    assert.is(balancer.CLUSTER_REDIS_URL, 'redis://:r%3Aedis@redis-0:6379')
+    assert.is(env.CLUSTER_REDIS_URL, balancer.CLUSTER_REDIS_URL)
+    assert.is(env.ADVERTISE_ADDRESS, `${games[games.length - 1]!.name}:7777`)
+    // Static: a fixed BACKENDS list of every server.
+    const fixed = buildTopology(options({ servers, redisShards: shards, backendDiscovery: 'static' }))
+    assert.equal(containerEnv(fixed, 'balancer').BACKENDS!.split(','), games.map((g) => `${g.name}:7777`))
+    assert.equal(referencedServices(service(fixed, 'balancer').env.BACKENDS!), games.map((g) => g.name))
+    assert.is(containerEnv(fixed, 'balancer').CLUSTER_REDIS_URL, undefined)
   })
 }
 
