@@ -28,7 +28,7 @@ export const protocolSection = {
 } as const
 
 export const sessionSection = {
-  flushMaxFrames: integer('FLUSH_MAX_FRAMES', 10, 'Flush the send buffer once it holds this many frames.', { min: 1 }),
+  flushMaxFrames: integer('FLUSH_MAX_FRAMES', 10, 'Flush the send buffer once it holds this many frames (with latency-aware flushing, a session already due to flush at the end of this turn sends them in that one write).', { min: 1 }),
   sendBufferBytes: integer('SEND_BUFFER_BYTES', 32768, 'Size of a session\'s coalescing send buffer.', { min: 1024 }),
   flushFillRatio: decimal('FLUSH_FILL_RATIO', 0.8, 'Flush once the send buffer is this full.', { min: 0.01, max: 1 }),
   flushIntervalMs: integer('FLUSH_INTERVAL_MS', 10, 'Flush timer for a busy session.', { min: 1 }),
