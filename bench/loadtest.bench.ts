@@ -39,7 +39,7 @@ try {
   let reference = 0
   for (const workers of workerCounts) {
     const run = await runLoad({ scenario, targets: [{ host: '127.0.0.1', port }], workers })
-    const summary = summarize(run.intervals, Math.min(run.elapsedSeconds, seconds))
+    const summary = summarize(run.intervals, Math.min(run.elapsedSeconds, seconds), run.totals)
     const health = generatorHealth(run.intervals, workers, null)
     if (reference === 0) reference = summary.throughputPerSecond
     rows.push(`| ${workers} | ${summary.throughputPerSecond.toFixed(0)} | ${(summary.throughputPerSecond / reference).toFixed(2)} | ${summary.rtt.p50Ms.toFixed(2)} | ${summary.rtt.p99Ms.toFixed(2)} | ${(health.maxUtilization * 100).toFixed(0)} % | ${health.bottleneck ? 'yes' : 'no'} |`)

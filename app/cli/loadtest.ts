@@ -6,7 +6,7 @@
  * Exit: 0 pass, 1 threshold / capacity target failed, 2 bad arguments, 3 run failed, 130 Ctrl-C
  * (after writing what was measured and tearing down the local target).
  */
-import { cpus } from 'node:os'
+import { cpus, hostname, loadavg } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { GameServerError, isGameServerError } from '../errors.js'
 import { runCapacitySearch } from '../loadtest/capacity.js'
@@ -56,6 +56,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   const prometheusUrl = local ? local.prometheusUrl ?? undefined : args.prometheusUrl
   const prometheus = prometheusUrl ? new PrometheusClient(prometheusUrl) : null
   const quiet = args.quiet
+  const loadAtStart = loadavg()[0] ?? 0
   const cpuBefore = process.cpuUsage()
   const wallBefore = performance.now()
   let run: RunResult
@@ -101,14 +102,15 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
       process.stderr.write(`server figures unavailable: ${(err as Error).message}\n`)
     }
   }
-  const report = buildReport({ scenario: reportScenario, targets, run, thresholds: capacity ? [] : args.thresholds, server, cpuShareOfHost, ...(capacity ? { capacity } : {}) })
+  const machine = { hostname: hostname(), cpuModel: cpus()[0]?.model.trim() ?? 'unknown', cores: cpus().length, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] ?? 0 }
+  const report = buildReport({ scenario: reportScenario, targets, run, thresholds: capacity ? [] : args.thresholds, server, cpuShareOfHost, machine, ...(capacity ? { capacity } : {}) })
   process.stdout.write(`${renderSummary(report)}\n`)
   if (args.out !== undefined) {
     const files = await writeReport(args.out, report)
-    process.stderr.write(`report: ${files.json}\nreport: ${files.html}\n`)
+    process.stderr.write(`report: ${files.json}\nreport: ${files.html}\nreport: ${files.text}\n`)
   }
   if (report.generator.bottleneck) process.stderr.write(`warning: the load generator was the bottleneck: ${report.generator.reasons.join('; ')}\n`)
-  for (const t of report.thresholds) if (!t.passed) process.stderr.write(`FAILED threshold ${t.threshold}: actual ${t.actual}\n`)
+  for (const t of report.thresholds) if (!t.passed) process.stderr.write(`FAILED threshold ${t.threshold}: actual ${t.actual ?? 'not available (no server figures)'}\n`)
   if (capacity && capacity.highestPassingPlayers === null) process.stderr.write(`FAILED capacity: no step met the target (${capacity.stoppedBecause})\n`)
   if (run.aborted) return EXIT.interrupted
   return report.passed ? EXIT.pass : EXIT.failed

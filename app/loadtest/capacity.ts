@@ -5,7 +5,7 @@
  * or `maxPlayers` is reached. Reports each step and the highest load that met the target.
  */
 import type { Target } from './generator.js'
-import type { IntervalSample } from './interval.js'
+import { TotalsAccumulator, type IntervalSample } from './interval.js'
 import { summarize, thresholdFigures, type CapacityResult, type CapacityStep, type ServerFigures } from './report.js'
 import { runLoad, type RunResult } from './runner.js'
 import { withOverrides, type Scenario } from './scenario.js'
@@ -36,6 +36,7 @@ export interface CapacitySearchResult {
 export async function runCapacitySearch(options: CapacitySearchOptions): Promise<CapacitySearchResult> {
   const steps: CapacityStep[] = []
   const intervals: IntervalSample[] = []
+  const totals = new TotalsAccumulator()
   const startedAt = new Date()
   let elapsedSeconds = 0
   let stoppedBecause = `reached --max-players ${options.maxPlayers} with the target met`
@@ -57,14 +58,15 @@ export async function runCapacitySearch(options: CapacitySearchOptions): Promise
       onInterval: (sample) => options.onInterval?.({ ...sample, second: offset + sample.second }, players),
     })
     for (const sample of run.intervals) intervals.push({ ...sample, second: offset + sample.second })
+    totals.addTotals(run.totals)
     elapsedSeconds += run.elapsedSeconds
     if (run.aborted) {
       aborted = true
       stoppedBecause = 'stopped by the user'
       break
     }
-    const summary = summarize(run.intervals, Math.min(run.elapsedSeconds, scenario.durationSeconds))
-    const server = options.serverFigures ? await options.serverFigures(from, new Date()) : null
+    const summary = summarize(run.intervals, Math.min(run.elapsedSeconds, scenario.durationSeconds), run.totals)
+    const server = options.serverFigures ? await options.serverFigures(from, new Date()).catch(() => null) : null
     const alerts = server?.alerts.map((a) => a.name) ?? []
     const results = checkThresholds(options.thresholds, thresholdFigures(summary, server))
     const failed = results.filter((r) => !r.passed).map((r) => `${r.threshold.source} (actual ${r.actual.toFixed(3)})`)
@@ -87,6 +89,6 @@ export async function runCapacitySearch(options: CapacitySearchOptions): Promise
       highestPassingThroughputPerSecond: best?.throughputPerSecond ?? null,
       stoppedBecause,
     },
-    run: { intervals, startedAt, elapsedSeconds, workers: options.workers, aborted },
+    run: { intervals, totals: totals.totals(), startedAt, elapsedSeconds, workers: options.workers, aborted },
   }
 }

@@ -7,7 +7,7 @@ import { GameServerError } from '../errors.js'
 import type { Target } from './generator.js'
 import type { LocalStack } from './local-target.js'
 import { MAX_DURATION_SECONDS, MAX_PLAYERS } from './scenario.js'
-import { parseThreshold, type Threshold } from './thresholds.js'
+import { parseThreshold, SERVER_METRICS, type Threshold } from './thresholds.js'
 
 export const USAGE = `Usage: npm run loadtest -- [options]
 
@@ -31,7 +31,9 @@ Load:
 
 Verdict and output:
   --threshold EXPR          pass/fail rule, repeatable: 'p99<5ms', 'p999<=20ms', 'error_rate<1%',
-                            'errors==0', 'disconnects==0', 'rps>=1000', 'alerts==0'
+                            'errors==0', 'disconnects==0', 'rps>=1000'; with server figures (--local or
+                            --prometheus): 'alerts==0', 'server_frame_p95<10ms', 'server_loop_delay_p99<50ms',
+                            'server_cpu<1.5'
   --out DIR                 write DIR/report.json and DIR/report.html
   --prometheus URL          read server figures (frame p95, CPU, event-loop delay, alerts) from this Prometheus
   --quiet                   no live progress line
@@ -160,7 +162,8 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
     }
   }
   if (local && prometheusUrl !== undefined) argError('--prometheus is not needed with --local (it starts its own)', 'prometheus')
-  if (!local && prometheusUrl === undefined && thresholds.some((t) => t.metric === 'alerts')) argError("an 'alerts' threshold needs server alerts: add --prometheus URL (or use --local)", 'threshold')
+  const serverSide = thresholds.find((t) => SERVER_METRICS.includes(t.metric))
+  if (!local && prometheusUrl === undefined && serverSide) argError(`threshold '${serverSide.source}' needs server figures: add --prometheus URL (or use --local)`, 'threshold')
   const capacityFlags = ['target-p99-ms', 'target-error-rate', 'start-players', 'step-players', 'step-seconds', 'max-players'] as const
   let capacity: CapacityArgs | undefined
   const extraThresholds: Threshold[] = []

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { ClientConnection } from '../client/connection.js'
 import type { ActionDriver, PlayerContext } from './actions.js'
 import { LatencyHistogram } from './histogram.js'
-import { emptyActionCounts, type IntervalSample } from './interval.js'
+import { emptyActionCounts, type ActionCounts, type IntervalSample } from './interval.js'
 import { pickAction, rampLevel, targetPlayers, type ActionName, type Scenario } from './scenario.js'
 
 export interface Target {
@@ -61,6 +61,28 @@ class Counters {
   connectFailures = 0
   byAction = emptyActionCounts()
   readonly histogram = new LatencyHistogram()
+  readonly byActionHistogram = new Map<ActionName, LatencyHistogram>()
+
+  record(action: ActionName, rttMs: number): void {
+    this.histogram.recordMs(rttMs)
+    let h = this.byActionHistogram.get(action)
+    if (h === undefined) {
+      h = new LatencyHistogram()
+      this.byActionHistogram.set(action, h)
+    }
+    h.recordMs(rttMs)
+  }
+
+  /** Per-action counts with their RTT snapshots; resets the per-action histograms. */
+  takeByAction(): Record<ActionName, ActionCounts> {
+    const counts = this.byAction
+    for (const [action, h] of this.byActionHistogram) {
+      if (h.count > 0) counts[action].histogram = h.toJSON()
+      h.reset()
+    }
+    this.byAction = emptyActionCounts()
+    return counts
+  }
 }
 
 type PlayerState = 'connecting' | 'running' | 'stopping' | 'done'
@@ -152,7 +174,7 @@ class VirtualPlayer {
           g.counters.rejected++
           g.counters.byAction[action].rejected++
         }
-        g.counters.histogram.recordMs(rttMs)
+        g.counters.record(action, rttMs)
       } catch (err) {
         if (signal.aborted && player.conn.status !== 'open') return
         g.counters.errors++
@@ -221,13 +243,12 @@ export class LoadGenerator {
         timeouts: c.timeouts,
         disconnects: c.disconnects,
         connectFailures: c.connectFailures,
-        byAction: c.byAction,
+        byAction: c.takeByAction(),
         histogram: c.histogram.toJSON(),
         generatorUtilization: interval.utilization,
         generatorLoopDelayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0,
       }
       c.sent = c.answered = c.rejected = c.errors = c.timeouts = c.disconnects = c.connectFailures = 0
-      c.byAction = emptyActionCounts()
       c.histogram.reset()
       loopDelay.reset()
       if (index === second) second++

@@ -131,11 +131,12 @@ export function renderHtmlReport(report: LoadReport): string {
   const summaryRows = [
     row(['peak players', String(s.peakConnected)]),
     row(['requests sent / answered / rule-rejected', `${s.sent} / ${s.answered} / ${s.rejected}`]),
-    ...ACTION_NAMES.filter((a) => s.byAction[a].ok + s.byAction[a].errors > 0).map((a) => row([`&nbsp;&nbsp;${a}`, `${s.byAction[a].ok} answered (${s.byAction[a].rejected} rejected), ${s.byAction[a].errors} errors`])),
+    ...ACTION_NAMES.filter((a) => s.byAction[a].ok + s.byAction[a].errors > 0).map((a) => row([`&nbsp;&nbsp;${a}`, `${s.byAction[a].ok} answered (${s.byAction[a].rejected} rejected), ${s.byAction[a].errors} errors${s.byAction[a].rtt.count > 0 ? `; RTT p50 ${f(s.byAction[a].rtt.p50Ms)} / p99 ${f(s.byAction[a].rtt.p99Ms)} ms` : ''}`])),
     row(['throughput', `${f(s.throughputPerSecond, 1)} req/s`]),
     row(['RTT p50 / p90 / p99 / p999 / max', `${f(s.rtt.p50Ms)} / ${f(s.rtt.p90Ms)} / ${f(s.rtt.p99Ms)} / ${f(s.rtt.p999Ms)} / ${f(s.rtt.maxMs)} ms`]),
     row(['errors', `${s.errors} (${f(s.errorRate * 100)} %), timeouts ${s.timeouts}`]),
     row(['disconnects / connect failures', `${s.disconnects} / ${s.connectFailures}`]),
+    ...(report.machine ? [row(['generator machine', escapeHtml(`${report.machine.hostname}: ${report.machine.cpuModel} × ${report.machine.cores}, node ${report.machine.node}, load average ${report.machine.loadAverageAtStart.toFixed(1)} → ${report.machine.loadAverageAtEnd.toFixed(1)}`)])] : []),
     row(['generator', `${report.generator.workers} worker(s), max loop busy ${f(report.generator.maxUtilization * 100, 0)} %, loop delay p99 ≤ ${f(report.generator.maxLoopDelayP99Ms, 1)} ms`]),
   ].join('')
   const server = report.server
@@ -144,7 +145,7 @@ export function renderHtmlReport(report: LoadReport): string {
       row(['alerts during the run', server.alerts.length === 0 ? 'none' : escapeHtml(server.alerts.map((a) => `${a.name} (${a.state})`).join(', '))]) +
       (server.missing.length ? row(['not available', escapeHtml(server.missing.join(', '))]) : '')
     : ''
-  const thresholdRows = report.thresholds.map((x) => row([escapeHtml(x.threshold), f(x.actual), `<span class="${x.passed ? 'pass' : 'fail'}">${x.passed ? 'PASS' : 'FAIL'}</span>`])).join('')
+  const thresholdRows = report.thresholds.map((x) => row([escapeHtml(x.threshold), x.actual === null ? 'n/a' : f(x.actual), `<span class="${x.passed ? 'pass' : 'fail'}">${x.passed ? 'PASS' : 'FAIL'}</span>`])).join('')
   const capacity = report.capacity
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Load test ${escapeHtml(report.scenario.name)} — ${escapeHtml(report.startedAt)}</title>

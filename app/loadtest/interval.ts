@@ -12,6 +12,58 @@ export interface ActionCounts {
   rejected: number
   /** Answered with an ERROR frame, timed out, or the connection died while waiting. */
   errors: number
+  /** RTTs of this action's answers (absent when none). */
+  histogram?: HistogramSnapshot
+}
+
+export interface IntervalQuantiles {
+  readonly p50Ms: number
+  readonly p90Ms: number
+  readonly p99Ms: number
+  readonly p999Ms: number
+}
+
+/** Whole-run RTT histograms (overall and per action), kept while per-second ones are compacted. */
+export interface RunTotals {
+  readonly histogram: HistogramSnapshot
+  readonly byAction: Readonly<Partial<Record<ActionName, HistogramSnapshot>>>
+}
+
+export function quantilesOf(histogram: HistogramSnapshot): IntervalQuantiles {
+  const h = LatencyHistogram.from(histogram)
+  return { p50Ms: h.percentileMs(50), p90Ms: h.percentileMs(90), p99Ms: h.percentileMs(99), p999Ms: h.percentileMs(99.9) }
+}
+
+/** Accumulates RunTotals from samples. */
+export class TotalsAccumulator {
+  private readonly histogram = new LatencyHistogram()
+  private readonly byAction = new Map<ActionName, LatencyHistogram>()
+
+  add(sample: IntervalSample): void {
+    this.histogram.merge(sample.histogram)
+    for (const action of ACTION_NAMES) {
+      const h = sample.byAction[action].histogram
+      if (h === undefined) continue
+      let mine = this.byAction.get(action)
+      if (mine === undefined) this.byAction.set(action, (mine = new LatencyHistogram()))
+      mine.merge(h)
+    }
+  }
+
+  addTotals(totals: RunTotals): void {
+    this.histogram.merge(totals.histogram)
+    for (const action of ACTION_NAMES) {
+      const h = totals.byAction[action]
+      if (h === undefined) continue
+      let mine = this.byAction.get(action)
+      if (mine === undefined) this.byAction.set(action, (mine = new LatencyHistogram()))
+      mine.merge(h)
+    }
+  }
+
+  totals(): RunTotals {
+    return { histogram: this.histogram.toJSON(), byAction: Object.fromEntries([...this.byAction].map(([a, h]) => [a, h.toJSON()])) }
+  }
 }
 
 export interface IntervalSample {
@@ -32,8 +84,10 @@ export interface IntervalSample {
   disconnects: number
   connectFailures: number
   readonly byAction: Record<ActionName, ActionCounts>
-  /** RTT of the answered requests in this interval. */
+  /** RTT of the answered requests in this interval (emptied when the run compacts old seconds). */
   histogram: HistogramSnapshot
+  /** Set when the histogram was compacted away: its percentiles, computed before. */
+  quantiles?: IntervalQuantiles
   /** Generator health: the busiest thread's event-loop utilisation (0…1) in this interval. */
   generatorUtilization: number
   /** Generator health: the worst thread's event-loop delay p99 in this interval. */
@@ -76,6 +130,11 @@ export function addSample(a: IntervalSample, b: IntervalSample): IntervalSample 
     a.byAction[action].ok += b.byAction[action].ok
     a.byAction[action].rejected += b.byAction[action].rejected
     a.byAction[action].errors += b.byAction[action].errors
+    const theirs = b.byAction[action].histogram
+    if (theirs !== undefined) {
+      const ours = a.byAction[action].histogram
+      a.byAction[action].histogram = ours === undefined ? theirs : LatencyHistogram.from(ours).merge(theirs).toJSON()
+    }
   }
   a.histogram = LatencyHistogram.from(a.histogram).merge(b.histogram).toJSON()
   a.generatorUtilization = Math.max(a.generatorUtilization, b.generatorUtilization)

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LatencyHistogram, type LatencySummaryMs } from './histogram.js'
 import { renderHtmlReport } from './html.js'
-import type { IntervalSample } from './interval.js'
+import { quantilesOf, type IntervalSample, type RunTotals } from './interval.js'
 import type { Target } from './generator.js'
 import type { RunResult } from './runner.js'
 import { ACTION_NAMES, type ActionName, type Scenario } from './scenario.js'
@@ -66,6 +66,13 @@ export interface GeneratorHealth {
   readonly reasons: readonly string[]
 }
 
+export interface ActionSummary {
+  readonly ok: number
+  readonly rejected: number
+  readonly errors: number
+  readonly rtt: LatencySummaryMs
+}
+
 export interface RunSummary {
   readonly sent: number
   readonly answered: number
@@ -79,7 +86,18 @@ export interface RunSummary {
   readonly throughputPerSecond: number
   readonly peakConnected: number
   readonly rtt: LatencySummaryMs
-  readonly byAction: Readonly<Record<ActionName, { ok: number; rejected: number; errors: number }>>
+  readonly byAction: Readonly<Record<ActionName, ActionSummary>>
+}
+
+/** Where the generator ran (numbers are only comparable on one machine). */
+export interface GeneratorMachine {
+  readonly hostname: string
+  readonly cpuModel: string
+  readonly cores: number
+  readonly node: string
+  /** 1-minute load average at the start and at the end of the run (other work on the machine). */
+  readonly loadAverageAtStart: number
+  readonly loadAverageAtEnd: number
 }
 
 export interface LoadReport {
@@ -93,6 +111,7 @@ export interface LoadReport {
   readonly summary: RunSummary
   readonly timeline: readonly TimelinePoint[]
   readonly generator: GeneratorHealth
+  readonly machine: GeneratorMachine | null
   readonly server: ServerFigures | null
   readonly thresholds: readonly ThresholdResultJson[]
   readonly passed: boolean
@@ -105,7 +124,8 @@ export interface ThresholdResultJson {
   readonly metric: string
   readonly op: string
   readonly value: number
-  readonly actual: number
+  /** null when the figure was not available (no server figures): the threshold fails. */
+  readonly actual: number | null
   readonly passed: boolean
 }
 
@@ -133,7 +153,11 @@ const BUSY_UTILIZATION = 0.9
 const BUSY_SHARE_OF_SECONDS = 0.2
 const LOOP_DELAY_LIMIT_MS = 50
 
-export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: number): RunSummary {
+/**
+ * Totals of a run. RTT percentiles come from `totals` when given (a runner's whole-run histograms,
+ * complete even after old seconds were compacted), else from the intervals' own histograms.
+ */
+export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: number, totals?: RunTotals): RunSummary {
   const histogram = new LatencyHistogram()
   let sent = 0
   let answered = 0
@@ -144,8 +168,9 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
   let connectFailures = 0
   let peakConnected = 0
   const byAction = Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0 }])) as Record<ActionName, { ok: number; rejected: number; errors: number }>
+  const byActionRtt = Object.fromEntries(ACTION_NAMES.map((a) => [a, new LatencyHistogram()])) as Record<ActionName, LatencyHistogram>
   for (const i of intervals) {
-    histogram.merge(i.histogram)
+    if (totals === undefined) histogram.merge(i.histogram)
     sent += i.sent
     answered += i.answered
     rejected += i.rejected
@@ -158,6 +183,15 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
       byAction[a].ok += i.byAction[a].ok
       byAction[a].rejected += i.byAction[a].rejected
       byAction[a].errors += i.byAction[a].errors
+      const h = i.byAction[a].histogram
+      if (h !== undefined && totals === undefined) byActionRtt[a].merge(h)
+    }
+  }
+  if (totals !== undefined) {
+    histogram.merge(totals.histogram)
+    for (const a of ACTION_NAMES) {
+      const h = totals.byAction[a]
+      if (h !== undefined) byActionRtt[a].merge(h)
     }
   }
   const attempted = answered + errors
@@ -173,13 +207,13 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
     throughputPerSecond: elapsedSeconds > 0 ? answered / elapsedSeconds : 0,
     peakConnected,
     rtt: histogram.summaryMs(),
-    byAction,
+    byAction: Object.fromEntries(ACTION_NAMES.map((a) => [a, { ...byAction[a], rtt: byActionRtt[a].summaryMs() }])) as Record<ActionName, ActionSummary>,
   }
 }
 
 export function timelineOf(intervals: readonly IntervalSample[]): TimelinePoint[] {
   return intervals.map((i) => {
-    const h = LatencyHistogram.from(i.histogram)
+    const q = i.quantiles ?? quantilesOf(i.histogram)
     return {
       second: i.second,
       connected: i.connected,
@@ -187,10 +221,10 @@ export function timelineOf(intervals: readonly IntervalSample[]): TimelinePoint[
       answered: i.answered,
       errors: i.errors,
       disconnects: i.disconnects,
-      p50Ms: h.percentileMs(50),
-      p90Ms: h.percentileMs(90),
-      p99Ms: h.percentileMs(99),
-      p999Ms: h.percentileMs(99.9),
+      p50Ms: q.p50Ms,
+      p90Ms: q.p90Ms,
+      p99Ms: q.p99Ms,
+      p999Ms: q.p999Ms,
       generatorUtilization: i.generatorUtilization,
       generatorLoopDelayP99Ms: i.generatorLoopDelayP99Ms,
     }
@@ -205,7 +239,7 @@ export function generatorHealth(intervals: readonly IntervalSample[], workers: n
   const busySeconds = utils.filter((u) => u >= BUSY_UTILIZATION).length
   const reasons: string[] = []
   if (busySeconds >= Math.max(2, BUSY_SHARE_OF_SECONDS * utils.length)) {
-    reasons.push(`a generator thread's event loop was ≥ ${BUSY_UTILIZATION * 100} % busy in ${busySeconds} of ${utils.length} seconds; add --workers or generator machines`)
+    reasons.push(`a generator thread's event loop was ≥ ${BUSY_UTILIZATION * 100} % busy in ${busySeconds} of ${utils.length} seconds; add --workers (when the generator host has free cores) or generator machines`)
   }
   const laggingSeconds = intervals.filter((i) => i.generatorLoopDelayP99Ms > LOOP_DELAY_LIMIT_MS).length
   if (laggingSeconds >= Math.max(2, BUSY_SHARE_OF_SECONDS * intervals.length)) {
@@ -227,13 +261,16 @@ export function thresholdFigures(summary: RunSummary, server: ServerFigures | nu
     errors: summary.errors,
     disconnects: summary.disconnects,
     connect_failures: summary.connectFailures,
-    alerts: server?.alerts.length ?? 0,
+    alerts: server?.alerts.length ?? Number.NaN,
     rps: summary.throughputPerSecond,
+    server_frame_p95: server?.figures['frameProcessingP95Ms'] ?? Number.NaN,
+    server_loop_delay_p99: server?.figures['eventLoopDelayP99Ms'] ?? Number.NaN,
+    server_cpu: server?.figures['cpuCores'] ?? Number.NaN,
   }
 }
 
 function thresholdJson(r: ThresholdResult): ThresholdResultJson {
-  return { threshold: r.threshold.source, metric: r.threshold.metric, op: r.threshold.op, value: r.threshold.value, actual: r.actual, passed: r.passed }
+  return { threshold: r.threshold.source, metric: r.threshold.metric, op: r.threshold.op, value: r.threshold.value, actual: Number.isNaN(r.actual) ? null : r.actual, passed: r.passed }
 }
 
 export interface BuildReportInput {
@@ -243,6 +280,7 @@ export interface BuildReportInput {
   readonly thresholds: readonly Threshold[]
   readonly server?: ServerFigures | null
   readonly cpuShareOfHost?: number | null
+  readonly machine?: GeneratorMachine
   readonly capacity?: CapacityResult
 }
 
@@ -250,7 +288,7 @@ export function buildReport(input: BuildReportInput): LoadReport {
   const run = input.run
   // throughput over the scenario's own length (the last partial second holds in-flight answers)
   const seconds = Math.min(run.elapsedSeconds, input.scenario.durationSeconds)
-  const summary = summarize(run.intervals, seconds)
+  const summary = summarize(run.intervals, seconds, run.totals)
   const server = input.server ?? null
   const results = checkThresholds(input.thresholds, thresholdFigures(summary, server)).map(thresholdJson)
   return {
@@ -264,6 +302,7 @@ export function buildReport(input: BuildReportInput): LoadReport {
     summary,
     timeline: timelineOf(run.intervals),
     generator: generatorHealth(run.intervals, run.workers, input.cpuShareOfHost ?? null),
+    machine: input.machine ?? null,
     server,
     thresholds: results,
     passed: results.every((r) => r.passed) && (input.capacity === undefined || input.capacity.highestPassingPlayers !== null),
@@ -279,6 +318,7 @@ export function renderSummary(report: LoadReport): string {
   const rows: Array<[string, string]> = [
     ['scenario', `${report.scenario.name} (${report.scenario.load.mode === 'players' ? `${report.scenario.load.players} players` : `${report.scenario.load.arrivalsPerSecond}/s arrivals, ≤ ${report.scenario.load.maxPlayers} players`}, ${report.scenario.durationSeconds} s${report.aborted ? ', stopped early' : ''})`],
     ['target', report.targets.map((t) => `${t.host}:${t.port}`).join(', ')],
+    ...(report.machine ? [['machine', `${report.machine.cpuModel} × ${report.machine.cores}, node ${report.machine.node}, load average ${report.machine.loadAverageAtStart.toFixed(1)} → ${report.machine.loadAverageAtEnd.toFixed(1)}`] as [string, string]] : []),
     ['generator', `${report.generator.workers} worker(s), max loop utilisation ${fmt(report.generator.maxUtilization * 100, 0)} %${report.generator.bottleneck ? '  ** GENERATOR WAS THE BOTTLENECK **' : ''}`],
     ['peak players', String(s.peakConnected)],
     ['requests', `${s.sent} sent, ${s.answered} answered (${s.rejected} rejected by game rules)`],
@@ -289,7 +329,7 @@ export function renderSummary(report: LoadReport): string {
   ]
   for (const action of ACTION_NAMES) {
     const counts = s.byAction[action]
-    if (counts.ok + counts.errors > 0) rows.push([`  ${action}`, `${counts.ok} answered (${counts.rejected} rejected by game rules), ${counts.errors} errors`])
+    if (counts.ok + counts.errors > 0) rows.push([`  ${action}`, `${counts.ok} answered (${counts.rejected} rejected by game rules), ${counts.errors} errors${counts.rtt.count > 0 ? `; RTT p50 ${fmt(counts.rtt.p50Ms, 3)} p99 ${fmt(counts.rtt.p99Ms, 3)} ms` : ''}`])
   }
   if (report.server) {
     for (const [name, value] of Object.entries(report.server.figures)) rows.push([`server ${name}`, value === null ? 'n/a' : fmt(value, 3)])
@@ -302,17 +342,19 @@ export function renderSummary(report: LoadReport): string {
     for (const step of c.steps) rows.push([`  ${step.players} players`, `${fmt(step.throughputPerSecond, 1)} req/s, p99 ${fmt(step.p99Ms, 3)} ms, errors ${fmt(step.errorRate * 100, 2)} % → ${step.passed ? 'met' : `broken (${step.failed.join(', ')})`}`])
     rows.push(['capacity', c.highestPassingPlayers === null ? `none met the target (${c.stoppedBecause})` : `${c.highestPassingPlayers} players, ${fmt(c.highestPassingThroughputPerSecond ?? 0, 1)} req/s (${c.stoppedBecause})`])
   }
-  for (const t of report.thresholds) rows.push([`threshold ${t.threshold}`, `${t.passed ? 'PASS' : 'FAIL'} (actual ${fmt(t.actual, 3)})`])
+  for (const t of report.thresholds) rows.push([`threshold ${t.threshold}`, `${t.passed ? 'PASS' : 'FAIL'} (actual ${t.actual === null || Number.isNaN(t.actual) ? 'not available' : fmt(t.actual, 3)})`])
   const width = Math.max(...rows.map(([k]) => k.length))
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')
 }
 
-/** Write report.json and report.html into `dir` (created). Returns their paths. */
-export async function writeReport(dir: string, report: LoadReport): Promise<{ json: string; html: string }> {
+/** Write report.json, report.html and summary.txt (the table) into `dir` (created). Returns their paths. */
+export async function writeReport(dir: string, report: LoadReport): Promise<{ json: string; html: string; text: string }> {
   await mkdir(dir, { recursive: true })
   const json = join(dir, 'report.json')
   const html = join(dir, 'report.html')
+  const text = join(dir, 'summary.txt')
   await writeFile(json, JSON.stringify(report, null, 2) + '\n')
   await writeFile(html, renderHtmlReport(report))
-  return { json, html }
+  await writeFile(text, renderSummary(report) + '\n')
+  return { json, html, text }
 }

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads'
 import { GameServerError } from '../errors.js'
 import { driverFor } from './actions.js'
 import { LoadGenerator, type Target } from './generator.js'
-import { addSample, emptySample, type IntervalSample } from './interval.js'
+import { addSample, emptySample, quantilesOf, TotalsAccumulator, type IntervalSample, type RunTotals } from './interval.js'
 import type { Scenario } from './scenario.js'
 import type { WorkerInput, WorkerMessage } from './worker.js'
 
@@ -24,7 +24,10 @@ export interface RunOptions {
 }
 
 export interface RunResult {
+  /** One merged sample per second (histograms of seconds older than the retention compacted). */
   readonly intervals: IntervalSample[]
+  /** Whole-run RTT histograms. */
+  readonly totals: RunTotals
   readonly startedAt: Date
   readonly elapsedSeconds: number
   readonly workers: number
@@ -43,22 +46,31 @@ interface GeneratorHandle {
 /**
  * Merges per-generator samples by second; releases a second once every live generator sent it.
  * A sample arriving after its second was released (a generator that lagged) is still added to the
- * released sample, so the final figures are complete even when the live progress was not.
+ * released sample and the totals, so the final figures are complete even when the live progress
+ * was not. Memory stays bounded on long runs: the histograms of seconds older than
+ * `retainHistogramSeconds` are folded into the run totals and replaced by their percentiles.
  */
-class IntervalMerger {
+export class IntervalMerger {
   private readonly pending = new Map<number, { sample: IntervalSample; reports: number }>()
   private readonly released = new Map<number, IntervalSample>()
+  private readonly accumulator = new TotalsAccumulator()
   readonly merged: IntervalSample[] = []
 
   constructor(
     private generators: number,
     private readonly onInterval?: (sample: IntervalSample) => void,
+    private readonly retainHistogramSeconds = 900,
   ) {}
+
+  get totals(): RunTotals {
+    return this.accumulator.totals()
+  }
 
   add(sample: IntervalSample): void {
     const late = this.released.get(sample.second)
     if (late) {
       addSample(late, sample)
+      this.accumulator.add(sample)
       return
     }
     const entry = this.pending.get(sample.second) ?? { sample: emptySample(sample.second), reports: 0 }
@@ -85,8 +97,18 @@ class IntervalMerger {
       this.pending.delete(second)
       this.released.set(second, entry.sample)
       this.merged.push(entry.sample)
+      this.accumulator.add(entry.sample)
       this.onInterval?.(entry.sample)
+      this.compact()
     }
+  }
+
+  private compact(): void {
+    const old = this.merged[this.merged.length - 1 - this.retainHistogramSeconds]
+    if (old === undefined || old.quantiles !== undefined) return
+    old.quantiles = quantilesOf(old.histogram)
+    old.histogram = emptySample(old.second).histogram
+    for (const counts of Object.values(old.byAction)) delete counts.histogram
   }
 }
 
@@ -105,9 +127,12 @@ function startInline(options: RunOptions, runId: string, onSample: (s: IntervalS
 }
 
 function startWorker(options: RunOptions, runId: string, workerIndex: number, onSample: (s: IntervalSample) => void): GeneratorHandle {
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href
+  // compiled (dist/, the Docker image): the worker is plain JS; under tsx the worker thread needs
+  // the TypeScript loader registered first (worker-boot.mjs)
+  const compiled = !import.meta.url.endsWith('.ts')
+  const entry = new URL(compiled ? './worker.js' : './worker.ts', import.meta.url).href
   const input: WorkerInput = { entry, scenario: options.scenario, targets: options.targets, workerIndex, workerCount: options.workers, runId }
-  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: input })
+  const worker = new Worker(compiled ? new URL(entry) : new URL('./worker-boot.mjs', import.meta.url), { workerData: input })
   let onReady: () => void = () => {}
   const ready = new Promise<void>((resolve) => (onReady = resolve))
   const done = new Promise<void>((resolve, reject) => {
@@ -180,5 +205,5 @@ export async function runLoad(options: RunOptions): Promise<RunResult> {
     options.signal?.removeEventListener('abort', onAbort)
   }
   merger.flush()
-  return { intervals: merger.merged, startedAt, elapsedSeconds: (performance.now() - t0) / 1000, workers: options.workers, aborted }
+  return { intervals: merger.merged, totals: merger.totals, startedAt, elapsedSeconds: (performance.now() - t0) / 1000, workers: options.workers, aborted }
 }

@@ -176,7 +176,10 @@ function numberOf(vector: Vector): number | null {
 
 /** Collect the figures for [from, to]. Never throws for a missing family; throws when Prometheus is unreachable. */
 export async function collectServerFigures(client: PrometheusClient, from: Date, to: Date): Promise<ServerFigures> {
-  await client.awaitScrapeAfter(to)
+  // series run on past the end by two steps (the server is idle then): rate() needs two scrapes,
+  // so a family that appeared mid-run in a short run would otherwise have no point at all
+  const seriesEnd = new Date(to.getTime() + 2000)
+  await client.awaitScrapeAfter(new Date(to.getTime() + 1000))
   const names = await client.metricNames()
   const windowSeconds = Math.max(1, Math.ceil((to.getTime() - from.getTime()) / 1000))
   const window = `${windowSeconds}s`
@@ -197,7 +200,7 @@ export async function collectServerFigures(client: PrometheusClient, from: Date,
     } else {
       figures[rule.key] = numberOf(await client.instant(rule.headline(family, window), to).catch(() => []))
     }
-    const matrix = await client.range(rule.series(family, '5s'), from, to, 1).catch(() => [] as Matrix)
+    const matrix = await client.range(rule.series(family, '5s'), from, seriesEnd, 1).catch(() => [] as Matrix)
     const points = (matrix[0]?.values ?? [])
       .map(([t, v]): [number, number] => [Math.round(t - from.getTime() / 1000), Number(v)])
       .filter(([, v]) => Number.isFinite(v))

@@ -7,15 +7,19 @@
  *              | error_rate                                  (fraction, or with %)
  *              | errors | disconnects | connect_failures | alerts  (counts)
  *              | rps                                         (answered requests per second)
+ *              | server_frame_p95 | server_loop_delay_p99        (server side, ms; need Prometheus)
+ *              | server_cpu                                  (server CPU in cores; needs Prometheus)
  *   op        := < | <= | > | >= | ==
  */
 import { GameServerError } from '../errors.js'
 
-export const THRESHOLD_METRICS = ['p50', 'p90', 'p99', 'p999', 'mean', 'max', 'error_rate', 'errors', 'disconnects', 'connect_failures', 'alerts', 'rps'] as const
+export const THRESHOLD_METRICS = ['p50', 'p90', 'p99', 'p999', 'mean', 'max', 'error_rate', 'errors', 'disconnects', 'connect_failures', 'alerts', 'rps', 'server_frame_p95', 'server_loop_delay_p99', 'server_cpu'] as const
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number]
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '=='
 
-const LATENCY: readonly ThresholdMetric[] = ['p50', 'p90', 'p99', 'p999', 'mean', 'max']
+const LATENCY: readonly ThresholdMetric[] = ['p50', 'p90', 'p99', 'p999', 'mean', 'max', 'server_frame_p95', 'server_loop_delay_p99']
+/** Metrics read from the servers' Prometheus: a run without one cannot check them. */
+export const SERVER_METRICS: readonly ThresholdMetric[] = ['alerts', 'server_frame_p95', 'server_loop_delay_p99', 'server_cpu']
 
 export interface Threshold {
   /** As written by the user. */
@@ -31,6 +35,7 @@ export type ThresholdFigures = Readonly<Record<ThresholdMetric, number>>
 
 export interface ThresholdResult {
   readonly threshold: Threshold
+  /** NaN when the figure was not available (the threshold then fails). */
   readonly actual: number
   readonly passed: boolean
 }
@@ -65,6 +70,7 @@ export function parseThreshold(source: string): Threshold {
 export function checkThreshold(threshold: Threshold, figures: ThresholdFigures): ThresholdResult {
   const actual = figures[threshold.metric]
   const v = threshold.value
+  if (Number.isNaN(actual)) return { threshold, actual, passed: false }
   const passed =
     threshold.op === '<' ? actual < v
     : threshold.op === '<=' ? actual <= v

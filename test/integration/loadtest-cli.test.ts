@@ -49,10 +49,12 @@ test('report figures equal the server counters (1 and 2 workers); a failing thre
   assert.is(s.rtt.count, s.answered)
   assert.ok(s.rtt.p50Ms > 0 && s.rtt.p50Ms <= s.rtt.p99Ms && s.rtt.p99Ms <= s.rtt.maxMs)
   assert.ok(report.passed)
+  assert.ok(report.machine && report.machine.cores > 0 && report.machine.node === process.version)
   assert.equal(report.thresholds.map((t) => t.passed), [true, true, true])
   assert.match(r1.stdout, /RTT ms\s+p50 [\d.]+\s+p90 [\d.]+\s+p99 [\d.]+\s+p999/)
   assert.match(r1.stderr, /\[2\/2s\] players 10 {2}req\/s \d+ {2}p99 [\d.]+ ms {2}errors 0 {2}disconnects 0/)
   assert.ok((await readFile(join(outSingle, 'report.html'), 'utf8')).includes('<svg'))
+  assert.is(await readFile(join(outSingle, 'summary.txt'), 'utf8'), r1.stdout)
   assert.is(single.server.activeSessions, 0, 'the generator closed every connection')
 
   assert.is(r2.code, 0, r2.stderr)

@@ -41,6 +41,8 @@ test('game actions: the server received exactly what the report counts, per type
   assert.is(got('LOGIN'), s.byAction.login.ok - 6, 'one token LOGIN per re-login')
   assert.is(metrics.framesOut.get('PLAYER_MOVED') !== undefined, true)
   assert.ok(s.rejected <= s.answered)
+  for (const action of ['move', 'chat', 'attack', 'ping'] as const) assert.is(s.byAction[action].rtt.count, s.byAction[action].ok, `${action} RTTs`)
+  assert.is(s.byAction.login.rtt.count, s.byAction.login.ok - 6, 'start logins have no RTT, re-logins do')
   assert.is(s.peakConnected, 6)
 })
 

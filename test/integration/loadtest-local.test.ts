@@ -2,7 +2,8 @@
  * End to end: `npm run loadtest -- --local` stands up the local appliance (PostgreSQL, Redis,
  * game servers, balancer, Prometheus), runs a game scenario through the balancer, and its report's
  * server figures (read from Prometheus) equal what the generator sent; afterwards nothing it started
- * is left running — also when a run (`--local-stack servers`) is interrupted with Ctrl-C half-way.
+ * is left running — also when a run (`--local-stack servers`) is interrupted with Ctrl-C half-way,
+ * and when one fails after its target was up (its report cannot be written).
  */
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -37,15 +38,17 @@ async function assertNothingLeft(started: Started): Promise<void> {
   for (const port of started.ports) assert.not.ok(await canConnect('127.0.0.1', port, 500), `port ${port} still accepts connections`)
 }
 
-test('a short game scenario: report figures match the servers, nothing is left; Ctrl-C tears down too', async () => {
+test('a short game scenario: report figures match the servers, nothing is left; Ctrl-C and a failure tear down too', async () => {
   const dir = await harness.tempDir('gs-loadtest-local-')
   const scenarioFile = join(dir, 'game.json')
   await writeFile(scenarioFile, JSON.stringify({ name: 'e2e-game', durationSeconds: 3, load: { mode: 'players', players: 6 }, mix: { move: 3, chat: 1, attack: 1, ping: 1 }, actionsPerSecond: 10 }))
   const out = join(dir, 'out')
   const interruptedOut = join(dir, 'interrupted')
   let sentSigint = false
-  const [run, interrupted] = await Promise.all([
-    runCli(['--local', '--local-servers', '1', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0'], { timeoutMs: 58_000 }),
+  const blocker = join(dir, 'not-a-dir')
+  await writeFile(blocker, 'a file where --out wants a directory')
+  const [run, interrupted, failed] = await Promise.all([
+    runCli(['--local', '--local-servers', '1', '--scenario', scenarioFile, '--out', out, '--quiet', '--threshold', 'errors==0', '--threshold', 'server_frame_p95<1s', '--threshold', 'server_cpu<=2'], { timeoutMs: 58_000 }),
     runCli(['--local', '--local-stack', 'servers', '--local-servers', '1', '--scenario', 'smoke', '--players', '3', '--duration', '600', '--out', interruptedOut], {
       timeoutMs: 58_000,
       onStderr: (text, child) => {
@@ -55,6 +58,7 @@ test('a short game scenario: report figures match the servers, nothing is left; 
         }
       },
     }),
+    runCli(['--local', '--local-stack', 'servers', '--local-servers', '1', '--scenario', 'smoke', '--players', '2', '--duration', '1', '--quiet', '--out', join(blocker, 'report')], { timeoutMs: 58_000 }),
   ])
 
   assert.is(run.code, 0, run.stderr)
@@ -63,6 +67,8 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   assert.ok(report.server, 'server figures collected')
   const figures = report.server!.figures
   assert.equal(report.server!.missing, [])
+  assert.equal(report.thresholds.map((t) => [t.threshold, t.passed]), [['errors==0', true], ['server_frame_p95<1s', true], ['server_cpu<=2', true]])
+  assert.is(report.thresholds[1]!.actual, figures['frameProcessingP95Ms'])
   assert.ok(s.sent > 50, `sent ${s.sent}`)
   assert.is(s.errors, 0)
   // every game frame the generator sent through the balancer (actions + one REGISTER per player)
@@ -76,7 +82,7 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   assert.ok((figures['sessionsActiveMax'] ?? 0) >= 6)
   assert.ok((figures['frameProcessingP95Ms'] ?? 0) > 0)
   assert.ok((figures['cpuCores'] ?? 0) > 0)
-  assert.ok(report.server!.series.every((series) => series.points.length > 0), 'every server series has points')
+  assert.equal(report.server!.series.filter((series) => series.points.length === 0).map((series) => series.name), [], 'every server series has points')
   assert.is(report.targets.length, 1, 'players connect to the balancer')
   await assertNothingLeft(startedOf(run))
 
@@ -87,6 +93,11 @@ test('a short game scenario: report figures match the servers, nothing is left; 
   assert.ok(partial.aborted)
   assert.ok(partial.summary.answered > 0)
   await assertNothingLeft(startedOf(interrupted))
+
+  assert.is(failed.code, 3, failed.stderr)
+  assert.match(failed.stderr, /ENOTDIR|EEXIST|not a directory/i)
+  assert.match(failed.stderr, /local target stopped/)
+  await assertNothingLeft(startedOf(failed))
 })
 
 test.run()

@@ -56,6 +56,7 @@ test('each bad argument is named', () => {
     [['--local', '--local-stack', 'servers', '--local-redis-shards', '2'], 'local-redis-shards'],
     [['--local', '--local-servers', '99'], 'local-servers'],
     [['--target', 'h:1', '--threshold', 'alerts==0'], 'threshold'],
+    [['--target', 'h:1', '--threshold', 'server_frame_p95<10ms'], 'threshold'],
     [['--target', 'h:1', '--capacity'], 'capacity'],
     [['--target', 'h:1', '--target-p99-ms', '5'], 'target-p99-ms'],
     [['--target', 'h:1', '--capacity', '--target-p99-ms', 'x'], 'target-p99-ms'],

@@ -2,10 +2,16 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LatencyHistogram } from '../../../app/loadtest/histogram.js'
 import { escapeHtml, renderHtmlReport, renderLineChart } from '../../../app/loadtest/html.js'
-import { emptySample, type IntervalSample } from '../../../app/loadtest/interval.js'
+import { emptySample, TotalsAccumulator, type IntervalSample } from '../../../app/loadtest/interval.js'
 import { buildReport, renderSummary } from '../../../app/loadtest/report.js'
 import { validateScenario } from '../../../app/loadtest/scenario.js'
 import { parseThreshold } from '../../../app/loadtest/thresholds.js'
+
+function totalsOf(intervals: IntervalSample[]) {
+  const acc = new TotalsAccumulator()
+  for (const i of intervals) acc.add(i)
+  return acc.totals()
+}
 
 const scenario = validateScenario({ name: 'unit', description: 'a <b>bold</b> claim', durationSeconds: 2, load: { mode: 'players', players: 3 }, mix: { ping: 1 } })
 
@@ -17,12 +23,13 @@ function sample(second: number, rttsMs: number[], extra: Partial<IntervalSample>
   s.answered = rttsMs.length
   s.sent = rttsMs.length
   s.byAction.ping.ok = rttsMs.length
+  s.byAction.ping.histogram = h.toJSON()
   s.connected = 3
   s.generatorUtilization = 0.3
   return Object.assign(s, extra)
 }
 
-const run = (intervals: IntervalSample[]) => ({ intervals, startedAt: new Date('2026-01-01T00:00:00Z'), elapsedSeconds: 2.05, workers: 1, aborted: false })
+const run = (intervals: IntervalSample[]) => ({ intervals, totals: totalsOf(intervals), startedAt: new Date('2026-01-01T00:00:00Z'), elapsedSeconds: 2.05, workers: 1, aborted: false })
 
 test('summary figures add the intervals up', () => {
   const report = buildReport({
@@ -41,6 +48,9 @@ test('summary figures add the intervals up', () => {
   assert.is(s.rtt.count, 7)
   assert.is(s.rtt.maxMs, 10)
   assert.is(s.peakConnected, 3)
+  assert.is(s.byAction.ping.rtt.count, 7)
+  assert.is(s.byAction.ping.rtt.maxMs, 10)
+  assert.is(s.byAction.move.rtt.count, 0)
   assert.equal(report.thresholds.map((t) => [t.threshold, t.passed]), [['p99<5ms', false], ['errors<=1', true], ['error_rate<20%', true], ['rps>=3', true]])
   assert.not.ok(report.passed)
   assert.is(report.timeline.length, 2)

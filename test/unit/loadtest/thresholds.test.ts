@@ -22,10 +22,18 @@ test('rejects what it cannot parse with GS_ERR_LOADTEST_THRESHOLD', () => {
 })
 
 test('checks pass and fail at the boundary', () => {
-  const figures: ThresholdFigures = { p50: 1, p90: 2, p99: 5, p999: 9, mean: 1.2, max: 20, error_rate: 0.01, errors: 3, disconnects: 0, connect_failures: 0, alerts: 0, rps: 1000 }
+  const figures: ThresholdFigures = { p50: 1, p90: 2, p99: 5, p999: 9, mean: 1.2, max: 20, error_rate: 0.01, errors: 3, disconnects: 0, connect_failures: 0, alerts: 0, rps: 1000, server_frame_p95: 0.4, server_loop_delay_p99: Number.NaN, server_cpu: 0.5 }
   const results = checkThresholds(['p99<5ms', 'p99<=5ms', 'error_rate<1%', 'error_rate<=1%', 'errors==3', 'rps>1000', 'rps>=1000', 'disconnects==0'].map(parseThreshold), figures)
   assert.equal(results.map((r) => r.passed), [false, true, false, true, true, false, true, true])
   assert.is(results[0]!.actual, 5)
+})
+
+test('server-side thresholds: units, and a figure that is not available fails', () => {
+  const figures: ThresholdFigures = { p50: 1, p90: 2, p99: 5, p999: 9, mean: 1.2, max: 20, error_rate: 0, errors: 0, disconnects: 0, connect_failures: 0, alerts: 0, rps: 1000, server_frame_p95: 0.4, server_loop_delay_p99: Number.NaN, server_cpu: 0.5 }
+  assert.is(parseThreshold('server_frame_p95<500us').value, 0.5)
+  assert.throws(() => parseThreshold('server_cpu<1ms'), (err: unknown) => isGameServerError(err, 'GS_ERR_LOADTEST_THRESHOLD'))
+  const results = checkThresholds(['server_frame_p95<500us', 'server_loop_delay_p99<50ms', 'server_loop_delay_p99>=0', 'server_cpu<1'].map(parseThreshold), figures)
+  assert.equal(results.map((r) => r.passed), [true, false, false, true])
 })
 
 test.run()
