@@ -35,6 +35,8 @@ export const ErrorCodes = {
   GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
   GS_ERR_ACCOUNT_INVALID: 'a username or password does not meet the account rules',
   GS_ERR_REQUEST_REJECTED: 'the server answered a client request with an ERROR frame',
+  GS_ERR_OVERLOADED: 'work was shed because a bounded queue was full or waited too long',
+  GS_ERR_SHUTTING_DOWN: 'work was refused because the server is shutting down',
   // database (app/db)
   GS_ERR_DB_UNAVAILABLE: 'PostgreSQL at DATABASE_URL is missing, unreachable or refused the connection',
   GS_ERR_DB_QUERY: 'a database statement failed for a reason without a more specific code',
@@ -57,6 +59,8 @@ export const ErrorCodes = {
   GS_ERR_ADMIN_BAD_REQUEST: 'an admin request is malformed (body, field or route)',
   GS_ERR_CLUSTER_UNAVAILABLE: 'the cluster store (Redis) cannot be reached',
   GS_ERR_LEADERSHIP_LOST: 'this node lost (or never held) the leader lease',
+  // leader-only jobs (app/db/leaderboard-snapshots.ts, app/server/leader-jobs.ts)
+  GS_ERR_FENCED_WRITE_REJECTED: 'a leader-only write carried a fencing token older than one the store already accepted',
   // deployment: topology, local appliance
   GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',
   GS_ERR_APPLIANCE_START: 'the local appliance could not start a service or did not become ready',

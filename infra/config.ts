@@ -52,6 +52,7 @@ export function readStackConfig(config = new pulumi.Config()): StackConfig {
     prometheusPort: integer('prometheusPort', DEFAULT_TOPOLOGY_OPTIONS.prometheusPort),
     publishPrometheus: config.getBoolean('publishPrometheus') ?? DEFAULT_TOPOLOGY_OPTIONS.publishPrometheus,
     balanceStrategy: config.get('balanceStrategy', { allowedValues: [...STRATEGIES] }) ?? DEFAULT_TOPOLOGY_OPTIONS.balanceStrategy,
+    backendDiscovery: config.get('backendDiscovery', { allowedValues: ['cluster', 'static'] as const }) ?? DEFAULT_TOPOLOGY_OPTIONS.backendDiscovery,
     logLevel: config.get('logLevel') ?? DEFAULT_TOPOLOGY_OPTIONS.logLevel,
     scrapeIntervalSeconds: integer('scrapeIntervalSeconds', DEFAULT_TOPOLOGY_OPTIONS.scrapeIntervalSeconds),
     serverEnv,

@@ -31,8 +31,7 @@ const redis = new RedisShards('redis', { ...common, network: network.name, memor
 const servers = new GameServers('game', { ...common, network: network.name, appImage: image.ref, memoryMb: config.appMemoryMb, after: [database.migrations, ...redis.shards] })
 const balancer = new Balancer('lb', { ...common, network: network.name, appImage: image.ref, memoryMb: config.appMemoryMb, backends: servers.servers })
 const prometheus = new Prometheus('prom', { ...common, network: network.name })
-const grafanaFiles = new Map([...generatedFiles()].filter(([path]) => path.startsWith('grafana/')).map(([path, content]) => [path.slice('grafana/'.length), content]))
-const grafana = new Grafana('grafana', { ...common, network: network.name, files: grafanaFiles, alertEmail: config.alertEmail, ...(config.smtp ? { smtp: config.smtp } : {}) })
+const grafana = new Grafana('grafana', { ...common, network: network.name, files: generatedFiles(), after: [prometheus.container], alertEmail: config.alertEmail, ...(config.smtp ? { smtp: config.smtp } : {}) })
 if (topology.options.loadGenerators) new LoadGenerators('load', { ...common, network: network.name, appImage: image.ref, balancer: balancer.container })
 
 export const gameEndpoint = balancer.endpoint

@@ -2,17 +2,21 @@
  * `npm run cluster -- status [--json]` — members (alive/dead, address, role, load, last heartbeat)
  * and the leader with its fencing token, read from the cluster's Redis (`CLUSTER_REDIS_URL` or
  * the first `REDIS_URLS`; namespace `CLUSTER_NAME`). Exit 0 when a leader exists, 3 when none.
+ * `npm run cluster -- snapshots [--top N] [--json]` — the leader's latest leaderboard snapshots
+ * (app/cli/cluster-snapshots.ts).
  */
 import { clusterRedisUrl } from '../cluster/cluster-node.js'
 import { readLeader } from '../cluster/leader-election.js'
 import { readMembers } from '../cluster/membership.js'
 import { connectClusterRedis } from '../cluster/redis-connection.js'
 import { loadConfig } from '../config/index.js'
+import { printSnapshots } from './cluster-snapshots.js'
 
-const USAGE = 'usage: npm run cluster -- status [--json]'
+const USAGE = 'usage: npm run cluster -- status [--json] | snapshots [--top N] [--json]'
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
+  if (args[0] === 'snapshots') return printSnapshots(loadConfig(), args.slice(1))
   if (args[0] !== 'status') {
     console.error(USAGE)
     return 2

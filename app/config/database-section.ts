@@ -14,5 +14,8 @@ export const databaseVariables = {
   dbFlushRowsPerStatement: integer('DB_FLUSH_ROWS_PER_STATEMENT', 5000, 'Write-behind: most players written by one bulk UPDATE.', { min: 1, max: 100000 }),
   dbMaxDirtyPlayers: integer('DB_MAX_DIRTY_PLAYERS', 100000, 'Write-behind: most distinct players waiting to be written; marking one more is refused (GS_ERR_DB_WRITE_BEHIND_FULL).', { min: 1 }),
   dbFlushRetryMaxMs: integer('DB_FLUSH_RETRY_MAX_MS', 5000, 'Write-behind: cap of the exponential backoff between failed flush attempts.', { min: 10 }),
+  leaderboardSnapshotIntervalMs: integer('LEADERBOARD_SNAPSHOT_INTERVAL_MS', 60000, 'Cluster leader only, with DATABASE_URL and REDIS_URLS set: copy the top of each leaderboard (kills, experience) to `leaderboard_snapshots` this often; 0 turns snapshots off.', { min: 0 }),
+  leaderboardSnapshotTop: integer('LEADERBOARD_SNAPSHOT_TOP', 100, 'Entries per board in one leaderboard snapshot.', { min: 1, max: 10000 }),
+  leaderboardSnapshotRetention: integer('LEADERBOARD_SNAPSHOT_RETENTION', 1440, 'Snapshots kept per board; the leader deletes older ones (every LEADERBOARD_SNAPSHOT_INTERVAL_MS).', { min: 1 }),
   dbCloseDeadlineMs: integer('DB_CLOSE_DEADLINE_MS', 10000, 'Write-behind: at shutdown, keep retrying the final flush this long.', { min: 0 }),
 } as const

@@ -28,7 +28,7 @@ export const protocolSection = {
 } as const
 
 export const sessionSection = {
-  flushMaxFrames: integer('FLUSH_MAX_FRAMES', 10, 'Flush the send buffer once it holds this many frames.', { min: 1 }),
+  flushMaxFrames: integer('FLUSH_MAX_FRAMES', 10, 'Flush the send buffer once it holds this many frames (with latency-aware flushing, a session already due to flush at the end of this turn sends them in that one write).', { min: 1 }),
   sendBufferBytes: integer('SEND_BUFFER_BYTES', 32768, 'Size of a session\'s coalescing send buffer.', { min: 1024 }),
   flushFillRatio: decimal('FLUSH_FILL_RATIO', 0.8, 'Flush once the send buffer is this full.', { min: 0.01, max: 1 }),
   flushIntervalMs: integer('FLUSH_INTERVAL_MS', 10, 'Flush timer for a busy session.', { min: 1 }),
@@ -56,6 +56,8 @@ export const gameSection = {
   maxHp: integer('MAX_HP', 100, 'Hit points of a new or respawned player.', { min: 1, max: 65535 }),
   attackDamage: integer('ATTACK_DAMAGE', 10, 'Hit points one attack takes.', { min: 1, max: 65535 }),
   passwordHashCost: integer('PASSWORD_HASH_COST', 16384, 'scrypt cost N for new password hashes (a power of two; lower only for tests and load tests).', { min: 1024, max: 1048576 }),
+  passwordHashConcurrency: integer('PASSWORD_HASH_CONCURRENCY', 4, 'Password logins (scrypt) running at once; the rest wait in a bounded queue (keep ≤ UV_THREADPOOL_SIZE, 4 by default).', { min: 1, max: 1024 }),
+  loginQueueTimeoutMs: integer('LOGIN_QUEUE_TIMEOUT_MS', 5000, 'A password login that waited this long for a hashing slot is answered OVERLOADED instead of being hashed.', { min: 1 }),
   maxPendingLogins: integer('MAX_PENDING_LOGINS', 1024, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
 } as const
 

@@ -27,7 +27,8 @@ export interface PlayerChanges {
   readonly lastLogin?: Date | null
 }
 
-export type PlayerOrder = 'id' | 'level'
+/** Keyset orders: `id` ascending, `level` ascending then `id`, `levelDesc` (leaderboard) descending on both. */
+export type PlayerOrder = 'id' | 'level' | 'levelDesc'
 
 export interface PlayerFilter {
   readonly minLevel?: number
@@ -35,7 +36,7 @@ export interface PlayerFilter {
   /** Usernames starting with this text (matched literally: `%` and `_` are not wildcards). */
   readonly usernamePrefix?: string
   readonly zone?: number
-  /** Keyset order: `id`, or `level` then `id`. Default `id`. */
+  /** Keyset order (default `id`). */
   readonly orderBy?: PlayerOrder
   /** Page size, 1…1000 (default 100). */
   readonly limit?: number
@@ -155,7 +156,7 @@ export class PlayerRepository {
   /** One page of players matching `filter`, in keyset order. */
   async findMany(filter: PlayerFilter = {}): Promise<PlayerPage> {
     const order = filter.orderBy ?? 'id'
-    if (order !== 'id' && order !== 'level') throw invalid('orderBy must be id or level', { orderBy: order })
+    if (order !== 'id' && order !== 'level' && order !== 'levelDesc') throw invalid('orderBy must be id, level or levelDesc', { orderBy: order })
     const limit = requireInt('limit', filter.limit ?? DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     if (filter.minLevel !== undefined) requireInt('minLevel', filter.minLevel, 0)
     if (filter.maxLevel !== undefined) requireInt('maxLevel', filter.maxLevel, 0)
@@ -169,8 +170,13 @@ export class PlayerRepository {
       if (filter.usernamePrefix !== undefined && filter.usernamePrefix !== '') {
         conditions.push(sql`username LIKE ${filter.usernamePrefix.replace(/[\\%_]/g, '\\$&') + '%'}`)
       }
-      if (cursor) conditions.push(order === 'id' ? sql`id > ${cursor.k[0]!}` : sql`(level, id) > (${cursor.k[0]!}, ${cursor.k[1]!})`)
-      const orderBy = order === 'id' ? sql`ORDER BY id` : sql`ORDER BY level, id`
+      if (cursor) {
+        if (order === 'id') conditions.push(sql`id > ${cursor.k[0]!}`)
+        else if (order === 'level') conditions.push(sql`(level, id) > (${cursor.k[0]!}, ${cursor.k[1]!})`)
+        else conditions.push(sql`(level, id) < (${cursor.k[0]!}, ${cursor.k[1]!})`)
+      }
+      // (level, id) serves both level orders, read forwards or backwards
+      const orderBy = order === 'id' ? sql`ORDER BY id` : order === 'level' ? sql`ORDER BY level, id` : sql`ORDER BY level DESC, id DESC`
       return sql<PlayerRow[]>`SELECT ${columns(sql)} FROM players ${whereClause(sql, conditions)} ${orderBy} LIMIT ${limit + 1}`
     })
     const players = rows.slice(0, limit).map(toPlayerRecord)

@@ -20,6 +20,7 @@ import type { GameMetrics, ViolationKind } from '../telemetry/metrics.js'
 import { AccountService, type LoggedIn } from './accounts.js'
 import { Actions } from './actions.js'
 import { BatchProcessor, type FrameHandler } from './batch-processor.js'
+import { LoginQueue, type LoginQueueStats } from './login-queue.js'
 import { Player } from './player.js'
 import type { SharedGameState } from './shared-state.js'
 import { fullBudget, inBounds, rulesFromConfig, spawnPoint, zoneOf, type GameRules } from './rules.js'
@@ -50,6 +51,7 @@ interface ConnectionState {
 export interface GameStats {
   readonly online: number
   readonly pendingLogins: number
+  readonly loginQueue: LoginQueueStats
   readonly logins: number
   readonly loginFailures: number
   readonly violations: Readonly<Record<string, number>>
@@ -60,6 +62,7 @@ export class Game implements FrameDispatcher {
   readonly world: World
   readonly processor: BatchProcessor
   readonly actions: Actions
+  readonly loginQueue: LoginQueue
   private readonly accountService: AccountService
   private readonly connections = new Map<Connection, ConnectionState>()
   private readonly pending = new Set<Promise<void>>()
@@ -77,6 +80,7 @@ export class Game implements FrameDispatcher {
     const maxChatTextBytes = config.protocol.maxFrameBytes - HEADER_BYTES - CHAT_MESSAGE_OVERHEAD_BYTES
     this.world = new World(this.rules, maxChatTextBytes, options.shared)
     this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, undefined, options.shared)
+    this.loginQueue = new LoginQueue({ concurrency: config.game.passwordHashConcurrency, maxQueued: config.game.maxPendingLogins, maxWaitMs: config.game.loginQueueTimeoutMs })
     this.accountService = new AccountService(options.accounts, options.sessions, this.rules, config.game.passwordHashCost)
     const handlers = new Map<number, FrameHandler>([
       [FrameType.REGISTER, (f) => this.onLogin(f, 'register')],
@@ -113,8 +117,19 @@ export class Game implements FrameDispatcher {
     if (state?.player) this.leave(state.player, reason)
   }
 
-  /** Process every queued frame and wait for every login in flight (their replies are sent). */
+  /**
+   * Shutdown (GameServer.close calls it after it stopped reading): process every queued frame,
+   * answer password logins still waiting for a hashing slot with SHUTTING_DOWN, and wait for the
+   * logins and releases in progress — so every frame read gets its reply.
+   */
   async drain(): Promise<void> {
+    this.processor.drain()
+    this.loginQueue.close()
+    await this.settle()
+  }
+
+  /** Process every queued frame and wait until no login, logout or release is in flight. */
+  async settle(): Promise<void> {
     for (;;) {
       this.processor.drain()
       if (this.pending.size === 0) return
@@ -130,11 +145,11 @@ export class Game implements FrameDispatcher {
     await this.drain()
     clearInterval(this.persistTimer)
     for (const player of [...this.world.players()]) this.leave(player, 'shutdown')
-    await this.drain() // the releases just started
+    await this.settle() // the releases just started
   }
 
   stats(): GameStats {
-    return { online: this.world.size, pendingLogins: this.pending.size, logins: this.logins, loginFailures: this.loginFailures, violations: { ...this.violations } }
+    return { online: this.world.size, pendingLogins: this.pending.size, loginQueue: this.loginQueue.stats(), logins: this.logins, loginFailures: this.loginFailures, violations: { ...this.violations } }
   }
 
   // ── accounts ─────────────────────────────────────────────────────────────────────────────────
@@ -158,7 +173,7 @@ export class Game implements FrameDispatcher {
       return
     }
     state.authenticating = true
-    const work = this.authenticate(kind, request)
+    const work = this.authenticate(kind, request, connection)
       .then((result) => this.loggedIn(connection, seq, result))
       .catch((err: unknown) => this.loginFailed(connection, seq, err))
       .finally(() => {
@@ -168,10 +183,14 @@ export class Game implements FrameDispatcher {
     this.pending.add(work)
   }
 
-  private async authenticate(kind: 'register' | 'login', request: LoginRequest): Promise<LoggedIn | undefined> {
+  /** Token logins run at once (no hashing); password logins wait for a hashing slot in the LoginQueue. */
+  private async authenticate(kind: 'register' | 'login', request: LoginRequest, connection: Connection): Promise<LoggedIn | undefined> {
     if (request.mode === 'token') return this.accountService.loginWithToken(request.token)
-    if (kind === 'register') return this.accountService.register(request.username, request.password)
-    return this.accountService.login(request.username, request.password)
+    const { username, password } = request
+    return this.loginQueue.run(
+      () => (kind === 'register' ? this.accountService.register(username, password) : this.accountService.login(username, password)),
+      () => connection.closed,
+    )
   }
 
   private loggedIn(connection: Connection, seq: number, result: LoggedIn | undefined): void {
@@ -227,6 +246,8 @@ export class Game implements FrameDispatcher {
     const code: WireErrorCode = isGameServerError(err, 'GS_ERR_ACCOUNT_EXISTS') ? WireError.ACCOUNT_EXISTS
       : isGameServerError(err, 'GS_ERR_BAD_CREDENTIALS') || isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') ? WireError.BAD_CREDENTIALS
       : isGameServerError(err, 'GS_ERR_SESSION_STORE_UNAVAILABLE') ? WireError.SESSION_STORE_UNAVAILABLE
+      : isGameServerError(err, 'GS_ERR_OVERLOADED') ? WireError.OVERLOADED
+      : isGameServerError(err, 'GS_ERR_SHUTTING_DOWN') ? WireError.SHUTTING_DOWN
       : WireError.INTERNAL
     if (code === WireError.INTERNAL || code === WireError.SESSION_STORE_UNAVAILABLE) this.logger.error({ err, connectionId: connection.id }, 'login failed')
     connection.sendError(code, seq, isGameServerError(err) ? err.message : 'internal error')

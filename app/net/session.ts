@@ -51,7 +51,8 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
   private readonly outbound: Outbound
   private readonly frameBucket = new TokenBucket()
   private readonly byteBucket = new TokenBucket()
-  private readonly errorScratch: Buffer
+  /** Room for an ERROR payload (≤ 256 B, ≤ max frame − header) in the shared scratch buffer. */
+  private readonly errorPayloadBytes: number
   private violations = 0
   private nowMs = 0
   private graceTimer: NodeJS.Timeout | null = null
@@ -74,7 +75,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     const options = host.options
     this.decoder = new FrameDecoder(options.maxFrameBytes)
     this.outbound = new Outbound(options, host.buffers, host.scheduler, host.metrics, this)
-    this.errorScratch = Buffer.allocUnsafe(Math.min(options.maxFrameBytes - HEADER_BYTES, 256))
+    this.errorPayloadBytes = Math.min(options.maxFrameBytes - HEADER_BYTES, ERROR_SCRATCH_BYTES)
   }
 
   get acceptingSends(): boolean {
@@ -121,8 +122,9 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
 
   sendError(code: number, refSeq: number, message: string): boolean {
     if (this.state === 'closed' || this.state === 'free') return false
-    const length = writeErrorPayload(this.errorScratch, code, refSeq, message)
-    const ok = this.outbound.enqueue(FrameType.ERROR, refSeq, this.connection?.playerId ?? 0, this.errorScratch, 0, length)
+    const scratch = SHARED_ERROR_SCRATCH.subarray(0, this.errorPayloadBytes)
+    const length = writeErrorPayload(scratch, code, refSeq, message)
+    const ok = this.outbound.enqueue(FrameType.ERROR, refSeq, this.connection?.playerId ?? 0, scratch, 0, length)
     if (ok) this.host.metrics.frameOut('ERROR', HEADER_BYTES + length)
     return ok
   }
@@ -293,3 +295,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
 }
 
 function ignore(): void {}
+
+const ERROR_SCRATCH_BYTES = 256
+/** Shared by all sessions: Outbound.enqueue copies the payload synchronously (saves 256 B + a Buffer per session). */
+const SHARED_ERROR_SCRATCH = Buffer.alloc(ERROR_SCRATCH_BYTES)

@@ -29,7 +29,8 @@ export class FrameDecoder {
   /** The size field of the frame that caused the last violation (for error messages). */
   violationSize = 0
   private state: 'ok' | DecodeViolation = 'ok'
-  private readonly headerScratch = Buffer.alloc(HEADER_BYTES)
+  /** A header split across chunks waits here; allocated on first need (most connections never split one). */
+  private headerScratch: Buffer | null = null
   private headerFill = 0
   private partial: Buffer | null = null
   private partialFill = 0
@@ -61,18 +62,19 @@ export class FrameDecoder {
     let offset = 0
 
     if (this.headerFill > 0) {
+      const scratch = this.headerScratch!
       const n = Math.min(HEADER_BYTES - this.headerFill, length)
-      chunk.copy(this.headerScratch, this.headerFill, 0, n)
+      chunk.copy(scratch, this.headerFill, 0, n)
       this.headerFill += n
       offset = n
       if (this.headerFill < 2) return 'ok'
-      const size = this.headerScratch[0]! | (this.headerScratch[1]! << 8)
+      const size = scratch[0]! | (scratch[1]! << 8)
       const violation = this.check(size)
       if (violation !== null) return violation
       if (this.headerFill < HEADER_BYTES) return 'ok'
       this.headerFill = 0
       const frame = Buffer.allocUnsafe(size)
-      this.headerScratch.copy(frame, 0, 0, HEADER_BYTES)
+      scratch.copy(frame, 0, 0, HEADER_BYTES)
       this.partial = frame
       this.partialFill = HEADER_BYTES
     }
@@ -105,7 +107,7 @@ export class FrameDecoder {
           const violation = this.check(chunk[offset]! | (chunk[offset + 1]! << 8))
           if (violation !== null) return violation
         }
-        chunk.copy(this.headerScratch, 0, offset, length)
+        chunk.copy((this.headerScratch ??= Buffer.alloc(HEADER_BYTES)), 0, offset, length)
         this.headerFill = rest
       } else {
         const size = chunk[offset]! | (chunk[offset + 1]! << 8)

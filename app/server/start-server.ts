@@ -3,10 +3,11 @@
  * down in this fixed order (tested in test/integration/game-shutdown.test.ts):
  *
  *   0. leave the cluster (when it joined one: CLUSTER_REDIS_URL or REDIS_URLS), so the balancer
- *      stops sending new sessions here;
+ *      stops sending new sessions here; this also stops the leader-only jobs (app/server/leader-jobs.ts),
+ *      whose run in flight is then awaited and whose database pool is closed;
  *   1. stop accepting connections and stop reading from every session (GameServer.close);
- *   2. drain the game: every frame already accepted is processed and every login in flight
- *      finishes, so each acknowledged request gets its reply;
+ *   2. drain the game: every frame already accepted is processed; logins hashing finish, logins
+ *      still waiting for a hashing slot are answered SHUTTING_DOWN — each read request gets a reply;
  *   3. flush every session's send buffer and close it (ERROR SHUTTING_DOWN first);
  *   4. close the game: every online player's state goes to the player sink;
  *   5. flush the player sink, then close the stores (sink → sessions → accounts) — only if this
@@ -24,6 +25,7 @@ import type { Logger } from '../logger.js'
 import { GameServer } from '../net/server.js'
 import type { SessionOptions } from '../net/options.js'
 import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
+import { startServerLeaderJobs, type ServerLeaderJobs } from './leader-jobs.js'
 
 export interface StartServerOptions {
   readonly logger: Logger
@@ -48,6 +50,8 @@ export interface ServerHandle {
   readonly stores: Pick<Stores, 'accounts' | 'sessions' | 'playerSink' | 'shared'>
   /** Cluster membership (heartbeats, leader election) when a cluster Redis is configured, else null. */
   readonly cluster: ClusterMembershipHandle | null
+  /** Leader-only jobs (leaderboard snapshots, snapshot retention) when cluster, DATABASE_URL and REDIS_URLS are all set, else null. */
+  readonly leaderJobs: ServerLeaderJobs | null
   /** Graceful shutdown (see the order above). Idempotent. */
   close(deadlineMs?: number): Promise<void>
 }
@@ -68,7 +72,8 @@ export async function startServer(config: Config, options: StartServerOptions): 
     const advertised = advertisedAddress(config, address)
     const metricsUrl = options.metricsPort ? `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${options.metricsPort}` : undefined
     const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertised, role: 'game', load: () => activeServer.activeSessions, logger, ...(metricsUrl ? { metricsUrl } : {}) })
-    const built = { game, server, cluster }
+    const leaderJobs = cluster === null ? null : startServerLeaderJobs({ config, cluster, shared: stores.shared, logger, metrics })
+    const built = { game, server, cluster, leaderJobs }
     let closing: Promise<void> | null = null
     return {
       port: address.port,
@@ -77,6 +82,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
       server,
       stores,
       cluster,
+      leaderJobs,
       close(deadlineMs = config.server.shutdownDeadlineMs) {
         closing ??= shutdown(built, ownStores, logger, deadlineMs)
         return closing
@@ -90,10 +96,11 @@ export async function startServer(config: Config, options: StartServerOptions): 
   }
 }
 
-async function shutdown(parts: { game: Game; server: GameServer; cluster: ClusterMembershipHandle | null }, stores: Stores | null, logger: Logger, deadlineMs: number): Promise<void> {
+async function shutdown(parts: { game: Game; server: GameServer; cluster: ClusterMembershipHandle | null; leaderJobs: ServerLeaderJobs | null }, stores: Stores | null, logger: Logger, deadlineMs: number): Promise<void> {
   const started = performance.now()
   await withinMs(parts.cluster?.close() ?? Promise.resolve(), Math.min(1000, deadlineMs))
-  await parts.server.close(deadlineMs)
+  await withinMs(parts.leaderJobs?.close() ?? Promise.resolve(), Math.min(2000, deadlineMs))
+  await parts.server.close(Math.max(0, deadlineMs - (performance.now() - started))) // what leaving the cluster and stopping the leader jobs left of it
   const remaining = Math.max(0, deadlineMs - (performance.now() - started))
   const finished = await withinMs(
     (async () => {

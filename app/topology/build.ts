@@ -16,7 +16,7 @@ export const SERVICE_NAMES = {
 } as const
 
 /** Prometheus job names (dashboards and alert rules select on `job`). */
-export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', postgres: 'postgres', redis: 'redis' } as const
+export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', postgres: 'postgres', redis: 'redis', loadGenerator: 'load-generator' } as const
 
 export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   servers: 3,
@@ -26,6 +26,7 @@ export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   prometheusPort: 9090,
   publishPrometheus: true,
   balanceStrategy: 'least-connections',
+  backendDiscovery: 'cluster',
   logLevel: 'info',
   serverEnv: {},
   scrapeIntervalSeconds: 5,
@@ -42,6 +43,11 @@ export function redisUrls(shards: number): Value {
   return [{ join: urls, separator: ',' }]
 }
 
+/** Cluster membership and the leader lease live on the first shard (the servers' default too). */
+export function clusterRedisUrl(): Value {
+  return ['redis://:', { secret: 'redisPassword', encode: 'uri' }, '@', ...address(SERVICE_NAMES.redis(0), 'redis')]
+}
+
 /** The exporter's own listen address (`host:port` inside its namespace). */
 const listenOn = (service: string): Value => [{ bindHost: true }, ':', { portOf: service, port: 'metrics' }]
 
@@ -49,7 +55,11 @@ export function buildTopology(options: TopologyOptions): Topology {
   validate(options)
   const servers = range(options.servers).map((i) => SERVICE_NAMES.gameServer(i + 1))
   const shards = range(options.redisShards).map((i) => SERVICE_NAMES.redis(i))
-  const dataEnv: Record<string, Value> = { DATABASE_URL: databaseUrl(), REDIS_URLS: redisUrls(options.redisShards) }
+  const dataEnv: Record<string, Value> = { DATABASE_URL: databaseUrl(), REDIS_URLS: redisUrls(options.redisShards), CLUSTER_REDIS_URL: clusterRedisUrl() }
+  const discovery: Record<string, Value> =
+    options.backendDiscovery === 'cluster'
+      ? { CLUSTER_REDIS_URL: clusterRedisUrl() }
+      : { BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }] }
   const services: Service[] = []
 
   services.push({
@@ -168,7 +178,7 @@ export function buildTopology(options: TopologyOptions): Topology {
       BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
       METRICS_HOST: [{ bindHost: true }],
       METRICS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'metrics' }],
-      BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }],
+      ...discovery,
       BALANCE_STRATEGY: [options.balanceStrategy],
       NODE_ID: [SERVICE_NAMES.balancer],
       LOG_LEVEL: [options.logLevel],
@@ -177,7 +187,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     args: [],
     health: { kind: 'game-ping', port: 'game' },
     scrape: { job: SCRAPE_JOBS.balancer, port: 'metrics', path: '/metrics' },
-    dependsOn: servers,
+    dependsOn: options.backendDiscovery === 'cluster' ? [SERVICE_NAMES.redis(0), ...servers] : servers,
     oneShot: false,
     persistent: false,
   })
@@ -217,8 +227,8 @@ export function buildTopology(options: TopologyOptions): Topology {
         name: SERVICE_NAMES.loadGenerator(i + 1),
         kind: 'load-generator',
         index: i + 1,
-        ports: [],
-        env: { LOG_LEVEL: [options.logLevel] },
+        ports: [{ name: 'metrics', containerPort: CONTAINER_PORTS.metrics }],
+        env: { LOG_LEVEL: [options.logLevel], METRICS_HOST: [{ bindHost: true }], METRICS_PORT: [{ portOf: SERVICE_NAMES.loadGenerator(i + 1), port: 'metrics' }] },
         app: { module: 'app/cli/loadtest.ts' },
         args: [
             ['--target'],
@@ -230,6 +240,8 @@ export function buildTopology(options: TopologyOptions): Topology {
             ['--scenario'],
             [load.scenario],
         ],
+        // Its client-side view (RTT, errors) while it runs, next to the servers' own.
+        scrape: { job: SCRAPE_JOBS.loadGenerator, port: 'metrics', path: '/metrics' },
         dependsOn: [SERVICE_NAMES.balancer],
         oneShot: true,
         persistent: false,

@@ -35,6 +35,7 @@ export function topologyOptionsFromConfig(config: Config, env: Readonly<Record<s
     balancerPort: config.balancer.port,
     prometheusPort: config.appliance.prometheusPort,
     balanceStrategy: config.balancer.strategy,
+    backendDiscovery: config.appliance.backendDiscovery,
     logLevel: config.server.logLevel,
     serverEnv,
   }

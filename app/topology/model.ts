@@ -116,6 +116,11 @@ export interface TopologyOptions {
   /** Publish Prometheus on the host too (Grafana always is). */
   readonly publishPrometheus: boolean
   readonly balanceStrategy: 'least-connections' | 'round-robin' | 'weighted-response-time'
+  /**
+   * How the balancer finds the game servers: `cluster` = membership in Redis (servers register
+   * themselves, so adding one needs no balancer change); `static` = a fixed BACKENDS list.
+   */
+  readonly backendDiscovery: 'cluster' | 'static'
   readonly logLevel: string
   /** Extra tuning variables for every game server (flush policy, limits…), passed through verbatim. */
   readonly serverEnv: Readonly<Record<string, string>>

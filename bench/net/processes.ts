@@ -13,7 +13,8 @@ import type { PingerOptions, PingerResult } from './pinger.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-export type ServerKind = 'ours' | 'ours-immediate' | 'coalescing' | 'naive'
+/** ours = npm run serve (or net-only, see ourServerEntry); ours-net = always the bare GameServer; ours-immediate = that with setImmediate idle flushes. */
+export type ServerKind = 'ours' | 'ours-net' | 'ours-immediate' | 'coalescing' | 'naive'
 
 /** Env for our server in the benches: per-session rate limits lifted (a bench client sends far more than a player). */
 export const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
@@ -44,7 +45,12 @@ export async function startServer(kind: ServerKind, extraEnv: Record<string, str
   if (kind === 'coalescing') script = `${REPO_ROOT}bench/references/coalescing-echo.ts`
   else if (kind === 'naive') script = `${REPO_ROOT}bench/references/naive-server.ts`
   else {
-    const entry = kind === 'ours-immediate' ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: ['--idle-flush', 'immediate'] } : ourServerEntry()
+    const entry =
+      kind === 'ours-immediate'
+        ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: ['--idle-flush', 'immediate'] }
+        : kind === 'ours-net'
+          ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: [] }
+          : ourServerEntry()
     script = entry.script
     args = entry.args
   }

@@ -56,6 +56,11 @@ export interface ContainerOptions {
   readonly uploads?: docker.types.input.ContainerUpload[]
 }
 
+/** `<stack>-<service>`: the Docker name of a service's container (on the network it is just `<service>`). */
+export function containerName(service: string): string {
+  return `${pulumi.getStack()}-${service}`
+}
+
 export function containerArgs(options: ContainerOptions): docker.ContainerArgs {
   const { topology, service, secrets } = options
   const resolver = outputResolver(topology, secrets)
@@ -64,7 +69,8 @@ export function containerArgs(options: ContainerOptions): docker.ContainerArgs {
   const args = service.args.map((a) => resolveValue(a, resolver))
   const command = options.command ?? (service.app ? [appModule(service.app.module), ...args] : args.length > 0 ? args : undefined)
   return {
-    name: service.name,
+    // Docker names are host-wide: prefixed with the stack so dev and loadtest stacks can share a host.
+    name: containerName(service.name),
     image: options.image,
     hostname: service.name,
     envs: Object.entries(env).map(([name, value]) => pulumi.interpolate`${name}=${value}`),
@@ -73,6 +79,8 @@ export function containerArgs(options: ContainerOptions): docker.ContainerArgs {
     // Only what the topology publishes reaches the host; everything else stays on the private network.
     ports: service.ports.filter((p) => p.publishedPort !== undefined).map((p) => ({ internal: p.containerPort, external: p.publishedPort!, protocol: 'tcp' })),
     ...(service.health ? { healthcheck: dockerHealthcheck(service, service.health) } : {}),
+    // A service counts as created once healthy, so what depends on it starts after that.
+    ...(service.health && !service.oneShot ? { wait: true, waitTimeout: 180 } : {}),
     // One-shot jobs retry on failure and are not expected to keep running; services always come back.
     restart: service.oneShot ? 'on-failure' : 'unless-stopped',
     ...(service.oneShot ? { maxRetryCount: 5, mustRun: false } : {}),

@@ -23,7 +23,7 @@ export class Database extends pulumi.ComponentResource {
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:Database', name, {}, opts)
     const parent = { parent: this }
-    const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, parent)
+    const volume = new docker.Volume(`${name}-data`, { name: `${pulumi.getStack()}-${name}-data` }, parent)
     const image = new docker.RemoteImage(`${name}-image`, { name: POSTGRES_IMAGE, keepLocally: true }, parent)
     this.container = new docker.Container(
       `${name}-postgres`,

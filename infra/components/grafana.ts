@@ -12,10 +12,12 @@ export interface GrafanaArgs {
   readonly topology: Topology
   readonly secrets: Secrets
   readonly network: pulumi.Input<string>
-  /** Generated files (dashboards/generated/grafana/…) by path relative to that directory. */
+  /** Everything `npm run dashboards` generates (dashboards/generate.ts), by path; Grafana takes grafana/…. */
   readonly files: ReadonlyMap<string, string>
   readonly alertEmail: string
   readonly smtp?: StackConfig['smtp']
+  /** Started after these (Prometheus, its datasource). */
+  readonly after: pulumi.Resource[]
 }
 
 export class Grafana extends pulumi.ComponentResource {
@@ -25,9 +27,10 @@ export class Grafana extends pulumi.ComponentResource {
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:Grafana', name, {}, opts)
     const spec = service(args.topology, SERVICE_NAMES.grafana)
-    const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this })
+    const volume = new docker.Volume(`${name}-data`, { name: `${pulumi.getStack()}-${name}-data` }, { parent: this })
     const image = new docker.RemoteImage(`${name}-image`, { name: GRAFANA_IMAGE, keepLocally: true }, { parent: this })
-    const uploads = [...args.files].map(([path, content]) => ({
+    const grafanaFiles = [...args.files].filter(([path]) => path.startsWith('grafana/')).map(([path, content]) => [path.slice('grafana/'.length), content] as const)
+    const uploads = grafanaFiles.map(([path, content]) => ({
       file: path.startsWith('dashboards/') ? `${GRAFANA_DASHBOARD_DIR}/${path.slice('dashboards/'.length)}` : `/etc/grafana/${path}`,
       content,
     }))
@@ -50,7 +53,7 @@ export class Grafana extends pulumi.ComponentResource {
         volumes: [{ volumeName: volume.name, containerPath: '/var/lib/grafana' }],
         uploads,
       }),
-      { parent: this },
+      { parent: this, dependsOn: args.after },
     )
     this.url = pulumi.output(`http://localhost:${spec.ports[0]!.publishedPort}`)
     this.registerOutputs({ url: this.url })

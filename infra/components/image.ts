@@ -20,7 +20,7 @@ export class AppImage extends pulumi.ComponentResource {
       `${name}-image`,
       {
         imageName: args.imageName,
-        build: { context: args.context, dockerfile: `${args.context}/Dockerfile`, platform: 'linux/amd64' },
+        build: { context: args.context, dockerfile: `${args.context}/Dockerfile` },
         skipPush: true,
       },
       { parent: this },

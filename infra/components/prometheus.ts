@@ -22,7 +22,7 @@ export class Prometheus extends pulumi.ComponentResource {
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:Prometheus', name, {}, opts)
     const spec = service(args.topology, SERVICE_NAMES.prometheus)
-    const volume = new docker.Volume(`${name}-data`, { name: `${name}-data` }, { parent: this })
+    const volume = new docker.Volume(`${name}-data`, { name: `${pulumi.getStack()}-${name}-data` }, { parent: this })
     const image = new docker.RemoteImage(`${name}-image`, { name: PROMETHEUS_IMAGE, keepLocally: true }, { parent: this })
     const config = toYaml(prometheusConfig(args.topology, containerAddress(args.topology), { ruleFiles: [`/etc/prometheus/${RULE_FILE}`] }))
     this.container = new docker.Container(

@@ -10,6 +10,7 @@ import { PASSWORD, startGame, uniqueUsername } from './game-support.js'
 import { CountingMetrics } from './net-support.js'
 import { Harness } from '../harness/index.js'
 import type { PostgresServer } from '../../app/local/postgres-server.js'
+import { migrations } from '../../app/db/migrations/index.js'
 
 const test = suite('db: the game server on PostgreSQL via the store factory')
 const harness = new Harness()
@@ -32,7 +33,7 @@ test('DATABASE_URL + DB_MIGRATE_AT_START: migrated, database mode, durations rep
   try {
     assert.is(stores.mode, 'database')
     assert.is(stores.backends.accounts, 'postgres')
-    assert.is((await server.psql('SELECT count(*) FROM schema_migrations')).trim(), '2')
+    assert.is((await server.psql('SELECT count(*) FROM schema_migrations')).trim(), String(migrations.length))
     const created = await stores.accounts.create({ username: uniqueUsername('f'), passwordHash: 'h', position: { zone: 0, x: 1, y: 2 }, hp: 100 })
     assert.is((await stores.accounts.findById(created.id))?.username, created.username)
     assert.ok(seen.includes('player.create') && seen.includes('player.findById'), `ops seen: ${seen.join(',')}`)

@@ -15,11 +15,11 @@ test.after(async () => {
   await f?.harness.close()
 })
 
-test('migrations create players, game_log and their indexes and record each version', async () => {
+test('migrations create players, game_log, leaderboard_snapshots, cluster_fences and their indexes and record each version', async () => {
   const tables = (await f.server.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`)).trim()
-  assert.is(tables, 'game_log,players,schema_migrations')
+  assert.is(tables, 'cluster_fences,game_log,leaderboard_snapshots,players,schema_migrations')
   const indexes = (await f.server.psql(`SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public'`)).trim().split(',')
-  for (const name of ['players_username_key', 'players_email_key', 'players_level_id_idx', 'players_username_pattern_idx', 'game_log_player_created_idx']) {
+  for (const name of ['players_username_key', 'players_email_key', 'players_level_id_idx', 'players_username_pattern_idx', 'game_log_player_created_idx', 'leaderboard_snapshots_board_taken_idx', 'cluster_fences_pkey']) {
     assert.ok(indexes.includes(name), `index ${name}`)
   }
   const versions = (await f.server.psql('SELECT string_agg(version::text, \',\' ORDER BY version) FROM schema_migrations')).trim()

@@ -115,6 +115,13 @@ test('findMany: typed filters and keyset pagination visit every match once, in o
     .map((p) => p.username)
   assert.equal(levelRange.names, expected)
 
+  const leaderboard = await collect({ minLevel: 8, orderBy: 'levelDesc', limit: 3 })
+  const expectedBoard = all
+    .filter((p) => p.level >= 8)
+    .sort((a, b) => b.level - a.level || b.id - a.id)
+    .map((p) => p.username)
+  assert.equal(leaderboard.names, expectedBoard)
+
   // `_` and `%` in the prefix are literal, not wildcards
   const underscore = await collect({ usernamePrefix: 'war_', limit: 2 })
   assert.equal(underscore.names, all.filter((p) => p.username.startsWith('war_')).map((p) => p.username))
@@ -143,7 +150,7 @@ test('hostile names are bound parameters: stored and reloaded unchanged, tables 
   }
   assert.equal((await collect({ usernamePrefix: "Robert'" })).names, ["Robert'); --", "Robert'); DROP TABLE game_log;--"])
   const tables = (await f.server.psql(`SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'`)).trim()
-  assert.is(tables, 'game_log,players,schema_migrations')
+  assert.is(tables, 'cluster_fences,game_log,leaderboard_snapshots,players,schema_migrations')
   assert.is((await f.server.psql('SELECT count(*) FROM players')).trim(), String(names.length))
   assert.is((await f.server.psql(`SELECT string_agg(payload->>'name', '|' ORDER BY id) FROM game_log`)).trim(), names.join('|'))
 })
@@ -155,6 +162,7 @@ test('the queries can use their indexes (plans with sequential scans disabled)',
       return (await tx.run('test.explain', build)).map((r) => r['QUERY PLAN']).join('\n')
     })
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE level >= ${3} AND level <= ${5} AND (level, id) > (${3}, ${10}) ORDER BY level, id LIMIT 5`), /players_level_id_idx/)
+  assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE level >= ${8} AND (level, id) < (${9}, ${40}) ORDER BY level DESC, id DESC LIMIT 5`), /Scan Backward using players_level_id_idx/)
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE username LIKE ${'war\\_%'} ORDER BY id LIMIT 5`), /players_username_pattern_idx/)
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM players WHERE username = ${'x'}`), /players_username_(key|pattern_idx)/)
   assert.match(await plan((sql) => sql`EXPLAIN SELECT id FROM game_log WHERE player_id = ${1} ORDER BY created_at DESC LIMIT 10`), /game_log_player_created_idx/)

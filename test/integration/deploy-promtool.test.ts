@@ -23,9 +23,10 @@ test.before(async () => {
 })
 test.after(() => rm(dir, { recursive: true, force: true }))
 
-test('promtool check config: container topologies N=1,3,8 × K=1,2,4 with the rule file', async () => {
+test('promtool check config: container topologies N=1,3,8 × K=1,2,4 (the last with load generators) with the rule file', async () => {
   for (const [servers, redisShards] of [[1, 1], [3, 2], [8, 4]] as const) {
-    const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers, redisShards })
+    const loadGenerators = servers === 8 ? { loadGenerators: { count: 2, playersPerGenerator: 10, durationSeconds: 10, scenario: 'mixed' } } : {}
+    const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers, redisShards, ...loadGenerators })
     const file = join(dir, `prometheus-${servers}-${redisShards}.yml`)
     await writeFile(file, toYaml(prometheusConfig(topology, containerAddress(topology), { ruleFiles: ['alerts.yml'] })))
     const out = await runCommand(promtool(), ['check', 'config', file])

@@ -47,14 +47,21 @@ test('pipelined PINGs are all answered, in order, with the seq of each', async (
   await client.close()
 })
 
-test('ping() measures a round trip well under the 10 ms flush interval on an idle server', async () => {
-  const client = await ts.connect()
-  const rtts: number[] = []
-  for (let i = 0; i < 50; i++) rtts.push(await client.ping())
-  rtts.sort((a, b) => a - b)
-  // Latency-aware flushing: a PONG for an idle session leaves in the same turn, not after 10 ms.
-  assert.ok(rtts[25]! < 5, `median RTT ${rtts[25]!.toFixed(2)} ms`)
-  await client.close()
+test('latency-aware flushing: a PONG does not wait for the flush timer (here 2 s)', async () => {
+  const slowTimer = await startServer({ FLUSH_INTERVAL_MS: '2000' })
+  try {
+    const client = await slowTimer.connect()
+    const rtts: number[] = []
+    for (let i = 0; i < 20; i++) rtts.push(await client.ping())
+    rtts.sort((a, b) => a - b)
+    // Were the PONG left to the timer, every RTT would be ≥ 2000 ms; wide margin for a loaded machine.
+    assert.ok(rtts[19]! < 1000, `slowest of 20 RTTs ${rtts[19]!.toFixed(2)} ms (median ${rtts[10]!.toFixed(2)} ms)`)
+    assert.is(slowTimer.metrics.flushes.get('timer') ?? 0, 0, 'no timer flush')
+    assert.ok((slowTimer.metrics.flushes.get('idle') ?? 0) >= 20)
+    await client.close()
+  } finally {
+    await slowTimer.stop()
+  }
 })
 
 test.run()

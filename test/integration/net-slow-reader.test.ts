@@ -77,9 +77,10 @@ test('the client that stops reading is cut off; the others get every broadcast a
     assert.is(ts.server.activeSessions, 4)
     rtts.sort((a, b) => a - b)
     const p50 = rtts[Math.floor(rtts.length * 0.5)]!
-    // Each PING shares the socket with up to 48 KB of broadcast per turn; generous bound for a shared 2-core machine.
+    // Each PING shares the socket with up to 48 KB of broadcast per turn. A server held up by the
+    // slow reader would stall the others for seconds; the bound is generous for a loaded 2-core machine.
     assert.ok(rtts.length >= 20, `${rtts.length} PINGs answered during the flood`)
-    assert.ok(p50 < 50, `median PING RTT of the healthy readers ${p50.toFixed(2)} ms (cut after ${cutAfter} broadcasts)`)
+    assert.ok(p50 < 100, `median PING RTT of the healthy readers ${p50.toFixed(2)} ms (cut after ${cutAfter} broadcasts)`)
 
     slow.resume()
     await slow.closed

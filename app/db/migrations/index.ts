@@ -4,6 +4,7 @@
  */
 import players from './001-players.js'
 import gameLog from './002-game-log.js'
+import leaderboardSnapshots from './003-leaderboard-snapshots.js'
 
 export interface Migration {
   readonly version: number
@@ -11,4 +12,4 @@ export interface Migration {
   readonly sql: string
 }
 
-export const migrations: readonly Migration[] = [players, gameLog]
+export const migrations: readonly Migration[] = [players, gameLog, leaderboardSnapshots]

@@ -74,7 +74,7 @@ function setup(env: Env = {}) {
   const register = async (name: string): Promise<{ connection: FakeConnection; ok: LoginOk }> => {
     const connection = new FakeConnection()
     const s = send(connection, FrameType.REGISTER, encodeRegister({ username: name, password: 'password123' }))
-    await game.drain()
+    await game.settle()
     const reply = connection.reply(s)
     assert.is(reply?.type, FrameType.LOGIN_OK)
     return { connection, ok: decodeLoginOk(reply!.payload) }
@@ -88,7 +88,7 @@ test('register → LOGIN_OK sets connection.playerId; a second login on the conn
   assert.is(connection.playerId, ok.playerId)
   assert.is(t.game.world.size, 1)
   const s = t.send(connection, FrameType.LOGIN, encodeLogin({ mode: 'password', username: 'alice', password: 'password123' }))
-  await t.game.drain()
+  await t.game.settle()
   assert.is(decodeErrorPayload(connection.reply(s)!.payload).code, WireError.ALREADY_LOGGED_IN)
   await t.close()
 })
@@ -135,7 +135,7 @@ test('a newer login replaces the older connection and keeps the live state', asy
   assert.equal(decodePlayerMoved(first.connection.reply(moved)!.payload), { playerId: first.ok.playerId, zone: 0, x: 60, y: 40 })
   const second = new FakeConnection()
   const s = t.send(second, FrameType.LOGIN, encodeLogin({ mode: 'token', token: first.ok.token }))
-  await t.game.drain()
+  await t.game.settle()
   const ok = decodeLoginOk(second.reply(s)!.payload)
   assert.is(ok.playerId, first.ok.playerId)
   assert.equal([ok.x, ok.y], [60, 40], 'live position, not the stored spawn')
@@ -153,12 +153,12 @@ test('leaving persists the state to the sink; logging in again restores it', asy
   await nextTurn()
   t.game.disconnected(connection, 'client-closed')
   connection.close('client-closed')
-  await t.game.drain()
+  await t.game.settle()
   const stored = await t.accounts.findById(ok.playerId)
   assert.equal({ ...stored!.position }, { zone: 1, x: 140, y: 30 })
   const again = new FakeConnection()
   const s = t.send(again, FrameType.LOGIN, encodeLogin({ mode: 'password', username: 'erin', password: 'password123' }))
-  await t.game.drain()
+  await t.game.settle()
   const back = decodeLoginOk(again.reply(s)!.payload)
   assert.equal([back.zone, back.x, back.y], [1, 140, 30])
   await t.close()
@@ -174,7 +174,7 @@ test('overload: a full inbound queue sheds with OVERLOADED; too many logins in f
   t.game.processor.drain()
   const sb = t.send(b, FrameType.REGISTER, encodeRegister({ username: 'userb', password: 'password123' }))
   const sc = t.send(c, FrameType.REGISTER, encodeRegister({ username: 'userc', password: 'password123' }))
-  await t.game.drain()
+  await t.game.settle()
   // a's first REGISTER is in flight (MAX_PENDING_LOGINS 1): b and c are refused OVERLOADED, a's
   // second is ALREADY_LOGGED_IN (a login is in progress on that connection).
   assert.is(a.reply(seqs[0]!)?.type, FrameType.LOGIN_OK)
@@ -208,7 +208,7 @@ test('seeded random frames from 20 connections: no handler throws; every request
     requests.set(connection, [...(requests.get(connection) ?? []), seq])
     if (rand(50) === 0) await nextTurn()
   }
-  await t.game.drain()
+  await t.game.settle()
   assert.is(t.game.processor.stats().failed, 0, 'no handler threw')
   for (const [connection, seqs] of requests) {
     if (connection.closed) continue
@@ -230,6 +230,33 @@ test('Game.close hands every online player to the sink and stops taking frames',
   assert.is(t.game.world.size, 0)
   const s = t.send(connection, FrameType.MOVE, encodeMove({ x: 78, y: 33 }))
   assert.is(decodeErrorPayload(connection.reply(s)!.payload).code, WireError.OVERLOADED, 'a closed processor sheds')
+  await t.close()
+})
+
+test('shutdown drain: logins hashing finish (LOGIN_OK), logins waiting for a slot get SHUTTING_DOWN', async () => {
+  const t = setup({ PASSWORD_HASH_CONCURRENCY: '1' })
+  const connections = [new FakeConnection(), new FakeConnection(), new FakeConnection()]
+  const seqs = connections.map((c, i) => t.send(c, FrameType.REGISTER, encodeRegister({ username: `drainer${i}`, password: 'password123' })))
+  await t.game.drain()
+  assert.is(connections[0]!.reply(seqs[0]!)?.type, FrameType.LOGIN_OK, 'the running one finished')
+  for (const i of [1, 2]) assert.is(decodeErrorPayload(connections[i]!.reply(seqs[i]!)!.payload).code, WireError.SHUTTING_DOWN)
+  assert.is(t.game.loginQueue.stats().refusedClosed, 2)
+  await t.close()
+})
+
+test('a password login whose client left while it waited is dropped without hashing', async () => {
+  const t = setup({ PASSWORD_HASH_CONCURRENCY: '1' })
+  const first = new FakeConnection()
+  const gone = new FakeConnection()
+  t.send(first, FrameType.REGISTER, encodeRegister({ username: 'stays', password: 'password123' }))
+  t.send(gone, FrameType.REGISTER, encodeRegister({ username: 'leaves', password: 'password123' }))
+  await nextTurn()
+  gone.close('client-closed')
+  t.game.disconnected(gone, 'client-closed')
+  await t.game.settle()
+  assert.is(t.game.loginQueue.stats().droppedStale, 1)
+  assert.is(t.game.loginQueue.stats().started, 1)
+  assert.is(await t.accounts.findByUsername('leaves'), undefined, 'never registered')
   await t.close()
 })
 

@@ -74,6 +74,13 @@ export function containers(resources: Recorded[]): Recorded[] {
   return resources.filter((r) => r.type === 'docker:index/container:Container')
 }
 
+/** The topology service a container runs: its Docker name without the `<stack>-` prefix. */
+export function serviceOf(container: Recorded, stack: string): string {
+  const name = plain(container.inputs.name) as string
+  if (!name.startsWith(`${stack}-`)) throw new Error(`container ${name} is not prefixed with its stack ${stack}`)
+  return name.slice(stack.length + 1)
+}
+
 /**
  * A container's environment. Pulumi tracks secrecy per property: when any entry is a secret the
  * whole `envs` list is stored encrypted, so `secret` is the list's secrecy.

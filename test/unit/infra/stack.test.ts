@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../../app/topology/index.js'
 import { ALERTS } from '../../../dashboards/alert-model.js'
 import { DASHBOARDS } from '../../../dashboards/index.js'
-import { ALL_SECRET_VALUES, containers, envOf, plain, runProgram, SECRETS, type Recorded } from './mocks.js'
+import { ALL_SECRET_VALUES, containers, envOf, plain, runProgram, SECRETS, serviceOf, type Recorded } from './mocks.js'
 
 const cases = [
   { stack: 'dev', servers: 2, redisShards: 2, loadGenerators: 0 },
@@ -20,12 +20,15 @@ const runs = new Map<string, Run>()
 test.before(async () => {
   for (const c of cases) {
     const smtp: Record<string, string> = 'smtp' in c ? { smtpHost: 'mail.example.com:587', smtpUser: 'alerts', smtpPassword: 'smtp-secret-4' } : {}
-    runs.set(c.stack, await runProgram(c.stack, { servers: c.servers, redisShards: c.redisShards, loadGenerators: c.loadGenerators, balancerPort: 7000, ...SECRETS, ...smtp }))
+    const run = await runProgram(c.stack, { servers: c.servers, redisShards: c.redisShards, loadGenerators: c.loadGenerators, balancerPort: 7000, ...SECRETS, ...smtp })
+    runs.set(c.stack, run)
+    stackOf.set(run, c.stack)
   }
 })
 
+const stackOf = new Map<Run, string>()
 const byName = (run: Run, name: string): Recorded => {
-  const found = containers(run.resources).find((c) => plain(c.inputs.name) === name)
+  const found = containers(run.resources).find((c) => serviceOf(c, stackOf.get(run)!) === name)
   assert.ok(found, `no container ${name}`)
   return found!
 }
@@ -33,7 +36,7 @@ const byName = (run: Run, name: string): Recorded => {
 for (const c of cases) {
   test(`${c.stack}: N=${c.servers} servers, K=${c.redisShards} shards, wired by env`, () => {
     const run = runs.get(c.stack)!
-    const names = containers(run.resources).map((r) => plain(r.inputs.name) as string)
+    const names = containers(run.resources).map((r) => serviceOf(r, c.stack))
     const games = names.filter((n) => /^game-\d+$/.test(n)).sort()
     const shards = names.filter((n) => /^redis-\d+$/.test(n)).sort()
     assert.is(games.length, c.servers)
@@ -46,14 +49,19 @@ for (const c of cases) {
       assert.is(env.get('GAME_PORT')!.value, '7777')
       assert.equal(plain(byName(run, game).inputs.command), ['dist/app/main.js'])
     }
-    const backends = envOf(byName(run, 'balancer')).get('BACKENDS')!.value.split(',')
-    assert.equal(backends.sort(), games.map((g) => `${g}:7777`))
+    // The balancer finds them through cluster membership on the first shard, where they register.
+    const clusterUrl = `redis://:${SECRETS.redisPassword}@redis-0:6379`
+    assert.is(envOf(byName(run, 'balancer')).get('CLUSTER_REDIS_URL')!.value, clusterUrl)
+    for (const game of games) {
+      assert.is(envOf(byName(run, game)).get('CLUSTER_REDIS_URL')!.value, clusterUrl)
+      assert.is(envOf(byName(run, game)).get('ADVERTISE_ADDRESS')!.value, `${game}:7777`)
+    }
     // Everything on the one private network, reachable by its service name.
     for (const container of containers(run.resources)) {
       const networks = plain(container.inputs.networksAdvanced) as { name: string; aliases: string[] }[]
       assert.is(networks.length, 1)
       assert.is(networks[0]!.name, `game-${c.stack}`)
-      assert.equal(networks[0]!.aliases, [plain(container.inputs.name)])
+      assert.equal(networks[0]!.aliases, [serviceOf(container, c.stack)])
     }
     // Prometheus scrapes every server, the balancer and both exporters.
     const upload = (plain(byName(run, 'prometheus').inputs.uploads) as { file: string; content: string }[]).find((u) => u.file.endsWith('prometheus.yml'))!
@@ -85,7 +93,7 @@ for (const c of cases) {
   test(`${c.stack}: only the balancer game port, Grafana and Prometheus are published`, () => {
     const run = runs.get(c.stack)!
     const published = containers(run.resources).flatMap((container) =>
-      ((plain(container.inputs.ports) as { internal: number; external: number }[] | undefined) ?? []).map((p) => `${plain(container.inputs.name)}:${p.internal}->${p.external}`),
+      ((plain(container.inputs.ports) as { internal: number; external: number }[] | undefined) ?? []).map((p) => `${serviceOf(container, c.stack)}:${p.internal}->${p.external}`),
     )
     assert.equal(published.sort(), ['balancer:7000->7000', 'grafana:3000->3000', 'prometheus:9090->9090'])
   })
@@ -93,7 +101,7 @@ for (const c of cases) {
   test(`${c.stack}: every container has a health check (one-shot jobs excepted) and a restart policy`, () => {
     const run = runs.get(c.stack)!
     for (const container of containers(run.resources)) {
-      const name = plain(container.inputs.name) as string
+      const name = serviceOf(container, c.stack)
       const oneShot = name === 'migrate' || name.startsWith('loadgen-')
       const restart = plain(container.inputs.restart)
       if (oneShot) {
@@ -103,6 +111,7 @@ for (const c of cases) {
         assert.is(restart, 'unless-stopped', name)
         const check = plain(container.inputs.healthcheck) as { tests: string[] } | undefined
         assert.ok(check && check.tests.length > 1, `${name} has no health check`)
+        assert.is(plain(container.inputs.wait), true, `${name}: pulumi up waits until it is healthy`)
       }
     }
     const gameCheck = (plain(byName(run, 'game-1').inputs.healthcheck) as { tests: string[] }).tests
@@ -117,7 +126,7 @@ for (const c of cases) {
       redisShards: c.redisShards,
       ...(c.loadGenerators ? { loadGenerators: { count: c.loadGenerators, playersPerGenerator: 100, durationSeconds: 60, scenario: 'mixed' } } : {}),
     })
-    assert.equal(containers(run.resources).map((r) => plain(r.inputs.name) as string).sort(), topology.services.map((s) => s.name).sort())
+    assert.equal(containers(run.resources).map((r) => serviceOf(r, c.stack)).sort(), topology.services.map((s) => s.name).sort())
     assert.is(run.outputs.gameEndpoint, 'localhost:7000')
     assert.is(run.outputs.grafanaUrl, 'http://localhost:3000')
     assert.is(run.outputs.prometheusUrl, 'http://localhost:9090')
@@ -126,9 +135,13 @@ for (const c of cases) {
 
 test('load generators exist only in the load-test stack, aimed at the balancer', () => {
   for (const c of cases) {
-    const generators = containers(runs.get(c.stack)!.resources).filter((r) => String(plain(r.inputs.name)).startsWith('loadgen-'))
+    const generators = containers(runs.get(c.stack)!.resources).filter((r) => serviceOf(r, c.stack).startsWith('loadgen-'))
     assert.is(generators.length, c.loadGenerators, c.stack)
     for (const g of generators) assert.equal((plain(g.inputs.command) as string[]).slice(0, 3), ['dist/app/cli/loadtest.js', '--target', 'balancer:7000'])
+    // …and Prometheus scrapes their client-side metrics while they run.
+    const config = (plain(byName(runs.get(c.stack)!, 'prometheus').inputs.uploads) as { file: string; content: string }[]).find((u) => u.file.endsWith('prometheus.yml'))!.content
+    for (let i = 1; i <= c.loadGenerators; i++) assert.ok(config.includes(`"loadgen-${i}:9464"`), `prometheus scrapes loadgen-${i}`)
+    assert.is(config.includes('job_name: "load-generator"'), c.loadGenerators > 0)
   }
 })
 
@@ -137,7 +150,7 @@ test('no container runs as root: stock images get a user, app containers use the
   const dockerfile = (await import('node:fs')).readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8')
   assert.match(dockerfile, /^USER node$/m)
   for (const container of containers(run.resources)) {
-    const name = plain(container.inputs.name) as string
+    const name = serviceOf(container, 'dev')
     const user = plain(container.inputs.user) as string | undefined
     if (plain(container.inputs.image) === 'sha256:mock-app-image') assert.is(user, undefined, name)
     else assert.ok(user && user !== 'root' && user !== '0', `${name} runs as ${user ?? 'the image default'}`)
@@ -172,6 +185,9 @@ test('one component per part, with type tokens; the image is built from the Dock
   assert.is(plain(image.inputs.skipPush), true)
   assert.match(String((plain(image.inputs.build) as { dockerfile: string }).dockerfile), /\/Dockerfile$/)
   for (const name of ['game-1', 'balancer', 'migrate']) assert.is(plain(byName(run, name).inputs.image), 'sha256:mock-app-image')
+  // Host-wide Docker names carry the stack, so two stacks can share a Docker host.
+  const volumes = run.resources.filter((r) => r.type === 'docker:index/volume:Volume').map((r) => plain(r.inputs.name) as string)
+  assert.equal(volumes.sort(), ['dev-db-data', 'dev-grafana-data', 'dev-prom-data'])
 })
 
 test.run()

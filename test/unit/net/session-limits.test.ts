@@ -11,7 +11,10 @@ import { encodeFrame } from '../../../app/protocol/header.js'
 import { FrameType, WireError } from '../../../app/protocol/types.js'
 import { eventually, startServer, type TestServer } from '../../integration/net-support.js'
 
-/** On CHAT: queue `frames` frames of `bytes` payload for the sender in one go; records send results. */
+/**
+ * On CHAT: queue `frames` frames of `bytes` payload for the sender in one go (a one-byte CHAT payload
+ * overrides the count); records send results.
+ */
 class FloodDispatcher implements FrameDispatcher {
   readonly disconnects: { connection: Connection; reason: CloseReason }[] = []
   accepted = 0
@@ -19,7 +22,8 @@ class FloodDispatcher implements FrameDispatcher {
   constructor(private readonly frames: number, private readonly bytes: number) {}
   dispatch(frame: InboundFrame): void {
     const payload = Buffer.alloc(this.bytes, 0x42)
-    for (let i = 0; i < this.frames; i++) {
+    const frames = frame.payload.length === 1 ? frame.payload[0]! : this.frames
+    for (let i = 0; i < frames; i++) {
       if (frame.connection.send(FrameType.CHAT_MESSAGE, i, 0, payload)) this.accepted++
       else this.refused++
     }
@@ -68,6 +72,39 @@ cap('the same volume under the cap is delivered completely to a reading client',
     await eventually(() => got === 6, 3000, 'six frames')
     assert.is(ts.metrics.slowClients, 0)
     assert.is(client.status, 'open')
+  } finally {
+    await ts.stop()
+  }
+})
+
+cap('a pooled session reused after a slow-client cut (write still in flight) serves its next client cleanly', async () => {
+  const dispatcher = new FloodDispatcher(40, 8000) // 320 KB: over the 64 KiB cap for a reader that stopped
+  const ts = await startServer({ MAX_OUTBOUND_BYTES: String(64 * 1024), BATCH_THRESHOLD_BYTES: '1000000' }, {}, dispatcher as never)
+  try {
+    const slow = await ts.connect()
+    slow.pause()
+    slow.send(FrameType.CHAT, Buffer.from('flood me'))
+    await eventually(() => dispatcher.disconnects.length === 1, 3000, 'slow client cut')
+    assert.is(dispatcher.disconnects[0]!.reason, 'slow-client')
+    slow.destroy()
+
+    for (let round = 0; round < 3; round++) {
+      const next = await ts.connect()
+      let chats = 0
+      let pongs = 0
+      next.onFrame((f) => {
+        if (f.type === FrameType.CHAT_MESSAGE) chats++
+        if (f.type === FrameType.PONG) pongs++
+      })
+      for (let i = 0; i < 200; i++) next.send(FrameType.PING, Buffer.from([i]))
+      next.send(FrameType.CHAT, Buffer.from([6])) // 6 × 8 KB: under the cap
+      await eventually(() => pongs === 200 && chats === 6, 5000, `round ${round}: 200 PONGs and 6 CHAT_MESSAGEs`)
+      assert.is(next.status, 'open')
+      await next.close()
+      await eventually(() => ts.server.activeSessions === 0, 2000, 'closed')
+    }
+    assert.ok(ts.server.stats().sessionPool.reused >= 3, 'the pooled session objects were reused')
+    assert.is(ts.metrics.slowClients, 1)
   } finally {
     await ts.stop()
   }

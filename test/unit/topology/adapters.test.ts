@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { planLocal } from '../../../app/local/local-plan.js'
 import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../../app/topology/index.js'
-import { containers, plain, runProgram, SECRETS } from '../infra/mocks.js'
+import { containers, runProgram, SECRETS, serviceOf } from '../infra/mocks.js'
 
 const everything = { has: () => true, observability: true }
 
@@ -12,8 +12,9 @@ for (const [servers, redisShards] of [[2, 2], [4, 3]] as const) {
   test(`N=${servers}, K=${redisShards}: Pulumi containers and local plan are the same services`, async () => {
     const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers, redisShards })
     const plan = planLocal(topology, everything)
-    const { resources } = await runProgram(`adapters-${servers}-${redisShards}`, { servers, redisShards, ...SECRETS })
-    const fromPulumi = containers(resources).map((c) => plain(c.inputs.name) as string).sort()
+    const stack = `adapters-${servers}-${redisShards}`
+    const { resources } = await runProgram(stack, { servers, redisShards, ...SECRETS })
+    const fromPulumi = containers(resources).map((c) => serviceOf(c, stack)).sort()
     const fromLocal = plan.map((s) => s.service.name).sort()
     assert.equal(fromLocal, fromPulumi)
     assert.equal(fromLocal, topology.services.map((s) => s.name).sort())

@@ -18,6 +18,7 @@ import {
   type TopologyOptions,
 } from '../../../app/topology/index.js'
 import { toYaml } from '../../../app/topology/yaml.js'
+import { advertisedAddress } from '../../../app/cluster/join.js'
 
 const secrets = { postgresPassword: 'p@ss/word', redisPassword: 'r:edis', grafanaAdminPassword: 'g' }
 const options = (over: Partial<TopologyOptions> = {}): TopologyOptions => ({ ...DEFAULT_TOPOLOGY_OPTIONS, ...over })
@@ -35,9 +36,17 @@ for (const [servers, shards] of [[1, 1], [3, 2], [5, 4]] as const) {
     assert.is(env.DATABASE_URL, 'postgres://game:p%40ss%2Fword@postgres:5432/game')
     assert.equal(env.REDIS_URLS!.split(','), redis.map((r) => `redis://:r%3Aedis@${r.name}:6379`))
     assert.is(env.GAME_PORT, '7777')
+    // Default: the balancer discovers the servers through cluster membership on the first shard.
     const balancer = containerEnv(topology, 'balancer')
-    assert.equal(balancer.BACKENDS!.split(','), games.map((g) => `${g.name}:7777`))
-    assert.equal(referencedServices(service(topology, 'balancer').env.BACKENDS!), games.map((g) => g.name))
+    assert.is(balancer.BACKENDS, undefined)
+    assert.is(balancer.CLUSTER_REDIS_URL, 'redis://:r%3Aedis@redis-0:6379')
+    assert.is(env.CLUSTER_REDIS_URL, balancer.CLUSTER_REDIS_URL)
+    assert.is(env.ADVERTISE_ADDRESS, `${games[games.length - 1]!.name}:7777`)
+    // Static: a fixed BACKENDS list of every server.
+    const fixed = buildTopology(options({ servers, redisShards: shards, backendDiscovery: 'static' }))
+    assert.equal(containerEnv(fixed, 'balancer').BACKENDS!.split(','), games.map((g) => `${g.name}:7777`))
+    assert.equal(referencedServices(service(fixed, 'balancer').env.BACKENDS!), games.map((g) => g.name))
+    assert.is(containerEnv(fixed, 'balancer').CLUSTER_REDIS_URL, undefined)
   })
 }
 
@@ -52,6 +61,22 @@ test('every reference names an existing service and port; every long-running ser
     if (!s.oneShot) assert.ok(s.health, `${s.name} has a health check`)
     for (const dep of s.dependsOn) assert.ok(topology.services.some((t) => t.name === dep), `${s.name} depends on ${dep}`)
   }
+})
+
+test('game servers bound to 0.0.0.0 advertise their service host:port to the cluster, not 127.0.0.1', () => {
+  const topology = buildTopology(options({ servers: 3, redisShards: 2 }))
+  const advertised = servicesOfKind(topology, 'game-server').map((game) => {
+    const env = containerEnv(topology, game.name)
+    assert.is(env.GAME_HOST, '0.0.0.0', `${game.name} binds every interface in its container`)
+    assert.is(env.ADVERTISE_ADDRESS, `${game.name}:${env.GAME_PORT}`)
+    // what cluster membership registers for this server, from its resolved environment
+    return advertisedAddress(loadConfig(env), { address: '0.0.0.0', family: 'IPv4', port: Number(env.GAME_PORT) })
+  })
+  assert.equal(advertised, ['game-1:7777', 'game-2:7777', 'game-3:7777'])
+  // without it the same servers would all register the unreachable loopback address
+  const env = containerEnv(topology, 'game-1')
+  delete env.ADVERTISE_ADDRESS
+  assert.is(advertisedAddress(loadConfig(env), { address: '0.0.0.0', family: 'IPv4', port: 7777 }), '127.0.0.1:7777')
 })
 
 test('only the balancer game port, Grafana and (optionally) Prometheus are published', () => {
