@@ -37,7 +37,14 @@ export class InvalidatingPlayerStateSink implements PlayerStateSink {
   constructor(
     private readonly inner: PlayerStateSink,
     private readonly players: PlayerCache,
-  ) {}
+  ) {
+    // Timed write-behind flushes make state durable without passing through flush()/release():
+    // drop those players' cached records too, or a login elsewhere could load a stale record.
+    inner.onDurable?.((ids) => {
+      for (const id of ids) this.dirty.delete(id)
+      void this.players.invalidateMany(ids).catch(() => {}) // failures are owed per shard and retried by the cache
+    })
+  }
 
   markDirty(state: PlayerState): void {
     this.inner.markDirty(state)

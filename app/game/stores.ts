@@ -65,6 +65,11 @@ export interface PlayerStateSink {
   release(playerId: number): Promise<void>
   flush(): Promise<void>
   close(): Promise<void>
+  /**
+   * Optional: be told which players' state just became durable (after every committed write,
+   * including the sink's own timed flushes), so a cache in front can drop stale records.
+   */
+  onDurable?(listener: (playerIds: readonly number[]) => void): void
 }
 
 export interface LoginSession {

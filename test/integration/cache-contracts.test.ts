@@ -4,11 +4,13 @@
  * in front (cache-aside reads must still see every saved state).
  */
 import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
 import type { Cache } from '../../app/cache/cache.js'
 import { CachedAccountStore, InvalidatingPlayerStateSink } from '../../app/cache/cached-stores.js'
 import { MemoryAccountStore } from '../../app/game/memory-account-store.js'
 import { MemoryPlayerStateSink } from '../../app/game/memory-player-sink.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
+import type { PlayerState } from '../../app/game/stores.js'
 import { runAccountStoreContract } from '../contracts/account-store.contract.js'
 import { runPlayerStateSinkContract } from '../contracts/player-state-sink.contract.js'
 import { runSessionStoreContract } from '../contracts/session-store.contract.js'
@@ -66,6 +68,44 @@ runPlayerStateSinkContract('memory behind the redis player cache, 3 shards', asy
     },
   }
 })
+
+/** A sink whose writes are durable at once and that says so, like the write-behind's timed flushes. */
+class NotifyingMemorySink extends MemoryPlayerStateSink {
+  private readonly listeners: ((ids: readonly number[]) => void)[] = []
+  override markDirty(state: PlayerState): void {
+    super.markDirty(state)
+    for (const listener of this.listeners) listener([state.id])
+  }
+  onDurable(listener: (ids: readonly number[]) => void): void {
+    this.listeners.push(listener)
+  }
+}
+
+const durable = suite('cache: timed write-behind flushes invalidate the player cache')
+durable('state made durable without flush()/release() is not served stale from the cache', async () => {
+  const cache = await cacheFor()
+  try {
+    const inner = new MemoryAccountStore()
+    const players = cache.playerCache(inner)
+    const accounts = new CachedAccountStore(inner, players)
+    const sink = new InvalidatingPlayerStateSink(new NotifyingMemorySink(inner), players)
+    const created = await accounts.create({ username: 'durable-1', passwordHash: 'x', position: { zone: 0, x: 1, y: 1 }, hp: 100 })
+    assert.equal((await accounts.findById(created.id))?.position, { zone: 0, x: 1, y: 1 }) // now cached
+    sink.markDirty({ id: created.id, level: 1, experience: 0, gold: 0, position: { zone: 0, x: 9, y: 9 }, hp: 50 })
+    let seen = await accounts.findById(created.id)
+    for (let i = 0; i < 50 && seen?.hp !== 50; i++) {
+      await new Promise((r) => setTimeout(r, 20)) // the invalidation is an UNLINK in flight
+      seen = await accounts.findById(created.id)
+    }
+    assert.is(seen?.hp, 50)
+    assert.equal(seen?.position, { zone: 0, x: 9, y: 9 })
+    await sink.close()
+    await accounts.close()
+  } finally {
+    await cache.close()
+  }
+})
+durable.run()
 
 const cleanup = suite('cache contracts: stop the shards')
 cleanup('harness closes', async () => {
