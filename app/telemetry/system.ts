@@ -116,13 +116,16 @@ export class SystemMonitor {
     this.delay = monitorEventLoopDelay({ resolution: EVENT_LOOP_DELAY_RESOLUTION_MS })
   }
 
-  /** Start sampling (first interval reading after `sampleIntervalMs`) and register the gauges. */
+  /** Start sampling (first reading after 1 s at most, then every `sampleIntervalMs`) and register the gauges. */
   static async start(options: SystemMonitorOptions, provider?: TelemetryProvider): Promise<SystemMonitor> {
     const monitor = new SystemMonitor(options)
     monitor.delay.enable()
     monitor.lastHostCpu = await monitor.tryProc(readHostCpu)
     monitor.timer = setInterval(() => void monitor.sampleNow(), options.sampleIntervalMs)
     monitor.timer.unref()
+    // A first, shorter interval so the gauges exist by the first scrape of a fresh process (rates
+    // are over each interval's real length, so a short first one is still right).
+    if (options.sampleIntervalMs > 1000) setTimeout(() => void monitor.sampleNow(), 1000).unref()
     if (provider) monitor.register(provider)
     return monitor
   }

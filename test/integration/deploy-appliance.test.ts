@@ -99,7 +99,17 @@ test('a scenario through the balancer, with every dashboard panel query answered
   const targets = scrapeTargets(appliance.topology, { host: () => '127.0.0.1', port: (s, p) => appliance.port(s, p) }).length
   assert.is(targets, 6, 'game-1, game-2, balancer, postgres exporter, 2 redis shards')
   await waitUntil(async () => (await query('up == 1')).length === targets, { what: 'every target scraped and up', timeoutMs: 20_000, intervalMs: 250 })
-  const live = new Set(((await (await fetch(`${prometheus}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data)
+  const liveNames = async () => new Set(((await (await fetch(`${prometheus}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data)
+  const denseNames = allPanels().flatMap(({ panel }) => (panel.sparse ? [] : panelMetricNames(panel)))
+  // Every server has been scraped at least once after its first system sample.
+  let live = await liveNames()
+  await waitUntil(
+    async () => {
+      live = await liveNames()
+      return denseNames.every((n) => live.has(n))
+    },
+    { what: 'dense panel metrics live', timeoutMs: 20_000, intervalMs: 500 },
+  ).catch(() => {}) // the assertion below names whatever is still missing
   const catalogue = new Set(METRIC_LIST.flatMap(seriesNames))
   const empty: string[] = []
   const notLive: string[] = []
