@@ -6,7 +6,7 @@
  *   4. CHAT → CHAT_MESSAGE in the shared zone.
  * C clients × 1 request in flight each, for --seconds per phase.
  *
- *   npx tsx bench/game.ts [--clients 50] [--seconds 4]
+ *   npx tsx bench/game.bench.ts [--clients 50] [--seconds 4]
  */
 import { fileURLToPath } from 'node:url'
 import { GameClient } from '../app/client/game-client.js'
