@@ -27,7 +27,7 @@ export interface SessionOptions {
   readonly closeGraceMs: number
 }
 
-export const DEFAULT_IDLE_FLUSH_MODE: IdleFlushMode = 'microtask'
+export const DEFAULT_IDLE_FLUSH_MODE: IdleFlushMode = 'immediate'
 export const DEFAULT_CLOSE_GRACE_MS = 5000
 
 export function sessionOptionsFromConfig(config: Config, overrides: Partial<SessionOptions> = {}): SessionOptions {
