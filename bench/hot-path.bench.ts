@@ -4,7 +4,7 @@
  * server in its own process and the load generator in another.
  *
  *   npx tsx bench/hot-path.bench.ts [--duration 3] [--warmup 1] [--scenarios 100x16,1000x1,100x1,100x1@100]
- *                                   [--servers ours,coalescing,naive (also ours-net, ours-immediate)] [--payload 16] [--rounds 1] [--cpu-prof DIR]
+ *                                   [--servers ours,coalescing,naive (also ours-net, ours-microtask)] [--payload 16] [--rounds 1] [--cpu-prof DIR]
  *
  * A scenario is CONNECTIONSxINFLIGHT (closed loop: the next PING as soon as a PONG arrives) or
  * CONNECTIONSxINFLIGHT@RATE (paced: RATE PINGs/s per connection, a moderate load).
@@ -39,7 +39,7 @@ const scenarios = values.scenarios.split(',').map((s) => {
   return { name: s.trim(), connections: Number(m[1]), inFlight: Number(m[2]), ratePerConnection: Number(m[3] ?? 0) }
 })
 const servers = values.servers.split(',').map((s) => s.trim()) as ServerKind[]
-for (const s of servers) if (!['ours', 'ours-net', 'ours-immediate', 'coalescing', 'naive'].includes(s)) throw new Error(`--servers: unknown server ${s}`)
+for (const s of servers) if (!['ours', 'ours-net', 'ours-microtask', 'coalescing', 'naive'].includes(s)) throw new Error(`--servers: unknown server ${s}`)
 if (!(durationMs > 0) || !(warmupMs >= 0) || !(payloadBytes >= 0)) throw new Error('--duration, --warmup and --payload must be non-negative numbers')
 requireFdLimit(Math.max(...scenarios.map((s) => s.connections)) + 200, 'bench/hot-path')
 

@@ -49,7 +49,7 @@ export interface GameServerStats {
 }
 
 /** Free send-buffer chunks kept for reuse (× SEND_BUFFER_BYTES each). */
-const MAX_FREE_CHUNKS = 256
+const MAX_FREE_CHUNKS = 1024
 
 export class GameServer implements SessionHost {
   readonly options: SessionOptions

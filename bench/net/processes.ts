@@ -13,8 +13,8 @@ import type { PingerOptions, PingerResult } from './pinger.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-/** ours = npm run serve (or net-only, see ourServerEntry); ours-net = always the bare GameServer; ours-immediate = that with setImmediate idle flushes. */
-export type ServerKind = 'ours' | 'ours-net' | 'ours-immediate' | 'coalescing' | 'naive'
+/** ours = npm run serve (or net-only, see ourServerEntry); ours-net = always the bare GameServer; ours-microtask = that with microtask idle flushes (the default was microtask until the quiet-machine A/B, BENCHMARKS.md). */
+export type ServerKind = 'ours' | 'ours-net' | 'ours-microtask' | 'coalescing' | 'naive'
 
 /** Env for our server in the benches: per-session rate limits lifted (a bench client sends far more than a player). */
 export const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
@@ -46,8 +46,8 @@ export async function startServer(kind: ServerKind, extraEnv: Record<string, str
   else if (kind === 'naive') script = `${REPO_ROOT}bench/references/naive-server.ts`
   else {
     const entry =
-      kind === 'ours-immediate'
-        ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: ['--idle-flush', 'immediate'] }
+      kind === 'ours-microtask'
+        ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: ['--idle-flush', 'microtask'] }
         : kind === 'ours-net'
           ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: [] }
           : ourServerEntry()

@@ -1,8 +1,8 @@
 /**
  * Our net layer alone: GameServer (app/net/server.ts) with a dispatcher that does nothing (PING is
  * answered by the net layer itself), no metrics, silent logger. Configured from the environment
- * like `npm run serve` (GAME_PORT, FLUSH_*, MAX_FRAMES_PER_SECOND, …). `--idle-flush immediate`
- * switches the latency-aware flush from the microtask to setImmediate.
+ * like `npm run serve` (GAME_PORT, FLUSH_*, MAX_FRAMES_PER_SECOND, …). `--idle-flush microtask`
+ * switches the latency-aware flush from setImmediate (the default) to a microtask.
  *
  *   node --import tsx bench/references/our-server.ts   (prints LISTENING <port>)
  */
