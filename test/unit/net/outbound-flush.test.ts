@@ -155,4 +155,26 @@ test('latency-aware: the fill trigger still bounds one turn (no unbounded growth
   }
 })
 
+test('a chunk written synchronously is back in the pool before the write callback; the next flush reuses it', async () => {
+  const rig = await outboundRig({ ...seedPolicy, flushMaxFrames: 2 })
+  try {
+    const created = rig.pool.stats().created
+    rig.outbound.enqueue(FrameType.PONG, 1, 0, payload(8), 0, 8)
+    rig.outbound.enqueue(FrameType.PONG, 2, 0, payload(8), 0, 8)
+    assert.equal(rig.writes, [['count', 2, 40]])
+    // 40 B to an idle loopback socket: the kernel takes it synchronously (writableLength 0)
+    assert.is(rig.pair.local.writableLength, 0)
+    assert.is(rig.pool.stats().free, 1, 'the chunk is free again in the same turn')
+    await nextTurn()
+    assert.is(rig.pool.stats().free, 1, 'the write callback does not give it back a second time')
+    rig.outbound.enqueue(FrameType.PONG, 3, 0, payload(8), 0, 8)
+    rig.outbound.enqueue(FrameType.PONG, 4, 0, payload(8), 0, 8)
+    assert.is(rig.pool.stats().created - created, 1, 'one chunk served both writes')
+    await eventually(() => rig.received.frames.length === 4, 2000, 'four frames at the peer')
+    assert.equal(rig.received.frames.map((f) => f.seq), [1, 2, 3, 4])
+  } finally {
+    rig.close()
+  }
+})
+
 test.run()
