@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/hot-path.bench.ts [--duration 3] [--warmup 1] [--scenarios 100x16,1000x1,100x1,100x1@100]
  *                                   [--servers ours,coalescing,naive (also ours-net, ours-microtask)] [--payload 16] [--rounds 1] [--cpu-prof DIR]
+ *                                   [--ours-node-args=--max-semi-space-size=2]  (node flags for our server only; use the = form)
  *
  * A scenario is CONNECTIONSxINFLIGHT (closed loop: the next PING as soon as a PONG arrives) or
  * CONNECTIONSxINFLIGHT@RATE (paced: RATE PINGs/s per connection, a moderate load).
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     payload: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
+    'ours-node-args': { type: 'string', default: '' },
   },
 })
 
@@ -38,6 +40,7 @@ const scenarios = values.scenarios.split(',').map((s) => {
   if (!m) throw new Error(`--scenarios: expected CONNSxINFLIGHT[@RATE], got ${s}`)
   return { name: s.trim(), connections: Number(m[1]), inFlight: Number(m[2]), ratePerConnection: Number(m[3] ?? 0) }
 })
+const oursNodeArgs = values['ours-node-args'].split(' ').filter((a) => a !== '')
 const servers = values.servers.split(',').map((s) => s.trim()) as ServerKind[]
 for (const s of servers) if (!['ours', 'ours-net', 'ours-microtask', 'coalescing', 'naive'].includes(s)) throw new Error(`--servers: unknown server ${s}`)
 if (!(durationMs > 0) || !(warmupMs >= 0) || !(payloadBytes >= 0)) throw new Error('--duration, --warmup and --payload must be non-negative numbers')
@@ -60,7 +63,8 @@ for (const scenario of scenarios) {
   for (let round = 1; round <= rounds; round++) {
     for (const server of servers) {
       process.stdout.write(`… ${scenario.name} ${server}${rounds > 1 ? ` (round ${round}/${rounds})` : ''}`)
-      const nodeArgs = values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', values['cpu-prof']] : []
+      const nodeArgs = values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', values['cpu-prof']] : []
+      if (server.startsWith('ours')) nodeArgs.push(...oursNodeArgs)
       const running = await startServer(server, {}, nodeArgs)
       try {
         if (nodeArgs.length > 0) process.stdout.write(` [profile: CPU.*.${running.process.pid}.*.cpuprofile]`)
@@ -73,8 +77,10 @@ for (const scenario of scenarios) {
     }
   }
   for (const server of servers) {
-    // The round with the median throughput stands for the cell.
-    const sorted = results.get(server)!.sort((a, b) => a.pongsPerSecond - b.pongsPerSecond)
+    // The round with the median throughput stands for the cell; paced scenarios all reach the same
+    // throughput, so there the round with the median p99 does.
+    const key = scenario.ratePerConnection > 0 ? (r: MeasuredResult): number => r.p99 : (r: MeasuredResult): number => r.pongsPerSecond
+    const sorted = results.get(server)!.sort((a, b) => key(a) - key(b))
     rows.push({ scenario: scenario.name, server, result: sorted[Math.floor((sorted.length - 1) / 2)]! })
   }
 }
@@ -105,5 +111,11 @@ for (const scenario of ['100x1', '100x1@100']) {
   const latency = cell(scenario, 'ours')
   const reference = cell(scenario, 'coalescing')
   if (latency) console.log(`target latency (${scenario}): ours p99 ${latency.p99.toFixed(2)} ms (≤ 2 ms) → ${latency.p99 <= 2 ? 'MET' : 'MISSED'}${reference ? `; coalescing reference p99 ${reference.p99.toFixed(2)} ms on the same machine` : ''}`)
+  const closedLoop = scenarios.find((s) => s.name === scenario && s.ratePerConnection === 0)
+  if (latency && closedLoop) {
+    // Little's law: with K requests always in flight the mean RTT is K / throughput, a floor under p99.
+    const meanMs = (1000 * closedLoop.connections * closedLoop.inFlight) / latency.pongsPerSecond
+    console.log(`  closed loop: mean RTT = in flight / throughput = ${closedLoop.connections * closedLoop.inFlight} / ${latency.pongsPerSecond} PONG/s = ${meanMs.toFixed(2)} ms (Little's law), so p99 ≤ 2 ms needs more than ${Math.round((closedLoop.connections * closedLoop.inFlight) / 0.002)} PONG/s here`)
+  }
 }
 console.log(`RESULT ${JSON.stringify(rows.map((r) => ({ scenario: r.scenario, server: r.server, ...r.result })))}`)
