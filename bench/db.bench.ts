@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     const flushMs: number[] = []
     for (let round = 1; round <= 3; round++) {
       const sink = new WriteBehindPlayerSink(db, { flushIntervalMs: 3_600_000, maxDirtyPlayers: bulkN })
-      for (let id = 1; id <= bulkN; id++) sink.markDirty({ id, level: 1 + (id % 50), experience: round * id, gold: round, position: { zone: id % 4, x: id / 3, y: round }, hp: 100 })
+      for (let id = 1; id <= bulkN; id++) sink.markDirty({ id, level: 1 + (id % 50), experience: round * id, position: { zone: id % 4, x: id / 3, y: round }, hp: 100 })
       const started = performance.now()
       await sink.flush()
       flushMs.push(performance.now() - started)

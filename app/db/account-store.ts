@@ -42,6 +42,6 @@ export class PostgresAccountStore implements AccountStore {
     if (!record) return undefined
     const state = this.options.pending?.(record.id)
     if (!state) return record
-    return { ...record, level: state.level, experience: state.experience, gold: state.gold, position: state.position, hp: state.hp }
+    return { ...record, level: state.level, experience: state.experience, position: state.position, hp: state.hp }
   }
 }

@@ -49,7 +49,6 @@ function checkState(state: PlayerState): void {
     ['id', state.id, 1, INT32_MAX],
     ['level', state.level, 1, INT32_MAX],
     ['experience', state.experience, 0, Number.MAX_SAFE_INTEGER],
-    ['gold', state.gold, 0, Number.MAX_SAFE_INTEGER],
     ['hp', state.hp, -INT32_MAX - 1, INT32_MAX],
     ['zone', state.position?.zone, 0, INT32_MAX],
   ]
@@ -270,7 +269,6 @@ export async function writeStates(executor: Executor, states: readonly PlayerSta
   const ids: number[] = []
   const levels: number[] = []
   const experience: number[] = []
-  const gold: number[] = []
   const zones: number[] = []
   const xs: number[] = []
   const ys: number[] = []
@@ -279,7 +277,6 @@ export async function writeStates(executor: Executor, states: readonly PlayerSta
     ids.push(s.id)
     levels.push(s.level)
     experience.push(s.experience)
-    gold.push(s.gold)
     zones.push(s.position.zone)
     xs.push(s.position.x)
     ys.push(s.position.y)
@@ -287,10 +284,10 @@ export async function writeStates(executor: Executor, states: readonly PlayerSta
   }
   const result = await executor.run('writeBehind.flush', (sql) => sql`
     UPDATE players AS p
-    SET level = v.level, experience = v.experience, gold = v.gold, zone = v.zone, pos_x = v.x, pos_y = v.y, hp = v.hp,
+    SET level = v.level, experience = v.experience, zone = v.zone, pos_x = v.x, pos_y = v.y, hp = v.hp,
         version = p.version + 1
-    FROM unnest(${ids}::int[], ${levels}::int[], ${experience}::bigint[], ${gold}::bigint[], ${zones}::int[],
-                ${xs}::float8[], ${ys}::float8[], ${hps}::int[]) AS v(id, level, experience, gold, zone, x, y, hp)
+    FROM unnest(${ids}::int[], ${levels}::int[], ${experience}::bigint[], ${zones}::int[],
+                ${xs}::float8[], ${ys}::float8[], ${hps}::int[]) AS v(id, level, experience, zone, x, y, hp)
     WHERE p.id = v.id`)
   return result.count
 }

@@ -211,7 +211,7 @@ export class Game implements FrameDispatcher {
       player.hp = existing.hp
       player.level = existing.level
       player.experience = existing.experience
-      player.gold = existing.gold
+      // gold is the record's: the database owns it (a grant may have landed since the older login)
       player.lastAttackAtMs = existing.lastAttackAtMs
       player.budget.units = existing.budget.units // reconnecting does not refill the movement budget
       player.budget.updatedAtMs = existing.budget.updatedAtMs

@@ -59,7 +59,6 @@ export class MemoryAccountStore implements AccountStore {
       ...current,
       level: state.level,
       experience: state.experience,
-      gold: state.gold,
       position: { ...state.position },
       hp: state.hp,
       version: current.version + 1,

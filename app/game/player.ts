@@ -17,6 +17,7 @@ export class Player {
   hp: number
   level: number
   experience: number
+  /** As loaded at login; the database owns gold (see PlayerState), the game never writes it back. */
   gold: number
   readonly budget: MoveBudget
   lastAttackAtMs = Number.NEGATIVE_INFINITY
@@ -44,7 +45,7 @@ export class Player {
   }
 
   state(): PlayerState {
-    return { id: this.id, level: this.level, experience: this.experience, gold: this.gold, position: { zone: this.zone, x: this.x, y: this.y }, hp: this.hp }
+    return { id: this.id, level: this.level, experience: this.experience, position: { zone: this.zone, x: this.x, y: this.y }, hp: this.hp }
   }
 
   /** Send a frame to this player (header player_id = theirs). */

@@ -44,12 +44,16 @@ export interface AccountStore {
   close(): Promise<void>
 }
 
-/** The mutable part of a player that the game changes while it plays. */
+/**
+ * The mutable part of a player that the game changes while it plays, and so writes back. Gold is
+ * not part of it: no game rule changes gold, and it is changed in the database by one statement
+ * (`PlayerRepository.grantGold`, admin work). Writing the login-time copy back would overwrite such a
+ * grant to an online player (a lost update); a rule that earns gold must add to the column the same way.
+ */
 export interface PlayerState {
   readonly id: number
   readonly level: number
   readonly experience: number
-  readonly gold: number
   readonly position: Position
   readonly hp: number
 }

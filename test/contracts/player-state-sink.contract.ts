@@ -17,7 +17,7 @@ export interface SinkFixture {
 export type PlayerStateSinkFactory = () => Promise<SinkFixture>
 
 function state(id: number, overrides: Partial<PlayerState> = {}): PlayerState {
-  return { id, level: 1, experience: 0, gold: 0, position: { zone: 0, x: 0, y: 0 }, hp: 100, ...overrides }
+  return { id, level: 1, experience: 0, position: { zone: 0, x: 0, y: 0 }, hp: 100, ...overrides }
 }
 
 export function runPlayerStateSinkContract(name: string, factory: PlayerStateSinkFactory): void {
@@ -33,13 +33,12 @@ export function runPlayerStateSinkContract(name: string, factory: PlayerStateSin
     const { accounts, sink } = await open()
     const player = await accounts.create(newAccount())
     sink.markDirty(state(player.id, { position: { zone: 1, x: 5, y: 6 }, hp: 80 }))
-    sink.markDirty(state(player.id, { position: { zone: 2, x: 7.5, y: 8.25 }, hp: 60, gold: 3, experience: 9, level: 2 }))
+    sink.markDirty(state(player.id, { position: { zone: 2, x: 7.5, y: 8.25 }, hp: 60, experience: 9, level: 2 }))
     await sink.flush()
     const stored = await accounts.findById(player.id)
     assert.ok(stored)
     assert.equal({ ...stored.position }, { zone: 2, x: 7.5, y: 8.25 })
     assert.is(stored.hp, 60)
-    assert.is(stored.gold, 3)
     assert.is(stored.experience, 9)
     assert.is(stored.level, 2)
     assert.ok(stored.version > player.version, 'version bumped')
@@ -56,9 +55,9 @@ export function runPlayerStateSinkContract(name: string, factory: PlayerStateSin
   test('many players in one flush', async () => {
     const { accounts, sink } = await open()
     const players = await Promise.all(Array.from({ length: 20 }, () => accounts.create(newAccount())))
-    for (const [i, p] of players.entries()) sink.markDirty(state(p.id, { gold: i }))
+    for (const [i, p] of players.entries()) sink.markDirty(state(p.id, { experience: i }))
     await sink.flush()
-    for (const [i, p] of players.entries()) assert.is((await accounts.findById(p.id))?.gold, i)
+    for (const [i, p] of players.entries()) assert.is((await accounts.findById(p.id))?.experience, i)
   })
 
   test('an unknown player id does not break flush for the others', async () => {

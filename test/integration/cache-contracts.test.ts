@@ -91,7 +91,7 @@ durable('state made durable without flush()/release() is not served stale from t
     const sink = new InvalidatingPlayerStateSink(new NotifyingMemorySink(inner), players)
     const created = await accounts.create({ username: 'durable-1', passwordHash: 'x', position: { zone: 0, x: 1, y: 1 }, hp: 100 })
     assert.equal((await accounts.findById(created.id))?.position, { zone: 0, x: 1, y: 1 }) // now cached
-    sink.markDirty({ id: created.id, level: 1, experience: 0, gold: 0, position: { zone: 0, x: 9, y: 9 }, hp: 50 })
+    sink.markDirty({ id: created.id, level: 1, experience: 0, position: { zone: 0, x: 9, y: 9 }, hp: 50 })
     let seen = await accounts.findById(created.id)
     for (let i = 0; i < 50 && seen?.hp !== 50; i++) {
       await new Promise((r) => setTimeout(r, 20)) // the invalidation is an UNLINK in flight

@@ -1,6 +1,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { PostgresAccountStore } from '../../app/db/account-store.js'
+import { PlayerRepository } from '../../app/db/player-repository.js'
 import { WriteBehindPlayerSink } from '../../app/db/write-behind.js'
 import type { PlayerState } from '../../app/game/stores.js'
 import { rejection, startDb, type DbFixture } from './db-support.js'
@@ -23,22 +24,21 @@ async function seedPlayers(n: number): Promise<void> {
 const stateOf = (id: number, round: number): PlayerState => ({
   id,
   level: 1 + (round % 50),
-  experience: round * 10,
-  gold: id * 1000 + round,
+  experience: id * 1000 + round,
   position: { zone: round % 4, x: id + round / 4, y: -round },
   hp: 100 - (round % 100),
 })
 
-interface Row { id: number; level: number; experience: string; gold: string; zone: number; pos_x: number; pos_y: number; hp: number }
+interface Row { id: number; level: number; experience: string; zone: number; pos_x: number; pos_y: number; hp: number }
 
 /** How many players' stored state equals the expected state. */
 async function matching(expected: ReadonlyMap<number, PlayerState>): Promise<number> {
-  const rows = await f.db.sql<Row[]>`SELECT id, level, experience, gold, zone, pos_x, pos_y, hp FROM players`
+  const rows = await f.db.sql<Row[]>`SELECT id, level, experience, zone, pos_x, pos_y, hp FROM players`
   let same = 0
   for (const row of rows) {
     const e = expected.get(row.id)
     if (!e) continue
-    if (row.level === e.level && Number(row.experience) === e.experience && Number(row.gold) === e.gold && row.zone === e.position.zone && row.pos_x === e.position.x && row.pos_y === e.position.y && row.hp === e.hp) same++
+    if (row.level === e.level && Number(row.experience) === e.experience && row.zone === e.position.zone && row.pos_x === e.position.x && row.pos_y === e.position.y && row.hp === e.hp) same++
   }
   return same
 }
@@ -60,8 +60,8 @@ test('marks coalesce per player, flush writes the latest, release persists at lo
   s.markDirty(stateOf(2, 7))
   assert.is(s.stats().dirtyPlayers, 2)
   // not yet written, but a login in between sees it
-  assert.is((await accounts.findById(1))?.gold, stateOf(1, 2).gold)
-  assert.is((await f.server.psql('SELECT gold FROM players WHERE id = 1')).trim(), '0')
+  assert.is((await accounts.findById(1))?.experience, stateOf(1, 2).experience)
+  assert.is((await f.server.psql('SELECT experience FROM players WHERE id = 1')).trim(), '0')
   await s.flush()
   assert.is(await matching(new Map([[1, stateOf(1, 2)], [2, stateOf(2, 7)]])), 2)
   assert.is(s.stats().dirtyPlayers, 0)
@@ -82,8 +82,24 @@ test('the interval flushes without being asked; invalid state is refused synchro
     assert.ok(Date.now() - started < 5000, 'flushed by the timer within 5 s')
     await new Promise((r) => setTimeout(r, 20))
   }
-  assert.throws(() => s.markDirty({ ...stateOf(2, 1), gold: -5 }), (e: { code?: string }) => e.code === 'GS_ERR_DB_INVALID_ARGUMENT')
+  assert.throws(() => s.markDirty({ ...stateOf(2, 1), experience: -5 }), (e: { code?: string }) => e.code === 'GS_ERR_DB_INVALID_ARGUMENT')
   assert.throws(() => s.markDirty({ ...stateOf(2, 1), position: { zone: 0, x: Number.NaN, y: 0 } }), (e: { code?: string }) => e.code === 'GS_ERR_DB_INVALID_ARGUMENT')
+})
+
+test('a gold grant to an online player survives the game writing its state back (no lost update)', async () => {
+  await seedPlayers(2)
+  const s = sink()
+  const players = new PlayerRepository(f.db)
+  const accounts = new PostgresAccountStore(f.db, { pending: (id) => s.pending(id) })
+  // player 1 is online: the game loaded it (gold 0) and keeps marking its state dirty
+  s.markDirty(stateOf(1, 1))
+  const grant = await players.grantGold(1, 250, 'compensation')
+  assert.is(grant.players, 2)
+  s.markDirty(stateOf(1, 2)) // the game's next change, carrying no gold
+  await s.flush()
+  assert.is(await matching(new Map([[1, stateOf(1, 2)]])), 1, 'the game state was written')
+  assert.is((await f.server.psql('SELECT gold FROM players WHERE id = 1')).trim(), '250', 'the acknowledged grant is still there')
+  assert.is((await accounts.findById(1))?.gold, 250, 'and the next login sees it')
 })
 
 test('bounded: a new player beyond maxDirtyPlayers is refused (typed), waiting players still coalesce', async () => {

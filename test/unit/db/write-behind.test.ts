@@ -11,7 +11,7 @@ import type { PlayerState } from '../../../app/game/stores.js'
 /** Records what each bulk write carried; fails while `down` is set; can hold a write open. */
 class ScriptedExecutor implements Executor {
   readonly inTransaction = false
-  readonly stored = new Map<number, number>() // id → gold
+  readonly stored = new Map<number, number>() // id → experience
   writes = 0
   down = false
   private gate: Promise<void> | undefined
@@ -38,8 +38,8 @@ class ScriptedExecutor implements Executor {
     this.entered?.()
     if (this.gate) await this.gate
     if (this.down) throw new GameServerError('GS_ERR_DB_UNAVAILABLE', 'down', {})
-    const [ids, , , gold] = params as number[][]
-    ids!.forEach((id, i) => this.stored.set(id, gold![i]!))
+    const [ids, , experience] = params as number[][]
+    ids!.forEach((id, i) => this.stored.set(id, experience![i]!))
     return result
   }
 
@@ -48,7 +48,7 @@ class ScriptedExecutor implements Executor {
   }
 }
 
-const state = (id: number, gold: number): PlayerState => ({ id, level: 1, experience: 0, gold, position: { zone: 0, x: 0, y: 0 }, hp: 1 })
+const state = (id: number, experience: number): PlayerState => ({ id, level: 1, experience, position: { zone: 0, x: 0, y: 0 }, hp: 1 })
 const options = { flushIntervalMs: 3_600_000, retryBaseMs: 1, retryMaxMs: 5, closeDeadlineMs: 200 }
 
 test('a failed flush keeps the state and retries until durable', async () => {
@@ -59,7 +59,7 @@ test('a failed flush keeps the state and retries until durable', async () => {
   const flushing = sink.flush()
   while (sink.stats().failedAttempts < 3) await new Promise((r) => setTimeout(r, 1))
   assert.is(db.stored.size, 0)
-  assert.is(sink.pending(1)?.gold, 10, 'still pending while down')
+  assert.is(sink.pending(1)?.experience, 10, 'still pending while down')
   db.down = false
   await flushing
   assert.is(db.stored.get(1), 10)
@@ -78,13 +78,13 @@ test('state marked while a write is in flight wins over the in-flight state when
   const flushing = sink.flush()
   await entered
   sink.markDirty(state(1, 2)) // newer than the in-flight 1
-  assert.is(sink.pending(1)?.gold, 2)
-  assert.is(sink.pending(2)?.gold, 1, 'in-flight state is visible to loads')
+  assert.is(sink.pending(1)?.experience, 2)
+  assert.is(sink.pending(2)?.experience, 1, 'in-flight state is visible to loads')
   db.entered = undefined
   db.release() // the held write now fails: the database is down
   while (sink.stats().failedAttempts < 1) await new Promise((r) => setTimeout(r, 1))
-  assert.is(sink.pending(1)?.gold, 2, 'the failed batch did not overwrite the newer mark')
-  assert.is(sink.pending(2)?.gold, 1, 'the failed batch was put back')
+  assert.is(sink.pending(1)?.experience, 2, 'the failed batch did not overwrite the newer mark')
+  assert.is(sink.pending(2)?.experience, 1, 'the failed batch was put back')
   db.down = false
   await flushing
   await sink.flush()
