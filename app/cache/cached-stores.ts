@@ -51,10 +51,10 @@ export class InvalidatingPlayerStateSink implements PlayerStateSink {
     this.dirty.add(state.id)
   }
 
-  async release(playerId: number): Promise<void> {
-    await this.inner.release(playerId)
-    this.dirty.delete(playerId)
-    await this.players.invalidate(playerId)
+  async release(finalState: PlayerState): Promise<void> {
+    await this.inner.release(finalState)
+    this.dirty.delete(finalState.id)
+    await this.players.invalidate(finalState.id)
   }
 
   async flush(): Promise<void> {

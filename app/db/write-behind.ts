@@ -129,9 +129,14 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
     return this.dirty.get(playerId) ?? this.inFlight.get(playerId)
   }
 
-  /** Logout: resolves once this player's state (and everything else dirty) is durable. */
-  async release(playerId: number): Promise<void> {
-    if (this.pending(playerId) === undefined) return
+  /**
+   * Logout: take the player's final state — also beyond `maxDirtyPlayers` (it leaves the game's
+   * memory as it enters ours) — and resolve once it (and everything else dirty) is durable.
+   */
+  async release(finalState: PlayerState): Promise<void> {
+    if (this.status !== 'open') throw new GameServerError('GS_ERR_DB_WRITE_BEHIND_CLOSED', 'the write-behind sink is closed', { playerId: finalState.id })
+    checkState(finalState)
+    this.dirty.set(finalState.id, finalState)
     await this.flush()
   }
 

@@ -361,9 +361,9 @@ export class Game implements FrameDispatcher {
   private leave(player: Player, reason: CloseReason): void {
     if (!this.world.remove(player)) return
     this.options.shared?.reportOnline(this.world.size)
-    this.options.playerSink.markDirty(player.state())
     player.dirty = false
-    const work = this.options.playerSink.release(player.id)
+    // release() takes the final state even when the sink is full for new players: a logout never loses it
+    const work = this.options.playerSink.release(player.state())
       .catch((err: unknown) => this.logger.error({ err, playerId: player.id, reason }, 'persisting a leaving player failed'))
       .finally(() => this.pending.delete(work))
     this.pending.add(work)

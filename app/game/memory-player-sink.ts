@@ -18,7 +18,9 @@ export class MemoryPlayerStateSink implements PlayerStateSink {
     else this.dropped++
   }
 
-  async release(_playerId: number): Promise<void> {}
+  async release(finalState: PlayerState): Promise<void> {
+    this.markDirty(finalState)
+  }
 
   async flush(): Promise<void> {}
 

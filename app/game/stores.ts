@@ -65,8 +65,12 @@ export interface PlayerState {
  */
 export interface PlayerStateSink {
   markDirty(state: PlayerState): void
-  /** The player logged out: persist their state promptly. */
-  release(playerId: number): Promise<void>
+  /**
+   * The player left the world: persist this final state promptly; resolves once it is durable.
+   * Accepted even when `markDirty` would refuse a new player for being full: the state moves from
+   * the game's memory into the sink's, so nothing grows, and a logout never loses the last state.
+   */
+  release(finalState: PlayerState): Promise<void>
   flush(): Promise<void>
   close(): Promise<void>
   /**

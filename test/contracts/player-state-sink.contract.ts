@@ -47,8 +47,8 @@ export function runPlayerStateSinkContract(name: string, factory: PlayerStateSin
   test('release persists one player promptly', async () => {
     const { accounts, sink } = await open()
     const player = await accounts.create(newAccount())
-    sink.markDirty(state(player.id, { hp: 1 }))
-    await sink.release(player.id)
+    sink.markDirty(state(player.id, { hp: 5 }))
+    await sink.release(state(player.id, { hp: 1 }))
     assert.is((await accounts.findById(player.id))?.hp, 1)
   })
 

@@ -67,10 +67,9 @@ test('marks coalesce per player, flush writes the latest, release persists at lo
   assert.is(s.stats().dirtyPlayers, 0)
   assert.is((await f.server.psql('SELECT version FROM players WHERE id = 1')).trim(), '2', 'a flush bumps version once per write')
 
-  s.markDirty(stateOf(3, 9))
-  await s.release(3)
-  assert.is(await matching(new Map([[3, stateOf(3, 9)]])), 1)
-  await s.release(2) // nothing dirty: resolves without writing
+  s.markDirty(stateOf(3, 8))
+  await s.release(stateOf(3, 9))
+  assert.is(await matching(new Map([[3, stateOf(3, 9)]])), 1, 'the final state wins over the earlier mark')
 })
 
 test('the interval flushes without being asked; invalid state is refused synchronously', async () => {
@@ -108,10 +107,12 @@ test('bounded: a new player beyond maxDirtyPlayers is refused (typed), waiting p
   for (const id of [1, 2, 3]) s.markDirty(stateOf(id, 1))
   assert.throws(() => s.markDirty(stateOf(4, 1)), (e: { code?: string }) => e.code === 'GS_ERR_DB_WRITE_BEHIND_FULL')
   s.markDirty(stateOf(2, 2)) // already waiting: accepted
+  await s.release(stateOf(5, 1)) // a player logging out is never refused: their final state is written
+  assert.is(await matching(new Map([[5, stateOf(5, 1)]])), 1)
   await s.flush()
   s.markDirty(stateOf(4, 1)) // room again
   await s.flush()
-  assert.is(await matching(new Map([[1, stateOf(1, 1)], [2, stateOf(2, 2)], [3, stateOf(3, 1)], [4, stateOf(4, 1)]])), 4)
+  assert.is(await matching(new Map([[1, stateOf(1, 1)], [2, stateOf(2, 2)], [3, stateOf(3, 1)], [4, stateOf(4, 1)], [5, stateOf(5, 1)]])), 5)
 })
 
 test('bulk flush of 10,000 dirty players: one statement per 5,000 rows, every row written', async () => {

@@ -24,8 +24,9 @@ class RecordingSink extends MemoryPlayerStateSink {
     this.events.push(`sink.markDirty:${state.id}`)
     super.markDirty(state)
   }
-  override async release(playerId: number): Promise<void> {
-    this.events.push(`sink.release:${playerId}`)
+  override async release(finalState: PlayerState): Promise<void> {
+    this.events.push(`sink.release:${finalState.id}`)
+    await super.release(finalState)
   }
   override async flush(): Promise<void> {
     this.events.push('sink.flush')
