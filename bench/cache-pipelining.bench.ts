@@ -13,6 +13,7 @@
 import { parseArgs } from 'node:util'
 import { keys } from '../app/cache/keys.js'
 import { ShardSet, type Shard } from '../app/cache/shards.js'
+import { seededRandom } from '../app/random.js'
 import { Harness } from '../test/harness/index.js'
 import { describeMachine, percentile } from './machine.js'
 
@@ -26,8 +27,7 @@ type Op = { kind: 'get'; key: string } | { kind: 'zincrby'; key: string; member:
 
 /** Deterministic op mix: 80 % player GET, 15 % leaderboard ZINCRBY, 5 % counter INCR. */
 function makeOps(count: number, seed: number): Op[] {
-  let state = seed >>> 0 || 1
-  const next = () => ((state = Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5), (state >>> 0) / 2 ** 32)
+  const next = seededRandom(seed)
   return Array.from({ length: count }, (): Op => {
     const r = next()
     const id = Math.floor(next() * PLAYERS)

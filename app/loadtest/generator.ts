@@ -11,6 +11,7 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ClientConnection } from '../client/connection.js'
+import { seededRandom } from '../random.js'
 import type { ActionDriver, PlayerContext } from './actions.js'
 import { LatencyHistogram } from './histogram.js'
 import { emptyActionCounts, type ActionCounts, type IntervalSample } from './interval.js'
@@ -38,18 +39,6 @@ const TICK_MS = 100
 const RESTART_BACKOFF_MS = 500
 /** Connects in progress per generator; keeps a ramp from becoming a SYN flood of our own making. */
 const MAX_CONNECTING = 256
-
-/** Small fast seeded PRNG (mulberry32); load generation may use randomness (STYLE). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 class Counters {
   sent = 0
@@ -112,7 +101,7 @@ class VirtualPlayer {
   async run(): Promise<void> {
     const g = this.generator
     const target = g.targets[this.index % g.targets.length]!
-    const random = prng(this.index * 7919 + 17)
+    const random = seededRandom(this.index * 7919 + 17)
     const connect = (): Promise<ClientConnection> =>
       ClientConnection.connect({ host: target.host, port: target.port, timeoutMs: g.scenario.requestTimeoutMs, connectTimeoutMs: 5000 })
     let conn: ClientConnection

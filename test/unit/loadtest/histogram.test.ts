@@ -1,18 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { bucketRange, HISTOGRAM_MAX_MICROS, HISTOGRAM_RELATIVE_ERROR, LatencyHistogram } from '../../../app/loadtest/histogram.js'
-
-/** A seeded generator (mulberry32) so the sample is the same on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seededRandom } from '../../../app/random.js'
 
 function exactPercentile(sorted: number[], q: number): number {
   const rank = Math.max(1, Math.ceil((q * sorted.length) / 100))
@@ -31,7 +20,7 @@ test('values below 128 µs are exact', () => {
 })
 
 test('percentiles of a known long-tailed sample are within the stated relative error', () => {
-  const random = seeded(42)
+  const random = seededRandom(42)
   const h = new LatencyHistogram()
   const values: number[] = []
   for (let i = 0; i < 100_000; i++) {
@@ -93,7 +82,7 @@ test('huge values are clamped and counted', () => {
 })
 
 test('merging snapshots equals recording everything in one histogram', () => {
-  const random = seeded(7)
+  const random = seededRandom(7)
   const all = new LatencyHistogram()
   const parts = [new LatencyHistogram(), new LatencyHistogram(), new LatencyHistogram()]
   for (let i = 0; i < 30_000; i++) {

@@ -9,24 +9,13 @@ import { isGameServerError } from '../../../app/errors.js'
 import { encodeBatch, unpackBatch } from '../../../app/protocol/batch.js'
 import { FrameDecoder, type FrameSink } from '../../../app/protocol/decoder.js'
 import { encodeFrame, HEADER_BYTES } from '../../../app/protocol/header.js'
+import { seededRandom } from '../../../app/random.js'
 
 const SEED = 0x5eed1234
 const MAX_FRAME = 512
 const limits = { maxFrameBytes: MAX_FRAME, maxInflatedBatchBytes: 8192 }
 
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const random = prng(SEED)
+const random = seededRandom(SEED)
 const int = (n: number) => Math.floor(random() * n)
 
 function randomBytes(n: number): Buffer {

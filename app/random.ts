@@ -1,0 +1,15 @@
+/**
+ * A small, fast, seeded pseudo-random generator (mulberry32): the same seed gives the same
+ * sequence on every run. For load generation, fuzzing and reproducible test data — never for
+ * secrets (tokens and salts come from `node:crypto`).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
