@@ -12,22 +12,12 @@ import { clusterRedisUrl } from '../cluster/cluster-node.js'
 import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
 import { readMembers } from '../cluster/membership.js'
 import { connectClusterRedis } from '../cluster/redis-connection.js'
-import { loadConfig, type Config } from '../config/index.js'
-import { isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import { loadConfigOrExit } from './load-config.js'
 import { startTelemetry } from '../telemetry/start.js'
 
 async function main(): Promise<void> {
-  let config: Config
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (isGameServerError(err, 'GS_ERR_CONFIG')) {
-      console.error(`balance: ${err.message}`)
-      process.exit(2)
-    }
-    throw err
-  }
+  const config = loadConfigOrExit('balance')
   const logger = createLogger({ level: config.server.logLevel, name: 'balancer', base: { node: config.server.nodeId } })
   let redis: Redis | undefined
   let discover: (() => Promise<readonly { id: string; address: string; metricsUrl?: string | undefined }[]>) | undefined

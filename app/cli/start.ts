@@ -4,24 +4,15 @@
 //   APPLIANCE_SERVERS=3 APPLIANCE_REDIS_SHARDS=2 BALANCER_PORT=7000 npm start
 import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { loadConfig, type Config } from '../config/index.js'
 import { isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import { Appliance, REPOSITORY_ROOT } from '../local/appliance.js'
 import { freePort } from '../local/ports.js'
 import { buildTopology, topologyOptionsFromConfig } from '../topology/index.js'
+import { loadConfigOrExit } from './load-config.js'
 
 async function main(): Promise<void> {
-  let config: Config
-  try {
-    config = loadConfig()
-  } catch (err) {
-    if (isGameServerError(err, 'GS_ERR_CONFIG')) {
-      console.error(`start: ${err.message}`)
-      process.exit(2)
-    }
-    throw err
-  }
+  const config = loadConfigOrExit('start')
   const logger = createLogger({ level: config.server.logLevel, name: 'appliance' })
   const options = topologyOptionsFromConfig(config)
   const topology = buildTopology({
