@@ -1,11 +1,11 @@
 /** `npm run cache -- status | top | invalidate` against real shards (one of them unreachable). */
-import { spawn } from 'node:child_process'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Cache } from '../../app/cache/cache.js'
 import { freePort } from '../../app/local/ports.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
+import { runScript, type ScriptResult } from '../harness/run-script.js'
 import { openCache, player, startShards } from './cache-support.js'
 
 const test = suite('cache: operator CLI')
@@ -13,23 +13,8 @@ const harness = new Harness()
 let shards: RedisServer[]
 let cache: Cache
 
-function cli(args: string[], redisUrls: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/cache.ts', ...args], {
-      env: { ...process.env, REDIS_URLS: redisUrls, LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    child.once('error', reject)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+function cli(args: string[], redisUrls: string): Promise<ScriptResult> {
+  return runScript('app/cli/cache.ts', args, { env: { ...process.env, REDIS_URLS: redisUrls, LOG_LEVEL: 'silent' } })
 }
 
 test.before(async () => {

@@ -1,26 +1,12 @@
 /** The Pulumi load-test script fails clearly, starting nothing, when the pulumi CLI is missing. */
-import { spawn } from 'node:child_process'
-import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ROOT } from './loadtest-support.js'
+import { runScript, type ScriptResult } from '../harness/run-script.js'
 
 const test = suite('loadtest-stack')
 
-function runStack(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'cli', 'loadtest-stack.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000)
-    child.once('error', reject)
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
+function runStack(args: string[], env: NodeJS.ProcessEnv): Promise<ScriptResult> {
+  return runScript('app/cli/loadtest-stack.ts', args, { env })
 }
 
 test('without pulumi on PATH: exit 3 naming the missing CLI; --help and a reserved flag', async () => {

@@ -1,14 +1,10 @@
 /** Shared pieces of the load-test integration tests: a server that counts frames, the CLI as a child process. */
-import { spawn } from 'node:child_process'
 import type { AddressInfo } from 'node:net'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { loadConfig } from '../../app/config/index.js'
 import { GameServer } from '../../app/net/server.js'
 import { NoopMetrics } from '../../app/telemetry/metrics.js'
+import { runScript, type ScriptOptions, type ScriptResult } from '../harness/run-script.js'
 import { EchoDispatcher } from './net-support.js'
-
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /** Counts frames in and out by type name and sessions opened, as the server saw them. */
 export class FrameCountingMetrics extends NoopMetrics {
@@ -40,32 +36,12 @@ export async function startCountingServer(): Promise<CountingServer> {
   return { server, metrics, address, stop: () => server.close(2000) }
 }
 
-export interface CliResult {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
-}
+export type CliResult = ScriptResult
 
-/** Run `npm run loadtest -- …` (node + tsx loader, no npm wrapper) to completion, bounded in time. */
-export function runCli(args: readonly string[], options: { timeoutMs?: number; onStderr?: (text: string, child: import('node:child_process').ChildProcess) => void } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'app', 'cli', 'loadtest.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-      options.onStderr?.(stderr, child)
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`loadtest CLI did not finish within ${options.timeoutMs ?? 45_000} ms\n${stderr}`))
-    }, options.timeoutMs ?? 45_000)
-    child.once('error', reject)
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
+/** Run `npm run loadtest -- …` (node + tsx loader, no npm wrapper) to completion; rejects when it outlives timeoutMs. */
+export async function runCli(args: readonly string[], options: Pick<ScriptOptions, 'timeoutMs' | 'onStderr'> = {}): Promise<CliResult> {
+  const timeoutMs = options.timeoutMs ?? 45_000
+  const result = await runScript('app/cli/loadtest.ts', args, { ...options, timeoutMs })
+  if (result.timedOut) throw new Error(`loadtest CLI did not finish within ${timeoutMs} ms\n${result.stderr}`)
+  return result
 }
