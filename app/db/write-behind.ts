@@ -104,8 +104,7 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
   }
 
   markDirty(state: PlayerState): void {
-    if (this.status !== 'open') throw new GameServerError('GS_ERR_DB_WRITE_BEHIND_CLOSED', 'the write-behind sink is closed', { playerId: state.id })
-    checkState(state)
+    this.checkAccepting(state)
     if (!this.dirty.has(state.id) && !this.inFlight.has(state.id) && this.dirty.size + this.inFlight.size >= this.maxDirtyPlayers) {
       throw new GameServerError('GS_ERR_DB_WRITE_BEHIND_FULL', `${this.maxDirtyPlayers} players are waiting to be written; state of player ${state.id} refused`, {
         playerId: state.id,
@@ -134,10 +133,15 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
    * memory as it enters ours) — and resolve once it (and everything else dirty) is durable.
    */
   async release(finalState: PlayerState): Promise<void> {
-    if (this.status !== 'open') throw new GameServerError('GS_ERR_DB_WRITE_BEHIND_CLOSED', 'the write-behind sink is closed', { playerId: finalState.id })
-    checkState(finalState)
+    this.checkAccepting(finalState)
     this.dirty.set(finalState.id, finalState)
     await this.flush()
+  }
+
+  /** Open and the state valid, or a typed throw: nothing invalid is ever acknowledged. */
+  private checkAccepting(state: PlayerState): void {
+    if (this.status !== 'open') throw new GameServerError('GS_ERR_DB_WRITE_BEHIND_CLOSED', 'the write-behind sink is closed', { playerId: state.id })
+    checkState(state)
   }
 
   /** Resolves once everything marked before the call is durable (retrying while the database is away). */
