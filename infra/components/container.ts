@@ -93,3 +93,13 @@ export function containerArgs(options: ContainerOptions): docker.ContainerArgs {
     logOpts: { 'max-size': '10m', 'max-file': '3' },
   }
 }
+
+/** A stack-scoped named volume (`<stack>-<component>-data`) for a component's state. */
+export function dataVolume(component: string, parent: pulumi.Resource): docker.Volume {
+  return new docker.Volume(`${component}-data`, { name: `${pulumi.getStack()}-${component}-data` }, { parent })
+}
+
+/** A public image pulled once and kept on the host (not removed on destroy). */
+export function pulledImage(resourceName: string, image: string, parent: pulumi.Resource): docker.RemoteImage {
+  return new docker.RemoteImage(resourceName, { name: image, keepLocally: true }, { parent })
+}

@@ -2,7 +2,7 @@
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
 import { DATABASE_NAME, DATABASE_USER, SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
-import { containerArgs, type Secrets } from './container.js'
+import { containerArgs, dataVolume, pulledImage, type Secrets } from './container.js'
 
 export const POSTGRES_IMAGE = 'postgres:17-alpine'
 export const POSTGRES_EXPORTER_IMAGE = 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0'
@@ -23,8 +23,8 @@ export class Database extends pulumi.ComponentResource {
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:Database', name, {}, opts)
     const parent = { parent: this }
-    const volume = new docker.Volume(`${name}-data`, { name: `${pulumi.getStack()}-${name}-data` }, parent)
-    const image = new docker.RemoteImage(`${name}-image`, { name: POSTGRES_IMAGE, keepLocally: true }, parent)
+    const volume = dataVolume(name, this)
+    const image = pulledImage(`${name}-image`, POSTGRES_IMAGE, this)
     this.container = new docker.Container(
       `${name}-postgres`,
       containerArgs({
@@ -45,7 +45,7 @@ export class Database extends pulumi.ComponentResource {
       { ...containerArgs({ topology: args.topology, service: service(args.topology, SERVICE_NAMES.migrate), secrets: args.secrets, network: args.network, image: args.appImage }), attach: true },
       { parent: this, dependsOn: [this.container] },
     )
-    const exporterImage = new docker.RemoteImage(`${name}-exporter-image`, { name: POSTGRES_EXPORTER_IMAGE, keepLocally: true }, parent)
+    const exporterImage = pulledImage(`${name}-exporter-image`, POSTGRES_EXPORTER_IMAGE, this)
     new docker.Container(
       `${name}-exporter`,
       containerArgs({

@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
 import { GRAFANA_DASHBOARD_DIR } from '../../dashboards/provisioning.js'
 import type { StackConfig } from '../config.js'
-import { containerArgs, type Secrets } from './container.js'
+import { containerArgs, dataVolume, pulledImage, type Secrets } from './container.js'
 
 export const GRAFANA_IMAGE = 'grafana/grafana-oss:11.3.0'
 
@@ -27,8 +27,8 @@ export class Grafana extends pulumi.ComponentResource {
   constructor(name: string, args: GrafanaArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:Grafana', name, {}, opts)
     const spec = service(args.topology, SERVICE_NAMES.grafana)
-    const volume = new docker.Volume(`${name}-data`, { name: `${pulumi.getStack()}-${name}-data` }, { parent: this })
-    const image = new docker.RemoteImage(`${name}-image`, { name: GRAFANA_IMAGE, keepLocally: true }, { parent: this })
+    const volume = dataVolume(name, this)
+    const image = pulledImage(`${name}-image`, GRAFANA_IMAGE, this)
     const grafanaFiles = [...args.files].filter(([path]) => path.startsWith('grafana/')).map(([path, content]) => [path.slice('grafana/'.length), content] as const)
     const uploads = grafanaFiles.map(([path, content]) => ({
       file: path.startsWith('dashboards/') ? `${GRAFANA_DASHBOARD_DIR}/${path.slice('dashboards/'.length)}` : `/etc/grafana/${path}`,

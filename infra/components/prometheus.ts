@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { containerAddress, prometheusConfig, SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
 import { toYaml } from '../../app/topology/yaml.js'
 import { prometheusRules, RULE_FILE } from '../../dashboards/alerts.js'
-import { containerArgs, type Secrets } from './container.js'
+import { containerArgs, dataVolume, pulledImage, type Secrets } from './container.js'
 
 export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.55.1'
 
@@ -22,8 +22,8 @@ export class Prometheus extends pulumi.ComponentResource {
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:Prometheus', name, {}, opts)
     const spec = service(args.topology, SERVICE_NAMES.prometheus)
-    const volume = new docker.Volume(`${name}-data`, { name: `${pulumi.getStack()}-${name}-data` }, { parent: this })
-    const image = new docker.RemoteImage(`${name}-image`, { name: PROMETHEUS_IMAGE, keepLocally: true }, { parent: this })
+    const volume = dataVolume(name, this)
+    const image = pulledImage(`${name}-image`, PROMETHEUS_IMAGE, this)
     const config = toYaml(prometheusConfig(args.topology, containerAddress(args.topology), { ruleFiles: [`/etc/prometheus/${RULE_FILE}`] }))
     this.container = new docker.Container(
       `${name}-prometheus`,

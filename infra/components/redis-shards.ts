@@ -2,7 +2,7 @@
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
 import { SERVICE_NAMES, service, servicesOfKind, type Topology } from '../../app/topology/index.js'
-import { containerArgs, type Secrets } from './container.js'
+import { containerArgs, pulledImage, type Secrets } from './container.js'
 
 export const REDIS_IMAGE = 'redis:7-alpine'
 export const REDIS_EXPORTER_IMAGE = 'oliver006/redis_exporter:v1.62.0-alpine'
@@ -19,7 +19,7 @@ export class RedisShards extends pulumi.ComponentResource {
 
   constructor(name: string, args: RedisShardsArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:RedisShards', name, {}, opts)
-    const image = new docker.RemoteImage(`${name}-image`, { name: REDIS_IMAGE, keepLocally: true }, { parent: this })
+    const image = pulledImage(`${name}-image`, REDIS_IMAGE, this)
     this.shards = servicesOfKind(args.topology, 'redis').map(
       (shard) =>
         new docker.Container(
@@ -39,7 +39,7 @@ export class RedisShards extends pulumi.ComponentResource {
           { parent: this },
         ),
     )
-    const exporterImage = new docker.RemoteImage(`${name}-exporter-image`, { name: REDIS_EXPORTER_IMAGE, keepLocally: true }, { parent: this })
+    const exporterImage = pulledImage(`${name}-exporter-image`, REDIS_EXPORTER_IMAGE, this)
     new docker.Container(
       `${name}-exporter`,
       containerArgs({
