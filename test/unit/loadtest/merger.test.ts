@@ -1,22 +1,12 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { LatencyHistogram } from '../../../app/loadtest/histogram.js'
-import { emptySample, quantilesOf, type IntervalSample } from '../../../app/loadtest/interval.js'
+import { quantilesOf, type IntervalSample } from '../../../app/loadtest/interval.js'
 import { summarize, timelineOf } from '../../../app/loadtest/report.js'
 import { IntervalMerger } from '../../../app/loadtest/runner.js'
+import { sampleOf } from './samples.js'
 
-function sample(second: number, rttsMs: number[]): IntervalSample {
-  const h = new LatencyHistogram()
-  for (const r of rttsMs) h.recordMs(r)
-  const s = emptySample(second)
-  s.histogram = h.toJSON()
-  s.answered = rttsMs.length
-  s.sent = rttsMs.length
-  s.byAction.move.ok = rttsMs.length
-  s.byAction.move.histogram = h.toJSON()
-  s.connected = 1
-  return s
-}
+const sample = (second: number, rttsMs: number[]): IntervalSample => sampleOf(second, rttsMs, 'move', { connected: 1 })
 
 const rtts = (second: number, generator: number): number[] => [1 + second, 2 + generator, 10 * (second + 1)]
 

@@ -1,11 +1,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { LatencyHistogram } from '../../../app/loadtest/histogram.js'
 import { escapeHtml, renderHtmlReport, renderLineChart } from '../../../app/loadtest/html.js'
-import { emptySample, TotalsAccumulator, type IntervalSample } from '../../../app/loadtest/interval.js'
+import { TotalsAccumulator, type IntervalSample } from '../../../app/loadtest/interval.js'
 import { buildReport, renderSummary } from '../../../app/loadtest/report.js'
 import { validateScenario } from '../../../app/loadtest/scenario.js'
 import { parseThreshold } from '../../../app/loadtest/thresholds.js'
+import { sampleOf } from './samples.js'
 
 function totalsOf(intervals: IntervalSample[]) {
   const acc = new TotalsAccumulator()
@@ -15,19 +15,8 @@ function totalsOf(intervals: IntervalSample[]) {
 
 const scenario = validateScenario({ name: 'unit', description: 'a <b>bold</b> claim', durationSeconds: 2, load: { mode: 'players', players: 3 }, mix: { ping: 1 } })
 
-function sample(second: number, rttsMs: number[], extra: Partial<IntervalSample> = {}): IntervalSample {
-  const h = new LatencyHistogram()
-  for (const r of rttsMs) h.recordMs(r)
-  const s = emptySample(second)
-  s.histogram = h.toJSON()
-  s.answered = rttsMs.length
-  s.sent = rttsMs.length
-  s.byAction.ping.ok = rttsMs.length
-  s.byAction.ping.histogram = h.toJSON()
-  s.connected = 3
-  s.generatorUtilization = 0.3
-  return Object.assign(s, extra)
-}
+const sample = (second: number, rttsMs: number[], extra: Partial<IntervalSample> = {}): IntervalSample =>
+  sampleOf(second, rttsMs, 'ping', { connected: 3, generatorUtilization: 0.3, ...extra })
 
 const run = (intervals: IntervalSample[]) => ({ intervals, totals: totalsOf(intervals), startedAt: new Date('2026-01-01T00:00:00Z'), elapsedSeconds: 2.05, workers: 1, aborted: false })
 
