@@ -112,7 +112,11 @@ export class ClusterNode {
     return this.close()
   }
 
-  /** Crash simulation: stop heartbeats and lease renewal, drop the connection, release nothing. */
+  /**
+   * Stop as a crashed process stops, seen from the cluster: heartbeats and lease renewal end, the
+   * Redis connection drops, nothing is deregistered or released, so the others must notice missed
+   * heartbeats and an expired lease. The failover tests use it to kill one of several in-process nodes.
+   */
   abandon(): void {
     this.jobs.close()
     this.membership.abandon()
