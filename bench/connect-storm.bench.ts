@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { ManagedProcess } from '../app/local/child-process.js'
 import { formatMachineFacts, requireFdLimit } from './machine.js'
-import { REPO_ROOT, startServer, type ServerKind } from './net/processes.js'
+import { REPO_ROOT, scriptArgs, startServer, type ServerKind } from './net/processes.js'
 import type { StormResult } from './net/storm.js'
 
 const { values } = parseArgs({
@@ -56,7 +56,7 @@ for (const variant of variants) {
       const client = new ManagedProcess({
         name: 'storm',
         command: process.execPath,
-        args: ['--import', 'tsx', `${REPO_ROOT}bench/net/storm.ts`, JSON.stringify({ port: server.port, connections, timeoutMs })],
+        args: [...(await scriptArgs('bench/net/storm.ts')), JSON.stringify({ port: server.port, connections, timeoutMs })],
         cwd: REPO_ROOT,
       })
       await client.waitForExit()

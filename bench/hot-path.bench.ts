@@ -4,17 +4,21 @@
  * server in its own process and the load generator in another.
  *
  *   npx tsx bench/hot-path.bench.ts [--duration 3] [--warmup 1] [--scenarios 100x16,1000x1,100x1,100x1@100]
- *                                   [--servers ours,coalescing,naive (also ours-net, ours-microtask)] [--payload 16] [--rounds 1] [--cpu-prof DIR]
+ *                                   [--servers ours,coalescing,naive (also ours-seed, ours-net, ours-microtask)] [--payload 16] [--rounds 1] [--cpu-prof DIR]
  *                                   [--ours-node-args=--max-semi-space-size=2]  (node flags for our server only; use the = form)
+ *                                   [--pacing schedule|timers]  (paced cells: see PingerOptions.pacing in bench/net/pinger.ts)
+ *                                   [--pin none|paced|all]  (which cells run the server on core 1 and the load generator on core 0)
+ *                                   [--runtime compiled|tsx]  (children on JS compiled once, as in the image, or through tsx)
  *
  * A scenario is CONNECTIONSxINFLIGHT (closed loop: the next PING as soon as a PONG arrives) or
  * CONNECTIONSxINFLIGHT@RATE (paced: RATE PINGs/s per connection, a moderate load).
  *
  * Targets: ours ≥ 80 % of the coalescing reference's PONG/s at 100 × 16; p99 RTT ≤ 2 ms at 100 × 1.
  */
+import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { formatMachineFacts, requireFdLimit } from './machine.js'
-import { ourServerEntry, runPinger, startServer, type MeasuredResult, type ServerKind } from './net/processes.js'
+import { ourServerEntry, runPinger, RUNTIMES, SERVER_KINDS, startServer, useRuntime, type MeasuredResult, type Runtime, type ServerKind } from './net/processes.js'
 
 
 const { values } = parseArgs({
@@ -27,6 +31,9 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     'cpu-prof': { type: 'string' },
     'ours-node-args': { type: 'string', default: '' },
+    pacing: { type: 'string', default: 'schedule' },
+    pin: { type: 'string', default: 'none' },
+    runtime: { type: 'string', default: 'compiled' },
   },
 })
 
@@ -40,15 +47,22 @@ const scenarios = values.scenarios.split(',').map((s) => {
   if (!m) throw new Error(`--scenarios: expected CONNSxINFLIGHT[@RATE], got ${s}`)
   return { name: s.trim(), connections: Number(m[1]), inFlight: Number(m[2]), ratePerConnection: Number(m[3] ?? 0) }
 })
+const pacing = values.pacing
+if (pacing !== 'schedule' && pacing !== 'timers') throw new Error(`--pacing: expected schedule or timers, got ${pacing}`)
+const pin = values.pin
+if (pin !== 'paced' && pin !== 'all' && pin !== 'none') throw new Error(`--pin: expected paced, all or none, got ${pin}`)
+if (pin !== 'none' && availableParallelism() < 2) throw new Error('--pin needs at least 2 cores (use --pin none)')
+if (!RUNTIMES.includes(values.runtime as Runtime)) throw new Error(`--runtime: expected ${RUNTIMES.join(' or ')}, got ${values.runtime}`)
+useRuntime(values.runtime as Runtime)
 const oursNodeArgs = values['ours-node-args'].split(' ').filter((a) => a !== '')
 const servers = values.servers.split(',').map((s) => s.trim()) as ServerKind[]
-for (const s of servers) if (!['ours', 'ours-net', 'ours-microtask', 'coalescing', 'naive'].includes(s)) throw new Error(`--servers: unknown server ${s}`)
+for (const s of servers) if (!SERVER_KINDS.includes(s)) throw new Error(`--servers: unknown server ${s} (known: ${SERVER_KINDS.join(', ')})`)
 if (!(durationMs > 0) || !(warmupMs >= 0) || !(payloadBytes >= 0)) throw new Error('--duration, --warmup and --payload must be non-negative numbers')
 requireFdLimit(Math.max(...scenarios.map((s) => s.connections)) + 200, 'bench/hot-path')
 
 console.log('# hot path: PING→PONG, one server process vs references (each in its own process; load from another)')
 console.log(formatMachineFacts())
-console.log(`ours = ${ourServerEntry().label}; ${values.duration} s measured after ${values.warmup} s warm-up per cell; median of ${rounds} interleaved round(s); PING payload ${payloadBytes} B`)
+console.log(`ours = ${ourServerEntry().label}; ${values.duration} s measured after ${values.warmup} s warm-up per cell; median of ${rounds} interleaved round(s); PING payload ${payloadBytes} B; children run ${values.runtime === 'compiled' ? 'compiled JS' : 'through tsx'}; paced cells: ${pacing} pacing; pinned (server core 1, load generator core 0): ${pin === 'paced' ? 'paced cells' : pin === 'all' ? 'all cells' : 'none'}`)
 console.log('')
 
 interface Row {
@@ -65,12 +79,14 @@ for (const scenario of scenarios) {
       process.stdout.write(`… ${scenario.name} ${server}${rounds > 1 ? ` (round ${round}/${rounds})` : ''}`)
       const nodeArgs = values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-interval', '50', '--cpu-prof-dir', values['cpu-prof']] : []
       if (server.startsWith('ours')) nodeArgs.push(...oursNodeArgs)
-      const running = await startServer(server, {}, nodeArgs)
+      const pinned = pin === 'all' || (pin === 'paced' && scenario.ratePerConnection > 0)
+      const running = await startServer(server, {}, nodeArgs, pinned ? '1' : undefined)
       try {
         if (nodeArgs.length > 0) process.stdout.write(` [profile: CPU.*.${running.process.pid}.*.cpuprofile]`)
-        const result = await runPinger(running.process.pid, { port: running.port, connections: scenario.connections, inFlight: scenario.inFlight, warmupMs, durationMs, payloadBytes, ratePerConnection: scenario.ratePerConnection })
+        const result = await runPinger(running.process.pid, { port: running.port, connections: scenario.connections, inFlight: scenario.inFlight, warmupMs, durationMs, payloadBytes, ratePerConnection: scenario.ratePerConnection, pacing }, pinned ? '0' : undefined)
         results.get(server)!.push(result)
-        process.stdout.write(`: ${result.pongsPerSecond} PONG/s, p99 ${result.p99} ms, server ${result.serverCpuUsPerPong} µs CPU/PONG\n`)
+        const generator = scenario.ratePerConnection > 0 ? ` (generator: PINGs per turn p99 ${result.burstP99} / max ${result.burstMax}${pacing === 'schedule' ? `, send lag p99 ${result.sendLagP99} ms` : ''}, skipped ${result.skipped})` : ''
+        process.stdout.write(`: ${result.pongsPerSecond} PONG/s, p99 ${result.p99} ms, server ${result.serverCpuUsPerPong} µs CPU/PONG${generator}\n`)
       } finally {
         await running.stop()
       }

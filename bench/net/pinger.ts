@@ -4,6 +4,7 @@
  * leave in one write). Records each PONG's RTT after a warm-up; prints one `RESULT {json}` line.
  *
  *   node --import tsx bench/net/pinger.ts '{"port":7777,"connections":100,"inFlight":16,...}'
+ *   (the benches run the compiled copy, see Runtime in processes.ts)
  */
 import { connect, type Socket } from 'node:net'
 import { FrameSplitter, HEADER_BYTES, PING, PONG } from './frames.js'
@@ -18,6 +19,15 @@ export interface PingerOptions {
   readonly payloadBytes: number
   /** PINGs per second per connection; 0 (default) = closed loop, the next PING as soon as a PONG arrives. */
   readonly ratePerConnection?: number
+  /**
+   * Paced mode only. `schedule` (default): every connection keeps its own fixed period from a random
+   * phase on an absolute timeline, and one scheduler sends each PING when it falls due, polling the
+   * event loop between sends (this process then uses a whole core). `timers`: one `setInterval` per
+   * connection, the earlier generator — Node re-arms every interval that fires in one timer pass from
+   * the same loop time, so the phases collapse and the connections send in bursts (up to ~45 PINGs in
+   * one turn at 100 × 100/s), which measures burst queueing rather than 100 independent clients.
+   */
+  readonly pacing?: 'schedule' | 'timers'
 }
 
 export interface PingerResult {
@@ -36,11 +46,19 @@ export interface PingerResult {
   readonly errors: number
   /** Paced mode: ticks where the connection still had inFlight PINGs outstanding (the server fell behind). */
   readonly skipped: number
+  /** Paced mode: PINGs written in one event-loop turn (the generator's burstiness), p99 and max. */
+  readonly burstP99: number
+  readonly burstMax: number
+  /** Paced `schedule` mode: how late PINGs left against their due time, p99 in ms (the generator's own lag). */
+  readonly sendLagP99: number
 }
 
 class Samples {
-  private data = new Float64Array(1 << 20)
+  private data: Float64Array
   length = 0
+  constructor(capacity = 1 << 20) {
+    this.data = new Float64Array(capacity)
+  }
   push(value: number): void {
     if (this.length === this.data.length) {
       const bigger = new Float64Array(this.data.length * 2)
@@ -73,6 +91,18 @@ async function run(options: PingerOptions): Promise<PingerResult> {
   let skipped = 0
   const rate = options.ratePerConnection ?? 0
   const timers: NodeJS.Timeout[] = []
+  const pacing = options.pacing ?? 'schedule'
+  // Paced mode: PINGs written per event-loop turn, to show whether the sends stay spread out.
+  const bursts = new Samples(1 << 14)
+  let burst = 0
+  const endBurst = (): void => {
+    if (phase === 'measure') bursts.push(burst)
+    burst = 0
+  }
+  const sendLag = new Samples(1 << 16)
+  let schedulerSleep: NodeJS.Timeout | undefined
+  /** Paced mode: one PING on connection i unless it already has inFlight outstanding; false when skipped. */
+  const senders: Array<() => boolean> = []
 
   const connectStarted = performance.now()
   const sockets = await Promise.all(
@@ -131,20 +161,53 @@ async function run(options: PingerOptions): Promise<PingerResult> {
       socket.write(pings(options.inFlight, performance.now()))
       outstanding = options.inFlight
     } else {
-      // Paced: one PING per 1/rate s per connection, start times spread over the first interval.
-      const intervalMs = 1000 / rate
-      const tick = (): void => {
-        if (phase === 'done') return
+      senders.push(() => {
         if (outstanding >= options.inFlight) {
           if (phase === 'measure') skipped++
-          return
+          return false
         }
         socket.write(pings(1, performance.now()))
         outstanding++
-      }
-      const start = setTimeout(() => timers.push(setInterval(tick, intervalMs)), Math.random() * intervalMs)
-      timers.push(start)
+        if (burst++ === 0) setImmediate(endBurst)
+        return true
+      })
     }
+  }
+  if (rate > 0 && pacing === 'timers') {
+    // One setInterval per connection, start times spread over the first interval (see PingerOptions.pacing).
+    const intervalMs = 1000 / rate
+    for (const send of senders) {
+      const tick = (): void => {
+        if (phase !== 'done') send()
+      }
+      timers.push(setTimeout(() => timers.push(setInterval(tick, intervalMs)), Math.random() * intervalMs))
+    }
+  } else if (rate > 0) {
+    // Every connection has the same period, so sorted by phase the send order repeats each period:
+    // walk it round and round on the absolute timeline (no drift, nothing merges), sending what is due.
+    const intervalMs = 1000 / rate
+    const order = senders.map((send) => ({ send, phase: Math.random() * intervalMs })).sort((a, b) => a.phase - b.phase)
+    const t0 = performance.now()
+    let period = 0
+    let next = 0
+    const dueAt = (): number => t0 + period * intervalMs + order[next]!.phase
+    const pump = (): void => {
+      if (phase === 'done') return
+      const now = performance.now()
+      while (dueAt() <= now) {
+        const lag = now - dueAt()
+        if (order[next]!.send() && phase === 'measure') sendLag.push(lag)
+        if (++next === order.length) {
+          next = 0
+          period++
+        }
+      }
+      // Poll the loop (PONGs arrive meanwhile) until the next PING is due; sleep when it is far off.
+      const wait = dueAt() - performance.now()
+      if (wait > 2) schedulerSleep = setTimeout(pump, wait - 1)
+      else setImmediate(pump)
+    }
+    pump()
   }
 
   await new Promise((r) => setTimeout(r, options.warmupMs))
@@ -157,9 +220,12 @@ async function run(options: PingerOptions): Promise<PingerResult> {
   phase = 'done'
   process.stdout.write('MARK measure-end\n')
   for (const timer of timers) clearTimeout(timer)
+  clearTimeout(schedulerSleep)
   for (const socket of sockets) socket.destroy()
   const sorted = samples.sorted()
   const r3 = (v: number): number => Math.round(v * 1000) / 1000
+  const sortedBursts = bursts.sorted()
+  const sortedLag = sendLag.sorted()
   return {
     connections: options.connections,
     inFlight: options.inFlight,
@@ -174,10 +240,13 @@ async function run(options: PingerOptions): Promise<PingerResult> {
     connectMs: Math.round(connectMs),
     errors,
     skipped,
+    burstP99: sortedBursts.length > 0 ? percentile(sortedBursts, 0.99) : 0,
+    burstMax: sortedBursts.length > 0 ? sortedBursts[sortedBursts.length - 1]! : 0,
+    sendLagP99: sortedLag.length > 0 ? r3(percentile(sortedLag, 0.99)) : 0,
   }
 }
 
-if (process.argv[1]?.endsWith('pinger.ts') && process.argv[2] !== undefined) {
+if (/pinger\.[jt]s$/.test(process.argv[1] ?? '') && process.argv[2] !== undefined) {
   const options = { host: '127.0.0.1', ...(JSON.parse(process.argv[2]) as Partial<PingerOptions>) } as PingerOptions
   run(options).then(
     (result) => {

@@ -1,9 +1,11 @@
 /**
  * Child processes of the net benches: a server under test (ours or a reference) and the load
- * generator, each in its own process, started with `node --import tsx` so all run on the same
- * runtime. Every child is stopped by its owner (and killed on exit by ManagedProcess).
+ * generator, each in its own process and all on the same runtime (see Runtime). Every child is
+ * stopped by its owner (and killed on exit by ManagedProcess).
  */
+import { execFile } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { ManagedProcess } from '../../app/local/child-process.js'
@@ -13,8 +15,43 @@ import type { PingerOptions, PingerResult } from './pinger.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
-/** ours = npm run serve (or net-only, see ourServerEntry); ours-net = always the bare GameServer; ours-microtask = that with microtask idle flushes (the default was microtask until the quiet-machine A/B, BENCHMARKS.md). */
-export type ServerKind = 'ours' | 'ours-net' | 'ours-microtask' | 'coalescing' | 'naive'
+/**
+ * How the children run our TypeScript. `compiled` (default): plain `node` on JavaScript that tsc
+ * builds once per bench run into .tmp/bench-build (bench/tsconfig.json) — how the container image
+ * runs `dist/app/main.js`. `tsx`: `node --import tsx`, whose module hooks run on a loader thread
+ * with its own heap; that thread's idle-time full GCs (8–14 ms each, ~16 s after start) can land in
+ * a measurement (on the server's own core when pinned), and production has no such thread.
+ */
+export type Runtime = 'compiled' | 'tsx'
+export const RUNTIMES: readonly Runtime[] = ['compiled', 'tsx']
+let runtime: Runtime = 'compiled'
+let build: Promise<void> | undefined
+
+export function useRuntime(choice: Runtime): void {
+  runtime = choice
+}
+
+/** Node arguments that run the repository's TypeScript file `path` (relative to the root) on the chosen runtime. */
+export async function scriptArgs(path: string): Promise<string[]> {
+  if (runtime === 'tsx') return ['--import', 'tsx', `${REPO_ROOT}${path}`]
+  build ??= promisify(execFile)(`${REPO_ROOT}node_modules/.bin/tsc`, ['-p', `${REPO_ROOT}bench/tsconfig.json`], { cwd: REPO_ROOT }).then(
+    () => undefined,
+    (err: { stdout?: string; message: string }) => {
+      throw new Error(`building the bench's JavaScript (tsc -p bench/tsconfig.json) failed: ${err.stdout || err.message}`)
+    },
+  )
+  await build
+  return [`${REPO_ROOT}.tmp/bench-build/${path.replace(/\.ts$/, '.js')}`]
+}
+
+/**
+ * ours = npm run serve (or net-only, see ourServerEntry); ours-seed = the same with the seed's flush
+ * policy only (LATENCY_AWARE_FLUSH=false: ≥ 10 frames, 80 % full or the 10 ms timer); ours-net =
+ * always the bare GameServer; ours-microtask = that with microtask idle flushes (the default was
+ * microtask until the quiet-machine A/B, BENCHMARKS.md).
+ */
+export type ServerKind = 'ours' | 'ours-seed' | 'ours-net' | 'ours-microtask' | 'coalescing' | 'naive'
+export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'ours-seed', 'ours-net', 'ours-microtask', 'coalescing', 'naive']
 
 /** Env for our server in the benches: per-session rate limits lifted (a bench client sends far more than a player). */
 export const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
@@ -24,11 +61,10 @@ export const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
   METRICS_PORT: '0',
 }
 
-/** app/main.ts (the composition root, `npm run serve`) once it exists; until then our net layer alone. */
+/** app/main.ts (the composition root, `npm run serve`) once it exists; until then our net layer alone. Paths relative to the root. */
 export function ourServerEntry(): { script: string; args: string[]; label: string } {
-  const main = `${REPO_ROOT}app/main.ts`
-  if (existsSync(main) && process.env.BENCH_OUR_SERVER !== 'net-only') return { script: main, args: [], label: 'npm run serve (app/main.ts)' }
-  return { script: `${REPO_ROOT}bench/references/our-server.ts`, args: [], label: 'GameServer, no-op dispatcher (bench/references/our-server.ts)' }
+  if (existsSync(`${REPO_ROOT}app/main.ts`) && process.env.BENCH_OUR_SERVER !== 'net-only') return { script: 'app/main.ts', args: [], label: `npm run serve (app/main.ts${runtime === 'compiled' ? ', compiled as in the image' : ' via tsx'})` }
+  return { script: 'bench/references/our-server.ts', args: [], label: 'GameServer, no-op dispatcher (bench/references/our-server.ts)' }
 }
 
 export interface RunningServer {
@@ -38,28 +74,38 @@ export interface RunningServer {
   stop(): Promise<void>
 }
 
-export async function startServer(kind: ServerKind, extraEnv: Record<string, string> = {}, nodeArgs: string[] = []): Promise<RunningServer> {
+/**
+ * Runs node, or `taskset -c CPUS node` when cpus is given (taskset execs node: same pid): the server
+ * and the load generator on cores of their own. The server's helper threads (GC, JIT) then share
+ * its one core, and the generator's share the other.
+ */
+function nodeCommand(nodeArgs: string[], cpus: string | undefined): { command: string; args: string[] } {
+  if (cpus === undefined) return { command: process.execPath, args: nodeArgs }
+  return { command: 'taskset', args: ['-c', cpus, process.execPath, ...nodeArgs] }
+}
+
+export async function startServer(kind: ServerKind, extraEnv: Record<string, string> = {}, nodeArgs: string[] = [], cpus?: string): Promise<RunningServer> {
   const port = await freePort()
   let script: string
   let args: string[] = []
-  if (kind === 'coalescing') script = `${REPO_ROOT}bench/references/coalescing-echo.ts`
-  else if (kind === 'naive') script = `${REPO_ROOT}bench/references/naive-server.ts`
+  if (kind === 'coalescing') script = 'bench/references/coalescing-echo.ts'
+  else if (kind === 'naive') script = 'bench/references/naive-server.ts'
   else {
     const entry =
       kind === 'ours-microtask'
-        ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: ['--idle-flush', 'microtask'] }
+        ? { script: 'bench/references/our-server.ts', args: ['--idle-flush', 'microtask'] }
         : kind === 'ours-net'
-          ? { script: `${REPO_ROOT}bench/references/our-server.ts`, args: [] }
+          ? { script: 'bench/references/our-server.ts', args: [] }
           : ourServerEntry()
     script = entry.script
     args = entry.args
   }
+  const kindEnv: Record<string, string> = kind === 'ours-seed' ? { LATENCY_AWARE_FLUSH: 'false' } : {}
   const proc = new ManagedProcess({
     name: `${kind}-server:${port}`,
-    command: process.execPath,
-    args: [...nodeArgs, '--import', 'tsx', script, ...args],
+    ...nodeCommand([...nodeArgs, ...(await scriptArgs(script)), ...args], cpus),
     cwd: REPO_ROOT,
-    env: { ...process.env, ...OUR_BENCH_ENV, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), ...extraEnv },
+    env: { ...process.env, ...OUR_BENCH_ENV, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), ...kindEnv, ...extraEnv },
   })
   const ready = await answersPing(port, 30_000, () => proc.running)
   if (!ready) {
@@ -120,14 +166,13 @@ export function processCpuSeconds(pid: number): number {
 const CLOCK_TICKS_PER_SECOND = 100
 
 /** Run the load generator in its own process against `port`; the server's CPU is read at the measurement's start and end. */
-export async function runPinger(serverPid: number | undefined, options: Omit<PingerOptions, 'host'>): Promise<MeasuredResult> {
+export async function runPinger(serverPid: number | undefined, options: Omit<PingerOptions, 'host'>, cpus?: string): Promise<MeasuredResult> {
   let cpuStart = Number.NaN
   let cpuEnd = Number.NaN
   const read = (): number => (serverPid === undefined ? Number.NaN : processCpuSeconds(serverPid))
   const proc = new ManagedProcess({
     name: 'pinger',
-    command: process.execPath,
-    args: ['--import', 'tsx', `${REPO_ROOT}bench/net/pinger.ts`, JSON.stringify({ host: '127.0.0.1', ...options })],
+    ...nodeCommand([...(await scriptArgs('bench/net/pinger.ts')), JSON.stringify({ host: '127.0.0.1', ...options })], cpus),
     cwd: REPO_ROOT,
     tailLines: 200,
     onLine: (line) => {

@@ -70,7 +70,7 @@ function storm(port: number, connections: number, timeoutMs: number): Promise<St
   })
 }
 
-if (process.argv[1]?.endsWith('storm.ts') && process.argv[2] !== undefined) {
+if (/storm\.[jt]s$/.test(process.argv[1] ?? '') && process.argv[2] !== undefined) {
   const { port, connections, timeoutMs } = JSON.parse(process.argv[2]) as { port: number; connections: number; timeoutMs: number }
   void storm(port, connections, timeoutMs).then((result) => {
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`)
