@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url'
 import { GameClient } from '../app/client/game-client.js'
 import { ManagedProcess } from '../app/local/child-process.js'
 import { describeMachine, percentile } from './machine.js'
-import { GAME_SERVER_NODE_FLAGS } from '../app/server/node-flags.js'
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`)
@@ -56,7 +55,7 @@ async function main(): Promise<void> {
   const server = new ManagedProcess({
     name: 'game-server',
     command: process.execPath,
-    args: [...GAME_SERVER_NODE_FLAGS, '--import', 'tsx', 'app/main.ts'],
+    args: ['--import', 'tsx', 'app/main.ts'],
     cwd: root,
     env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', METRICS_ENABLED: 'false',
       ZONE_COUNT: String(Math.max(2, CLIENTS)), ZONE_SIZE: String(ZONE_SIZE), MAX_SPEED: '1000000000', PASSWORD_HASH_COST: '1024', CHAT_HISTORY: '10', MAX_FRAMES_PER_SECOND: '100000' },

@@ -15,7 +15,6 @@ import { summarize, generatorHealth } from '../app/loadtest/report.js'
 import { runLoad } from '../app/loadtest/runner.js'
 import { validateScenario } from '../app/loadtest/scenario.js'
 import { formatMachineFacts } from './machine.js'
-import { GAME_SERVER_NODE_FLAGS } from '../app/server/node-flags.js'
 
 const { values } = parseArgs({ options: { players: { type: 'string' }, seconds: { type: 'string' }, workers: { type: 'string' } } })
 const players = Number(values.players ?? 100)
@@ -27,7 +26,7 @@ const port = await freePort()
 const server = new ManagedProcess({
   name: `game-server:${port}`,
   command: process.execPath,
-  args: [...GAME_SERVER_NODE_FLAGS, '--import', 'tsx', join(root, 'app', 'main.ts')],
+  args: ['--import', 'tsx', join(root, 'app', 'main.ts')],
   cwd: root,
   env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_ENABLED: 'false', LOG_LEVEL: 'warn' },
 })

@@ -15,7 +15,6 @@ import { canConnect, freePort, waitUntil } from '../local/ports.js'
 import { PrometheusServer } from '../local/prometheus-server.js'
 import type { Target } from './generator.js'
 import { awaitScraping, LOAD_TEST_SERVER_ENV, type LocalTarget, type LocalTargetOptions } from './local-target.js'
-import { GAME_SERVER_NODE_FLAGS } from '../server/node-flags.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -64,7 +63,7 @@ export async function startLocalServers(options: LocalTargetOptions): Promise<Lo
         name: `game-server-${i}:${port}`,
         // node itself with the tsx loader (not the tsx CLI, which would add a grandchild process)
         command: process.execPath,
-        args: [...GAME_SERVER_NODE_FLAGS, '--import', 'tsx', main],
+        args: ['--import', 'tsx', main],
         cwd: root,
         env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...LOAD_TEST_SERVER_ENV, ...options.env },
       })

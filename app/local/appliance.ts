@@ -215,7 +215,7 @@ export class Appliance {
         break
       }
       case 'app': {
-        const args = [...runner.nodeFlags, '--import', 'tsx', runner.module, ...service.args.map((a) => resolveValue(a, this.resolver()))]
+        const args = ['--import', 'tsx', runner.module, ...service.args.map((a) => resolveValue(a, this.resolver()))]
         if (service.oneShot && service.kind !== 'load-generator') {
           const output = await runCommand(process.execPath, args, { cwd: REPOSITORY_ROOT, env: this.childEnv(service), timeoutMs })
           for (const line of output.split('\n')) if (line) onLine(line)

@@ -11,8 +11,8 @@ export type LocalRunner =
   | { readonly kind: 'prometheus' }
   /** A system program (the exporters), started with the service's args. */
   | { readonly kind: 'program'; readonly program: string; readonly debianPackage: string }
-  /** A module of this repository, run with `node <nodeFlags> --import tsx <module>`. */
-  | { readonly kind: 'app'; readonly module: string; readonly nodeFlags: readonly string[] }
+  /** A module of this repository, run with `node --import tsx <module>`. */
+  | { readonly kind: 'app'; readonly module: string }
   | { readonly kind: 'skipped'; readonly reason: string }
 
 export interface LocalStep {
@@ -57,7 +57,7 @@ function runnerFor(service: Service, available: LocalAvailability): LocalRunner 
     case 'game-server':
     case 'balancer':
     case 'load-generator':
-      return { kind: 'app', module: service.app!.module, nodeFlags: service.app!.nodeFlags ?? [] }
+      return { kind: 'app', module: service.app!.module }
   }
 }
 

@@ -1,6 +1,5 @@
 /** Builds the one topology description from options (see model.ts). Pure and deterministic. */
 import { GameServerError } from '../errors.js'
-import { GAME_SERVER_NODE_FLAGS } from '../server/node-flags.js'
 import { CONTAINER_PORTS, DATABASE_NAME, DATABASE_USER, type Service, type Topology, type TopologyOptions, type Value, type ValuePart } from './model.js'
 
 export const SERVICE_NAMES = {
@@ -153,7 +152,7 @@ export function buildTopology(options: TopologyOptions): Topology {
         LOG_LEVEL: [options.logLevel],
         ...dataEnv,
       },
-      app: { module: 'app/main.ts', nodeFlags: GAME_SERVER_NODE_FLAGS },
+      app: { module: 'app/main.ts' },
       args: [],
       health: { kind: 'game-ping', port: 'game' },
       scrape: { job: SCRAPE_JOBS.gameServer, port: 'metrics', path: '/metrics' },

@@ -73,8 +73,6 @@ export interface ScrapeSpec {
 export interface AppEntry {
   /** Module path from the repository root, e.g. `app/main.ts` (the image runs the compiled `dist/app/main.js`). */
   readonly module: string
-  /** Node flags for the process, before the module (e.g. GAME_SERVER_NODE_FLAGS); none when absent. */
-  readonly nodeFlags?: readonly string[]
 }
 
 export interface Service {

@@ -10,7 +10,6 @@ import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { ManagedProcess } from '../../app/local/child-process.js'
 import { freePort } from '../../app/local/ports.js'
-import { GAME_SERVER_NODE_FLAGS } from '../../app/server/node-flags.js'
 import { HEADER_BYTES, PING, PONG } from './frames.js'
 import type { PingerOptions, PingerResult } from './pinger.js'
 
@@ -102,11 +101,9 @@ export async function startServer(kind: ServerKind, extraEnv: Record<string, str
     args = entry.args
   }
   const kindEnv: Record<string, string> = kind === 'ours-seed' ? { LATENCY_AWARE_FLUSH: 'false' } : {}
-  // Our server as deployed: with the game server's node flags (the bare net layer and the references run without).
-  const deployedFlags = (kind === 'ours' || kind === 'ours-seed') && script === 'app/main.ts' ? GAME_SERVER_NODE_FLAGS : []
   const proc = new ManagedProcess({
     name: `${kind}-server:${port}`,
-    ...nodeCommand([...deployedFlags, ...nodeArgs, ...(await scriptArgs(script)), ...args], cpus),
+    ...nodeCommand([...nodeArgs, ...(await scriptArgs(script)), ...args], cpus),
     cwd: REPO_ROOT,
     env: { ...process.env, ...OUR_BENCH_ENV, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), ...kindEnv, ...extraEnv },
   })

@@ -67,8 +67,7 @@ export function containerArgs(options: ContainerOptions): docker.ContainerArgs {
   const env: Record<string, pulumi.Input<string>> = { ...options.extraEnv }
   for (const [name, value] of Object.entries(service.env)) env[name] = resolveValue(value, resolver)
   const args = service.args.map((a) => resolveValue(a, resolver))
-  // The image's entrypoint is `node --enable-source-maps`: node flags come before the module.
-  const command = options.command ?? (service.app ? [...(service.app.nodeFlags ?? []), appModule(service.app.module), ...args] : args.length > 0 ? args : undefined)
+  const command = options.command ?? (service.app ? [appModule(service.app.module), ...args] : args.length > 0 ? args : undefined)
   return {
     // Docker names are host-wide: prefixed with the stack so dev and loadtest stacks can share a host.
     name: containerName(service.name),

@@ -8,7 +8,6 @@ import { silentLogger } from '../../app/logger.js'
 import { startServer, type ServerHandle } from '../../app/server/start-server.js'
 import type { Harness } from '../harness/index.js'
 import { CountingMetrics } from './net-support.js'
-import { GAME_SERVER_NODE_FLAGS } from '../../app/server/node-flags.js'
 
 export const PASSWORD = 'correct-horse-battery'
 
@@ -57,12 +56,12 @@ export async function startGame(env: Env = {}, metrics = new CountingMetrics()):
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 
-/** `app/main.ts` as a child process owned by `harness` (loopback, free ports, standalone unless env says otherwise), with the deployed node flags. */
+/** `app/main.ts` as a child process owned by `harness` (loopback, free ports, standalone unless env says otherwise). */
 export function spawnServer(harness: Harness, env: Record<string, string>): ManagedProcess {
   return harness.own(new ManagedProcess({
     name: 'game-server',
     command: process.execPath,
-    args: [...GAME_SERVER_NODE_FLAGS, '--import', 'tsx', 'app/main.ts'],
+    args: ['--import', 'tsx', 'app/main.ts'],
     cwd: root,
     env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', ...env },
     tailLines: 400,

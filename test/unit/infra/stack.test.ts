@@ -7,7 +7,6 @@ import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../../app/topology/i
 import { ALERTS } from '../../../dashboards/alert-model.js'
 import { DASHBOARDS } from '../../../dashboards/index.js'
 import { ALL_SECRET_VALUES, containers, envOf, plain, runProgram, SECRETS, serviceOf, type Recorded } from './mocks.js'
-import { GAME_SERVER_NODE_FLAGS } from '../../../app/server/node-flags.js'
 
 const cases = [
   { stack: 'dev', servers: 2, redisShards: 2, loadGenerators: 0 },
@@ -48,8 +47,7 @@ for (const c of cases) {
       assert.equal(env.get('REDIS_URLS')!.value.split(','), shards.map((s) => `redis://:${SECRETS.redisPassword}@${s}:6379`))
       assert.is(env.get('NODE_ID')!.value, game)
       assert.is(env.get('GAME_PORT')!.value, '7777')
-      // The game server's node flags go after the image's `node --enable-source-maps` entrypoint, before the module.
-      assert.equal(plain(byName(run, game).inputs.command), [...GAME_SERVER_NODE_FLAGS, 'dist/app/main.js'])
+      assert.equal(plain(byName(run, game).inputs.command), ['dist/app/main.js'])
     }
     // The balancer finds them through cluster membership on the first shard, where they register.
     const clusterUrl = `redis://:${SECRETS.redisPassword}@redis-0:6379`

@@ -3,7 +3,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { planLocal } from '../../../app/local/local-plan.js'
-import { GAME_SERVER_NODE_FLAGS } from '../../../app/server/node-flags.js'
 import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../../app/topology/index.js'
 import { containers, runProgram, SECRETS, serviceOf } from '../infra/mocks.js'
 
@@ -32,10 +31,6 @@ test('local plan: levels follow dependsOn; what cannot run locally is skipped wi
   assert.match(skipped['redis-exporter']!, /apt-get install -y prometheus-redis-exporter/)
   const games = plan.filter((s) => s.service.kind === 'game-server')
   assert.ok(games.every((g) => g.runner.kind === 'app' && g.runner.module === 'app/main.ts'))
-  for (const g of games) assert.equal(g.runner.kind === 'app' && g.runner.nodeFlags, GAME_SERVER_NODE_FLAGS)
-  // Only the game servers carry them (the balancer was not measured with them).
-  const balancer = plan.find((s) => s.service.kind === 'balancer')!
-  assert.equal(balancer.runner.kind === 'app' && balancer.runner.nodeFlags, [])
   assert.is(new Set(games.map((g) => g.level)).size, 1, 'game servers start together')
   const off = planLocal(topology, { has: () => true, observability: false })
   assert.equal(off.filter((s) => s.runner.kind === 'skipped').map((s) => s.service.name).sort(), ['grafana', 'postgres-exporter', 'prometheus', 'redis-exporter'])
