@@ -95,7 +95,7 @@ for (const scenario of scenarios) {
       const pinned = pin === 'all' || (pin === 'paced' && scenario.ratePerConnection > 0)
       const running = await startServer(server, {}, nodeArgs, pinned ? '1' : undefined)
       try {
-        if (nodeArgs.length > 0) process.stdout.write(` [profile: CPU.*.${running.process.pid}.*.cpuprofile]`)
+        if (values['cpu-prof'] !== undefined) process.stdout.write(` [profile: CPU.*.${running.process.pid}.*.cpuprofile]`)
         const result = await runPinger(running.process.pid, { port: running.port, connections: scenario.connections, inFlight: scenario.inFlight, warmupMs, durationMs, payloadBytes, ratePerConnection: scenario.ratePerConnection, pacing }, pinned ? '0' : undefined)
         results.get(server)!.push(result)
         const generator = scenario.ratePerConnection > 0 ? ` (generator: PINGs per turn p99 ${result.burstP99} / max ${result.burstMax}${pacing === 'schedule' ? `, send lag p99 ${result.sendLagP99} ms` : ''}, skipped ${result.skipped})` : ''

@@ -59,6 +59,13 @@ class Samples {
   constructor(capacity = 1 << 20) {
     this.data = new Float64Array(capacity)
   }
+  /** Grow now (not in the middle of the measurement) to hold at least n values. */
+  reserve(n: number): void {
+    if (n <= this.data.length) return
+    const bigger = new Float64Array(n)
+    bigger.set(this.data.subarray(0, this.length))
+    this.data = bigger
+  }
   push(value: number): void {
     if (this.length === this.data.length) {
       const bigger = new Float64Array(this.data.length * 2)
@@ -84,10 +91,13 @@ async function run(options: PingerOptions): Promise<PingerResult> {
   template.writeUInt16LE(PING, 2)
   template.writeUInt32LE(0, 8)
   const samples = new Samples()
+  // The warm-up records exactly as the measurement does (same code path, same memory touched), and
+  // the counters are reset when the measurement starts: a path first taken at that moment would
+  // deoptimise and re-optimise the generator inside the measured window.
   let phase: 'warmup' | 'measure' | 'done' = 'warmup'
   let pongs = 0
   let errors = 0
-  let measureStart = Number.POSITIVE_INFINITY
+  let measureStart = performance.now()
   let skipped = 0
   const rate = options.ratePerConnection ?? 0
   const timers: NodeJS.Timeout[] = []
@@ -96,7 +106,7 @@ async function run(options: PingerOptions): Promise<PingerResult> {
   const bursts = new Samples(1 << 14)
   let burst = 0
   const endBurst = (): void => {
-    if (phase === 'measure') bursts.push(burst)
+    if (phase !== 'done') bursts.push(burst)
     burst = 0
   }
   const sendLag = new Samples(1 << 16)
@@ -144,7 +154,7 @@ async function run(options: PingerOptions): Promise<PingerResult> {
         const sent = sentAt[head]!
         head = (head + 1) % options.inFlight
         // Only PINGs sent during the measurement count (not ones delayed by connect or warm-up).
-        if (phase === 'measure' && sent >= measureStart) {
+        if (phase !== 'done' && sent >= measureStart) {
           samples.push(now - sent)
           pongs++
         }
@@ -163,7 +173,7 @@ async function run(options: PingerOptions): Promise<PingerResult> {
     } else {
       senders.push(() => {
         if (outstanding >= options.inFlight) {
-          if (phase === 'measure') skipped++
+          if (phase !== 'done') skipped++
           return false
         }
         socket.write(pings(1, performance.now()))
@@ -196,7 +206,7 @@ async function run(options: PingerOptions): Promise<PingerResult> {
       const now = performance.now()
       while (dueAt() <= now) {
         const lag = now - dueAt()
-        if (order[next]!.send() && phase === 'measure') sendLag.push(lag)
+        if (order[next]!.send()) sendLag.push(lag)
         if (++next === order.length) {
           next = 0
           period++
@@ -211,10 +221,18 @@ async function run(options: PingerOptions): Promise<PingerResult> {
   }
 
   await new Promise((r) => setTimeout(r, options.warmupMs))
+  // Room for the whole measurement at the warm-up's rate (+50 %), so no copy lands inside it.
+  const warmupRate = samples.length / Math.max(0.001, (performance.now() - measureStart) / 1000)
+  samples.reserve(Math.ceil((warmupRate * options.durationMs * 1.5) / 1000))
   phase = 'measure'
   process.stdout.write('MARK measure-start\n')
   const started = performance.now()
   measureStart = started
+  samples.length = 0
+  bursts.length = 0
+  sendLag.length = 0
+  pongs = 0
+  skipped = 0
   await new Promise((r) => setTimeout(r, options.durationMs))
   const seconds = (performance.now() - started) / 1000
   phase = 'done'
