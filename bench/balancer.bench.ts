@@ -27,6 +27,7 @@ import { canConnect, freePort, waitUntil } from '../app/local/ports.js'
 import { encodeFrame } from '../app/protocol/header.js'
 import { FrameType } from '../app/protocol/types.js'
 import { describeMachine } from './machine.js'
+import { median } from './stats.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -293,13 +294,6 @@ async function interleavedSetupPhase(targets: readonly Target[], slices: number,
     }
   }
   return new Map([...sums].map(([name, s]) => [name, { perSecond: s.sessions / s.seconds, errors: s.errors }]))
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  if (sorted.length === 0) return NaN
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 function spawnChild(name: string, command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess {

@@ -19,6 +19,7 @@ import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
 import { formatMachineFacts, requireFdLimit } from './machine.js'
 import { ourServerEntry, runPinger, RUNTIMES, SERVER_KINDS, startServer, useRuntime, type MeasuredResult, type Runtime, type ServerKind } from './net/processes.js'
+import { median } from './stats.js'
 
 
 const { values } = parseArgs({
@@ -77,11 +78,6 @@ interface Row {
    */
   readonly pairedRatio: number | undefined
   readonly pairedEfficiency: number | undefined
-}
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 const rows: Row[] = []
 for (const scenario of scenarios) {

@@ -22,6 +22,7 @@ import { FrameType } from '../app/protocol/types.js'
 import { noopMetrics, type GameMetrics } from '../app/telemetry/metrics.js'
 import { startTelemetry } from '../app/telemetry/start.js'
 import { describeMachine } from './machine.js'
+import { median } from './stats.js'
 
 const { values } = parseArgs({
   options: {
@@ -180,12 +181,6 @@ async function firstLine(c: ReturnType<typeof child>): Promise<Record<string, nu
 async function cpuOf(c: ReturnType<typeof child>): Promise<number> {
   c.proc.stdin!.write('cpu\n')
   return (await firstLine(c)).cpuMicros!
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
 /** In-process cost of the metric calls the net layer makes for one PING/PONG, on vs off (ns). */
