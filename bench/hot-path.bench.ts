@@ -74,7 +74,7 @@ interface Row {
    * Median over rounds of this server's PONG/s / the coalescing reference's in the same round (and
    * the reference's CPU µs/PONG / ours, an efficiency). Each round runs the servers back to back, so
    * the pair shares the machine's state; medians taken per server separately can pair a fast round
-   * of one with a slow round of the other (single cells on this VM vary up to 1.8×).
+   * of one with a slow round of the other (single cells on this VM vary up to 1.9×).
    */
   readonly pairedRatio: number | undefined
   readonly pairedEfficiency: number | undefined

@@ -3,12 +3,10 @@
  * generator, each in its own process and all on the same runtime (see Runtime). Every child is
  * stopped by its owner (and killed on exit by ManagedProcess).
  */
-import { execFile } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { promisify } from 'node:util'
 import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { ManagedProcess } from '../../app/local/child-process.js'
+import { ManagedProcess, runCommand } from '../../app/local/child-process.js'
 import { freePort } from '../../app/local/ports.js'
 import { HEADER_BYTES, PING, PONG } from './frames.js'
 import type { PingerOptions, PingerResult } from './pinger.js'
@@ -34,12 +32,8 @@ export function useRuntime(choice: Runtime): void {
 /** Node arguments that run the repository's TypeScript file `path` (relative to the root) on the chosen runtime. */
 export async function scriptArgs(path: string): Promise<string[]> {
   if (runtime === 'tsx') return ['--import', 'tsx', `${REPO_ROOT}${path}`]
-  build ??= promisify(execFile)(`${REPO_ROOT}node_modules/.bin/tsc`, ['-p', `${REPO_ROOT}bench/tsconfig.json`], { cwd: REPO_ROOT }).then(
-    () => undefined,
-    (err: { stdout?: string; message: string }) => {
-      throw new Error(`building the bench's JavaScript (tsc -p bench/tsconfig.json) failed: ${err.stdout || err.message}`)
-    },
-  )
+  // runCommand rejects with the command and its output when tsc fails.
+  build ??= runCommand(`${REPO_ROOT}node_modules/.bin/tsc`, ['-p', `${REPO_ROOT}bench/tsconfig.json`], { cwd: REPO_ROOT, timeoutMs: 120_000 }).then(() => undefined)
   await build
   return [`${REPO_ROOT}.tmp/bench-build/${path.replace(/\.ts$/, '.js')}`]
 }
