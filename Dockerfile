@@ -2,7 +2,7 @@
 # The appliance image: game server (default), balancer, migrations and load generator are all
 # `node dist/<module>.js` of this one image. Built by infra/components/image.ts (`pulumi up`) or
 #   docker build -t game-appliance .
-ARG NODE_IMAGE=node:22-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 # 1. Compile TypeScript → dist/ with the full (dev) dependency set.
 FROM ${NODE_IMAGE} AS build

@@ -9,7 +9,7 @@
  */
 import { readFile, statfs } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type IntervalHistogram } from 'node:perf_hooks'
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELDHistogram } from 'node:perf_hooks'
 import { silentLogger, type Logger } from '../logger.js'
 import { METRICS } from './catalogue.js'
 import type { TelemetryProvider } from './provider.js'
@@ -96,7 +96,7 @@ export interface SystemMonitorOptions {
 }
 
 export class SystemMonitor {
-  private readonly delay: IntervalHistogram
+  private readonly delay: ELDHistogram
   private readonly logger: Logger
   private timer: NodeJS.Timeout | null = null
   private sampling: Promise<void> | null = null
