@@ -9,7 +9,10 @@
  *   end-of-turn write (same turn, one syscall instead of two), while the fill trigger still bounds
  *   what one turn can queue.
  * - One write in flight: the next write starts from the previous write's callback, or from 'drain'
- *   when socket.write returned false. Frames queued meanwhile go out then ('drain').
+ *   when socket.write returned false. Frames queued meanwhile go out then ('drain'). Which of the
+ *   two ends a backed-up write depends on the socket's stream high-water mark (64 KiB from Node 22,
+ *   above the default 32 KiB send chunk, so usually the callback); either way at most one chunk
+ *   sits in the socket and the cut-off below happens at the same point.
  * - Cap: bytes queued here (plus the write in flight) may not exceed maxOutboundBytes; the frame
  *   that would exceed it makes the owner cut the slow client off.
  * - BATCH: a write of ≥ batchThresholdBytes is packed into zlib BATCH frames where that brings it
