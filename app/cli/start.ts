@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     appliance = await Appliance.start({
       topology,
       dir,
+      ...(config.appliance.postgresDir ? { postgresDir: resolve(config.appliance.postgresDir) } : {}),
       logger,
       readyTimeoutMs: config.appliance.readyTimeoutMs,
       observability: config.appliance.prometheus,
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     'game appliance ready',
     `  game (balancer)   ${endpoints.game}        e.g. npm run loadtest -- --target ${endpoints.game} --players 50 --duration 30`,
     `  prometheus        ${endpoints.prometheus ?? '(not running)'}`,
-    `  database          ${endpoints.database}`,
+    `  database          ${endpoints.database}${appliance.postgresDir === join(dir, 'postgres') ? '' : ` (data in ${appliance.postgresDir})`}`,
     ...endpoints.redis.map((url, i) => `  redis shard ${i}     ${url}`),
     ...Object.entries(endpoints.metrics).map(([name, url]) => `  metrics ${name.padEnd(10)} ${url}`),
     ...appliance.skipped.map((s) => `  (not started: ${s.service} — ${s.reason})`),

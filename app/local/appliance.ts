@@ -5,7 +5,7 @@
  * level only once the previous one passed its health checks. Ready once a PING through the balancer
  * is answered. `stop()` stops everything it started in reverse order; nothing is left behind.
  */
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createWriteStream, type WriteStream } from 'node:fs'
 import { chmod, mkdir, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
@@ -30,8 +30,10 @@ export const REPOSITORY_ROOT = resolve(fileURLToPath(new URL('.', import.meta.ur
 
 export interface ApplianceOptions {
   readonly topology: Topology
-  /** Data directory (PostgreSQL cluster, Redis, Prometheus, logs/). */
+  /** Data directory (Redis, Prometheus, logs/, and the PostgreSQL cluster unless `postgresDir`). */
   readonly dir: string
+  /** The PostgreSQL cluster's directory; unset: see postgresHome(). */
+  readonly postgresDir?: string
   readonly logger: Logger
   /** Per service: how long it may take to become healthy. */
   readonly readyTimeoutMs: number
@@ -71,15 +73,18 @@ export class Appliance {
     private readonly options: ApplianceOptions,
     private readonly ports: ReadonlyMap<string, number>,
     private readonly secrets: Readonly<Record<SecretName, string>>,
+    /** Where the PostgreSQL cluster lives (see postgresHome). */
+    readonly postgresDir: string,
   ) {}
 
   /** Start the whole topology; on any failure everything already started is stopped again. */
   static async start(options: ApplianceOptions): Promise<Appliance> {
     await mkdir(join(options.dir, 'logs'), { recursive: true })
-    if (isRoot()) await letPostgresTraverse(options.dir)
+    const postgresDir = await postgresHome(options.dir, options.postgresDir)
+    if (postgresDir !== join(options.dir, 'postgres')) options.logger.info({ postgresDir, dir: options.dir }, 'PostgreSQL data outside the appliance directory')
     const ports = await allocatePorts(options.topology)
     const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token() }
-    const appliance = new Appliance(options.topology, options, ports, secrets)
+    const appliance = new Appliance(options.topology, options, ports, secrets, postgresDir)
     const plan = planLocal(options.topology, {
       has: (program) => (program === 'initdb' ? postgresBinDir() !== undefined : findProgram(program) !== undefined),
       observability: options.observability,
@@ -179,7 +184,7 @@ export class Appliance {
     this.options.logger.info({ service: service.name }, 'starting')
     switch (runner.kind) {
       case 'postgres': {
-        const server = await PostgresServer.start({ dir: join(this.options.dir, service.name), port: this.port(service.name, 'postgres'), database: 'game', readyTimeoutMs: timeoutMs, onLine })
+        const server = await PostgresServer.start({ dir: this.postgresDir, port: this.port(service.name, 'postgres'), database: 'game', readyTimeoutMs: timeoutMs, onLine })
         this.track(service, server.process, () => server.stop())
         // The same role, password and database the containers get (trust auth on loopback).
         await server.psql(
@@ -312,17 +317,44 @@ async function allocatePorts(topology: Topology): Promise<Map<string, number>> {
 }
 
 /**
- * As root, PostgreSQL runs as the `postgres` user, which must be able to reach its data directory
- * under `dir`: give `dir` search permission (not read) and check that every ancestor has it.
+ * Where the PostgreSQL cluster lives. PostgreSQL refuses to run as root, so as root it runs as the
+ * `postgres` user, which must be able to reach its directory: every ancestor must be searchable by
+ * others. A clone under /root (mode 0700) is not, so by default the cluster then goes to
+ * `/var/lib/game-appliance/<id>/postgres`, the id derived from the appliance directory so that each
+ * clone keeps its own cluster across runs. A configured directory must be reachable.
  */
-async function letPostgresTraverse(dir: string): Promise<void> {
-  const mode = (await stat(dir)).mode & 0o7777
-  if ((mode & 0o001) === 0) await chmod(dir, mode | 0o011)
-  for (let parent = dirname(resolve(dir)); ; parent = dirname(parent)) {
-    if (((await stat(parent)).mode & 0o001) === 0) {
-      throw new GameServerError('GS_ERR_APPLIANCE_START', `the postgres user cannot reach ${dir}: ${parent} is not searchable by others; set APPLIANCE_DIR to a directory under /var/tmp or /tmp`, { dir, parent })
+export async function postgresHome(dir: string, configured: string | undefined): Promise<string> {
+  const inside = join(dir, 'postgres')
+  if (!isRoot()) return configured || inside
+  if (configured) {
+    const blocked = await unsearchableAncestor(configured)
+    if (blocked !== undefined) {
+      throw new GameServerError('GS_ERR_APPLIANCE_START', `the postgres user cannot reach APPLIANCE_POSTGRES_DIR=${configured}: ${blocked} is not searchable by others; choose a directory under /var/lib, /var/tmp or /tmp, or leave it unset`, { dir: configured, parent: blocked })
     }
-    if (parent === dirname(parent)) break
+    return configured
+  }
+  if ((await unsearchableAncestor(dir)) === undefined) {
+    // Search permission (not read) on the appliance directory itself, for the postgres user.
+    const mode = (await stat(dir)).mode & 0o7777
+    if ((mode & 0o001) === 0) await chmod(dir, mode | 0o011)
+    return inside
+  }
+  const id = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 12)
+  const home = join(OUTSIDE_POSTGRES_ROOT, id)
+  await mkdir(home, { recursive: true, mode: 0o711 })
+  await chmod(OUTSIDE_POSTGRES_ROOT, 0o711)
+  return join(home, 'postgres')
+}
+
+/** Where a root-owned appliance whose directory the postgres user cannot reach keeps its cluster. */
+export const OUTSIDE_POSTGRES_ROOT = '/var/lib/game-appliance'
+
+/** The first ancestor of `dir` (not `dir` itself) that others cannot search, if any. */
+async function unsearchableAncestor(dir: string): Promise<string | undefined> {
+  for (let parent = dirname(resolve(dir)); ; parent = dirname(parent)) {
+    const mode = await stat(parent).then((s) => s.mode, () => undefined)
+    if (mode !== undefined && (mode & 0o001) === 0) return parent
+    if (parent === dirname(parent)) return undefined
   }
 }
 
