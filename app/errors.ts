@@ -15,11 +15,6 @@ export const ErrorCodes = {
   GS_ERR_BATCH_TOO_LARGE: 'a BATCH frame would inflate beyond the configured bound',
   GS_ERR_PAYLOAD_MALFORMED: 'a frame payload does not match its type\'s layout',
   // pool
-  GS_ERR_POOL_CLOSED: 'the pool is closed',
-  GS_ERR_POOL_TIMEOUT: 'acquiring from the pool timed out',
-  GS_ERR_POOL_ABORTED: 'acquiring from the pool was aborted',
-  GS_ERR_POOL_EXHAUSTED: 'too many callers are already waiting for the pool',
-  GS_ERR_POOL_INVALID: 'a pool resource failed validation or could not be created',
   // client connection
   GS_ERR_CLIENT_CLOSED: 'the client connection is closed or could not be opened',
   GS_ERR_CLIENT_TIMEOUT: 'the client connection timed out (connect, or waiting for a frame)',

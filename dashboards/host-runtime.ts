@@ -1,6 +1,6 @@
 /** Host and runtime: host CPU, memory, disk; per process CPU, memory, heap and the event loop. */
 import { thresholdLines } from './alert-model.js'
-import { panel, q, SELECT, target, type DashboardSpec } from './common.js'
+import { panel, q, RATE_WINDOW, SELECT, target, type DashboardSpec } from './common.js'
 import { METRICS as M } from './telemetry.js'
 
 const P = SELECT.appProcesses
@@ -26,12 +26,15 @@ export const hostRuntime: DashboardSpec = {
       title: 'Processes',
       panels: [
         panel.timeseries('Process CPU', 'CPU per wall second of each process (1 = one core).', 'percentunit', [target(q.max(M.processCpuUtilization, P, ['service']), '{{service}}')]),
-        panel.timeseries('Resident memory', 'RSS of each process.', 'bytes', [target(q.max(M.processResident, P, ['service']), '{{service}}')]),
-        panel.timeseries('V8 heap', 'Heap used and allocated per process.', 'bytes', [
-          target(q.max(M.processHeapUsed, P, ['service']), 'used {{service}}'),
-          target(q.max(M.processHeapTotal, P, ['service']), 'total {{service}}'),
+        panel.timeseries('Resident memory', 'RSS of each process (process.memory.usage).', 'bytes', [target(q.max(M.processMemory, P, ['service']), '{{service}}')]),
+        panel.timeseries('V8 heap', 'Heap used and allocated per process, summed over heap spaces (v8js.memory.heap.*).', 'bytes', [
+          target(q.sum(M.heapUsed, P, ['service']), 'used {{service}}'),
+          target(q.sum(M.heapLimit, P, ['service']), 'allocated {{service}}'),
         ]),
-        panel.timeseries('Event-loop delay', 'p99 and max event-loop delay per process over the sample interval.', 's', [
+        panel.timeseries('GC pauses', 'Time per second spent in garbage-collection pauses, by type (v8js.gc.duration).', 's', [
+          target(`sum by (service, v8js_gc_type) (rate(${M.gcDuration.name}_sum{${P}}[${RATE_WINDOW}]))`, '{{v8js_gc_type}} {{service}}'),
+        ]),
+        panel.timeseries('Event-loop delay', 'p99 and max event-loop delay per process over the sample interval (nodejs.eventloop.delay.*).', 's', [
           target(q.max(M.eventLoopDelayP99, P, ['service']), 'p99 {{service}}'),
           target(q.max(M.eventLoopDelayMax, P, ['service']), 'max {{service}}'),
         ], { thresholds: thresholdLines('event-loop-delay-p99') }),

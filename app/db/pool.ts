@@ -177,7 +177,7 @@ export class Database implements Executor {
   }
 
   /**
-   * Occupancy in the shape of `Pool.stats()` for `GameMetrics.observePool`: operations in flight
+   * Occupancy for `GameMetrics.observePool`: operations in flight
    * up to `max` count as connections in use, the rest as waiting (postgres.js queues them).
    */
   poolReading(): { size: number; inUse: number; waiting: number } {

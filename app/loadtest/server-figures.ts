@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GameServerError } from '../errors.js'
-import { METRICS } from '../telemetry/catalogue.js'
+import { METRIC_LIST, METRICS, seriesNames } from '../telemetry/catalogue.js'
 import type { ServerAlert, ServerFigures, ServerSeries } from './report.js'
 
 interface PromResponse<T> {
@@ -96,7 +96,16 @@ const first = (names: readonly string[], ...patterns: RegExp[]): string | undefi
 }
 
 const baseName = (family: string): string => family.replace(/_bucket$/, '')
-const msScale = (family: string): string => (/_seconds/.test(family) ? ' * 1000' : '')
+/**
+ * ' * 1000' when `family` is in seconds: by the catalogue's unit for our own metrics (the
+ * semantic-convention names such as nodejs_eventloop_delay_p99 carry no unit suffix), by the
+ * `_seconds` suffix for others.
+ */
+const msScale = (family: string): string => {
+  const definition = METRIC_LIST.find((d) => seriesNames(d).includes(family))
+  const seconds = definition !== undefined ? definition.unit === 's' : /_seconds/.test(family)
+  return seconds ? ' * 1000' : ''
+}
 
 const name = (key: keyof typeof METRICS): string => METRICS[key].name
 

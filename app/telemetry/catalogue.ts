@@ -2,7 +2,10 @@
  * The metric catalogue: every metric the appliance exports, defined once — name (as it appears on
  * the wire; the Prometheus exporter adds no unit suffix, so names carry `_seconds`, `_bytes`,
  * `_ratio`, `_total`), kind, unit, help, label names and, for histograms, explicit buckets that
- * bracket the bottleneck thresholds (app/telemetry/thresholds.ts). The instruments
+ * bracket the bottleneck thresholds (app/telemetry/thresholds.ts). The Node.js runtime and process
+ * metrics use OpenTelemetry's semantic-convention names instead (`nodejs.eventloop.delay.p99`,
+ * `v8js.gc.duration`, `process.cpu.time`…, exported as `nodejs_eventloop_delay_p99`…), so
+ * dashboards built for any OpenTelemetry-instrumented Node service read them unchanged. The instruments
  * (game-metrics.ts, system.ts, the other parts' recorders), the dashboards and the alert rules
  * (deploy) are all generated from this table, so a renamed metric cannot silently break a panel.
  */
@@ -13,7 +16,13 @@ export type MetricKind = 'counter' | 'gauge' | 'histogram'
 export type MetricUnit = 's' | 'By' | '1' | '{frame}' | '{session}' | '{event}' | '{connection}' | '{request}' | '{item}' | '{member}' | '{core}'
 
 export interface MetricDefinition {
+  /** The Prometheus name (what dashboards and alert rules query). */
   readonly name: string
+  /**
+   * The OpenTelemetry instrument name when it differs from `name`: semantic-convention names have
+   * dots, which the exporter turns into underscores (and counters get `_total`).
+   */
+  readonly otelName?: string
   readonly kind: MetricKind
   readonly unit: MetricUnit
   readonly help: string
@@ -38,6 +47,8 @@ export const FRAME_DURATION_BUCKETS_SECONDS = [
 export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 75, 100, 150, 200, 500, 1000] as const
 /** Compressed / original bytes of a BATCH frame; 0.9 is the BATCH_MAX_RATIO cut-off. */
 export const COMPRESSION_RATIO_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const
+/** Garbage-collection pauses: scavenges take 0.1–2 ms, full collections up to seconds. */
+export const GC_DURATION_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const
 /** Database queries, cache round trips, pool acquisition, backend latency (acquire timeout 5 s). */
 export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
 
@@ -46,6 +57,15 @@ function counter(name: string, unit: MetricUnit, help: string, labels: readonly 
 }
 function gauge(name: string, unit: MetricUnit, help: string, labels: readonly string[] = [], roles = SERVER): MetricDefinition {
   return { name, kind: 'gauge', unit, help, labels, roles }
+}
+/**
+ * A metric named by OpenTelemetry's semantic conventions (runtime and process metrics): the
+ * Prometheus name follows from the instrument name as the exporter derives it.
+ */
+function semconv<T extends MetricDefinition>(otelName: string, definition: (name: string) => T): T {
+  const made = definition(otelName.replaceAll('.', '_'))
+  const name = made.kind === 'counter' ? `${made.name}_total` : made.name
+  return { ...made, name, otelName }
 }
 function histogram(name: string, unit: MetricUnit, help: string, buckets: readonly number[], labels: readonly string[] = [], roles = SERVER): MetricDefinition {
   return { name, kind: 'histogram', unit, help, labels, buckets, roles }
@@ -80,7 +100,6 @@ export const METRICS = {
   poolSize: gauge('gs_pool_size', '{item}', 'Resources owned by a pool (idle + borrowed + pending).', ['pool']),
   poolInUse: gauge('gs_pool_in_use', '{item}', 'Resources currently borrowed from a pool.', ['pool']),
   poolWaiting: gauge('gs_pool_waiting', '{request}', 'Callers waiting to acquire from a pool.', ['pool']),
-  poolAcquire: histogram('gs_pool_acquire_seconds', 's', 'Time to acquire a resource from a pool.', LATENCY_BUCKETS_SECONDS, ['pool']),
   // --- data ---
   dbQuery: histogram('gs_db_query_duration_seconds', 's', 'Database query duration, by operation.', LATENCY_BUCKETS_SECONDS, ['operation']),
   dbErrors: counter('gs_db_query_errors_total', '{request}', 'Database queries that failed, by operation.', ['operation']),
@@ -101,16 +120,28 @@ export const METRICS = {
   balancerBytes: counter('gs_balancer_proxied_bytes_total', 'By', 'Bytes proxied, by direction (from-client, to-client).', ['direction'], BALANCER),
   clusterLeader: gauge('gs_cluster_leader', '1', '1 when this process is the cluster leader, else 0.', [], ['server', 'balancer']),
   clusterMembers: gauge('gs_cluster_members', '{member}', 'Live members of the cluster as seen by this process.', [], ['server', 'balancer']),
-  // --- event loop and process (every role) ---
-  eventLoopDelayP50: gauge('gs_event_loop_delay_p50_seconds', 's', 'Event-loop delay, median over the last sample interval.', [], ALL),
-  eventLoopDelayP99: gauge('gs_event_loop_delay_p99_seconds', 's', 'Event-loop delay, 99th percentile over the last sample interval.', [], ALL),
-  eventLoopDelayMax: gauge('gs_event_loop_delay_max_seconds', 's', 'Event-loop delay, maximum over the last sample interval.', [], ALL),
-  eventLoopUtilization: gauge('gs_event_loop_utilization_ratio', '1', 'Fraction of the last sample interval the event loop was busy.', [], ALL),
-  processCpu: counter('gs_process_cpu_seconds_total', 's', 'CPU time of this process, by mode (user, system).', ['mode'], ALL),
+  // --- Node.js runtime and process (every role), OpenTelemetry semantic-convention names ---
+  // Event-loop delay: how late the monitor's timer ran (its resolution subtracted, so an idle loop
+  // reads ~0), over the last SYSTEM_SAMPLE_INTERVAL_MS — the same interval the detector judges.
+  eventLoopDelayMin: semconv('nodejs.eventloop.delay.min', (n) => gauge(n, 's', 'Event-loop delay, minimum over the last sample interval.', [], ALL)),
+  eventLoopDelayMax: semconv('nodejs.eventloop.delay.max', (n) => gauge(n, 's', 'Event-loop delay, maximum over the last sample interval.', [], ALL)),
+  eventLoopDelayMean: semconv('nodejs.eventloop.delay.mean', (n) => gauge(n, 's', 'Event-loop delay, mean over the last sample interval.', [], ALL)),
+  eventLoopDelayStddev: semconv('nodejs.eventloop.delay.stddev', (n) => gauge(n, 's', 'Event-loop delay, standard deviation over the last sample interval.', [], ALL)),
+  eventLoopDelayP50: semconv('nodejs.eventloop.delay.p50', (n) => gauge(n, 's', 'Event-loop delay, median over the last sample interval.', [], ALL)),
+  eventLoopDelayP90: semconv('nodejs.eventloop.delay.p90', (n) => gauge(n, 's', 'Event-loop delay, 90th percentile over the last sample interval.', [], ALL)),
+  eventLoopDelayP99: semconv('nodejs.eventloop.delay.p99', (n) => gauge(n, 's', 'Event-loop delay, 99th percentile over the last sample interval.', [], ALL)),
+  eventLoopUtilization: semconv('nodejs.eventloop.utilization', (n) => gauge(n, '1', 'Fraction of the last sample interval the event loop was busy.', [], ALL)),
+  eventLoopTime: semconv('nodejs.eventloop.time', (n) => counter(n, 's', 'Time the event loop spent active or idle since the process started, by state.', ['nodejs_eventloop_state'], ALL)),
+  gcDuration: semconv('v8js.gc.duration', (n) => histogram(n, 's', 'Garbage-collection pauses, by type (major, minor, incremental, weakcb).', GC_DURATION_BUCKETS_SECONDS, ['v8js_gc_type'], ALL)),
+  heapUsed: semconv('v8js.memory.heap.used', (n) => gauge(n, 'By', 'V8 heap in use, by heap space.', ['v8js_heap_space_name'], ALL)),
+  heapLimit: semconv('v8js.memory.heap.limit', (n) => gauge(n, 'By', 'V8 heap size (allocated), by heap space.', ['v8js_heap_space_name'], ALL)),
+  heapSpaceAvailable: semconv('v8js.memory.heap.space.available_size', (n) => gauge(n, 'By', 'V8 heap space still available, by heap space.', ['v8js_heap_space_name'], ALL)),
+  heapSpacePhysical: semconv('v8js.memory.heap.space.physical_size', (n) => gauge(n, 'By', 'V8 heap space committed in physical memory, by heap space.', ['v8js_heap_space_name'], ALL)),
+  processCpu: semconv('process.cpu.time', (n) => counter(n, 's', 'CPU time of this process, by mode (user, system).', ['cpu_mode'], ALL)),
+  processMemory: semconv('process.memory.usage', (n) => gauge(n, 'By', 'Resident set size of this process.', [], ALL)),
+  // Not the semantic convention's process.cpu.utilization, which divides by the number of CPUs:
+  // here 1 is one full core, the unit of the detector's CPU threshold for a single-threaded server.
   processCpuUtilization: gauge('gs_process_cpu_utilization_ratio', '1', 'CPU time of this process per wall second over the last sample interval (1 = one full core).', [], ALL),
-  processResident: gauge('gs_process_resident_memory_bytes', 'By', 'Resident set size of this process.', [], ALL),
-  processHeapUsed: gauge('gs_process_heap_used_bytes', 'By', 'V8 heap in use.', [], ALL),
-  processHeapTotal: gauge('gs_process_heap_total_bytes', 'By', 'V8 heap allocated.', [], ALL),
   // --- host ---
   hostCpuUtilization: gauge('gs_host_cpu_utilization_ratio', '1', 'Busy fraction of all host CPUs over the last sample interval (/proc/stat).', [], ALL),
   hostCpuCores: gauge('gs_host_cpu_cores', '{core}', 'Logical CPUs of the host.', [], ALL),

@@ -102,7 +102,6 @@ export class OtelGameMetrics implements GameMetrics {
   private readonly cacheHits = new LabelledCounter('shard')
   private readonly cacheMisses = new LabelledCounter('shard')
   private readonly cacheErrors = new LabelledCounter('shard')
-  private readonly poolAcquire = new LabelledHistogram('pool', histogramBuckets(METRICS.poolAcquire))
   private readonly pools = new Map<string, { readonly attributes: Attributes; readonly source: () => PoolReading }>()
   private serverSource: (() => ServerReading) | null = null
   private clusterSource: (() => ClusterReading) | null = null
@@ -217,10 +216,6 @@ export class OtelGameMetrics implements GameMetrics {
 
   // --- data events ---
 
-  poolAcquired(pool: string, seconds: number): void {
-    this.poolAcquire.get(pool).record(seconds)
-  }
-
   dbQueryDuration(operation: string, seconds: number): void {
     this.dbDuration.get(operation).record(seconds)
   }
@@ -290,7 +285,6 @@ export class OtelGameMetrics implements GameMetrics {
     h.register(METRICS.batchProcessing, () => [{ attributes: {}, histogram: this.batchDuration }])
     h.register(METRICS.batchCompressionRatio, () => [{ attributes: {}, histogram: this.compressionRatio }])
     h.register(METRICS.dbQuery, () => this.dbDuration.series())
-    h.register(METRICS.poolAcquire, () => this.poolAcquire.series())
 
     const labelled: [MetricDefinition, LabelledCounter][] = [
       [METRICS.framesIn, this.framesInByType],

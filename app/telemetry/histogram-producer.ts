@@ -59,7 +59,7 @@ export class HistogramProducer implements MetricProducer {
       }
       if (dataPoints.length === 0) continue
       metrics.push({
-        descriptor: { name: definition.name, description: definition.help, unit: definition.unit, valueType: ValueType.DOUBLE },
+        descriptor: { name: definition.otelName ?? definition.name, description: definition.help, unit: definition.unit, valueType: ValueType.DOUBLE },
         aggregationTemporality: AggregationTemporality.CUMULATIVE,
         dataPointType: DataPointType.HISTOGRAM,
         dataPoints,

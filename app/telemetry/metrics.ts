@@ -48,14 +48,12 @@ export interface GameMetrics {
   // --- registered once by the owner of a part (pull: read at collection time, never per call) ---
   /** The game server's live state (GameServer.stats() fits): open sessions, queued outbound bytes. */
   observeServer(source: () => ServerReading): void
-  /** A pool's occupancy, read at collection time (Pool.stats() → { size, inUse: borrowed, waiting }). */
+  /** A pool's occupancy, read at collection time ({ size, inUse: borrowed, waiting }). */
   observePool(pool: string, source: () => PoolReading): void
   /** Cluster membership as this process sees it, read at collection time. */
   observeCluster(source: () => ClusterReading): void
 
   // --- data events (the balancer reports through app/balancer/metrics.ts BalancerMetrics) ---
-  /** Time one caller waited to acquire from `pool`, in seconds. */
-  poolAcquired(pool: string, seconds: number): void
   /** One database query by operation (a small fixed set, e.g. `account.find`), in seconds. */
   dbQueryDuration(operation: string, seconds: number): void
   dbQueryError(operation: string): void
@@ -102,7 +100,6 @@ export class NoopMetrics implements GameMetrics {
   observeServer(_source: () => ServerReading): void {}
   observePool(_pool: string, _source: () => PoolReading): void {}
   observeCluster(_source: () => ClusterReading): void {}
-  poolAcquired(_pool: string, _seconds: number): void {}
   dbQueryDuration(_operation: string, _seconds: number): void {}
   dbQueryError(_operation: string): void {}
   cacheHit(_shard: string): void {}

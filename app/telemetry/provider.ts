@@ -97,9 +97,9 @@ export class TelemetryProvider {
     const options = { description: definition.help, unit: definition.unit, valueType: ValueType.DOUBLE }
     const instrument =
       definition.kind === 'counter'
-        ? this.meter.createObservableCounter(definition.name, options)
+        ? this.meter.createObservableCounter(definition.otelName ?? definition.name, options)
         : definition.kind === 'gauge'
-          ? this.meter.createObservableGauge(definition.name, options)
+          ? this.meter.createObservableGauge(definition.otelName ?? definition.name, options)
           : null
     if (instrument === null) throw new TypeError(`${definition.name} is a histogram; register it with histograms.register()`)
     instrument.addCallback((result) => {

@@ -1,7 +1,7 @@
 /**
- * Real system readings (row 16.4.2, never simulated): event-loop delay (perf_hooks
- * monitorEventLoopDelay) and utilisation (performance.eventLoopUtilization), process CPU
- * (process.cpuUsage) and memory, host CPU from /proc/stat deltas, host memory from /proc/meminfo
+ * Real system readings, never simulated: event-loop delay (perf_hooks monitorEventLoopDelay) and
+ * utilisation (performance.eventLoopUtilization), process CPU (process.cpuUsage) and memory, V8
+ * heap spaces (v8.getHeapSpaceStatistics) and garbage-collection pauses (a 'gc' PerformanceObserver), host CPU from /proc/stat deltas, host memory from /proc/meminfo
  * (MemAvailable), disk from fs.statfs. Every SYSTEM_SAMPLE_INTERVAL_MS a sample closes the
  * interval: CPU and event-loop figures describe that interval, host memory and disk are read at
  * that moment; process memory and CPU seconds are read at collection time. Exported as observable
@@ -9,9 +9,11 @@
  */
 import { readFile, statfs } from 'node:fs/promises'
 import { cpus } from 'node:os'
-import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELDHistogram } from 'node:perf_hooks'
+import { constants as perfConstants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type ELDHistogram, type PerformanceEntry } from 'node:perf_hooks'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { silentLogger, type Logger } from '../logger.js'
-import { METRICS } from './catalogue.js'
+import { BucketHistogram } from './bucket-histogram.js'
+import { GC_DURATION_BUCKETS_SECONDS, METRICS } from './catalogue.js'
 import type { TelemetryProvider } from './provider.js'
 
 export interface CpuTimes {
@@ -35,7 +37,11 @@ export interface SystemSample {
   /** performance.now() of the sample. */
   readonly at: number
   readonly intervalMs: number
+  readonly eventLoopDelayMinSeconds: number
+  readonly eventLoopDelayMeanSeconds: number
+  readonly eventLoopDelayStddevSeconds: number
   readonly eventLoopDelayP50Seconds: number
+  readonly eventLoopDelayP90Seconds: number
   readonly eventLoopDelayP99Seconds: number
   readonly eventLoopDelayMaxSeconds: number
   readonly eventLoopUtilization: number
@@ -89,6 +95,40 @@ export async function readDisk(path: string): Promise<DiskReading> {
 
 export const EVENT_LOOP_DELAY_RESOLUTION_MS = 100
 
+/** `v8js.gc.type` of a 'gc' performance entry's kind. */
+const GC_TYPES = new Map<number, string>([
+  [perfConstants.NODE_PERFORMANCE_GC_MAJOR, 'major'],
+  [perfConstants.NODE_PERFORMANCE_GC_MINOR, 'minor'],
+  [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
+  [perfConstants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
+])
+
+/**
+ * Garbage-collection pauses by type, from a 'gc' PerformanceObserver (entries arrive in batches
+ * after the collection, off the hot path; a scavenge every ~0.5 s under load costs nothing
+ * measurable).
+ */
+class GcPauses {
+  readonly byType = new Map<string, BucketHistogram>()
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { readonly detail?: { readonly kind?: number } | null }).detail?.kind
+      const type = (kind !== undefined && GC_TYPES.get(kind)) || 'other'
+      let histogram = this.byType.get(type)
+      if (histogram === undefined) this.byType.set(type, (histogram = new BucketHistogram(GC_DURATION_BUCKETS_SECONDS)))
+      histogram.record(entry.duration / 1000)
+    }
+  })
+
+  start(): void {
+    this.observer.observe({ entryTypes: ['gc'] })
+  }
+
+  stop(): void {
+    this.observer.disconnect()
+  }
+}
+
 export interface SystemMonitorOptions {
   readonly sampleIntervalMs: number
   readonly diskPaths: readonly string[]
@@ -97,6 +137,7 @@ export interface SystemMonitorOptions {
 
 export class SystemMonitor {
   private readonly delay: ELDHistogram
+  private readonly gc = new GcPauses()
   private readonly logger: Logger
   private timer: NodeJS.Timeout | null = null
   private sampling: Promise<void> | null = null
@@ -120,6 +161,7 @@ export class SystemMonitor {
   static async start(options: SystemMonitorOptions, provider?: TelemetryProvider): Promise<SystemMonitor> {
     const monitor = new SystemMonitor(options)
     monitor.delay.enable()
+    monitor.gc.start()
     monitor.lastHostCpu = await monitor.tryProc(readHostCpu)
     monitor.timer = setInterval(() => void monitor.sampleNow(), options.sampleIntervalMs)
     monitor.timer.unref()
@@ -147,6 +189,7 @@ export class SystemMonitor {
     if (this.timer !== null) clearInterval(this.timer)
     this.timer = null
     this.delay.disable()
+    this.gc.stop()
   }
 
   private async takeSample(): Promise<void> {
@@ -160,9 +203,16 @@ export class SystemMonitor {
       // the resolution (an idle loop reads ~0, not ~100 ms)
       const resolutionNs = EVENT_LOOP_DELAY_RESOLUTION_MS * 1e6
       const ns = (v: number): number => (Number.isFinite(v) ? Math.max(0, v - resolutionNs) / 1e9 : 0)
-      const delayP50 = ns(this.delay.percentile(50))
-      const delayP99 = ns(this.delay.percentile(99))
-      const delayMax = ns(this.delay.max)
+      const delay = {
+        min: ns(this.delay.min),
+        mean: ns(this.delay.mean),
+        // a spread, not a point on the time line: the resolution is not subtracted
+        stddev: Number.isFinite(this.delay.stddev) ? this.delay.stddev / 1e9 : 0,
+        p50: ns(this.delay.percentile(50)),
+        p90: ns(this.delay.percentile(90)),
+        p99: ns(this.delay.percentile(99)),
+        max: ns(this.delay.max),
+      }
       this.delay.reset()
       this.lastAt = now
       this.lastElu = performance.eventLoopUtilization()
@@ -175,9 +225,13 @@ export class SystemMonitor {
       this.sample = {
         at: now,
         intervalMs,
-        eventLoopDelayP50Seconds: delayP50,
-        eventLoopDelayP99Seconds: delayP99,
-        eventLoopDelayMaxSeconds: delayMax,
+        eventLoopDelayMinSeconds: delay.min,
+        eventLoopDelayMeanSeconds: delay.mean,
+        eventLoopDelayStddevSeconds: delay.stddev,
+        eventLoopDelayP50Seconds: delay.p50,
+        eventLoopDelayP90Seconds: delay.p90,
+        eventLoopDelayP99Seconds: delay.p99,
+        eventLoopDelayMaxSeconds: delay.max,
         eventLoopUtilization: elu.utilization,
         processCpuRatio: intervalMs > 0 ? (cpu.user + cpu.system) / 1000 / intervalMs : 0,
         hostCpuRatio,
@@ -216,20 +270,35 @@ export class SystemMonitor {
       const value = this.sample ? read(this.sample) : undefined
       if (value !== undefined) r.observe(value)
     }
-    provider.observe(METRICS.eventLoopDelayP50, fromSample((s) => s.eventLoopDelayP50Seconds))
-    provider.observe(METRICS.eventLoopDelayP99, fromSample((s) => s.eventLoopDelayP99Seconds))
+    provider.observe(METRICS.eventLoopDelayMin, fromSample((s) => s.eventLoopDelayMinSeconds))
     provider.observe(METRICS.eventLoopDelayMax, fromSample((s) => s.eventLoopDelayMaxSeconds))
+    provider.observe(METRICS.eventLoopDelayMean, fromSample((s) => s.eventLoopDelayMeanSeconds))
+    provider.observe(METRICS.eventLoopDelayStddev, fromSample((s) => s.eventLoopDelayStddevSeconds))
+    provider.observe(METRICS.eventLoopDelayP50, fromSample((s) => s.eventLoopDelayP50Seconds))
+    provider.observe(METRICS.eventLoopDelayP90, fromSample((s) => s.eventLoopDelayP90Seconds))
+    provider.observe(METRICS.eventLoopDelayP99, fromSample((s) => s.eventLoopDelayP99Seconds))
     provider.observe(METRICS.eventLoopUtilization, fromSample((s) => s.eventLoopUtilization))
+    provider.observe(METRICS.eventLoopTime, (r) => {
+      const elu = performance.eventLoopUtilization()
+      r.observe(elu.active / 1000, { 'nodejs.eventloop.state': 'active' })
+      r.observe(elu.idle / 1000, { 'nodejs.eventloop.state': 'idle' })
+    })
+    provider.histograms.register(METRICS.gcDuration, () => [...this.gc.byType].map(([type, histogram]) => ({ attributes: { 'v8js.gc.type': type }, histogram })))
+    const heapSpaces = (read: (space: ReturnType<typeof getHeapSpaceStatistics>[number]) => number) => (r: { observe(v: number, a: Record<string, string>): void }) => {
+      for (const space of getHeapSpaceStatistics()) r.observe(read(space), { 'v8js.heap.space.name': space.space_name })
+    }
+    provider.observe(METRICS.heapUsed, heapSpaces((space) => space.space_used_size))
+    provider.observe(METRICS.heapLimit, heapSpaces((space) => space.space_size))
+    provider.observe(METRICS.heapSpaceAvailable, heapSpaces((space) => space.space_available_size))
+    provider.observe(METRICS.heapSpacePhysical, heapSpaces((space) => space.physical_space_size))
     provider.observe(METRICS.processCpuUtilization, fromSample((s) => s.processCpuRatio))
     provider.observe(METRICS.hostCpuUtilization, fromSample((s) => s.hostCpuRatio))
     provider.observe(METRICS.processCpu, (r) => {
       const usage = process.cpuUsage()
-      r.observe(usage.user / 1e6, { mode: 'user' })
-      r.observe(usage.system / 1e6, { mode: 'system' })
+      r.observe(usage.user / 1e6, { 'cpu.mode': 'user' })
+      r.observe(usage.system / 1e6, { 'cpu.mode': 'system' })
     })
-    provider.observe(METRICS.processResident, (r) => r.observe(process.memoryUsage.rss()))
-    provider.observe(METRICS.processHeapUsed, (r) => r.observe(process.memoryUsage().heapUsed))
-    provider.observe(METRICS.processHeapTotal, (r) => r.observe(process.memoryUsage().heapTotal))
+    provider.observe(METRICS.processMemory, (r) => r.observe(process.memoryUsage.rss()))
     provider.observe(METRICS.hostCpuCores, (r) => r.observe(cpus().length))
     provider.observe(METRICS.hostMemoryTotal, fromSample((s) => s.hostMemory?.totalBytes))
     provider.observe(METRICS.hostMemoryAvailable, fromSample((s) => s.hostMemory?.availableBytes))

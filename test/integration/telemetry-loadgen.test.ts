@@ -36,8 +36,8 @@ test('a running loadtest answers /metrics with role loadgen', async () => {
   const s = await scraped!
   const keys = [...s.keys()]
   assert.ok(keys.some((k) => k.startsWith('target_info{') && k.includes('role="loadgen"') && k.includes('service_name="game-loadgen"')))
-  assert.ok(keys.some((k) => k.startsWith('gs_process_resident_memory_bytes{')))
-  assert.ok(keys.some((k) => k.startsWith('gs_process_cpu_seconds_total{')))
+  assert.ok(keys.some((k) => k.startsWith('process_memory_usage{')))
+  assert.ok(keys.some((k) => k.startsWith('process_cpu_time_total{')))
   assert.not.ok(keys.some((k) => k.startsWith('gs_frames_in_total')), 'no server families')
 })
 

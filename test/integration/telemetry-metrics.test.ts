@@ -151,7 +151,7 @@ test('system, event-loop and detector families are present with plausible values
   await telemetry.system!.sampleNow()
   telemetry.detector!.evaluate()
   const s = await scrape(telemetry.port!)
-  for (const name of ['gs_host_cpu_utilization_ratio', 'gs_event_loop_utilization_ratio', 'gs_host_memory_used_ratio']) {
+  for (const name of ['gs_host_cpu_utilization_ratio', 'nodejs_eventloop_utilization', 'gs_host_memory_used_ratio']) {
     const v = series(s, name)
     assert.ok(v !== undefined && v >= 0 && v <= 1, `${name} = ${v}`)
   }
@@ -159,10 +159,14 @@ test('system, event-loop and detector families are present with plausible values
   const processCpu = series(s, 'gs_process_cpu_utilization_ratio')
   assert.ok(processCpu !== undefined && processCpu >= 0 && processCpu <= cpus().length, `process cpu ${processCpu}`)
   assert.is(series(s, 'gs_host_cpu_cores'), cpus().length)
-  assert.ok(series(s, 'gs_process_resident_memory_bytes')! > 10_000_000)
+  assert.ok(series(s, 'process_memory_usage')! > 10_000_000)
   assert.ok(series(s, 'gs_host_disk_total_bytes', { path: '/' })! > 0)
-  assert.ok(series(s, 'gs_event_loop_delay_p99_seconds')! >= 0)
-  assert.ok(series(s, 'gs_process_cpu_seconds_total', { mode: 'user' })! > 0)
+  assert.ok(series(s, 'nodejs_eventloop_delay_p99')! >= 0)
+  assert.ok(series(s, 'process_cpu_time_total', { cpu_mode: 'user' })! > 0)
+  // OpenTelemetry's runtime semantic conventions: heap per space, GC pauses by type, loop time by state
+  assert.ok(series(s, 'v8js_memory_heap_used', { v8js_heap_space_name: 'old_space' })! > 0)
+  assert.ok(series(s, 'v8js_memory_heap_limit', { v8js_heap_space_name: 'new_space' })! > 0)
+  assert.ok(series(s, 'nodejs_eventloop_time_total', { nodejs_eventloop_state: 'active' })! > 0)
   assert.is(series(s, 'gs_bottleneck_active', { name: 'frame-processing-p95', severity: 'warning' }), 0)
   assert.is(series(s, 'gs_bottleneck_active', { name: 'host-memory', severity: 'critical' }), 0)
   // every exported family is in the catalogue (nothing named ad hoc)

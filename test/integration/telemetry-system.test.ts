@@ -5,6 +5,8 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../app/errors.js'
@@ -61,9 +63,9 @@ test('host CPU over an interval matches /proc/stat deltas; process CPU matches c
   assert.ok(Math.abs(proc - expectedProcess) < 0.15, `process cpu ${proc} vs cpuUsage ${expectedProcess}`)
   assert.ok(proc > 0.03, `the burn shows as CPU time (${proc}; below 1 when other processes share the cores)`)
   // the blocked loop is visible in event-loop utilisation and delay
-  const elu = series(s, 'gs_event_loop_utilization_ratio')!
+  const elu = series(s, 'nodejs_eventloop_utilization')!
   assert.ok(elu > (0.8 * 400) / intervalMs && elu <= 1, `ELU ${elu}: the loop was busy ≥ 400 of ${intervalMs.toFixed(0)} ms`)
-  assert.ok(series(s, 'gs_event_loop_delay_max_seconds')! >= 0.25, `max delay ${series(s, 'gs_event_loop_delay_max_seconds')}`)
+  assert.ok(series(s, 'nodejs_eventloop_delay_max')! >= 0.25, `max delay ${series(s, 'nodejs_eventloop_delay_max')}`)
 })
 
 test('an idle event loop reads a delay near 0, not the sampling resolution', async () => {
@@ -71,8 +73,41 @@ test('an idle event loop reads a delay near 0, not the sampling resolution', asy
   await new Promise((r) => setTimeout(r, EVENT_LOOP_DELAY_RESOLUTION_MS * 4))
   await monitor.sampleNow()
   const s = await scrape(provider.port)
-  const p50 = series(s, 'gs_event_loop_delay_p50_seconds')!
+  const p50 = series(s, 'nodejs_eventloop_delay_p50')!
   assert.ok(p50 >= 0 && p50 < 0.05, `idle p50 delay ${p50} s`)
+})
+
+test('GC pauses: every scavenge an independent observer sees is counted under v8js.gc.type="minor", with its duration', async () => {
+  const seen: number[] = []
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) seen.push(entry.duration / 1000)
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  const before = await scrape(provider.port)
+  // short-lived garbage until the young generation has been collected a few times
+  let keep = 0
+  for (let round = 0; round < 200 && seen.length < 3; round++) {
+    for (let i = 0; i < 20_000; i++) keep += new Array(16).fill(i).length
+    await new Promise((r) => setImmediate(r))
+  }
+  await new Promise((r) => setTimeout(r, 20)) // GC entries are delivered asynchronously
+  observer.disconnect()
+  assert.ok(keep > 0 && seen.length >= 3, `${seen.length} scavenges seen`)
+  const after = await scrape(provider.port)
+  const count = (s: Map<string, number>) => series(s, 'v8js_gc_duration_count', { v8js_gc_type: 'minor' }) ?? 0
+  const counted = count(after) - count(before)
+  assert.ok(counted >= seen.length, `counted ${counted} ≥ seen ${seen.length}`)
+  const sum = (series(after, 'v8js_gc_duration_sum', { v8js_gc_type: 'minor' }) ?? 0) - (series(before, 'v8js_gc_duration_sum', { v8js_gc_type: 'minor' }) ?? 0)
+  assert.ok(sum >= seen.reduce((a, b) => a + b, 0) * 0.99, `sum ${sum} s covers the observed pauses`)
+})
+
+test('V8 heap per space matches v8.getHeapSpaceStatistics', async () => {
+  const s = await scrape(provider.port)
+  for (const space of getHeapSpaceStatistics()) {
+    const limit = series(s, 'v8js_memory_heap_limit', { v8js_heap_space_name: space.space_name })
+    assert.ok(limit !== undefined, `${space.space_name} exported`)
+    assert.ok(Math.abs(limit - space.space_size) <= Math.max(1 << 20, space.space_size * 0.5), `${space.space_name}: ${limit} vs ${space.space_size}`)
+  }
 })
 
 test('host memory matches /proc/meminfo (MemAvailable) within 5 % of MemTotal', async () => {

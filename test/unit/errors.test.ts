@@ -12,7 +12,7 @@ test('GameServerError carries code, frozen context and cause', () => {
   const cause = new Error('root')
   const err = new GameServerError('GS_ERR_CONFIG', 'bad', { variable: 'X' }, { cause })
   assert.ok(isGameServerError(err, 'GS_ERR_CONFIG'))
-  assert.not.ok(isGameServerError(err, 'GS_ERR_POOL_CLOSED'))
+  assert.not.ok(isGameServerError(err, 'GS_ERR_DB_UNAVAILABLE'))
   assert.is(err.cause, cause)
   assert.ok(Object.isFrozen(err.context))
 })

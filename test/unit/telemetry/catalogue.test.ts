@@ -10,20 +10,19 @@ const test = suite('telemetry catalogue and thresholds')
 /** 0/1 flags: unit '1' but not a ratio. */
 const FLAGS = new Set(['gs_balancer_backend_healthy', 'gs_cluster_leader', 'gs_bottleneck_active', 'gs_bottleneck_value'])
 
+/** Our own names: gs_ prefix, unit suffixes, _total iff counter. */
+const OWN = METRIC_LIST.filter((d) => d.otelName === undefined)
+/** OpenTelemetry semantic-convention names (Node.js runtime and process metrics). */
+const SEMCONV = METRIC_LIST.filter((d) => d.otelName !== undefined)
+
 test('names follow Prometheus conventions on the wire', () => {
   const seen = new Set<string>()
   for (const def of METRIC_LIST) {
-    assert.ok(/^gs_[a-z][a-z0-9_]*[a-z0-9]$/.test(def.name), def.name)
+    assert.ok(/^[a-z][a-z0-9_]*[a-z0-9]$/.test(def.name), def.name)
     assert.not.ok(def.name.includes('__'), def.name)
     assert.not.ok(seen.has(def.name), `duplicate ${def.name}`)
     seen.add(def.name)
     assert.is(def.name.endsWith('_total'), def.kind === 'counter', `${def.name}: _total iff counter`)
-    const base = def.name.replace(/_total$/, '')
-    if (def.unit === 's') assert.ok(base.endsWith('_seconds'), `${def.name} is in seconds`)
-    if (def.unit === 'By') assert.ok(base.endsWith('_bytes'), `${def.name} is in bytes`)
-    if (def.unit === '1') assert.ok(base.endsWith('_ratio') || FLAGS.has(def.name), `${def.name} is a ratio or a flag`)
-    if (base.endsWith('_seconds')) assert.is(def.unit, 's', def.name)
-    if (base.endsWith('_bytes')) assert.is(def.unit, 'By', def.name)
     assert.ok(def.help.length > 10, `${def.name} has help`)
     assert.ok(def.roles.length > 0)
     for (const label of def.labels) {
@@ -31,6 +30,37 @@ test('names follow Prometheus conventions on the wire', () => {
       assert.not.ok(['le', 'quantile', 'job', 'instance'].includes(label), `${def.name} uses reserved label ${label}`)
     }
   }
+  for (const def of OWN) {
+    assert.ok(def.name.startsWith('gs_'), def.name)
+    const base = def.name.replace(/_total$/, '')
+    if (def.unit === 's') assert.ok(base.endsWith('_seconds'), `${def.name} is in seconds`)
+    if (def.unit === 'By') assert.ok(base.endsWith('_bytes'), `${def.name} is in bytes`)
+    if (def.unit === '1') assert.ok(base.endsWith('_ratio') || FLAGS.has(def.name), `${def.name} is a ratio or a flag`)
+    if (base.endsWith('_seconds')) assert.is(def.unit, 's', def.name)
+    if (base.endsWith('_bytes')) assert.is(def.unit, 'By', def.name)
+  }
+})
+
+test('runtime and process metrics carry OpenTelemetry semantic-convention names, exported as the exporter derives them', () => {
+  const expected = [
+    'nodejs.eventloop.delay.min', 'nodejs.eventloop.delay.max', 'nodejs.eventloop.delay.mean', 'nodejs.eventloop.delay.stddev',
+    'nodejs.eventloop.delay.p50', 'nodejs.eventloop.delay.p90', 'nodejs.eventloop.delay.p99', 'nodejs.eventloop.utilization',
+    'nodejs.eventloop.time', 'v8js.gc.duration', 'v8js.memory.heap.used', 'v8js.memory.heap.limit',
+    'v8js.memory.heap.space.available_size', 'v8js.memory.heap.space.physical_size', 'process.cpu.time', 'process.memory.usage',
+  ]
+  assert.equal(SEMCONV.map((d) => d.otelName).sort(), [...expected].sort())
+  for (const def of SEMCONV) {
+    const wire = def.otelName!.replaceAll('.', '_') + (def.kind === 'counter' ? '_total' : '')
+    assert.is(def.name, wire)
+    assert.ok(def.roles.length === 3, `${def.name}: every process kind`)
+  }
+  // attribute names as the conventions spell them (the exporter turns the dots into underscores)
+  assert.equal(METRICS.processCpu.labels, ['cpu_mode'])
+  assert.equal(METRICS.gcDuration.labels, ['v8js_gc_type'])
+  assert.equal(METRICS.heapUsed.labels, ['v8js_heap_space_name'])
+  assert.equal(METRICS.eventLoopTime.labels, ['nodejs_eventloop_state'])
+  for (const def of [METRICS.eventLoopDelayP99, METRICS.gcDuration, METRICS.processCpu]) assert.is(def.unit, 's')
+  for (const def of [METRICS.heapUsed, METRICS.processMemory]) assert.is(def.unit, 'By')
 })
 
 test('histogram buckets are strictly increasing and positive; only histograms have buckets', () => {
@@ -48,7 +78,7 @@ test('histogram buckets are strictly increasing and positive; only histograms ha
 
 test('buckets bracket the thresholds read from histograms', () => {
   for (const threshold of THRESHOLDS) {
-    const match = /(gs_[a-z0-9_]+)_bucket/.exec(threshold.promql)
+    const match = /([a-z][a-z0-9_]+)_bucket/.exec(threshold.promql)
     if (!match) continue
     const def = METRIC_LIST.find((d) => d.name === match[1])!
     const buckets = def.buckets!
@@ -67,8 +97,13 @@ test('every threshold reads catalogue metrics and yields an alert rule', () => {
     assert.ok(names.has(t), t)
   }
   const known = new Set(METRIC_LIST.map((d) => d.name))
+  const PROMQL_FUNCTIONS = new Set(['histogram_quantile', 'max_over_time', 'min_over_time', 'avg_over_time'])
   for (const threshold of THRESHOLDS) {
-    const metrics = [...threshold.promql.matchAll(/gs_[a-z0-9_]+/g)].map((m) => m[0].replace(/_bucket$/, ''))
+    // every identifier with an underscore that is not a PromQL function is a metric name
+    const metrics = [...threshold.promql.matchAll(/\b[a-z][a-z0-9]*_[a-z0-9_]+\b/g)]
+      .map((m) => m[0])
+      .filter((name) => !PROMQL_FUNCTIONS.has(name))
+      .map((name) => name.replace(/_(bucket|sum|count)$/, ''))
     assert.ok(metrics.length > 0, threshold.name)
     for (const m of metrics) assert.ok(known.has(m), `${threshold.name} reads unknown ${m}`)
     const expr = promqlExpr(threshold, '2m')
