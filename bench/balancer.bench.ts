@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util'
 import { canConnect, freePort, waitUntil } from '../app/local/ports.js'
 import { encodeFrame } from '../app/protocol/header.js'
 import { FrameType } from '../app/protocol/types.js'
-import { describeMachine } from './machine.js'
+import { describeMachine, serverNode } from './machine.js'
 import { median } from './stats.js'
 
 const { values: args } = parseArgs({
@@ -335,7 +335,7 @@ async function main(): Promise<void> {
 
   const oursPort = await freePort()
   const nodeArgs = (process.env.BENCH_BALANCER_NODE_ARGS ?? '').split(' ').filter(Boolean)
-  const oursProcess = spawnChild('balancer', process.execPath, [...nodeArgs, '--import', 'tsx', 'app/cli/balance.ts'], {
+  const oursProcess = spawnChild('balancer', serverNode().path, [...nodeArgs, '--import', 'tsx', 'app/cli/balance.ts'], {
     ...process.env,
     BACKENDS: backendPorts.map((p) => `127.0.0.1:${p}`).join(','),
     BALANCER_HOST: '127.0.0.1',
@@ -414,6 +414,7 @@ async function main(): Promise<void> {
       process.stdout.write(`proxy CPU per 1000 PONGs: ours ${ours.cpuMsPer1000.toFixed(2)} ms, haproxy ${haproxy.cpuMsPer1000.toFixed(2)} ms (haproxy / ours ${pct(haproxy.cpuMsPer1000 / ours.cpuMsPer1000)} — the load-independent efficiency ratio)\n`)
     }
     process.stdout.write(`connection setup rate ours / haproxy: ${pct(ours.setupPerSecond / haproxy.setupPerSecond)} (${Math.round(ours.setupPerSecond)}/s vs ${Math.round(haproxy.setupPerSecond)}/s; direct ${Math.round(direct.setupPerSecond)}/s)\n`)
+    process.stdout.write(`RESULT ${JSON.stringify({ direct, ours, haproxy, sliceRatioMedian: median(sliceRatios) })}\n`)
   } finally {
     await stopAll()
     await rm(dir, { recursive: true, force: true })

@@ -1,6 +1,6 @@
 /**
- * Machine facts every benchmark prints next to its numbers (SPEC §6: numbers are only comparable
- * on one machine), plus the file-descriptor limit check for benchmarks that open thousands of
+ * Machine facts every benchmark prints next to its numbers (numbers are only comparable on one
+ * machine and one runtime), the Node binary that runs the server under test, plus the file-descriptor limit check for benchmarks that open thousands of
  * sockets and a percentile helper for small sample sets.
  */
 import { execFileSync } from 'node:child_process'
@@ -16,6 +16,8 @@ export interface MachineFacts {
   /** 1, 5 and 15 minute load averages. */
   readonly loadAverage: readonly number[]
   readonly node: string
+  /** Node of the server under test when it is not this process's (BENCH_NODE, see serverNode). */
+  readonly serverNode: string | undefined
   readonly platform: string
   readonly os: string
   /** Soft RLIMIT_NOFILE of processes started from here. */
@@ -33,6 +35,7 @@ export function machineFacts(): MachineFacts {
     loadAverage1m: load[0] ?? 0,
     loadAverage: load,
     node: process.version,
+    serverNode: serverNode().version === process.version ? undefined : `${serverNode().version} (${serverNode().path})`,
     platform: `${process.platform}-${process.arch}`,
     os: `${platform()} ${release()}`,
     fdLimit: fdLimit(),
@@ -41,14 +44,14 @@ export function machineFacts(): MachineFacts {
 
 /** One line for a report: `cpu … × N cores, X GiB, load …, node …`. */
 export function describeMachine(facts: MachineFacts = machineFacts()): string {
-  return `${facts.cpuModel} × ${facts.cores} cores, ${facts.memoryGiB} GiB RAM (${facts.freeMemoryGiB} free), load ${facts.loadAverage1m} (1 min), node ${facts.node}, ${facts.platform}`
+  return `${facts.cpuModel} × ${facts.cores} cores, ${facts.memoryGiB} GiB RAM (${facts.freeMemoryGiB} free), load ${facts.loadAverage1m} (1 min), node ${facts.node}${facts.serverNode ? ` (server under test on node ${facts.serverNode})` : ''}, ${facts.platform}`
 }
 
 /** Two lines: hardware and OS, then node, fd limit and load averages. */
 export function formatMachineFacts(facts: MachineFacts = machineFacts()): string {
   return [
     `machine: ${facts.cpuModel} · ${facts.cores} cores · ${facts.memoryGiB} GiB (${facts.freeMemoryGiB} free) · ${facts.os}`,
-    `node ${facts.node} · fd limit ${facts.fdLimit} · load average ${facts.loadAverage.join(' / ')} (1/5/15 min)`,
+    `node ${facts.node}${facts.serverNode ? ` · server under test on node ${facts.serverNode}` : ''} · fd limit ${facts.fdLimit} · load average ${facts.loadAverage.join(' / ')} (1/5/15 min)`,
   ].join('\n')
 }
 
@@ -85,3 +88,18 @@ export function round(value: number, digits: number): number {
   const f = 10 ** digits
   return Math.round(value * f) / f
 }
+
+/**
+ * The Node binary that runs the server under test (our game server or balancer, and the reference
+ * servers beside it): `$BENCH_NODE` when set — bench/compare-node.ts runs each bench once per
+ * runtime that way — else this process's own. Load generators always run on this process's Node, so
+ * the load is the same whichever runtime serves it.
+ */
+export function serverNode(): { readonly path: string; readonly version: string } {
+  if (cachedServerNode) return cachedServerNode
+  const path = process.env.BENCH_NODE || process.execPath
+  const version = path === process.execPath ? process.version : execFileSync(path, ['--version'], { encoding: 'utf8' }).trim()
+  cachedServerNode = { path, version }
+  return cachedServerNode
+}
+let cachedServerNode: { readonly path: string; readonly version: string } | undefined

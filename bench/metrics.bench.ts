@@ -21,7 +21,7 @@ import { GameServer } from '../app/net/server.js'
 import { FrameType } from '../app/protocol/types.js'
 import { noopMetrics, type GameMetrics } from '../app/telemetry/metrics.js'
 import { startTelemetry } from '../app/telemetry/start.js'
-import { describeMachine } from './machine.js'
+import { describeMachine, serverNode } from './machine.js'
 import { median } from './stats.js'
 
 const { values } = parseArgs({
@@ -165,8 +165,10 @@ async function runLoader(): Promise<void> {
   process.stdin.destroy()
 }
 
+/** A child of this script: the servers on serverNode() (the runtime under test), the loader on ours. */
 function child(args: string[]): { proc: ChildProcess; lines: AsyncIterableIterator<string>; exited: Promise<unknown> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const node = args.includes('server') ? serverNode().path : process.execPath
+  const proc = spawn(node, ['--import', 'tsx', SELF, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]()
   return { proc, lines, exited: once(proc, 'exit') }
 }
@@ -272,11 +274,13 @@ async function parent(): Promise<void> {
     // CPU time per PONG is robust against other processes taking the cores (throughput is not)
     const perPong = { off: cpu.off / totals.off, on: cpu.on / totals.on }
     console.log(`hot-path metric calls = ${(((cost.onNs - cost.offNs) / 1000 / perPong.off) * 100).toFixed(1)} % of the metrics-off server's CPU per PONG`)
+    let scrapeMs: number | undefined
     if (b.metricsPort) {
       const before = await cpuOf(on)
       const n = 20
       for (let i = 0; i < n; i++) await (await fetch(`http://127.0.0.1:${b.metricsPort}/metrics`)).text()
       const perScrapeMs = ((await cpuOf(on)) - before) / n / 1000
+      scrapeMs = perScrapeMs
       console.log(`one warm /metrics scrape costs the server ${perScrapeMs.toFixed(2)} ms CPU: ${((perScrapeMs / 5000) * 100).toFixed(3)} % of a core at the deployment's 5 s scrape interval`)
     }
     // paired: slice i of each mode ran back to back, under the same conditions of the shared machine
@@ -285,6 +289,7 @@ async function parent(): Promise<void> {
     const pairedMedian = median(ratios)
     console.log(`server CPU per PONG, on/off per slice pair: median ${pairedMedian.toFixed(3)} (${((pairedMedian - 1) * 100).toFixed(1)} %), quartiles ${q(0.25).toFixed(3)}–${q(0.75).toFixed(3)}; target < 5 %: ${Math.abs(pairedMedian - 1) < 0.05 ? 'met' : 'NOT met'}`)
     console.log(`server CPU per PONG during its slices: off ${perPong.off.toFixed(2)} µs (${totals.off} PONGs), on ${perPong.on.toFixed(2)} µs (${totals.on} PONGs), on/off = ${(perPong.on / perPong.off).toFixed(3)} (${(((perPong.on - perPong.off) / perPong.off) * 100).toFixed(1)} %); target < 5 %: ${Math.abs(perPong.on - perPong.off) / perPong.off < 0.05 ? 'met' : 'NOT met'}`)
+    console.log(`RESULT ${JSON.stringify({ offPerSecond: mOff, onPerSecond: mOn, cpuUsPerPongOff: perPong.off, cpuUsPerPongOn: perPong.on, pairedCpuRatio: pairedMedian, callsOnNs: cost.onNs, callsOffNs: cost.offNs, scrapeMs })}`)
   } finally {
     for (const c of [off, on]) {
       if (c.proc.exitCode === null) c.proc.kill('SIGTERM')

@@ -9,7 +9,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
 import { parseArgs } from 'node:util'
-import { formatMachineFacts, requireFdLimit } from './machine.js'
+import { formatMachineFacts, requireFdLimit, serverNode } from './machine.js'
 import { HEADER_BYTES, PING, PONG } from './net/frames.js'
 import type { MemoryReport } from './net/memory-server.js'
 import { REPO_ROOT } from './net/processes.js'
@@ -64,6 +64,7 @@ interface Row {
 const rows: Row[] = []
 for (const kind of kinds) {
   const child = fork(`${REPO_ROOT}bench/net/memory-server.ts`, [kind], {
+    execPath: serverNode().path,
     execArgv: ['--import', 'tsx', '--expose-gc'],
     env: { ...process.env, MAX_SESSIONS: String(sessions + 10), IDLE_TIMEOUT_MS: '0', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -1,6 +1,7 @@
 /**
  * Child processes of the net benches: a server under test (ours or a reference) and the load
- * generator, each in its own process and all on the same runtime (see Runtime). Every child is
+ * generator, each in its own process. The servers run on serverNode() (bench/machine.ts), the load
+ * generator on this process's Node; both run the same code (see Runtime). Every child is
  * stopped by its owner (and killed on exit by ManagedProcess).
  */
 import { existsSync, readFileSync } from 'node:fs'
@@ -8,6 +9,7 @@ import { connect } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { ManagedProcess, runCommand } from '../../app/local/child-process.js'
 import { freePort } from '../../app/local/ports.js'
+import { serverNode } from '../machine.js'
 import { HEADER_BYTES, PING, PONG } from './frames.js'
 import type { PingerOptions, PingerResult } from './pinger.js'
 
@@ -73,9 +75,9 @@ export interface RunningServer {
  * and the load generator on cores of their own. The server's helper threads (GC, JIT) then share
  * its one core, and the generator's share the other.
  */
-function nodeCommand(nodeArgs: string[], cpus: string | undefined): { command: string; args: string[] } {
-  if (cpus === undefined) return { command: process.execPath, args: nodeArgs }
-  return { command: 'taskset', args: ['-c', cpus, process.execPath, ...nodeArgs] }
+function nodeCommand(nodeArgs: string[], cpus: string | undefined, node = process.execPath): { command: string; args: string[] } {
+  if (cpus === undefined) return { command: node, args: nodeArgs }
+  return { command: 'taskset', args: ['-c', cpus, node, ...nodeArgs] }
 }
 
 export async function startServer(kind: ServerKind, extraEnv: Record<string, string> = {}, nodeArgs: string[] = [], cpus?: string): Promise<RunningServer> {
@@ -97,7 +99,7 @@ export async function startServer(kind: ServerKind, extraEnv: Record<string, str
   const kindEnv: Record<string, string> = kind === 'ours-seed' ? { LATENCY_AWARE_FLUSH: 'false' } : {}
   const proc = new ManagedProcess({
     name: `${kind}-server:${port}`,
-    ...nodeCommand([...nodeArgs, ...(await scriptArgs(script)), ...args], cpus),
+    ...nodeCommand([...nodeArgs, ...(await scriptArgs(script)), ...args], cpus, serverNode().path),
     cwd: REPO_ROOT,
     env: { ...process.env, ...OUR_BENCH_ENV, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), ...kindEnv, ...extraEnv },
   })
