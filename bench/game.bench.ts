@@ -11,7 +11,7 @@
 import { fileURLToPath } from 'node:url'
 import { GameClient } from '../app/client/game-client.js'
 import { ManagedProcess } from '../app/local/child-process.js'
-import { describeMachine, percentile } from './machine.js'
+import { describeMachine, percentile, serverNode } from './machine.js'
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`)
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const root = fileURLToPath(new URL('../', import.meta.url))
   const server = new ManagedProcess({
     name: 'game-server',
-    command: process.execPath,
+    command: serverNode().path,
     args: ['--import', 'tsx', 'app/main.ts'],
     cwd: root,
     env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', METRICS_ENABLED: 'false',

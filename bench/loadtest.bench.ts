@@ -14,7 +14,7 @@ import { canConnect, freePort, waitUntil } from '../app/local/ports.js'
 import { summarize, generatorHealth } from '../app/loadtest/report.js'
 import { runLoad } from '../app/loadtest/runner.js'
 import { validateScenario } from '../app/loadtest/scenario.js'
-import { formatMachineFacts } from './machine.js'
+import { formatMachineFacts, serverNode } from './machine.js'
 
 const { values } = parseArgs({ options: { players: { type: 'string' }, seconds: { type: 'string' }, workers: { type: 'string' } } })
 const players = Number(values.players ?? 100)
@@ -25,7 +25,7 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const port = await freePort()
 const server = new ManagedProcess({
   name: `game-server:${port}`,
-  command: process.execPath,
+  command: serverNode().path,
   args: ['--import', 'tsx', join(root, 'app', 'main.ts')],
   cwd: root,
   env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_ENABLED: 'false', LOG_LEVEL: 'warn' },
