@@ -19,7 +19,9 @@ export const serverSection = {
 } as const
 
 export const protocolSection = {
-  maxFrameBytes: integer('MAX_FRAME_BYTES', 16384, 'Largest frame accepted or sent, header included (≤ 65535).', { min: 64, max: 65535 }),
+  // At least 128: the largest fixed-size reply, LOGIN_OK with a 32-character name and a 43-character
+  // token, is 111 bytes, and the server never sends a frame above MAX_FRAME_BYTES.
+  maxFrameBytes: integer('MAX_FRAME_BYTES', 16384, 'Largest frame accepted or sent, header included (128–65535; LOGIN_OK needs up to 111 bytes).', { min: 128, max: 65535 }),
   maxInflatedBatchBytes: integer('MAX_INFLATED_BATCH_BYTES', 262144, 'Upper bound on the decompressed body of one BATCH frame.', { min: 1024 }),
   batchThresholdBytes: integer('BATCH_THRESHOLD_BYTES', 1024, 'Outgoing frames of one flush become a compressed BATCH when they total at least this many bytes…', { min: 0 }),
   batchMaxRatio: decimal('BATCH_MAX_RATIO', 0.9, '…and zlib brings them below this fraction of the original size.', { min: 0, max: 1 }),
@@ -59,6 +61,10 @@ export const gameSection = {
   passwordHashConcurrency: integer('PASSWORD_HASH_CONCURRENCY', 4, 'Password logins (scrypt) running at once; the rest wait in a bounded queue (keep ≤ UV_THREADPOOL_SIZE, 4 by default).', { min: 1, max: 1024 }),
   loginQueueTimeoutMs: integer('LOGIN_QUEUE_TIMEOUT_MS', 5000, 'A password login that waited this long for a hashing slot is answered OVERLOADED instead of being hashed.', { min: 1 }),
   maxPendingLogins: integer('MAX_PENDING_LOGINS', 1024, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
+  loginAddressBurst: integer('LOGIN_ADDRESS_BURST', 20, 'Password logins and REGISTERs one client address may have failed or in flight before the next is answered LOGIN_THROTTLED without hashing (a success gives its token back); 0 disables. Set 0 on servers that only see a proxy\'s address.', { min: 0 }),
+  loginAddressPerMinute: decimal('LOGIN_ADDRESS_PER_MINUTE', 20, 'Refill rate of the per-address login bucket; must be below LOGIN_ACCOUNT_PER_MINUTE so one address cannot keep an account throttled.', { min: 0.01 }),
+  loginAccountBurst: integer('LOGIN_ACCOUNT_BURST', 30, 'Password logins on one account from addresses that never logged into it, failed or in flight, before the next is answered LOGIN_THROTTLED; 0 disables.', { min: 0 }),
+  loginAccountPerMinute: decimal('LOGIN_ACCOUNT_PER_MINUTE', 30, 'Refill rate of the per-account login bucket.', { min: 0.01 }),
 } as const
 
 export const dataSection = {

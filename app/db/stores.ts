@@ -7,6 +7,7 @@
  * the sink, account store, then the pool (after the flush, never before). Idempotent.
  */
 import type { Config } from '../config/index.js'
+import { persistIntervals } from '../config/database-section.js'
 import type { AccountStore, PlayerStateSink } from '../game/stores.js'
 import type { Logger } from '../logger.js'
 import { silentLogger } from '../logger.js'
@@ -47,7 +48,7 @@ export class PostgresStores {
         logger.info({ applied: result.applied, version: result.version }, 'database migrations checked at start')
       }
       const sink = new WriteBehindPlayerSink(db, {
-        flushIntervalMs: data.dbFlushIntervalMs,
+        flushIntervalMs: persistIntervals(data.recoveryPointMs).flushMs,
         rowsPerStatement: data.dbFlushRowsPerStatement,
         maxDirtyPlayers: data.dbMaxDirtyPlayers,
         retryMaxMs: data.dbFlushRetryMaxMs,

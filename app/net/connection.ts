@@ -36,6 +36,12 @@ export interface Connection {
   sendError(code: WireErrorCode, refSeq: number, message?: string): boolean
   /** Flush what is queued, then close. Idempotent. */
   close(reason: CloseReason): void
+  /**
+   * Count one tolerated protocol violation (the caller already answered it). Violations of every
+   * kind share one counter per connection; true when MAX_VIOLATIONS was reached and the
+   * connection is closing (or was already closed).
+   */
+  violation(): boolean
 }
 
 /**

@@ -11,6 +11,7 @@ export interface ConnectionTarget {
   send(type: number, seq: number, playerId: number, payload: Uint8Array | undefined): boolean
   sendError(code: number, refSeq: number, message: string): boolean
   close(reason: CloseReason): void
+  countViolation(reason: CloseReason): boolean
 }
 
 export class SessionConnection implements Connection {
@@ -41,6 +42,11 @@ export class SessionConnection implements Connection {
 
   close(reason: CloseReason): void {
     this.target?.close(reason)
+  }
+
+  violation(): boolean {
+    const target = this.target
+    return target === null || target.countViolation('protocol-violation')
   }
 
   /** Called by the session when the socket is gone. */

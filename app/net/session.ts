@@ -6,9 +6,12 @@
  *   size < 12 or > max ............ ERROR MALFORMED_FRAME / FRAME_TOO_LARGE, close
  *   frame rate over the bucket .... ERROR RATE_LIMITED, frame dropped; close after maxViolations
  *   BATCH from the client ......... ERROR BATCH_FROM_CLIENT, close
- *   PING .......................... PONG (same seq, player_id, payload); before login any player_id
+ *   player_id ≠ session's ......... ERROR PLAYER_ID_MISMATCH, close (before login it must be 0;
+ *                                   PING included)
+ *   PING .......................... PONG (same seq, player_id, payload)
  *   unknown type .................. ERROR UNKNOWN_TYPE, frame dropped; close after maxViolations
- *   player_id ≠ session's ......... ERROR PLAYER_ID_MISMATCH, close (before login it must be 0)
+Tolerated violations (rate, unknown type here; malformed payload and not-logged-in in the game)
+share one counter per connection (`countViolation`): MAX_VIOLATIONS is a total, not per kind.
  * Byte rate over the bucket pauses reading until the bucket refills (TCP backpressure) and counts a
  * 'rate-bytes' violation.
  */
@@ -185,22 +188,20 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
       return this.reject(WireError.RATE_LIMITED, seq, 'frame rate limit exceeded', 'rate-limited')
     }
     const connection = this.connection!
+    if (type === FrameType.BATCH) return this.violate('batch-from-client', WireError.BATCH_FROM_CLIENT, seq, 'BATCH is server-to-client only')
+    if (playerId !== connection.playerId) {
+      // Before login the session's id is 0, so a PING carrying any other id is spoofing too.
+      return this.violate('player-id-mismatch', WireError.PLAYER_ID_MISMATCH, seq, 'player_id does not match the session')
+    }
     if (type === FrameType.PING) {
-      if (connection.playerId !== 0 && playerId !== connection.playerId) {
-        return this.violate('player-id-mismatch', WireError.PLAYER_ID_MISMATCH, seq, 'player_id does not match the session')
-      }
       if (this.outbound.enqueue(FrameType.PONG, seq, playerId, source, payloadStart, payloadEnd)) {
         metrics.frameOut('PONG', HEADER_BYTES + payloadEnd - payloadStart)
       }
       return this.state === 'open'
     }
-    if (type === FrameType.BATCH) return this.violate('batch-from-client', WireError.BATCH_FROM_CLIENT, seq, 'BATCH is server-to-client only')
     if (!isClientFrameType(type)) {
       metrics.violation('unknown-type')
       return this.reject(WireError.UNKNOWN_TYPE, seq, `unknown frame type ${type}`, 'protocol-violation')
-    }
-    if (playerId !== connection.playerId) {
-      return this.violate('player-id-mismatch', WireError.PLAYER_ID_MISMATCH, seq, 'player_id does not match the session')
     }
     try {
       this.host.dispatcher.dispatch({ connection, type, seq, playerId, payload: source.subarray(payloadStart, payloadEnd), receivedAt: this.nowMs })
@@ -243,11 +244,17 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
   /** A tolerated violation (already counted): ERROR, drop the frame, close after maxViolations. */
   private reject(code: number, refSeq: number, message: string, reason: CloseReason): boolean {
     this.sendError(code, refSeq, message)
-    if (++this.violations >= this.host.options.maxViolations) {
-      this.close(reason)
-      return false
-    }
-    return this.state === 'open'
+    return !this.countViolation(reason) && this.state === 'open'
+  }
+
+  /**
+   * One tolerated violation against this connection, whichever layer saw it (one total per
+   * connection, not one per kind); true when it reached maxViolations and the session is closing.
+   */
+  countViolation(reason: CloseReason): boolean {
+    if (++this.violations < this.host.options.maxViolations) return false
+    this.close(reason)
+    return true
   }
 
   private failed(err: Error): void {
