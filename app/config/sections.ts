@@ -14,7 +14,8 @@ export const serverSection = {
   nodeId: text('NODE_ID', undefined, 'Stable id of this process in the cluster; defaults to `<hostname>-<pid>`.', /^[A-Za-z0-9._-]{1,64}$/),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info', 'Log level of the structured (pino) logger.'),
   listenBacklog: integer('LISTEN_BACKLOG', 4096, 'Listen backlog of the game socket (connect storms).', { min: 1, max: 65535 }),
-  maxSessions: integer('MAX_SESSIONS', 20000, 'Sessions accepted at once; further connects get an error frame and are closed.', { min: 1 }),
+  maxSessions: integer('MAX_SESSIONS', 20000, 'Sessions accepted at once; further connects get SERVER_FULL and are closed. Never more than the open-file limit (`ulimit -n`) minus a reserve for the server\'s own files (5 %, at least 128), whichever is lower.', { min: 1 }),
+  maxConnectionsPerAddress: integer('MAX_CONNECTIONS_PER_ADDRESS', 64, 'Open connections allowed from one IP address; the next gets TOO_MANY_CONNECTIONS and is closed (0 disables; set 0 behind a proxy whose address every client shares).', { min: 0 }),
   shutdownDeadlineMs: integer('SHUTDOWN_DEADLINE_MS', 10000, 'On SIGTERM/SIGINT: time allowed to flush and close every session before exit.', { min: 0 }),
 } as const
 
@@ -37,6 +38,7 @@ export const sessionSection = {
   latencyAwareFlush: boolean('LATENCY_AWARE_FLUSH', true, 'Send a frame for an idle session in the same event-loop turn instead of waiting for the timer.'),
   maxOutboundBytes: integer('MAX_OUTBOUND_BYTES', 1048576, 'Bytes a session may have queued while its socket is backed up before it is disconnected as a slow client.', { min: 1024 }),
   idleTimeoutMs: integer('IDLE_TIMEOUT_MS', 60000, 'Close a session that sent nothing for this long (0 disables).', { min: 0 }),
+  frameDeadlineMs: integer('FRAME_DEADLINE_MS', 10000, 'A frame whose first byte arrived must be complete within this long, else FRAME_TIMEOUT and close (slow-drip clients; 0 disables).', { min: 0 }),
   maxFramesPerSecond: integer('MAX_FRAMES_PER_SECOND', 2000, 'Per-session inbound frame rate limit.', { min: 1 }),
   maxBytesPerSecond: integer('MAX_BYTES_PER_SECOND', 1048576, 'Per-session inbound byte rate limit.', { min: 1024 }),
   sessionPoolSize: integer('SESSION_POOL_SIZE', 1024, 'Closed session objects (and their buffers) kept for reuse.', { min: 0 }),

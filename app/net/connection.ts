@@ -19,6 +19,8 @@ export type CloseReason =
   | 'shutdown'
   | 'socket-error'
   | 'replaced' // the same player logged in elsewhere
+  | 'frame-timeout' // a frame was started and not completed within FRAME_DEADLINE_MS
+  | 'address-limit' // refused at connect: MAX_CONNECTIONS_PER_ADDRESS from its address
 
 export interface Connection {
   /** Unique per accepted socket for the life of the process (never reused, unlike the pooled object). */

@@ -18,6 +18,7 @@ export interface SessionOptions {
   readonly latencyAwareFlush: boolean
   readonly maxOutboundBytes: number
   readonly idleTimeoutMs: number
+  readonly frameDeadlineMs: number
   readonly maxFramesPerSecond: number
   readonly maxBytesPerSecond: number
   readonly sessionPoolSize: number
@@ -45,6 +46,7 @@ export function sessionOptionsFromConfig(config: Config, overrides: Partial<Sess
     latencyAwareFlush: session.latencyAwareFlush,
     maxOutboundBytes: session.maxOutboundBytes,
     idleTimeoutMs: session.idleTimeoutMs,
+    frameDeadlineMs: session.frameDeadlineMs,
     maxFramesPerSecond: session.maxFramesPerSecond,
     maxBytesPerSecond: session.maxBytesPerSecond,
     sessionPoolSize: session.sessionPoolSize,

@@ -48,6 +48,8 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
   state: SessionState = 'free'
   connection: SessionConnection | null = null
   lastInboundMs = 0
+  /** performance.now() when the frame now held partially began to arrive; 0 between frames. */
+  frameStartedMs = 0
   closeReason: CloseReason | null = null
   private socket: Socket | null = null
   private readonly decoder: FrameDecoder
@@ -100,6 +102,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.closeReason = null
     this.violations = 0
     this.lastInboundMs = nowMs
+    this.frameStartedMs = 0
     this.decoder.reset()
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)
     this.byteBucket.configure(options.maxBytesPerSecond, options.maxBytesPerSecond, nowMs)
@@ -169,6 +172,15 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     return true
   }
 
+  /** Frame-deadline sweep (server): true when the session was closed for a frame left incomplete. */
+  closeIfFrameStalled(nowMs: number, deadlineMs: number): boolean {
+    if (this.state !== 'open' || this.frameStartedMs === 0 || nowMs - this.frameStartedMs < deadlineMs) return false
+    this.host.metrics.ioEvent('timeout')
+    this.sendError(WireError.FRAME_TIMEOUT, 0, `frame not completed within ${deadlineMs} ms`)
+    this.close('frame-timeout')
+    return true
+  }
+
   slowClient(): void {
     if (this.state === 'closed' || this.state === 'free') return
     this.host.metrics.slowClientDisconnected()
@@ -229,6 +241,10 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
       this.resumeTimer.unref()
     }
     const result = this.decoder.push(chunk, this)
+    // Slow-drip defence: every byte refreshes the idle timer, so a frame's own deadline runs from
+    // its first byte (a frame that began in an earlier chunk keeps its start).
+    if (this.decoder.bufferedBytes === 0) this.frameStartedMs = 0
+    else if (this.frameStartedMs === 0) this.frameStartedMs = now
     if (result === 'frame-too-small') this.violate(result, WireError.MALFORMED_FRAME, 0, `frame size ${this.decoder.violationSize} < 12`)
     else if (result === 'frame-too-large') this.violate(result, WireError.FRAME_TOO_LARGE, 0, `frame size ${this.decoder.violationSize} > ${this.decoder.maxFrameBytes}`)
   }
