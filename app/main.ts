@@ -34,6 +34,13 @@ async function main(): Promise<void> {
     telemetry = await startTelemetry(config, logger, 'server')
     handle = await startServer(config, { logger, metrics: telemetry.metrics, metricsPort: telemetry.port })
     telemetry.observeServer(handle.server)
+    const server = handle
+    // For orchestrators: alive as long as the process answers; ready while it takes players.
+    telemetry.provider?.probe('/healthz', () => ({ ok: true, body: { status: 'ok' } }))
+    telemetry.provider?.probe('/readyz', async () => {
+      const readiness = await server.readiness()
+      return { ok: readiness.ready, body: readiness }
+    })
     if (handle.cluster) telemetry.observeClusterNode(handle.cluster.joined)
   } catch (err) {
     await telemetry?.close()

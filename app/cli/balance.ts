@@ -18,7 +18,7 @@ import { startTelemetry } from '../telemetry/start.js'
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('balance')
-  const logger = createLogger({ level: config.server.logLevel, name: 'balancer', base: { node: config.server.nodeId } })
+  const logger = createLogger({ level: config.server.logLevel, name: 'balancer', base: { nodeId: config.server.nodeId } })
   let redis: Redis | undefined
   let discover: (() => Promise<readonly { id: string; address: string; metricsUrl?: string | undefined }[]>) | undefined
   if (config.balancer.backends.length === 0) {
@@ -35,6 +35,13 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(config, logger, 'balancer')
   const balancer = new Balancer({ config, logger, metrics: telemetry.balancerMetrics, ...(discover ? { discover } : {}) })
   const address = await balancer.listen()
+  let stopping = false
+  // For orchestrators: alive while the process answers; ready while it can route a client somewhere.
+  telemetry.provider?.probe('/healthz', () => ({ ok: true, body: { status: 'ok' } }))
+  telemetry.provider?.probe('/readyz', () => {
+    const available = balancer.pool.availableCount()
+    return { ok: !stopping && available > 0, body: { ready: !stopping && available > 0, status: stopping ? 'closing' : 'listening', availableBackends: available, backends: balancer.pool.size } }
+  })
   // Visible in `npm run cluster -- status` as role balancer; it does not stand for leader (the
   // leader-only jobs need the game's stores).
   let membership: ClusterMembershipHandle | null = null
@@ -42,7 +49,6 @@ async function main(): Promise<void> {
     membership = joinCluster({ config, address: advertisedAddress(config, address), role: 'balancer', elect: false, load: () => balancer.proxy.stats().activeSessions, logger })
   }
 
-  let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true

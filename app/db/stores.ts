@@ -34,6 +34,11 @@ export class PostgresStores {
     private readonly logger: Logger,
   ) {}
 
+  /** One trivial round trip (readiness); rejects when the database does not answer. */
+  async ping(): Promise<void> {
+    await this.db.sql`SELECT 1`
+  }
+
   static async open(data: Config['data'], options: PostgresStoresOptions = {}): Promise<PostgresStores> {
     const logger = options.logger ?? silentLogger
     const metrics = options.metrics

@@ -78,7 +78,7 @@ export class Appliance {
     await mkdir(join(options.dir, 'logs'), { recursive: true })
     if (isRoot()) await letPostgresTraverse(options.dir)
     const ports = await allocatePorts(options.topology)
-    const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token() }
+    const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token(), balancerAdminToken: token() }
     const appliance = new Appliance(options.topology, options, ports, secrets)
     const plan = planLocal(options.topology, {
       has: (program) => (program === 'initdb' ? postgresBinDir() !== undefined : findProgram(program) !== undefined),
@@ -116,6 +116,11 @@ export class Appliance {
       database: `postgres://game@${LOCAL_BIND_HOST}:${this.port('postgres', 'postgres')}/game`,
       redis: this.topology.services.filter((s) => s.kind === 'redis').map((s) => `redis://${LOCAL_BIND_HOST}:${this.port(s.name, 'redis')}`),
     }
+  }
+
+  /** The balancer admin interface's URL and bearer token (BALANCER_ADMIN_TOKEN) of this run. */
+  get admin(): { readonly url: string; readonly token: string } {
+    return { url: `http://${LOCAL_BIND_HOST}:${this.port('balancer', 'admin')}`, token: this.secrets.balancerAdminToken }
   }
 
   /** Loopback port of a service's named port. */

@@ -31,6 +31,9 @@ export interface TelemetryProviderOptions {
 /** A JSON route on the metrics port: return the body (serialised with JSON.stringify). */
 export type JsonRoute = () => unknown
 
+/** A health probe (/healthz, /readyz): 200 when `ok`, 503 otherwise; the body says why. */
+export type ProbeRoute = () => Promise<{ readonly ok: boolean; readonly body: unknown }> | { readonly ok: boolean; readonly body: unknown }
+
 export class TelemetryProvider {
   readonly role: TelemetryRole
   readonly resource: Resource
@@ -41,6 +44,7 @@ export class TelemetryProvider {
   private readonly exporter: PrometheusExporter
   private readonly server: Server
   private readonly routes = new Map<string, JsonRoute>()
+  private readonly probes = new Map<string, ProbeRoute>()
   private readonly logger: Logger
   private closing: Promise<void> | null = null
 
@@ -89,6 +93,11 @@ export class TelemetryProvider {
     this.routes.set(path, handler)
   }
 
+  /** Serve `GET path` as a probe for orchestrators: 200 or 503 with a JSON body. */
+  probe(path: string, handler: ProbeRoute): void {
+    this.probes.set(path, handler)
+  }
+
   // --- instruments from catalogue definitions ---
 
   /** An observable counter or gauge (by the definition's kind) read by `callback` at collection. */
@@ -134,6 +143,16 @@ export class TelemetryProvider {
     }
   }
 
+  private async answerProbe(path: string, probe: ProbeRoute, res: ServerResponse): Promise<void> {
+    try {
+      const { ok, body } = await probe()
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+    } catch (err) {
+      this.logger.error({ err, path }, 'probe failed')
+      if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error' }))
+    }
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?', 1)[0]!
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -144,9 +163,14 @@ export class TelemetryProvider {
       this.exporter.getMetricsRequestHandler(req, res)
       return
     }
+    const probe = this.probes.get(path)
+    if (probe !== undefined) {
+      void this.answerProbe(path, probe, res)
+      return
+    }
     const route = this.routes.get(path)
     if (route === undefined) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try /metrics or ${[...this.routes.keys()].join(', ')}\n`)
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try /metrics or ${[...this.routes.keys(), ...this.probes.keys()].join(', ')}\n`)
       return
     }
     try {

@@ -150,6 +150,11 @@ export function buildTopology(options: TopologyOptions): Topology {
         // What cluster membership tells others (the bound address would be 0.0.0.0 or loopback).
         ADVERTISE_ADDRESS: address(name, 'game'),
         LOG_LEVEL: [options.logLevel],
+        // Every client arrives through the balancer, so the servers see one address for all of
+        // them: per-address limits would throttle everyone at once. The balancer applies
+        // MAX_CONNECTIONS_PER_ADDRESS to real client addresses; logins keep the per-account bucket.
+        MAX_CONNECTIONS_PER_ADDRESS: ['0'],
+        LOGIN_ADDRESS_BURST: ['0'],
         ...dataEnv,
       },
       app: { module: 'app/main.ts' },
@@ -176,6 +181,9 @@ export function buildTopology(options: TopologyOptions): Topology {
       // The admin interface (drain, strategy) stays on loopback of the balancer's own namespace.
       BALANCER_ADMIN_HOST: ['127.0.0.1'],
       BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
+      BALANCER_ADMIN_TOKEN: [{ secret: 'balancerAdminToken' }],
+      // load generators open all their players from one address each
+      ...(options.loadGenerators ? { BALANCER_MAX_CONNECTIONS_PER_ADDRESS: ['0'] } : {}),
       METRICS_HOST: [{ bindHost: true }],
       METRICS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'metrics' }],
       ...discovery,

@@ -24,8 +24,8 @@ export type ServiceKind =
   | 'load-generator'
 
 /** Secrets the topology needs; adapters supply them (Pulumi config secrets, or generated per run). */
-export type SecretName = 'postgresPassword' | 'redisPassword' | 'grafanaAdminPassword'
-export const SECRET_NAMES: readonly SecretName[] = ['postgresPassword', 'redisPassword', 'grafanaAdminPassword']
+export type SecretName = 'postgresPassword' | 'redisPassword' | 'grafanaAdminPassword' | 'balancerAdminToken'
+export const SECRET_NAMES: readonly SecretName[] = ['postgresPassword', 'redisPassword', 'grafanaAdminPassword', 'balancerAdminToken']
 
 export interface PortSpec {
   /** Name used by references, e.g. `game`, `metrics`. */
