@@ -27,6 +27,7 @@ import type { AddressInfo } from 'node:net'
 import { parseHostPort } from '../config/schema.js'
 import { GameServerError, isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { listenError } from '../net/listen-error.js'
 import type { Balancer } from './balancer.js'
 import { isStrategyName, STRATEGY_NAMES } from './strategies.js'
 
@@ -65,9 +66,10 @@ export class AdminServer {
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
+      const onError = (err: Error): void => reject(listenError(err, { host: 'BALANCER_ADMIN_HOST', port: 'BALANCER_ADMIN_PORT' }, host, port))
+      this.server.once('error', onError)
       this.server.listen({ host, port }, () => {
-        this.server.off('error', reject)
+        this.server.off('error', onError)
         resolve()
       })
     })

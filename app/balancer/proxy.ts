@@ -5,6 +5,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { GameServerError } from '../errors.js'
+import { listenError } from '../net/listen-error.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'
@@ -94,9 +95,10 @@ export class ProxyServer implements ProxySessionHost {
   async listen(host: string, port: number): Promise<AddressInfo> {
     if (this.status !== 'created') throw new GameServerError('GS_ERR_BALANCER_CLOSED', `cannot listen in status ${this.status}`, { status: this.status })
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
+      const onError = (err: Error): void => reject(listenError(err, { host: 'BALANCER_HOST', port: 'BALANCER_PORT' }, host, port))
+      this.server.once('error', onError)
       this.server.listen({ host, port, backlog: this.options.listenBacklog ?? 4096 }, () => {
-        this.server.off('error', reject)
+        this.server.off('error', onError)
         resolve()
       })
     })

@@ -9,9 +9,17 @@ import { createLogger } from '../logger.js'
 import { Appliance, REPOSITORY_ROOT } from '../local/appliance.js'
 import { freePort } from '../local/ports.js'
 import { buildTopology, topologyOptionsFromConfig } from '../topology/index.js'
-import { loadConfigOrExit } from './load-config.js'
+import { commandLine, loadConfigOrExit } from './command.js'
+
+const USAGE = `usage: npm start [-- --help]
+
+The local appliance: PostgreSQL, the Redis shards, APPLIANCE_SERVERS game servers, the balancer
+and (when installed) Prometheus and the exporters, as processes on loopback; prints the endpoints
+once a PING through the balancer is answered. Ctrl-C stops everything. Settings are environment
+variables (docs/CONFIG.md, APPLIANCE_*). Exit codes: 0 stopped, 1 a service failed, 2 bad configuration.`
 
 async function main(): Promise<void> {
+  commandLine('start', USAGE)
   const config = loadConfigOrExit('start')
   const logger = createLogger({ level: config.server.logLevel, name: 'appliance' })
   const options = topologyOptionsFromConfig(config)

@@ -19,6 +19,7 @@ import { FrameType, WireError } from '../protocol/types.js'
 import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
 import type { CloseReason, Connection, FrameDispatcher } from './connection.js'
 import { sessionCap, type SessionCap } from './fd-limit.js'
+import { listenError } from './listen-error.js'
 import { FlushScheduler } from './flush-scheduler.js'
 import { sessionOptionsFromConfig, type SessionOptions } from './options.js'
 import { Session, type SessionHost } from './session.js'
@@ -110,7 +111,7 @@ export class GameServer implements SessionHost {
   async listen(host: string = this.config.server.host, port: number = this.config.server.port): Promise<AddressInfo> {
     if (this.status !== 'created') throw new Error(`cannot listen in status ${this.status}`)
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(err)
+      const onError = (err: Error): void => reject(listenError(err, { host: 'GAME_HOST', port: 'GAME_PORT' }, host, port))
       this.server.once('error', onError)
       this.server.listen({ host, port, backlog: this.config.server.listenBacklog }, () => {
         this.server.off('error', onError)

@@ -72,7 +72,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
     game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, ...(stores.shared ? { shared: stores.shared } : {}), logger, metrics })
     server = new GameServer({ config, dispatcher: game, metrics, logger, ...(options.session ? { session: options.session } : {}) })
     const address = await server.listen()
-    logger.info({ event: 'listening', host: address.address, port: address.port, nodeId: config.server.nodeId, stores: ownStores?.mode ?? 'injected' }, 'listening')
+    logger.info({ event: 'listening', host: address.address, port: address.port, stores: ownStores?.mode ?? 'injected' }, 'listening')
     const activeServer = server
     const advertised = advertisedAddress(config, address)
     const metricsUrl = options.metricsPort ? `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${options.metricsPort}` : undefined

@@ -14,6 +14,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 import { GameServerError } from '../errors.js'
+import { listenError } from '../net/listen-error.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { MetricDefinition, TelemetryRole } from './catalogue.js'
 import { HistogramProducer, SCOPE_NAME } from './histogram-producer.js'
@@ -76,6 +77,8 @@ export class TelemetryProvider {
       })
     } catch (err) {
       await provider.meterProvider.shutdown().catch(() => {})
+      const placed = listenError(err, { host: 'METRICS_HOST', port: 'METRICS_PORT' }, options.host, options.port)
+      if (placed !== err) throw placed
       throw new GameServerError('GS_ERR_METRICS_LISTEN', `metrics endpoint cannot listen on ${options.host}:${options.port}`, { host: options.host, port: options.port }, { cause: err })
     }
     provider.server.on('error', (err) => provider.logger.error({ err }, 'metrics endpoint error'))
