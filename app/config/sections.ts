@@ -63,9 +63,9 @@ export const gameSection = {
   passwordHashConcurrency: integer('PASSWORD_HASH_CONCURRENCY', 4, 'Password logins (scrypt) running at once; the rest wait in a bounded queue (keep ≤ UV_THREADPOOL_SIZE, 4 by default).', { min: 1, max: 1024 }),
   loginQueueTimeoutMs: integer('LOGIN_QUEUE_TIMEOUT_MS', 5000, 'A password login that waited this long for a hashing slot is answered OVERLOADED instead of being hashed.', { min: 1 }),
   maxPendingLogins: integer('MAX_PENDING_LOGINS', 1024, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
-  loginAddressBurst: integer('LOGIN_ADDRESS_BURST', 5, 'Password logins and REGISTERs one client address may have failed or in flight before the next is answered LOGIN_THROTTLED without hashing (a success gives its token back); 0 disables. Set 0 on servers that only see a proxy\'s address.', { min: 0 }),
+  loginAddressBurst: integer('LOGIN_ADDRESS_BURST', 10, 'Failed password logins and REGISTERs one client address may have before its next is answered LOGIN_THROTTLED without hashing (successes cost nothing); 0 disables. Set 0 on servers that only see a proxy\'s address.', { min: 0 }),
   loginAddressPerMinute: decimal('LOGIN_ADDRESS_PER_MINUTE', 20, 'Refill rate of the per-address login bucket; must be below LOGIN_ACCOUNT_PER_MINUTE so one address cannot keep an account throttled.', { min: 0.01 }),
-  loginAccountBurst: integer('LOGIN_ACCOUNT_BURST', 30, 'Password logins on one account from addresses that never logged into it, failed or in flight, before the next is answered LOGIN_THROTTLED; 0 disables.', { min: 0 }),
+  loginAccountBurst: integer('LOGIN_ACCOUNT_BURST', 30, 'Failed password logins on one account from addresses that never logged into it before the next is answered LOGIN_THROTTLED; 0 disables.', { min: 0 }),
   loginAccountPerMinute: decimal('LOGIN_ACCOUNT_PER_MINUTE', 30, 'Refill rate of the per-account login bucket.', { min: 0.01 }),
 } as const
 

@@ -224,6 +224,7 @@ export class Game implements FrameDispatcher {
     return this.loginQueue.run(
       () => (kind === 'register' ? this.accountService.register(username, password) : this.accountService.login(username, password)),
       () => connection.closed,
+      connection.remoteAddress,
     )
   }
 

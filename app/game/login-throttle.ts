@@ -2,25 +2,29 @@
  * Throttling of password logins (and REGISTER) before they reach scrypt, so that a guessing flood
  * costs the server almost nothing and honest logins keep their hashing slots.
  *
- * Two token buckets, checked in this order when a password login arrives:
+ * Two token buckets, checked in this order when a password login arrives; an attempt is admitted
+ * while both hold a token, and a token is taken when an attempt fails (wrong password, unknown
+ * name, taken name), so honest logins — also many at once behind one NAT address or from a load
+ * generator — cost nothing:
  *
- *   per address  every attempt takes a token; a successful one gives it back. So an address may
- *                have at most `addressBurst` failed-or-unfinished attempts, refilled at
- *                `addressPerMinute`. Honest players behind one NAT address rarely fail, so they
- *                keep their tokens; 300 connections looping wrong passwords from one host are
- *                refused after the burst.
- *   per account  every attempt on an account (normalised name) takes a token, given back on
- *                success, `accountBurst` refilled at `accountPerMinute`: this bounds guessing on
- *                one account spread over many addresses. An address that logged into the account
- *                successfully before (`knownAddressMs`) skips this bucket, so a victim at home is
- *                never locked out by someone else's failures.
+ *   per address  `addressBurst` failures, refilled at `addressPerMinute`. The attempts already in
+ *                flight when the bucket empties still fail and drive it into debt (at most five
+ *                minutes' worth), so a flood's first wave buys the attacker a longer wait. That
+ *                wave is bounded by the address's connections (one login in flight each,
+ *                MAX_CONNECTIONS_PER_ADDRESS), and the login queue serves addresses in turn, so it
+ *                does not delay other addresses' logins by more than one hashing turn.
+ *   per account  `accountBurst` failures on one account (normalised name), refilled at
+ *                `accountPerMinute`, never below zero: this bounds guessing on one account spread
+ *                over many addresses. An address that logged into the account successfully before
+ *                (`knownAddressMs`) skips this bucket, so a victim at home is never locked out by
+ *                someone else's failures.
  *
  * Why it cannot lock a victim out indefinitely: `addressPerMinute` < `accountPerMinute` is
  * required, so one attacking address refills the account's bucket slower than it drains — a
  * single host can only delay a victim at a new address for `accountBurst / accountPerMinute`
  * minutes at most, and never one at a known address or with a login token (token logins are not
  * throttled). Only a distributed attack can keep an account's bucket empty, and then only for
- * addresses that never logged in before. Refused attempts get their address token back.
+ * addresses that never logged in before. Refused attempts cost no token.
  *
  * Memory is bounded: each map keeps at most `maxTracked` entries, dropping the least recently
  * touched (a dropped bucket restarts full, which only forgives). Buckets are refilled lazily.
@@ -47,11 +51,12 @@ interface Bucket {
   updatedAtMs: number
 }
 
-/** What `admit` took; give it to `succeeded`, `failed` or `abandoned` exactly once. */
+/** An admitted attempt; give it to `succeeded`, `failed` or `abandoned` exactly once. */
 export interface LoginTicket {
   readonly address: string
   readonly account: string | null
-  readonly tookAccountToken: boolean
+  /** Whether the account bucket applies (the address is not known for the account). */
+  readonly countsForAccount: boolean
 }
 
 export interface LoginThrottleStats {
@@ -93,47 +98,43 @@ export class LoginThrottle {
       this.counters.throttledAddress++
       throw throttled('address', retryAfterMs(addressBucket, addressPerMinute))
     }
-    let tookAccountToken = false
+    let countsForAccount = false
     if (account !== null && accountBurst > 0 && !this.isKnown(account, address, now)) {
       const accountBucket = this.bucket(this.accounts, account, accountBurst, accountPerMinute, now)
       if (accountBucket.tokens < 1) {
         this.counters.throttledAccount++
         throw throttled('account', retryAfterMs(accountBucket, accountPerMinute))
       }
-      accountBucket.tokens -= 1
-      tookAccountToken = true
+      countsForAccount = true
     }
-    if (addressBucket !== null) addressBucket.tokens -= 1
     this.counters.admitted++
-    return { address, account, tookAccountToken }
+    return { address, account, countsForAccount }
   }
 
-  /** The login succeeded: tokens back, and the address becomes known for the account. */
+  /** The login succeeded: the address becomes known for the account. */
   succeeded(ticket: LoginTicket, account: string | null = ticket.account): void {
-    this.refund(ticket)
     if (account !== null) this.touch(this.known, `${account}\n${ticket.address}`, this.now())
   }
 
-  /** Wrong password, unknown name, taken name: the tokens stay spent. */
-  failed(_ticket: LoginTicket): void {}
-
-  /** Not a guess (store down, overloaded, shutting down): tokens back, nothing learned. */
-  abandoned(ticket: LoginTicket): void {
-    this.refund(ticket)
+  /** Wrong password, unknown name, taken name: one token from each bucket that applies. */
+  failed(ticket: LoginTicket): void {
+    const now = this.now()
+    const { addressBurst, addressPerMinute, accountBurst, accountPerMinute } = this.options
+    if (addressBurst > 0) {
+      const bucket = this.bucket(this.addresses, ticket.address, addressBurst, addressPerMinute, now)
+      bucket.tokens = Math.max(-addressPerMinute * MAX_DEBT_MINUTES, bucket.tokens - 1)
+    }
+    if (ticket.countsForAccount && ticket.account !== null) {
+      const bucket = this.bucket(this.accounts, ticket.account, accountBurst, accountPerMinute, now)
+      bucket.tokens = Math.max(0, bucket.tokens - 1)
+    }
   }
+
+  /** Not a guess (store down, overloaded, shutting down): costs nothing. */
+  abandoned(_ticket: LoginTicket): void {}
 
   stats(): LoginThrottleStats {
     return { ...this.counters, trackedAddresses: this.addresses.size, trackedAccounts: this.accounts.size }
-  }
-
-  private refund(ticket: LoginTicket): void {
-    const { addressBurst, accountBurst } = this.options
-    const address = this.addresses.get(ticket.address)
-    if (address !== undefined) address.tokens = Math.min(addressBurst, address.tokens + 1)
-    if (ticket.tookAccountToken && ticket.account !== null) {
-      const account = this.accounts.get(ticket.account)
-      if (account !== undefined) account.tokens = Math.min(accountBurst, account.tokens + 1)
-    }
   }
 
   private isKnown(account: string, address: string, now: number): boolean {
@@ -166,6 +167,9 @@ export class LoginThrottle {
     while (map.size > this.options.maxTracked) map.delete(map.keys().next().value!)
   }
 }
+
+/** An address's failures beyond its bucket are remembered for at most this many minutes of refill. */
+const MAX_DEBT_MINUTES = 5
 
 function retryAfterMs(bucket: Bucket, perMinute: number): number {
   return Math.ceil(((1 - bucket.tokens) * 60_000) / perMinute)
