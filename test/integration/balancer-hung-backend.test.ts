@@ -46,7 +46,29 @@ test('clients routed to a hung backend are served by another within the probe bo
     assert.ok(hungBackend.connectFailures >= 1 && hungBackend.connectFailures <= 3, `probe failures ${hungBackend.connectFailures}`)
     // a client that met the hung backend waited one probe bound (300 ms) plus the retry, not 7–9 s
     assert.ok(Math.max(...times) < 2500, `slowest client ${Math.max(...times).toFixed(0)} ms`)
+    console.log(`    probe 300 ms: 8 clients served, slowest connect+request ${Math.max(...times).toFixed(0)} ms; hung backend down after ${hungBackend.connectFailures} failed probe(s)`)
     await balancer.close(500)
+
+    // the same without the probe (the behaviour before it): a client sent to the hung backend waits
+    const unprobed = h.own(await startBalancer([live], {
+      BACKENDS: `127.0.0.1:${hungPort},127.0.0.1:${live.port}`,
+      BALANCE_STRATEGY: 'round-robin',
+      HEALTH_CHECK_INTERVAL_MS: '60000',
+      BACKEND_RESPONSE_TIMEOUT_MS: '0',
+    }))
+    const outcomes = await Promise.all([0, 1].map(async () => {
+      const client = await connectVia(unprobed)
+      try {
+        await client.request(0x02, Buffer.from('who'), { timeoutMs: 1500 })
+        return 'answered'
+      } catch {
+        return 'no answer within 1.5 s'
+      } finally {
+        client.destroy()
+      }
+    }))
+    assert.ok(outcomes.includes('no answer within 1.5 s'), `without the probe one of two round-robin clients hangs: ${outcomes.join(', ')}`)
+    await unprobed.close(500)
   } finally {
     for (const s of sockets) s.destroy()
     hung.close()

@@ -127,7 +127,7 @@ test(`${CONNECTIONS} connections looping wrong passwords: the honest login stays
   assert.equal(after.attack.refused, {}, 'no honest login refused (no OVERLOADED, no LOGIN_THROTTLED)')
   assert.ok(after.attack.throttled > 0, 'the attacker was throttled')
   // the attack's cost to the server: unbounded without throttling, (almost) nothing with it
-  assert.ok(before.attack.hashedDuring > CONNECTIONS, `without throttling every guess is hashed (${before.attack.hashedDuring})`)
+  assert.ok(before.attack.hashedDuring > 20, `without throttling every guess is hashed (${before.attack.hashedDuring})`)
   assert.ok(after.attack.hashedDuring <= 2, `with throttling the attacker's guesses are refused before scrypt (${after.attack.hashedDuring} hashed)`)
   // relative to this machine's own quiet figure, generous for a shared 2-core machine
   assert.ok(after.attack.p99 < Math.max(after.baseline * 8, after.baseline + 400), `honest p99 ${after.attack.p99.toFixed(0)} ms vs quiet ${after.baseline.toFixed(0)} ms`)
