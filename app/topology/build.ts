@@ -183,7 +183,9 @@ export function buildTopology(options: TopologyOptions): Topology {
       BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
       BALANCER_ADMIN_TOKEN: [{ secret: 'balancerAdminToken' }],
       // load generators open all their players from one address each
-      ...(options.loadGenerators ? { BALANCER_MAX_CONNECTIONS_PER_ADDRESS: ['0'] } : {}),
+      ...(options.balancerMaxConnectionsPerAddress !== undefined || options.loadGenerators
+        ? { BALANCER_MAX_CONNECTIONS_PER_ADDRESS: [String(options.balancerMaxConnectionsPerAddress ?? 0)] }
+        : {}),
       METRICS_HOST: [{ bindHost: true }],
       METRICS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'metrics' }],
       ...discovery,
