@@ -87,6 +87,7 @@ export class Balancer {
       connectTimeoutMs: b.backendConnectTimeoutMs,
       // the probe speaks the game protocol; with HEALTH_CHECK_MODE=tcp the backends need not
       responseTimeoutMs: b.healthCheckMode === 'ping' ? b.backendResponseTimeoutMs : 0,
+      sendProxyHeader: b.sendProxyHeader,
       retries: b.backendConnectRetries,
       idleTimeoutMs: b.proxyIdleTimeoutMs,
       passiveFall: b.healthCheckFall,

@@ -8,6 +8,8 @@
  * - Any socket error (or an idle timeout, drain deadline, shutdown) destroys both sockets.
  * - The backend's connection counter is taken at the pick and released exactly once.
  * - No backend available: the client receives an ERROR frame NO_BACKEND and is closed.
+ * - PROXY header (`sendProxyHeader`): the backend connection starts with a PROXY v1 line naming the
+ *   client's address, so the game server throttles and reports per real client.
  * - Response probe (`responseTimeoutMs` > 0): once connected, the balancer sends the backend a PING
  *   of its own (seq 0, player_id 0) and waits for its PONG before piping. A backend that accepts
  *   connections but is hung (SIGSTOP, a stuck event loop) is found within that bound and the next
@@ -18,6 +20,7 @@
 import { connect, type Socket } from 'node:net'
 import { encodeErrorPayload } from '../protocol/error-frame.js'
 import { encodeFrame } from '../protocol/header.js'
+import { encodeProxyV1 } from '../protocol/proxy-header.js'
 import { FrameType, WireError } from '../protocol/types.js'
 import type { Backend } from './backend.js'
 import type { ProxyCloseReason } from './metrics.js'
@@ -26,6 +29,8 @@ export type ProxySessionState = 'connecting' | 'open' | 'closed'
 
 export interface ProxySessionHost {
   readonly connectTimeoutMs: number
+  /** Open each backend connection with a PROXY v1 line naming the client (BALANCER_SEND_PROXY_HEADER). */
+  readonly sendProxyHeader: boolean
   readonly responseTimeoutMs: number
   readonly retries: number
   readonly idleTimeoutMs: number
@@ -149,6 +154,8 @@ export class ProxySession {
     upstream.once('connect', () => {
       if (this.upstream !== upstream || this.state !== 'connecting') return
       this.clearConnectTimer()
+      // first, before the probe and the client's bytes: whom this connection is for
+      if (this.host.sendProxyHeader) upstream.write(encodeProxyV1(this.client.remoteAddress, this.client.remotePort, this.client.localAddress, this.client.localPort))
       if (this.host.responseTimeoutMs <= 0) {
         upstream.off('error', failed)
         this.pipe(upstream)

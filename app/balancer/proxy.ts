@@ -19,6 +19,8 @@ const TOO_MANY_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(Wir
 
 export interface ProxyOptions {
   readonly connectTimeoutMs: number
+  /** Open each backend connection with a PROXY v1 line naming the client [false]. */
+  readonly sendProxyHeader?: boolean
   /** PING probe of a fresh backend connection before the client is handed over; 0 skips it [0]. */
   readonly responseTimeoutMs?: number
   readonly retries: number
@@ -55,6 +57,7 @@ export interface DrainResult {
 export class ProxyServer implements ProxySessionHost {
   readonly connectTimeoutMs: number
   readonly responseTimeoutMs: number
+  readonly sendProxyHeader: boolean
   readonly retries: number
   readonly idleTimeoutMs: number
   readonly closeGraceMs: number
@@ -82,6 +85,7 @@ export class ProxyServer implements ProxySessionHost {
   ) {
     this.connectTimeoutMs = options.connectTimeoutMs
     this.responseTimeoutMs = options.responseTimeoutMs ?? 0
+    this.sendProxyHeader = options.sendProxyHeader ?? false
     this.retries = options.retries
     this.idleTimeoutMs = options.idleTimeoutMs
     this.closeGraceMs = options.closeGraceMs ?? 5000

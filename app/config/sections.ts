@@ -15,6 +15,7 @@ export const serverSection = {
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info', 'Log level of the structured (pino) logger.'),
   listenBacklog: integer('LISTEN_BACKLOG', 4096, 'Listen backlog of the game socket (connect storms).', { min: 1, max: 65535 }),
   maxSessions: integer('MAX_SESSIONS', 20000, 'Sessions accepted at once; further connects get SERVER_FULL and are closed. Never more than the open-file limit (`ulimit -n`) minus a reserve for the server\'s own files (5 %, at least 128), whichever is lower.', { min: 1 }),
+  trustProxyHeader: boolean('TRUST_PROXY_HEADER', false, 'Accept a PROXY protocol v1 line at the start of a connection and use its source as the client address (login throttling, takeover notices). Only behind a proxy that sends it (BALANCER_SEND_PROXY_HEADER) and on a port clients cannot reach directly: anyone who can reach the port can claim any address.'),
   maxConnectionsPerAddress: integer('MAX_CONNECTIONS_PER_ADDRESS', 64, 'Open connections allowed from one IP address; the next gets TOO_MANY_CONNECTIONS and is closed (0 disables; set 0 behind a proxy whose address every client shares).', { min: 0 }),
   shutdownDeadlineMs: integer('SHUTDOWN_DEADLINE_MS', 10000, 'On SIGTERM/SIGINT: time allowed to flush and close every session before exit.', { min: 0 }),
 } as const
@@ -89,6 +90,7 @@ export const balancerSection = {
   healthCheckRise: integer('HEALTH_CHECK_RISE', 2, 'Consecutive successful checks that bring a backend up (HAProxy `rise`).', { min: 1 }),
   healthCheckFall: integer('HEALTH_CHECK_FALL', 3, 'Consecutive failed checks that take a backend down (HAProxy `fall`).', { min: 1 }),
   backendConnectTimeoutMs: integer('BACKEND_CONNECT_TIMEOUT_MS', 2000, 'Connect timeout towards a backend; on failure another backend is tried.', { min: 1 }),
+  sendProxyHeader: boolean('BALANCER_SEND_PROXY_HEADER', false, 'Start every backend connection with a PROXY protocol v1 line naming the client, for game servers with TRUST_PROXY_HEADER.'),
   backendResponseTimeoutMs: integer('BACKEND_RESPONSE_TIMEOUT_MS', 1000, 'After connecting, the balancer sends the backend a PING of its own and waits this long for the PONG before it hands the client over; a backend that accepts but does not answer (hung, SIGSTOPped) counts as a failed connect and another is tried (0 disables; off with HEALTH_CHECK_MODE=tcp, whose backends need not speak the game protocol).', { min: 0 }),
   maxConnectionsPerAddress: integer('BALANCER_MAX_CONNECTIONS_PER_ADDRESS', 256, 'Client connections the balancer accepts from one IP address; the next gets TOO_MANY_CONNECTIONS and is closed (0 disables). Higher than the servers\' MAX_CONNECTIONS_PER_ADDRESS default: a load generator or a NAT gateway is one address.', { min: 0 }),
   backendConnectRetries: integer('BACKEND_CONNECT_RETRIES', 2, 'Other backends tried after a failed connect before the client gets NO_BACKEND.', { min: 0 }),

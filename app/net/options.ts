@@ -19,6 +19,8 @@ export interface SessionOptions {
   readonly maxOutboundBytes: number
   readonly idleTimeoutMs: number
   readonly frameDeadlineMs: number
+  /** TRUST_PROXY_HEADER: a PROXY v1 line may open the connection and name the client's address. */
+  readonly trustProxyHeader: boolean
   readonly maxFramesPerSecond: number
   readonly maxBytesPerSecond: number
   readonly sessionPoolSize: number
@@ -47,6 +49,7 @@ export function sessionOptionsFromConfig(config: Config, overrides: Partial<Sess
     maxOutboundBytes: session.maxOutboundBytes,
     idleTimeoutMs: session.idleTimeoutMs,
     frameDeadlineMs: session.frameDeadlineMs,
+    trustProxyHeader: config.server.trustProxyHeader,
     maxFramesPerSecond: session.maxFramesPerSecond,
     maxBytesPerSecond: session.maxBytesPerSecond,
     sessionPoolSize: session.sessionPoolSize,

@@ -17,13 +17,24 @@ export interface ConnectionTarget {
 export class SessionConnection implements Connection {
   playerId = 0
   private target: ConnectionTarget | null
+  private address: string
 
   constructor(
     readonly id: number,
-    readonly remoteAddress: string,
+    remoteAddress: string,
     target: ConnectionTarget,
   ) {
     this.target = target
+    this.address = remoteAddress
+  }
+
+  get remoteAddress(): string {
+    return this.address
+  }
+
+  /** The client's address from a trusted PROXY header (before any frame was dispatched). */
+  relayedFrom(address: string): void {
+    this.address = address
   }
 
   get closed(): boolean {

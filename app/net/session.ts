@@ -21,6 +21,7 @@ import type { BufferPool } from '../pool/buffer-pool.js'
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
 import { writeErrorPayload } from '../protocol/error-frame.js'
 import { HEADER_BYTES } from '../protocol/header.js'
+import { parseProxyV1 } from '../protocol/proxy-header.js'
 import { FrameType, frameTypeName, isClientFrameType, WireError } from '../protocol/types.js'
 import type { GameMetrics, ViolationKind } from '../telemetry/metrics.js'
 import type { CloseReason, FrameDispatcher } from './connection.js'
@@ -48,6 +49,8 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
   state: SessionState = 'free'
   connection: SessionConnection | null = null
   lastInboundMs = 0
+  /** TRUST_PROXY_HEADER: bytes seen while waiting for a possible PROXY line; null once decided. */
+  private proxyPending: Buffer | null = null
   /** performance.now() when the frame now held partially began to arrive; 0 between frames. */
   frameStartedMs = 0
   closeReason: CloseReason | null = null
@@ -103,6 +106,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.violations = 0
     this.lastInboundMs = nowMs
     this.frameStartedMs = 0
+    this.proxyPending = options.trustProxyHeader ? EMPTY : null
     this.decoder.reset()
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)
     this.byteBucket.configure(options.maxBytesPerSecond, options.maxBytesPerSecond, nowMs)
@@ -240,13 +244,41 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
       this.resumeTimer = setTimeout(this.onResume, waitMs)
       this.resumeTimer.unref()
     }
-    const result = this.decoder.push(chunk, this)
+    let data = chunk
+    if (this.proxyPending !== null) {
+      const relayed = this.proxyHeader(chunk)
+      if (relayed === null) return
+      data = relayed
+    }
+    const result = this.decoder.push(data, this)
     // Slow-drip defence: every byte refreshes the idle timer, so a frame's own deadline runs from
     // its first byte (a frame that began in an earlier chunk keeps its start).
     if (this.decoder.bufferedBytes === 0) this.frameStartedMs = 0
     else if (this.frameStartedMs === 0) this.frameStartedMs = now
     if (result === 'frame-too-small') this.violate(result, WireError.MALFORMED_FRAME, 0, `frame size ${this.decoder.violationSize} < 12`)
     else if (result === 'frame-too-large') this.violate(result, WireError.FRAME_TOO_LARGE, 0, `frame size ${this.decoder.violationSize} > ${this.decoder.maxFrameBytes}`)
+  }
+
+  /**
+   * The first bytes of a connection when PROXY headers are trusted: hold them until it is clear
+   * whether a PROXY line opens the stream; returns what the frame decoder gets next, or null while
+   * undecided (or after closing on a malformed line).
+   */
+  private proxyHeader(chunk: Buffer): Buffer | null {
+    const seen = this.proxyPending!.length === 0 ? chunk : Buffer.concat([this.proxyPending!, chunk])
+    const parsed = parseProxyV1(seen)
+    if (parsed.kind === 'incomplete') {
+      this.proxyPending = Buffer.from(seen)
+      return null
+    }
+    this.proxyPending = null
+    if (parsed.kind === 'absent') return seen
+    if (parsed.kind === 'invalid') {
+      this.violate('malformed-payload', WireError.MALFORMED_FRAME, 0, `bad PROXY header: ${parsed.reason}`)
+      return null
+    }
+    if (parsed.source !== null) this.connection!.relayedFrom(parsed.source)
+    return seen.subarray(parsed.consumed)
   }
 
   /** A closing violation: count it, answer with ERROR, close. Returns false (stop decoding). */
@@ -319,6 +351,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
 
 function ignore(): void {}
 
+const EMPTY = Buffer.alloc(0)
 const ERROR_SCRATCH_BYTES = 256
 /** Shared by all sessions: Outbound.enqueue copies the payload synchronously (saves 256 B + a Buffer per session). */
 const SHARED_ERROR_SCRATCH = Buffer.alloc(ERROR_SCRATCH_BYTES)

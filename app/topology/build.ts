@@ -150,11 +150,13 @@ export function buildTopology(options: TopologyOptions): Topology {
         // What cluster membership tells others (the bound address would be 0.0.0.0 or loopback).
         ADVERTISE_ADDRESS: address(name, 'game'),
         LOG_LEVEL: [options.logLevel],
-        // Every client arrives through the balancer, so the servers see one address for all of
-        // them: per-address limits would throttle everyone at once. The balancer applies
-        // MAX_CONNECTIONS_PER_ADDRESS to real client addresses; logins keep the per-account bucket.
+        // Every client arrives through the balancer, which opens each connection with a PROXY line
+        // naming the client: login throttling and takeover notices see real addresses. The
+        // connection count per address is taken at accept (the balancer's address), so that limit
+        // is the balancer's (BALANCER_MAX_CONNECTIONS_PER_ADDRESS). The port is private: only the
+        // balancer (and health checks) reach it, so the header can be trusted.
+        TRUST_PROXY_HEADER: ['true'],
         MAX_CONNECTIONS_PER_ADDRESS: ['0'],
-        LOGIN_ADDRESS_BURST: ['0'],
         ...dataEnv,
       },
       app: { module: 'app/main.ts' },
@@ -182,6 +184,7 @@ export function buildTopology(options: TopologyOptions): Topology {
       BALANCER_ADMIN_HOST: ['127.0.0.1'],
       BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
       BALANCER_ADMIN_TOKEN: [{ secret: 'balancerAdminToken' }],
+      BALANCER_SEND_PROXY_HEADER: ['true'],
       // load generators open all their players from one address each
       ...(options.balancerMaxConnectionsPerAddress !== undefined || options.loadGenerators
         ? { BALANCER_MAX_CONNECTIONS_PER_ADDRESS: [String(options.balancerMaxConnectionsPerAddress ?? 0)] }
