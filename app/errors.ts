@@ -25,6 +25,8 @@ export const ErrorCodes = {
   GS_ERR_ACCOUNT_EXISTS: 'the username is taken',
   GS_ERR_BAD_CREDENTIALS: 'the username or password is wrong',
   GS_ERR_SESSION_STORE_UNAVAILABLE: 'the login session store cannot be reached',
+  GS_ERR_LOGIN_THROTTLED: 'a password login was refused before hashing: too many failures for the account or from the address',
+  GS_ERR_USERNAME_DUPLICATES: 'usernames that differ only in case exist; the case-insensitive unique index cannot be built until they are renamed',
   // game (stores, accounts, composition)
   GS_ERR_STORE_CLOSED: 'a store was used after close()',
   GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
@@ -52,6 +54,8 @@ export const ErrorCodes = {
   GS_ERR_BACKEND_EXISTS: 'a backend with that address is already registered',
   GS_ERR_BALANCER_CLOSED: 'the balancer is closed',
   GS_ERR_ADMIN_BAD_REQUEST: 'an admin request is malformed (body, field or route)',
+  GS_ERR_ADMIN_UNAUTHORIZED: 'an admin request lacks the admin token or carries a wrong one',
+  GS_ERR_ADMIN_FORBIDDEN: 'an admin request came with a foreign Host or Origin (cross-site)',
   GS_ERR_CLUSTER_UNAVAILABLE: 'the cluster store (Redis) cannot be reached',
   GS_ERR_LEADERSHIP_LOST: 'this node lost (or never held) the leader lease',
   // leader-only jobs (app/db/leaderboard-snapshots.ts, app/server/leader-jobs.ts)

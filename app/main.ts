@@ -6,6 +6,7 @@
  * overran the deadline; a second signal exits at once with 130).
  */
 import { loadConfig, type Config } from './config/index.js'
+import { commandLine, exitCodeFor } from './cli/command.js'
 import { isGameServerError } from './errors.js'
 import { createLogger, type Logger } from './logger.js'
 import { startServer, type ServerHandle } from './server/start-server.js'
@@ -13,7 +14,16 @@ import { startTelemetry, type Telemetry } from './telemetry/start.js'
 
 export const EXIT_CONFIG = 2
 
+const USAGE = `usage: npm run serve [-- --help]
+
+One game server: listens on GAME_HOST:GAME_PORT (docs/PROTOCOL.md), metrics and /healthz, /readyz
+on METRICS_HOST:METRICS_PORT; PostgreSQL at DATABASE_URL and Redis at REDIS_URLS when set, else
+in-memory stores. Every setting is an environment variable: docs/CONFIG.md. SIGTERM/SIGINT shut
+down gracefully within SHUTDOWN_DEADLINE_MS. Exit codes: 0 stopped, 1 failed (a store unreachable,
+shutdown overran), 2 bad configuration (the log line names the variable), 130 a second signal.`
+
 async function main(): Promise<void> {
+  commandLine('serve', USAGE)
   let config: Config
   try {
     config = loadConfig()
@@ -34,11 +44,18 @@ async function main(): Promise<void> {
     telemetry = await startTelemetry(config, logger, 'server')
     handle = await startServer(config, { logger, metrics: telemetry.metrics, metricsPort: telemetry.port })
     telemetry.observeServer(handle.server)
+    const server = handle
+    // For orchestrators: alive as long as the process answers; ready while it takes players.
+    telemetry.provider?.probe('/healthz', () => ({ ok: true, body: { status: 'ok' } }))
+    telemetry.provider?.probe('/readyz', async () => {
+      const readiness = await server.readiness()
+      return { ok: readiness.ready, body: readiness }
+    })
     if (handle.cluster) telemetry.observeClusterNode(handle.cluster.joined)
   } catch (err) {
     await telemetry?.close()
-    logger.fatal({ err, code: isGameServerError(err) ? err.code : undefined }, 'game server failed to start')
-    process.exitCode = isGameServerError(err, 'GS_ERR_CONFIG') || isGameServerError(err, 'GS_ERR_STORE_UNSUPPORTED') ? EXIT_CONFIG : 1
+    logger.fatal({ err, code: isGameServerError(err) ? err.code : undefined, variable: isGameServerError(err) ? err.context.variable : undefined }, isGameServerError(err, 'GS_ERR_CONFIG') ? err.message : 'game server failed to start')
+    process.exitCode = exitCodeFor(err)
     return
   }
   installSignals(handle, telemetry, config, logger)

@@ -14,6 +14,7 @@ const config = loadConfig({
   GAME_PORT: '0',
   LOG_LEVEL: 'silent',
   IDLE_TIMEOUT_MS: '0',
+  MAX_CONNECTIONS_PER_ADDRESS: '0',
   // The benchmark measures the proxies, not compression or rate limits.
   BATCH_THRESHOLD_BYTES: '100000000',
   MAX_FRAMES_PER_SECOND: '100000000',

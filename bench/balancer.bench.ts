@@ -345,6 +345,8 @@ async function main(): Promise<void> {
     ...(process.env.BENCH_METRICS_ENABLED ? { METRICS_ENABLED: process.env.BENCH_METRICS_ENABLED } : {}),
     BALANCE_STRATEGY: 'least-connections',
     LOG_LEVEL: 'warn',
+    // every benchmark client connects from 127.0.0.1
+    BALANCER_MAX_CONNECTIONS_PER_ADDRESS: '0',
   })
 
   const haproxyPort = await freePort()

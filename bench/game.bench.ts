@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     command: serverNode().path,
     args: ['--import', 'tsx', 'app/main.ts'],
     cwd: root,
-    env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', METRICS_ENABLED: 'false',
+    env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', METRICS_ENABLED: 'false', MAX_CONNECTIONS_PER_ADDRESS: '0',
       ZONE_COUNT: String(Math.max(2, CLIENTS)), ZONE_SIZE: String(ZONE_SIZE), MAX_SPEED: '1000000000', PASSWORD_HASH_COST: '1024', CHAT_HISTORY: '10', MAX_FRAMES_PER_SECOND: '100000' },
   })
   try {

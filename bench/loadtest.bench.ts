@@ -28,7 +28,7 @@ const server = new ManagedProcess({
   command: serverNode().path,
   args: ['--import', 'tsx', join(root, 'app', 'main.ts')],
   cwd: root,
-  env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_ENABLED: 'false', LOG_LEVEL: 'warn' },
+  env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_ENABLED: 'false', LOG_LEVEL: 'warn', MAX_CONNECTIONS_PER_ADDRESS: '0' },
 })
 try {
   await waitUntil(() => canConnect('127.0.0.1', port, 500), { what: server.name, timeoutMs: 30_000, abortIf: () => (server.running ? undefined : server.exitDescription()) })

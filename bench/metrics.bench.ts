@@ -63,6 +63,7 @@ async function runServer(): Promise<void> {
     METRICS_PORT: '0',
     REPORT_INTERVAL_MS: '5000',
     IDLE_TIMEOUT_MS: '0',
+    MAX_CONNECTIONS_PER_ADDRESS: '0',
     MAX_FRAMES_PER_SECOND: '1000000',
     MAX_BYTES_PER_SECOND: '100000000',
   })

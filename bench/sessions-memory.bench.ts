@@ -66,7 +66,7 @@ for (const kind of kinds) {
   const child = fork(`${REPO_ROOT}bench/net/memory-server.ts`, [kind], {
     execPath: serverNode().path,
     execArgv: ['--import', 'tsx', '--expose-gc'],
-    env: { ...process.env, MAX_SESSIONS: String(sessions + 10), IDLE_TIMEOUT_MS: '0', LOG_LEVEL: 'warn' },
+    env: { ...process.env, MAX_SESSIONS: String(sessions + 10), MAX_CONNECTIONS_PER_ADDRESS: '0', IDLE_TIMEOUT_MS: '0', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const sockets: Socket[] = []

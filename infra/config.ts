@@ -64,6 +64,7 @@ export function readStackConfig(config = new pulumi.Config()): StackConfig {
       postgresPassword: config.requireSecret('postgresPassword'),
       redisPassword: config.requireSecret('redisPassword'),
       grafanaAdminPassword: config.requireSecret('grafanaAdminPassword'),
+      balancerAdminToken: config.requireSecret('balancerAdminToken'),
     },
     imageName: config.get('imageName') ?? 'game-appliance:latest',
     alertEmail: config.get('alertEmail') ?? 'operators@example.com',

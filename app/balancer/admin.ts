@@ -10,13 +10,24 @@
  *   GET    /strategy · PUT /strategy {strategy}            read / switch the strategy
  *
  * `:id` is `host:port` (URL-encoded or not). Every mutating request is logged with its outcome;
- * errors answer `{ error: { code, message } }` with 400 / 404 / 409 / 503.
+ * errors answer `{ error: { code, message } }` with 400 / 401 / 403 / 404 / 409 / 415 / 503.
+ *
+ * Before any route, every request must (docs/BALANCER.md "Admin interface security"):
+ *   - carry `Authorization: Bearer <BALANCER_ADMIN_TOKEN>` (compared in constant time); with no
+ *     token configured the interface refuses everything — it can drain and add backends;
+ *   - name this listener in `Host` (a DNS-rebinding page's Host is its own name) and carry no
+ *     `Origin` and no cross-site `Sec-Fetch-Site` (browsers add them; operators' tools do not);
+ *   - send a body, on POST and PUT, as `application/json` (a cross-site form can only send
+ *     text/plain, urlencoded or multipart without a preflight).
+ * A backend added here starts unhealthy and gets traffic only after HEALTH_CHECK_RISE checks pass.
  */
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { parseHostPort } from '../config/schema.js'
 import { GameServerError, isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { listenError } from '../net/listen-error.js'
 import type { Balancer } from './balancer.js'
 import { isStrategyName, STRATEGY_NAMES } from './strategies.js'
 
@@ -37,10 +48,16 @@ export class AdminServer {
   private readonly logger: Logger
   private closing: Promise<void> | null = null
 
+  private readonly tokenDigest: Buffer | null
+  private hosts: ReadonlySet<string> = new Set()
+
   constructor(
     private readonly balancer: Balancer,
     logger: Logger,
+    /** BALANCER_ADMIN_TOKEN; undefined refuses every request. */
+    token: string | undefined,
   ) {
+    this.tokenDigest = token === undefined ? null : digest(token)
     this.logger = logger.child({ component: 'balancer-admin' })
     this.routes = this.buildRoutes()
     this.server = createServer((req, res) => void this.handle(req, res))
@@ -49,13 +66,31 @@ export class AdminServer {
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
+      const onError = (err: Error): void => reject(listenError(err, { host: 'BALANCER_ADMIN_HOST', port: 'BALANCER_ADMIN_PORT' }, host, port))
+      this.server.once('error', onError)
       this.server.listen({ host, port }, () => {
-        this.server.off('error', reject)
+        this.server.off('error', onError)
         resolve()
       })
     })
-    return this.address()!
+    const address = this.address()!
+    this.hosts = allowedHosts(host, address.port)
+    return address
+  }
+
+  /**
+   * The checks every request passes before its route (see the header comment). Throws
+   * GS_ERR_ADMIN_FORBIDDEN (403) or GS_ERR_ADMIN_UNAUTHORIZED (401).
+   */
+  private authorise(req: IncomingMessage): void {
+    const host = req.headers.host ?? ''
+    if (!this.hosts.has(host.toLowerCase())) throw forbidden(`Host "${host}" does not name this admin interface`)
+    if (req.headers.origin !== undefined) throw forbidden('cross-origin requests (Origin header) are refused')
+    const site = req.headers['sec-fetch-site']
+    if (site !== undefined && site !== 'none' && site !== 'same-origin') throw forbidden(`Sec-Fetch-Site ${String(site)} is refused`)
+    if (this.tokenDigest === null) throw unauthorized('BALANCER_ADMIN_TOKEN is not set: the admin interface is disabled')
+    const match = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')
+    if (match === null || !timingSafeEqual(digest(match[1]!), this.tokenDigest)) throw unauthorized('missing or wrong admin token (Authorization: Bearer …)')
   }
 
   address(): AddressInfo | null {
@@ -85,7 +120,8 @@ export class AdminServer {
         handler: (_p, body) => {
           const address = hostPort(requireString(body, 'address'))
           const weight = optionalPositive(body, 'weight')
-          const backend = b.addBackend(address, { source: 'admin', ...(weight === undefined ? {} : { weight }) })
+          // no traffic before it has passed HEALTH_CHECK_RISE checks: an address typed by hand is not yet known to answer
+          const backend = b.addBackend(address, { source: 'admin', initialState: 'unhealthy', ...(weight === undefined ? {} : { weight }) })
           return { status: 201, body: backend.snapshot() }
         },
       },
@@ -150,7 +186,9 @@ export class AdminServer {
       }
     }
     try {
+      this.authorise(req)
       if (route === undefined) throw new GameServerError('GS_ERR_ADMIN_BAD_REQUEST', `no route ${method} ${url.pathname}`, { method, path: url.pathname, status: 404 })
+      if (method === 'POST' || method === 'PUT') requireJson(req)
       const body = method === 'GET' || method === 'DELETE' ? {} : await readJson(req)
       const result = await route.handler(params, body, url)
       if (route.mutating) this.logger.info({ action: `${method} ${url.pathname}`, request: body, status: result.status }, 'admin action')
@@ -159,10 +197,33 @@ export class AdminServer {
       const status = statusOf(err)
       const code = isGameServerError(err) ? err.code : 'GS_ERR_ADMIN_BAD_REQUEST'
       const message = (err as Error).message
-      this.logger[status >= 500 ? 'error' : 'warn']({ action: `${method} ${url.pathname}`, code, err: message, status }, 'admin action refused')
+      this.logger[status >= 500 ? 'error' : 'warn']({ action: `${method} ${url.pathname}`, code, err: message, status, remoteAddress: req.socket.remoteAddress }, 'admin action refused')
       reply(res, status, { error: { code, message } })
     }
   }
+}
+
+/** Host headers that name this listener: its own address and the loopback spellings, with its port. */
+function allowedHosts(listenHost: string, port: number): ReadonlySet<string> {
+  const own = listenHost.includes(':') ? `[${listenHost}]` : listenHost
+  return new Set([`${own}:${port}`.toLowerCase(), `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token).digest()
+}
+
+function requireJson(req: IncomingMessage): void {
+  const type = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase()
+  if (type !== 'application/json') throw new GameServerError('GS_ERR_ADMIN_BAD_REQUEST', `Content-Type must be application/json, not "${type || 'none'}"`, { status: 415 })
+}
+
+function unauthorized(message: string): GameServerError {
+  return new GameServerError('GS_ERR_ADMIN_UNAUTHORIZED', message, {})
+}
+
+function forbidden(message: string): GameServerError {
+  return new GameServerError('GS_ERR_ADMIN_FORBIDDEN', message, {})
 }
 
 function statusOf(err: unknown): number {
@@ -170,6 +231,10 @@ function statusOf(err: unknown): number {
   switch (err.code) {
     case 'GS_ERR_ADMIN_BAD_REQUEST':
       return typeof err.context.status === 'number' ? err.context.status : 400
+    case 'GS_ERR_ADMIN_UNAUTHORIZED':
+      return 401
+    case 'GS_ERR_ADMIN_FORBIDDEN':
+      return 403
     case 'GS_ERR_BACKEND_UNKNOWN':
       return 404
     case 'GS_ERR_BACKEND_EXISTS':

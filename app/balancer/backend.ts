@@ -43,6 +43,11 @@ export interface BackendOptions {
   readonly fall?: number
   /** Extra metadata from membership (e.g. the metrics URL). */
   readonly metricsUrl?: string
+  /**
+   * 'unhealthy': no traffic until `rise` health checks pass (a backend added by hand through the
+   * admin interface must prove it answers first). Default 'healthy' (configured and discovered ones).
+   */
+  readonly initialState?: 'healthy' | 'unhealthy'
 }
 
 export class Backend {
@@ -75,6 +80,10 @@ export class Backend {
     this.ewmaAlpha = options.ewmaAlpha ?? 0.1
     this.metricsUrl = options.metricsUrl
     this.consecutiveFailures = Math.max(0, (options.fall ?? 1) - 1)
+    if (options.initialState === 'unhealthy') {
+      this.stateValue = 'unhealthy'
+      this.consecutiveFailures = 0
+    }
   }
 
   get state(): BackendState {

@@ -85,10 +85,14 @@ export class Balancer {
     this.bottlenecks = new BottleneckPoller(this.pool, { urlTemplate: b.bottleneckUrlTemplate, intervalMs: b.bottleneckPollMs, logger: this.logger })
     this.proxy = new ProxyServer(this.pool, {
       connectTimeoutMs: b.backendConnectTimeoutMs,
+      // the probe speaks the game protocol; with HEALTH_CHECK_MODE=tcp the backends need not
+      responseTimeoutMs: b.healthCheckMode === 'ping' ? b.backendResponseTimeoutMs : 0,
+      sendProxyHeader: b.sendProxyHeader,
       retries: b.backendConnectRetries,
       idleTimeoutMs: b.proxyIdleTimeoutMs,
       passiveFall: b.healthCheckFall,
       listenBacklog: config.server.listenBacklog,
+      maxConnectionsPerAddress: b.maxConnectionsPerAddress,
       metrics: this.metrics,
       logger: this.logger,
     })
@@ -108,7 +112,7 @@ export class Balancer {
         this.logger,
       )
     }
-    this.adminServer = options.admin === false ? null : new AdminServer(this, this.logger)
+    this.adminServer = options.admin === false ? null : new AdminServer(this, this.logger, config.balancer.adminToken)
   }
 
   /** Listen for clients (BALANCER_HOST:BALANCER_PORT unless given) and start the admin interface. */
@@ -144,7 +148,7 @@ export class Balancer {
     }
   }
 
-  addBackend(address: HostPort, options: { source?: BackendSource; weight?: number; metricsUrl?: string } = {}): Backend {
+  addBackend(address: HostPort, options: { source?: BackendSource; weight?: number; metricsUrl?: string; initialState?: 'healthy' | 'unhealthy' } = {}): Backend {
     this.assertOpen()
     const b = this.config.balancer
     const backend = this.pool.add(address, { fall: b.healthCheckFall, ewmaAlpha: b.latencyEwmaAlpha, ...options })

@@ -8,10 +8,19 @@
  * - Any socket error (or an idle timeout, drain deadline, shutdown) destroys both sockets.
  * - The backend's connection counter is taken at the pick and released exactly once.
  * - No backend available: the client receives an ERROR frame NO_BACKEND and is closed.
+ * - PROXY header (`sendProxyHeader`): the backend connection starts with a PROXY v1 line naming the
+ *   client's address, so the game server throttles and reports per real client.
+ * - Response probe (`responseTimeoutMs` > 0): once connected, the balancer sends the backend a PING
+ *   of its own (seq 0, player_id 0) and waits for its PONG before piping. A backend that accepts
+ *   connections but is hung (SIGSTOP, a stuck event loop) is found within that bound and the next
+ *   backend is tried, instead of the client hanging until a health check notices. The PONG is
+ *   consumed here, so the client's byte stream is exactly the backend's answers to the client.
+ *   Anything else first (e.g. SERVER_FULL) also counts as a failed connect: another is tried.
  */
 import { connect, type Socket } from 'node:net'
 import { encodeErrorPayload } from '../protocol/error-frame.js'
 import { encodeFrame } from '../protocol/header.js'
+import { encodeProxyV1 } from '../protocol/proxy-header.js'
 import { FrameType, WireError } from '../protocol/types.js'
 import type { Backend } from './backend.js'
 import type { ProxyCloseReason } from './metrics.js'
@@ -20,6 +29,9 @@ export type ProxySessionState = 'connecting' | 'open' | 'closed'
 
 export interface ProxySessionHost {
   readonly connectTimeoutMs: number
+  /** Open each backend connection with a PROXY v1 line naming the client (BALANCER_SEND_PROXY_HEADER). */
+  readonly sendProxyHeader: boolean
+  readonly responseTimeoutMs: number
   readonly retries: number
   readonly idleTimeoutMs: number
   /** Time a refused client has to read the NO_BACKEND frame before it is destroyed. */
@@ -59,6 +71,10 @@ let sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
 const currentReadBuffer = (): Buffer => sharedReadBuffer
 
 const NO_BACKEND_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.NO_BACKEND, 0, 'no healthy backend'))
+/** The balancer's own PING to a fresh backend connection, and the PONG it must get back first. */
+const PROBE_PAYLOAD = Buffer.from('balancer-probe')
+const PROBE_FRAME = encodeFrame(FrameType.PING, 0, 0, PROBE_PAYLOAD)
+const PROBE_ANSWER = encodeFrame(FrameType.PONG, 0, 0, PROBE_PAYLOAD)
 
 export class ProxySession {
   state: ProxySessionState = 'connecting'
@@ -71,6 +87,9 @@ export class ProxySession {
   private upstream: Socket | null = null
   private readonly tried = new Set<Backend>()
   private connectTimer: NodeJS.Timeout | null = null
+  /** While probing: the backend's bytes so far (the PONG may arrive in pieces); null otherwise. */
+  private probeBytes: Buffer | null = null
+  private probeDone: ((err: Error | null) => void) | null = null
   private closeReason: ProxyCloseReason | null = null
   private released = false
   private endedReported = false
@@ -134,9 +153,26 @@ export class ProxySession {
     upstream.once('error', failed)
     upstream.once('connect', () => {
       if (this.upstream !== upstream || this.state !== 'connecting') return
-      upstream.off('error', failed)
       this.clearConnectTimer()
-      this.pipe(upstream)
+      // first, before the probe and the client's bytes: whom this connection is for
+      if (this.host.sendProxyHeader) upstream.write(encodeProxyV1(this.client.remoteAddress, this.client.remotePort, this.client.localAddress, this.client.localPort))
+      if (this.host.responseTimeoutMs <= 0) {
+        upstream.off('error', failed)
+        this.pipe(upstream)
+        return
+      }
+      this.probeBytes = Buffer.alloc(0)
+      this.probeDone = (err) => {
+        this.probeBytes = null
+        this.probeDone = null
+        this.clearConnectTimer()
+        if (err !== null) return failed(err)
+        upstream.off('error', failed)
+        this.pipe(upstream)
+      }
+      this.connectTimer = setTimeout(() => this.probeDone?.(new Error(`backend accepted but did not answer a PING within ${this.host.responseTimeoutMs} ms`)), this.host.responseTimeoutMs)
+      this.connectTimer.unref()
+      upstream.write(PROBE_FRAME)
     })
   }
 
@@ -167,11 +203,31 @@ export class ProxySession {
 
   /** onread callback: forward `bytes` bytes of the shared buffer to the client; false pauses reading. */
   private readonly fromBackend = (bytes: number, buffer: Buffer): boolean => {
+    if (this.probeBytes !== null) return this.probeRead(buffer.subarray(0, bytes))
     const client = this.client
     if (client.destroyed) return false
     const writable = client.write(buffer.subarray(0, bytes))
     if (client.writableLength > 0) sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
     return writable
+  }
+
+  /** Bytes while probing: wait for the whole PONG; pass on what follows it once piping. */
+  private probeRead(chunk: Buffer): boolean {
+    const seen = Buffer.concat([this.probeBytes!, chunk])
+    const n = Math.min(seen.length, PROBE_ANSWER.length)
+    if (!seen.subarray(0, n).equals(PROBE_ANSWER.subarray(0, n))) {
+      const type = seen.length >= 4 ? seen.readUInt16LE(2) : -1
+      this.probeDone!(new Error(`backend answered frame type ${type} instead of the probe's PONG`))
+      return false
+    }
+    if (seen.length < PROBE_ANSWER.length) {
+      this.probeBytes = seen
+      return true
+    }
+    const rest = seen.subarray(PROBE_ANSWER.length)
+    this.probeDone!(null)
+    if (rest.length > 0 && !this.client.destroyed) this.client.write(Buffer.from(rest))
+    return true
   }
 
   private refuse(): void {

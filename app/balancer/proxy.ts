@@ -5,18 +5,30 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { GameServerError } from '../errors.js'
+import { listenError } from '../net/listen-error.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'
 import { noopBalancerMetrics, type BalancerMetrics, type ProxyCloseReason } from './metrics.js'
 import { ProxySession, type ProxySessionHost } from './proxy-session.js'
+import { encodeErrorPayload } from '../protocol/error-frame.js'
+import { encodeFrame } from '../protocol/header.js'
+import { FrameType, WireError } from '../protocol/types.js'
+
+const TOO_MANY_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.TOO_MANY_CONNECTIONS, 0, 'too many connections from this address'))
 
 export interface ProxyOptions {
   readonly connectTimeoutMs: number
+  /** Open each backend connection with a PROXY v1 line naming the client [false]. */
+  readonly sendProxyHeader?: boolean
+  /** PING probe of a fresh backend connection before the client is handed over; 0 skips it [0]. */
+  readonly responseTimeoutMs?: number
   readonly retries: number
   readonly idleTimeoutMs: number
   readonly closeGraceMs?: number
   readonly listenBacklog?: number
+  /** Client connections allowed from one IP address (MAX_CONNECTIONS_PER_ADDRESS); 0 = no limit [0]. */
+  readonly maxConnectionsPerAddress?: number
   /** Failed connects in a row (passive check) after which a backend is marked down at once [fall]. */
   readonly passiveFall?: number
   readonly metrics?: BalancerMetrics
@@ -28,6 +40,8 @@ export interface ProxyStats {
   readonly activeSessions: number
   readonly connecting: number
   readonly noBackend: number
+  /** Clients refused with TOO_MANY_CONNECTIONS (MAX_CONNECTIONS_PER_ADDRESS). */
+  readonly refusedByAddress: number
   readonly connectFailures: number
   readonly closedByReason: Readonly<Record<ProxyCloseReason, number>>
 }
@@ -42,11 +56,15 @@ export interface DrainResult {
 
 export class ProxyServer implements ProxySessionHost {
   readonly connectTimeoutMs: number
+  readonly responseTimeoutMs: number
+  readonly sendProxyHeader: boolean
   readonly retries: number
   readonly idleTimeoutMs: number
   readonly closeGraceMs: number
   private readonly server: Server
   private readonly sessions = new Set<ProxySession>()
+  private readonly perAddress = new Map<string, number>()
+  private refusedByAddress = 0
   private readonly byBackend = new Map<Backend, Set<ProxySession>>()
   private readonly emptyWaiters = new Map<Backend, Set<() => void>>()
   private readonly metrics: BalancerMetrics
@@ -66,6 +84,8 @@ export class ProxyServer implements ProxySessionHost {
     private readonly options: ProxyOptions,
   ) {
     this.connectTimeoutMs = options.connectTimeoutMs
+    this.responseTimeoutMs = options.responseTimeoutMs ?? 0
+    this.sendProxyHeader = options.sendProxyHeader ?? false
     this.retries = options.retries
     this.idleTimeoutMs = options.idleTimeoutMs
     this.closeGraceMs = options.closeGraceMs ?? 5000
@@ -79,9 +99,10 @@ export class ProxyServer implements ProxySessionHost {
   async listen(host: string, port: number): Promise<AddressInfo> {
     if (this.status !== 'created') throw new GameServerError('GS_ERR_BALANCER_CLOSED', `cannot listen in status ${this.status}`, { status: this.status })
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject)
+      const onError = (err: Error): void => reject(listenError(err, { host: 'BALANCER_HOST', port: 'BALANCER_PORT' }, host, port))
+      this.server.once('error', onError)
       this.server.listen({ host, port, backlog: this.options.listenBacklog ?? 4096 }, () => {
-        this.server.off('error', reject)
+        this.server.off('error', onError)
         resolve()
       })
     })
@@ -125,6 +146,7 @@ export class ProxyServer implements ProxySessionHost {
       activeSessions: this.sessions.size - connecting,
       connecting,
       noBackend: this.noBackendCount,
+      refusedByAddress: this.refusedByAddress,
       connectFailures: this.connectFailureCount,
       closedByReason: { ...this.closedByReason },
     }
@@ -214,6 +236,24 @@ export class ProxyServer implements ProxySessionHost {
       client.destroy()
       return
     }
+    // The game servers behind see only the balancer's address, so the per-address limit is here.
+    const address = client.remoteAddress ?? ''
+    const open = this.perAddress.get(address) ?? 0
+    const limit = this.options.maxConnectionsPerAddress ?? 0
+    if (limit > 0 && open >= limit) {
+      this.refusedByAddress++
+      client.on('error', () => {})
+      client.setTimeout(1000, () => client.destroy())
+      client.resume()
+      client.end(TOO_MANY_FRAME)
+      return
+    }
+    this.perAddress.set(address, open + 1)
+    client.once('close', () => {
+      const left = (this.perAddress.get(address) ?? 1) - 1
+      if (left > 0) this.perAddress.set(address, left)
+      else this.perAddress.delete(address)
+    })
     this.accepted++
     this.metrics.clientAccepted()
     this.sessions.add(new ProxySession(this, client))

@@ -17,6 +17,7 @@ export interface CacheBackendParts {
   readonly shared: SharedGameState
   /** The player cache (cache-aside, invalidate on save) in front of the accounts and the sink. */
   wrapAccounts(part: { readonly accounts: AccountStore; readonly playerSink: PlayerStateSink }): { accounts: AccountStore; playerSink: PlayerStateSink }
+  health(): 'ok' | 'degraded' | 'down'
   /** Withdraw from the online count and disconnect every shard. Idempotent. */
   close(): Promise<void>
 }
@@ -36,6 +37,7 @@ export async function openCacheBackend(config: Config, logger: Logger, metrics?:
     cache,
     sessions,
     shared,
+    health: () => cache.status().health,
     wrapAccounts(part) {
       const players = cache.playerCache(part.accounts)
       return { accounts: new CachedAccountStore(part.accounts, players), playerSink: new InvalidatingPlayerStateSink(part.playerSink, players) }

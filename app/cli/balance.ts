@@ -13,18 +13,28 @@ import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '..
 import { readMembers } from '../cluster/membership.js'
 import { connectClusterRedis } from '../cluster/redis-connection.js'
 import { createLogger } from '../logger.js'
-import { loadConfigOrExit } from './load-config.js'
+import { commandLine, exitCodeFor, loadConfigOrExit } from './command.js'
+import { isGameServerError } from '../errors.js'
 import { startTelemetry } from '../telemetry/start.js'
 
+const USAGE = `usage: npm run balance [-- --help]
+
+The L4 balancer: listens on BALANCER_HOST:BALANCER_PORT and forwards each client to a game server
+from BACKENDS (host:port,…) or, when unset, from cluster membership (CLUSTER_REDIS_URL or the first
+REDIS_URLS). Admin interface on BALANCER_ADMIN_HOST:BALANCER_ADMIN_PORT (BALANCER_ADMIN_TOKEN),
+metrics and /healthz, /readyz on METRICS_HOST:METRICS_PORT. Every setting is an environment
+variable: docs/CONFIG.md. Exit codes: 0 stopped by SIGTERM/SIGINT, 1 failed, 2 bad configuration.`
+
 async function main(): Promise<void> {
+  commandLine('balance', USAGE)
   const config = loadConfigOrExit('balance')
-  const logger = createLogger({ level: config.server.logLevel, name: 'balancer', base: { node: config.server.nodeId } })
+  const logger = createLogger({ level: config.server.logLevel, name: 'balancer', base: { nodeId: config.server.nodeId } })
   let redis: Redis | undefined
   let discover: (() => Promise<readonly { id: string; address: string; metricsUrl?: string | undefined }[]>) | undefined
   if (config.balancer.backends.length === 0) {
     const url = clusterRedisUrl(config)
     if (url === undefined) {
-      console.error('balance: BACKENDS is unset and there is no cluster to discover backends from: set BACKENDS=host:port,… or CLUSTER_REDIS_URL / REDIS_URLS')
+      console.error('balance: GS_ERR_CONFIG: BACKENDS is unset and there is no cluster to discover backends from: set BACKENDS=host:port,… or CLUSTER_REDIS_URL / REDIS_URLS')
       process.exit(2)
     }
     redis = await connectClusterRedis({ url, connectionName: `balancer-${config.server.nodeId}` })
@@ -35,6 +45,13 @@ async function main(): Promise<void> {
   const telemetry = await startTelemetry(config, logger, 'balancer')
   const balancer = new Balancer({ config, logger, metrics: telemetry.balancerMetrics, ...(discover ? { discover } : {}) })
   const address = await balancer.listen()
+  let stopping = false
+  // For orchestrators: alive while the process answers; ready while it can route a client somewhere.
+  telemetry.provider?.probe('/healthz', () => ({ ok: true, body: { status: 'ok' } }))
+  telemetry.provider?.probe('/readyz', () => {
+    const available = balancer.pool.availableCount()
+    return { ok: !stopping && available > 0, body: { ready: !stopping && available > 0, status: stopping ? 'closing' : 'listening', availableBackends: available, backends: balancer.pool.size } }
+  })
   // Visible in `npm run cluster -- status` as role balancer; it does not stand for leader (the
   // leader-only jobs need the game's stores).
   let membership: ClusterMembershipHandle | null = null
@@ -42,7 +59,6 @@ async function main(): Promise<void> {
     membership = joinCluster({ config, address: advertisedAddress(config, address), role: 'balancer', elect: false, load: () => balancer.proxy.stats().activeSessions, logger })
   }
 
-  let stopping = false
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
@@ -64,6 +80,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(`balance: ${(err as Error).message}`)
-  process.exit(1)
+  console.error(`balance: ${isGameServerError(err) ? `${err.code}: ` : ''}${(err as Error).message}`)
+  process.exit(exitCodeFor(err))
 })

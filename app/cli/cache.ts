@@ -21,6 +21,10 @@ function table(header: string[], rows: string[][]): string {
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE)
+    return 0
+  }
   const json = args.includes('--json')
   const [command, ...rest] = args.filter((a) => a !== '--json')
   if (command !== 'status' && command !== 'top' && command !== 'invalidate') {

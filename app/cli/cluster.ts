@@ -16,6 +16,10 @@ const USAGE = 'usage: npm run cluster -- status [--json] | snapshots [--top N] [
 
 async function main(): Promise<number> {
   const args = process.argv.slice(2)
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE)
+    return 0
+  }
   if (args[0] === 'snapshots') return printSnapshots(loadConfig(), args.slice(1))
   if (args[0] !== 'status') {
     console.error(USAGE)

@@ -1,17 +1,23 @@
 // Container health check: one PING to a game port (a server's, or the balancer's) answered by a
-// PONG with the same seq and payload. Exit 0 when answered, 1 otherwise.
+// PONG with the same seq and payload. Exit 0 when answered, 1 otherwise, 2 for a bad argument.
 //   node dist/app/cli/healthcheck.js [--host 127.0.0.1] [--port $GAME_PORT] [--timeout-ms 3000]
 import { ClientConnection } from '../client/connection.js'
 import { FrameType } from '../protocol/types.js'
+import { commandLine, EXIT_USAGE } from './command.js'
 
-function option(name: string): string | undefined {
-  const at = process.argv.indexOf(`--${name}`)
-  return at >= 0 ? process.argv[at + 1] : undefined
+const USAGE = `usage: healthcheck [--host 127.0.0.1] [--port $GAME_PORT|7777] [--timeout-ms 3000]
+
+Sends one PING to a game port (a server's or the balancer's) and waits for its PONG.
+Exit codes: 0 answered, 1 not answered in time or refused, 2 bad argument.`
+
+const { values } = commandLine('healthcheck', USAGE, { host: { type: 'string' }, port: { type: 'string' }, 'timeout-ms': { type: 'string' } })
+const host = (values.host as string | undefined) ?? '127.0.0.1'
+const port = Number((values.port as string | undefined) ?? process.env.GAME_PORT ?? 7777)
+const timeoutMs = Number((values['timeout-ms'] as string | undefined) ?? 3000)
+if (!Number.isInteger(port) || port < 1 || port > 65535 || !(timeoutMs > 0)) {
+  console.error(`healthcheck: --port must be 1–65535 and --timeout-ms positive\n${USAGE}`)
+  process.exit(EXIT_USAGE)
 }
-
-const host = option('host') ?? '127.0.0.1'
-const port = Number(option('port') ?? process.env.GAME_PORT ?? 7777)
-const timeoutMs = Number(option('timeout-ms') ?? 3000)
 
 async function check(): Promise<void> {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`bad port ${port}`)

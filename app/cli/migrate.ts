@@ -1,13 +1,22 @@
 // `npm run migrate`: apply pending PostgreSQL migrations to DATABASE_URL and exit.
-// Exit code 0 when the schema is current, 1 with one line naming the problem otherwise.
-import { loadConfig } from '../config/index.js'
+// Exit codes (app/cli/command.ts): 0 the schema is current, 2 DATABASE_URL unset or invalid, 1 with
+// one line naming the problem otherwise (database down, a migration refused).
 import { migrate } from '../db/migrate.js'
 import { Database } from '../db/pool.js'
-import { isGameServerError } from '../errors.js'
+import { GameServerError, isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
+import { commandLine, exitCodeFor, loadConfigOrExit } from './command.js'
+
+const USAGE = `usage: npm run migrate [-- --help]
+
+Applies the pending PostgreSQL migrations to DATABASE_URL (docs/DATABASE.md) and exits: safe to
+run again and from several processes at once. Exit codes: 0 the schema is current, 1 a migration
+failed or the database is unreachable, 2 DATABASE_URL is unset or invalid.`
 
 async function main(): Promise<void> {
-  const config = loadConfig()
+  commandLine('migrate', USAGE)
+  const config = loadConfigOrExit('migrate')
+  if (config.data.databaseUrl === undefined) throw new GameServerError('GS_ERR_CONFIG', 'DATABASE_URL is not set: it names the PostgreSQL database to migrate (postgres://user:password@host:port/database)', { variable: 'DATABASE_URL' })
   const logger = createLogger({ level: config.server.logLevel, name: 'migrate' })
   const db = await Database.fromConfig(config.data, { logger, applicationName: 'game-migrate' })
   try {
@@ -21,5 +30,5 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   if (isGameServerError(err)) console.error(`migrate: ${err.code}: ${err.message}`)
   else console.error('migrate: unexpected failure', err)
-  process.exitCode = 1
+  process.exitCode = exitCodeFor(err)
 })

@@ -2,16 +2,24 @@
 // app/local/appliance.ts). Prints the endpoints once a PING through the balancer is answered;
 // Ctrl-C (SIGINT) or SIGTERM stops everything it started, in reverse order.
 //   APPLIANCE_SERVERS=3 APPLIANCE_REDIS_SHARDS=2 BALANCER_PORT=7000 npm start
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import { Appliance, REPOSITORY_ROOT } from '../local/appliance.js'
 import { freePort } from '../local/ports.js'
 import { buildTopology, topologyOptionsFromConfig } from '../topology/index.js'
-import { loadConfigOrExit } from './load-config.js'
+import { commandLine, loadConfigOrExit } from './command.js'
+
+const USAGE = `usage: npm start [-- --help]
+
+The local appliance: PostgreSQL, the Redis shards, APPLIANCE_SERVERS game servers, the balancer
+and (when installed) Prometheus and the exporters, as processes on loopback; prints the endpoints
+once a PING through the balancer is answered. Ctrl-C stops everything. Settings are environment
+variables (docs/CONFIG.md, APPLIANCE_*). Exit codes: 0 stopped, 1 a service failed, 2 bad configuration.`
 
 async function main(): Promise<void> {
+  commandLine('start', USAGE)
   const config = loadConfigOrExit('start')
   const logger = createLogger({ level: config.server.logLevel, name: 'appliance' })
   const options = topologyOptionsFromConfig(config)
@@ -40,6 +48,9 @@ async function main(): Promise<void> {
   }
   appliance.onUnexpectedExit = (service, description) => console.error(`! ${service} ${description} (log: ${join(dir, 'logs', `${service}.log`)})`)
   const endpoints = appliance.endpoints
+  // the admin token is a secret: a file only this user can read, never the terminal or the logs
+  const adminTokenFile = join(dir, 'balancer-admin-token')
+  writeFileSync(adminTokenFile, `${appliance.admin.token}\n`, { mode: 0o600 })
   const lines = [
     '',
     'game appliance ready',
@@ -48,6 +59,7 @@ async function main(): Promise<void> {
     `  database          ${endpoints.database}${appliance.postgresDir === join(dir, 'postgres') ? '' : ` (data in ${appliance.postgresDir})`}`,
     ...endpoints.redis.map((url, i) => `  redis shard ${i}     ${url}`),
     ...Object.entries(endpoints.metrics).map(([name, url]) => `  metrics ${name.padEnd(10)} ${url}`),
+    `  balancer admin    ${appliance.admin.url}   (Authorization: Bearer <the token in ${adminTokenFile}, readable by this user only>)`,
     ...appliance.skipped.map((s) => `  (not started: ${s.service} — ${s.reason})`),
     `  logs              ${join(dir, 'logs')}`,
     'Ctrl-C stops everything.',

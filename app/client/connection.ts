@@ -18,6 +18,8 @@ export interface ClientConnectionOptions {
   /** Bound on a BATCH's inflated body [262144]. */
   readonly maxInflatedBatchBytes?: number
   readonly connectTimeoutMs?: number
+  /** Local address to connect from, e.g. 127.0.0.2 (tests of per-address limits on loopback). */
+  readonly localAddress?: string
   /** Default for request()/waitFor()/ping() [5000]. */
   readonly timeoutMs?: number
 }
@@ -86,7 +88,7 @@ export class ClientConnection {
 
   static connect(options: ClientConnectionOptions): Promise<ClientConnection> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ host: options.host, port: options.port, noDelay: true })
+      const socket = netConnect({ host: options.host, port: options.port, noDelay: true, ...(options.localAddress ? { localAddress: options.localAddress } : {}) })
       const timer = setTimeout(() => {
         socket.destroy()
         reject(new GameServerError('GS_ERR_CLIENT_TIMEOUT', 'connect timed out', { host: options.host, port: options.port }))

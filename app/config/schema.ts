@@ -5,6 +5,7 @@
  * (a unit test checks the table is complete).
  */
 import { GameServerError } from '../errors.js'
+import { redactSecrets, redactValue } from '../redact.js'
 
 export interface Variable<T> {
   /** Environment variable name, e.g. `GAME_PORT`. */
@@ -36,10 +37,12 @@ export function readSection<S extends Section>(section: S, env: Env): SectionVal
     try {
       out[key] = variable.parse(raw.trim())
     } catch (err) {
+      // the value and the parser's reason may both quote a password (a malformed DATABASE_URL)
       const reason = err instanceof Error ? err.message : String(err)
-      throw new GameServerError('GS_ERR_CONFIG', `${variable.name}=${JSON.stringify(raw)} is invalid: ${reason}`, {
+      const shown = redactValue(variable.name, raw)
+      throw new GameServerError('GS_ERR_CONFIG', `${variable.name}=${JSON.stringify(shown)} is invalid: ${variable.name === 'BALANCER_ADMIN_TOKEN' ? 'must be 16–256 characters without spaces' : redactSecrets(reason)}`, {
         variable: variable.name,
-        value: raw,
+        value: shown,
       })
     }
   }

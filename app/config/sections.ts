@@ -14,12 +14,16 @@ export const serverSection = {
   nodeId: text('NODE_ID', undefined, 'Stable id of this process in the cluster; defaults to `<hostname>-<pid>`.', /^[A-Za-z0-9._-]{1,64}$/),
   logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info', 'Log level of the structured (pino) logger.'),
   listenBacklog: integer('LISTEN_BACKLOG', 4096, 'Listen backlog of the game socket (connect storms).', { min: 1, max: 65535 }),
-  maxSessions: integer('MAX_SESSIONS', 20000, 'Sessions accepted at once; further connects get an error frame and are closed.', { min: 1 }),
+  maxSessions: integer('MAX_SESSIONS', 20000, 'Sessions accepted at once; further connects get SERVER_FULL and are closed. Never more than the open-file limit (`ulimit -n`) minus a reserve for the server\'s own files (5 %, at least 128), whichever is lower.', { min: 1 }),
+  trustProxyHeader: boolean('TRUST_PROXY_HEADER', false, 'Accept a PROXY protocol v1 line at the start of a connection and use its source as the client address (login throttling, takeover notices). Only behind a proxy that sends it (BALANCER_SEND_PROXY_HEADER) and on a port clients cannot reach directly: anyone who can reach the port can claim any address.'),
+  maxConnectionsPerAddress: integer('MAX_CONNECTIONS_PER_ADDRESS', 64, 'Open connections allowed from one IP address; the next gets TOO_MANY_CONNECTIONS and is closed (0 disables; set 0 behind a proxy whose address every client shares).', { min: 0 }),
   shutdownDeadlineMs: integer('SHUTDOWN_DEADLINE_MS', 10000, 'On SIGTERM/SIGINT: time allowed to flush and close every session before exit.', { min: 0 }),
 } as const
 
 export const protocolSection = {
-  maxFrameBytes: integer('MAX_FRAME_BYTES', 16384, 'Largest frame accepted or sent, header included (≤ 65535).', { min: 64, max: 65535 }),
+  // At least 128: the largest fixed-size reply, LOGIN_OK with a 32-character name and a 43-character
+  // token, is 111 bytes, and the server never sends a frame above MAX_FRAME_BYTES.
+  maxFrameBytes: integer('MAX_FRAME_BYTES', 16384, 'Largest frame accepted or sent, header included (128–65535; LOGIN_OK needs up to 111 bytes).', { min: 128, max: 65535 }),
   maxInflatedBatchBytes: integer('MAX_INFLATED_BATCH_BYTES', 262144, 'Upper bound on the decompressed body of one BATCH frame.', { min: 1024 }),
   batchThresholdBytes: integer('BATCH_THRESHOLD_BYTES', 1024, 'Outgoing frames of one flush become a compressed BATCH when they total at least this many bytes…', { min: 0 }),
   batchMaxRatio: decimal('BATCH_MAX_RATIO', 0.9, '…and zlib brings them below this fraction of the original size.', { min: 0, max: 1 }),
@@ -35,6 +39,7 @@ export const sessionSection = {
   latencyAwareFlush: boolean('LATENCY_AWARE_FLUSH', true, 'Send a frame for an idle session in the same event-loop turn instead of waiting for the timer.'),
   maxOutboundBytes: integer('MAX_OUTBOUND_BYTES', 1048576, 'Bytes a session may have queued while its socket is backed up before it is disconnected as a slow client.', { min: 1024 }),
   idleTimeoutMs: integer('IDLE_TIMEOUT_MS', 60000, 'Close a session that sent nothing for this long (0 disables).', { min: 0 }),
+  frameDeadlineMs: integer('FRAME_DEADLINE_MS', 10000, 'A frame whose first byte arrived must be complete within this long, else FRAME_TIMEOUT and close (slow-drip clients; 0 disables).', { min: 0 }),
   maxFramesPerSecond: integer('MAX_FRAMES_PER_SECOND', 2000, 'Per-session inbound frame rate limit.', { min: 1 }),
   maxBytesPerSecond: integer('MAX_BYTES_PER_SECOND', 1048576, 'Per-session inbound byte rate limit.', { min: 1024 }),
   sessionPoolSize: integer('SESSION_POOL_SIZE', 1024, 'Closed session objects (and their buffers) kept for reuse.', { min: 0 }),
@@ -59,6 +64,10 @@ export const gameSection = {
   passwordHashConcurrency: integer('PASSWORD_HASH_CONCURRENCY', 4, 'Password logins (scrypt) running at once; the rest wait in a bounded queue (keep ≤ UV_THREADPOOL_SIZE, 4 by default).', { min: 1, max: 1024 }),
   loginQueueTimeoutMs: integer('LOGIN_QUEUE_TIMEOUT_MS', 5000, 'A password login that waited this long for a hashing slot is answered OVERLOADED instead of being hashed.', { min: 1 }),
   maxPendingLogins: integer('MAX_PENDING_LOGINS', 1024, 'REGISTER/LOGIN requests hashing or waiting on a store at once; beyond it they are answered OVERLOADED.', { min: 1 }),
+  loginAddressBurst: integer('LOGIN_ADDRESS_BURST', 10, 'Failed password logins and REGISTERs one client address may have before its next is answered LOGIN_THROTTLED without hashing (successes cost nothing); 0 disables. Set 0 on servers that only see a proxy\'s address.', { min: 0 }),
+  loginAddressPerMinute: decimal('LOGIN_ADDRESS_PER_MINUTE', 20, 'Refill rate of the per-address login bucket; must be below LOGIN_ACCOUNT_PER_MINUTE so one address cannot keep an account throttled.', { min: 0.01 }),
+  loginAccountBurst: integer('LOGIN_ACCOUNT_BURST', 30, 'Failed password logins on one account from addresses that never logged into it before the next is answered LOGIN_THROTTLED; 0 disables.', { min: 0 }),
+  loginAccountPerMinute: decimal('LOGIN_ACCOUNT_PER_MINUTE', 30, 'Refill rate of the per-account login bucket.', { min: 0.01 }),
 } as const
 
 export const dataSection = {
@@ -74,12 +83,16 @@ export const balancerSection = {
   strategy: oneOf('BALANCE_STRATEGY', ['least-connections', 'round-robin', 'weighted-response-time'] as const, 'least-connections', 'How the balancer picks a backend.'),
   adminPort: port('BALANCER_ADMIN_PORT', 9470, 'HTTP admin port of the balancer (backends, drain, strategy; JSON); 0 picks a free port.'),
   adminHost: text('BALANCER_ADMIN_HOST', '127.0.0.1', 'Address the balancer\'s admin interface listens on.'),
+  adminToken: text('BALANCER_ADMIN_TOKEN', undefined, 'Secret every admin request must present as `Authorization: Bearer <token>` (at least 16 characters); unset disables the admin interface (every request answered 401).', /^\S{16,256}$/),
   healthCheckMode: oneOf('HEALTH_CHECK_MODE', ['ping', 'tcp'] as const, 'ping', 'Health check: a protocol PING answered by PONG, or a bare TCP connect.'),
   healthCheckIntervalMs: integer('HEALTH_CHECK_INTERVAL_MS', 2000, 'Time between two health checks of one backend.', { min: 10 }),
   healthCheckTimeoutMs: integer('HEALTH_CHECK_TIMEOUT_MS', 1000, 'A health check not answered within this time failed.', { min: 1 }),
   healthCheckRise: integer('HEALTH_CHECK_RISE', 2, 'Consecutive successful checks that bring a backend up (HAProxy `rise`).', { min: 1 }),
   healthCheckFall: integer('HEALTH_CHECK_FALL', 3, 'Consecutive failed checks that take a backend down (HAProxy `fall`).', { min: 1 }),
   backendConnectTimeoutMs: integer('BACKEND_CONNECT_TIMEOUT_MS', 2000, 'Connect timeout towards a backend; on failure another backend is tried.', { min: 1 }),
+  sendProxyHeader: boolean('BALANCER_SEND_PROXY_HEADER', false, 'Start every backend connection with a PROXY protocol v1 line naming the client, for game servers with TRUST_PROXY_HEADER.'),
+  backendResponseTimeoutMs: integer('BACKEND_RESPONSE_TIMEOUT_MS', 1000, 'After connecting, the balancer sends the backend a PING of its own and waits this long for the PONG before it hands the client over; a backend that accepts but does not answer (hung, SIGSTOPped) counts as a failed connect and another is tried (0 disables; off with HEALTH_CHECK_MODE=tcp, whose backends need not speak the game protocol).', { min: 0 }),
+  maxConnectionsPerAddress: integer('BALANCER_MAX_CONNECTIONS_PER_ADDRESS', 256, 'Client connections the balancer accepts from one IP address; the next gets TOO_MANY_CONNECTIONS and is closed (0 disables). Higher than the servers\' MAX_CONNECTIONS_PER_ADDRESS default: a load generator or a NAT gateway is one address.', { min: 0 }),
   backendConnectRetries: integer('BACKEND_CONNECT_RETRIES', 2, 'Other backends tried after a failed connect before the client gets NO_BACKEND.', { min: 0 }),
   proxyIdleTimeoutMs: integer('PROXY_IDLE_TIMEOUT_MS', 300000, 'Close a proxied session with no traffic in either direction for this long (0 disables).', { min: 0 }),
   drainDeadlineMs: integer('DRAIN_DEADLINE_MS', 30000, 'Draining a backend: sessions still open after this long are cut.', { min: 0 }),

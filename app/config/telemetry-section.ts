@@ -7,7 +7,7 @@ import { boolean, integer, text } from './schema.js'
 
 export const telemetrySection = {
   enabled: boolean('METRICS_ENABLED', true, 'Record metrics and serve /metrics and /bottlenecks on METRICS_PORT; false records nothing (no-op metrics).'),
-  host: text('METRICS_HOST', '0.0.0.0', 'Address the metrics HTTP endpoint listens on.'),
+  host: text('METRICS_HOST', '127.0.0.1', 'Address the metrics HTTP endpoint (/metrics, /bottlenecks, /healthz, /readyz) listens on. Loopback by default: metrics and probes are not for the internet; the deployed stack binds the container\'s private network (never published).'),
   systemSampleIntervalMs: integer('SYSTEM_SAMPLE_INTERVAL_MS', 5000, 'How often host/process CPU, event-loop delay and utilisation are sampled (rates are over this interval).', { min: 100 }),
   diskPaths: text('DISK_PATHS', '/', 'Comma-separated paths whose filesystems are reported (statfs).'),
   detectorWindowMs: integer('BOTTLENECK_WINDOW_MS', 30000, 'Sliding window over which the bottleneck detector computes percentiles and rates.', { min: 100 }),

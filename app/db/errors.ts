@@ -65,6 +65,7 @@ export function unavailableError(url: string, err: unknown): GameServerError {
 /** Unique constraints by name → the field they protect (constraint names are fixed by the migrations). */
 const UNIQUE_FIELDS: Readonly<Record<string, string>> = {
   players_username_key: 'username',
+  players_username_lower_key: 'username',
   players_email_key: 'email',
 }
 

@@ -37,6 +37,31 @@ function validate(migrations: readonly Migration[]): void {
   })
 }
 
+/** Groups listed in the error (the count says how many there are in all). */
+const MAX_REPORTED_DUPLICATE_GROUPS = 50
+
+/**
+ * Before the case-insensitive unique index: usernames that differ only in case. Reported (error
+ * context and message list every group, oldest account first), never merged: which account keeps
+ * the name is an operator's decision.
+ */
+async function checkUsernameCaseDuplicates(sql: Awaited<ReturnType<Database['sql']['reserve']>>): Promise<void> {
+  const groups = await sql<{ normalised: string; accounts: string; total: string }[]>`
+    SELECT lower(username) AS normalised,
+           string_agg(username || ' (id ' || id || ')', ', ' ORDER BY id) AS accounts,
+           count(*) OVER () AS total
+    FROM players GROUP BY lower(username) HAVING count(*) > 1
+    ORDER BY lower(username) LIMIT ${MAX_REPORTED_DUPLICATE_GROUPS}`
+  if (groups.length === 0) return
+  const total = Number(groups[0]!.total)
+  const duplicates = groups.map((g) => ({ name: g.normalised, accounts: g.accounts }))
+  throw new GameServerError(
+    'GS_ERR_USERNAME_DUPLICATES',
+    `${total} username(s) exist in several cases; rename all but one account of each before migrating (nothing was changed): ${duplicates.map((d) => `${d.name}: ${d.accounts}`).join('; ')}`,
+    { total, duplicates },
+  )
+}
+
 export async function migrate(db: Database, options: { logger?: Logger; migrations?: readonly Migration[] } = {}): Promise<MigrationResult> {
   const logger = options.logger ?? silentLogger
   const migrations = options.migrations ?? allMigrations
@@ -75,13 +100,14 @@ export async function migrate(db: Database, options: { logger?: Logger; migratio
         try {
           // a reserved connection has no begin(): the transaction is spelled out
           await reserved`BEGIN`
+          if (migration.precheck === 'username-case-duplicates') await checkUsernameCaseDuplicates(reserved)
           await reserved.unsafe(migration.sql)
           await reserved`INSERT INTO schema_migrations (version, name, checksum) VALUES (${migration.version}, ${migration.name}, ${sum})`
           await reserved`COMMIT`
         } catch (err) {
           await reserved`ROLLBACK`.catch(() => {})
           const cause = mapDatabaseError(err, `migration ${migration.version}`, db.url)
-          if (cause instanceof GameServerError && cause.code === 'GS_ERR_DB_UNAVAILABLE') throw cause
+          if (cause instanceof GameServerError && (cause.code === 'GS_ERR_DB_UNAVAILABLE' || cause.code === 'GS_ERR_USERNAME_DUPLICATES')) throw cause
           throw new GameServerError('GS_ERR_DB_MIGRATION', `migration ${migration.version} (${migration.name}) failed and was rolled back: ${(err as Error).message}`, {
             version: migration.version,
           }, { cause: err })

@@ -149,7 +149,7 @@ export class PlayerRepository {
   }
 
   async findByUsername(username: string): Promise<PlayerRecord | undefined> {
-    const rows = await this.executor.run('player.findByUsername', (sql) => sql<PlayerRow[]>`SELECT id, username, email, password_hash, level, experience, gold, zone, pos_x, pos_y, hp, created_at, last_login, version FROM players WHERE username = ${username}`)
+    const rows = await this.executor.run('player.findByUsername', (sql) => sql<PlayerRow[]>`SELECT id, username, email, password_hash, level, experience, gold, zone, pos_x, pos_y, hp, created_at, last_login, version FROM players WHERE lower(username) = lower(${username})`)
     return rows[0] && toPlayerRecord(rows[0])
   }
 

@@ -7,6 +7,7 @@
  * the sink, account store, then the pool (after the flush, never before). Idempotent.
  */
 import type { Config } from '../config/index.js'
+import { persistIntervals } from '../config/database-section.js'
 import type { AccountStore, PlayerStateSink } from '../game/stores.js'
 import type { Logger } from '../logger.js'
 import { silentLogger } from '../logger.js'
@@ -33,6 +34,11 @@ export class PostgresStores {
     private readonly logger: Logger,
   ) {}
 
+  /** One trivial round trip (readiness); rejects when the database does not answer. */
+  async ping(): Promise<void> {
+    await this.db.sql`SELECT 1`
+  }
+
   static async open(data: Config['data'], options: PostgresStoresOptions = {}): Promise<PostgresStores> {
     const logger = options.logger ?? silentLogger
     const metrics = options.metrics
@@ -47,7 +53,7 @@ export class PostgresStores {
         logger.info({ applied: result.applied, version: result.version }, 'database migrations checked at start')
       }
       const sink = new WriteBehindPlayerSink(db, {
-        flushIntervalMs: data.dbFlushIntervalMs,
+        flushIntervalMs: persistIntervals(data.recoveryPointMs).flushMs,
         rowsPerStatement: data.dbFlushRowsPerStatement,
         maxDirtyPlayers: data.dbMaxDirtyPlayers,
         retryMaxMs: data.dbFlushRetryMaxMs,

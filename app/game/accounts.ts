@@ -2,7 +2,9 @@
  * Accounts: register and log in with username + password (scrypt), or with a login session token
  * a reconnecting client presents instead of its password; logout invalidates the token.
  *
- * Rules: usernames are 3–32 characters of [A-Za-z0-9_.-]; passwords 8–128 bytes of UTF-8. A login
+ * Rules: usernames are 3–32 characters of [A-Za-z0-9_.-] with at least one letter or digit (so
+ * `...` or `---` are not names), unique regardless of case (`Ann` and `ann` are one account: a
+ * login may use either case); passwords 8–128 bytes of UTF-8. A login
  * for an unknown name still runs one scrypt verification, so response time does not reveal whether
  * the name exists.
  */
@@ -12,7 +14,9 @@ import type { GameRules } from './rules.js'
 import { spawnPoint } from './rules.js'
 import type { AccountStore, LoginSession, PlayerRecord, SessionStore } from './stores.js'
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/
+export const USERNAME_PATTERN = /^(?=.*[A-Za-z0-9])[A-Za-z0-9_.-]{3,32}$/
+/** What a login accepts: also names registered before the letter-or-digit rule. */
+const LOGIN_USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/
 export const MIN_PASSWORD_BYTES = 8
 export const MAX_PASSWORD_BYTES = 128
 
@@ -49,7 +53,7 @@ export class AccountService {
   /** GS_ERR_BAD_CREDENTIALS for an unknown name or a wrong password (indistinguishable on purpose). */
   async login(username: string, password: string): Promise<LoggedIn> {
     try {
-      checkCredentials(username, password)
+      checkCredentials(username, password, LOGIN_USERNAME_PATTERN)
     } catch {
       throw badCredentials(username)
     }
@@ -94,8 +98,8 @@ export class AccountService {
   }
 }
 
-export function checkCredentials(username: string, password: string): void {
-  if (!USERNAME_PATTERN.test(username)) throw new GameServerError('GS_ERR_ACCOUNT_INVALID', 'username must be 3–32 characters of A-Z a-z 0-9 _ . -', { username })
+export function checkCredentials(username: string, password: string, pattern: RegExp = USERNAME_PATTERN): void {
+  if (!pattern.test(username)) throw new GameServerError('GS_ERR_ACCOUNT_INVALID', 'username must be 3–32 characters of A-Z a-z 0-9 _ . - with at least one letter or digit', { username })
   const bytes = Buffer.byteLength(password, 'utf8')
   if (bytes < MIN_PASSWORD_BYTES || bytes > MAX_PASSWORD_BYTES) {
     throw new GameServerError('GS_ERR_ACCOUNT_INVALID', `password must be ${MIN_PASSWORD_BYTES}–${MAX_PASSWORD_BYTES} bytes`, { username })

@@ -6,10 +6,11 @@
  * Every request frame gets exactly one direct answer carrying its seq: the success frame (LOGIN_OK,
  * PLAYER_MOVED, CHAT_MESSAGE, ATTACK_RESULT, LOGOUT_OK) or an ERROR with ref_seq = its seq.
  *
- * Player state changes are marked dirty and handed to the PlayerStateSink every PERSIST_INTERVAL_MS
- * and whenever a player leaves (logout, disconnect, replaced by a newer login).
+ * Player state changes are marked dirty and handed to the PlayerStateSink every quarter of
+ * RECOVERY_POINT_MS (the write-behind flushes every half: see persistIntervals) and whenever a player leaves (logout, disconnect, replaced by a newer login).
  */
 import type { Config } from '../config/index.js'
+import { persistIntervals } from '../config/database-section.js'
 import { isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../net/connection.js'
@@ -21,13 +22,17 @@ import { AccountService, type LoggedIn } from './accounts.js'
 import { Actions } from './actions.js'
 import { BatchProcessor, type FrameHandler } from './batch-processor.js'
 import { LoginQueue, type LoginQueueStats } from './login-queue.js'
+import { LoginThrottle, type LoginThrottleStats, type LoginTicket } from './login-throttle.js'
 import { Player } from './player.js'
 import type { SharedGameState } from './shared-state.js'
 import { fullBudget, inBounds, rulesFromConfig, spawnPoint, zoneOf, type GameRules } from './rules.js'
 import type { AccountStore, PlayerStateSink, SessionStore } from './stores.js'
 import { World } from './world.js'
 
-export const PERSIST_INTERVAL_MS = 1000
+/** An address that logged into an account stays exempt from that account's throttle this long. */
+export const KNOWN_LOGIN_ADDRESS_MS = 7 * 24 * 3600_000
+/** Entries each throttle map keeps (addresses, accounts, known pairs): ~100 B each. */
+const MAX_THROTTLE_ENTRIES = 100_000
 /** Bytes of a CHAT_MESSAGE payload before its text: 17 + username (≤ 32). */
 const CHAT_MESSAGE_OVERHEAD_BYTES = 17 + 32
 
@@ -45,13 +50,13 @@ export interface GameOptions {
 interface ConnectionState {
   player: Player | null
   authenticating: boolean
-  violations: number
 }
 
 export interface GameStats {
   readonly online: number
   readonly pendingLogins: number
   readonly loginQueue: LoginQueueStats
+  readonly loginThrottle: LoginThrottleStats
   readonly logins: number
   readonly loginFailures: number
   readonly violations: Readonly<Record<string, number>>
@@ -63,6 +68,7 @@ export class Game implements FrameDispatcher {
   readonly processor: BatchProcessor
   readonly actions: Actions
   readonly loginQueue: LoginQueue
+  readonly loginThrottle: LoginThrottle
   private readonly accountService: AccountService
   private readonly connections = new Map<Connection, ConnectionState>()
   private readonly pending = new Set<Promise<void>>()
@@ -81,6 +87,14 @@ export class Game implements FrameDispatcher {
     this.world = new World(this.rules, maxChatTextBytes, options.shared)
     this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, undefined, options.shared)
     this.loginQueue = new LoginQueue({ concurrency: config.game.passwordHashConcurrency, maxQueued: config.game.maxPendingLogins, maxWaitMs: config.game.loginQueueTimeoutMs })
+    this.loginThrottle = new LoginThrottle({
+      addressBurst: config.game.loginAddressBurst,
+      addressPerMinute: config.game.loginAddressPerMinute,
+      accountBurst: config.game.loginAccountBurst,
+      accountPerMinute: config.game.loginAccountPerMinute,
+      knownAddressMs: KNOWN_LOGIN_ADDRESS_MS,
+      maxTracked: MAX_THROTTLE_ENTRIES,
+    })
     this.accountService = new AccountService(options.accounts, options.sessions, this.rules, config.game.passwordHashCost)
     const handlers = new Map<number, FrameHandler>([
       [FrameType.REGISTER, (f) => this.onLogin(f, 'register')],
@@ -101,7 +115,7 @@ export class Game implements FrameDispatcher {
       metrics: options.metrics,
       logger: this.logger,
     })
-    this.persistTimer = setInterval(() => this.persistDirty(), PERSIST_INTERVAL_MS)
+    this.persistTimer = setInterval(() => this.persistDirty(), persistIntervals(config.data.recoveryPointMs).handOverMs)
     this.persistTimer.unref()
   }
 
@@ -149,7 +163,7 @@ export class Game implements FrameDispatcher {
   }
 
   stats(): GameStats {
-    return { online: this.world.size, pendingLogins: this.pending.size, loginQueue: this.loginQueue.stats(), logins: this.logins, loginFailures: this.loginFailures, violations: { ...this.violations } }
+    return { online: this.world.size, pendingLogins: this.pending.size, loginQueue: this.loginQueue.stats(), loginThrottle: this.loginThrottle.stats(), logins: this.logins, loginFailures: this.loginFailures, violations: { ...this.violations } }
   }
 
   // ── accounts ─────────────────────────────────────────────────────────────────────────────────
@@ -172,10 +186,30 @@ export class Game implements FrameDispatcher {
       connection.sendError(WireError.OVERLOADED, seq, 'too many logins in progress')
       return
     }
+    // Password logins and REGISTERs pass the throttle before they may queue for scrypt; token
+    // logins cost no hashing and are how a throttled victim's client gets back in.
+    let ticket: LoginTicket | null = null
+    if (request.mode === 'password') {
+      try {
+        ticket = this.loginThrottle.admit(connection.remoteAddress, kind === 'login' ? normaliseUsername(request.username) : null)
+      } catch (err) {
+        this.loginFailed(connection, seq, err)
+        return
+      }
+    }
     state.authenticating = true
     const work = this.authenticate(kind, request, connection)
-      .then((result) => this.loggedIn(connection, seq, result))
-      .catch((err: unknown) => this.loginFailed(connection, seq, err))
+      .then((result) => {
+        if (ticket !== null) this.loginThrottle.succeeded(ticket, result === undefined ? null : normaliseUsername(result.record.username))
+        this.loggedIn(connection, seq, result)
+      })
+      .catch((err: unknown) => {
+        if (ticket !== null) {
+          if (isGuess(err)) this.loginThrottle.failed(ticket)
+          else this.loginThrottle.abandoned(ticket)
+        }
+        this.loginFailed(connection, seq, err)
+      })
       .finally(() => {
         state.authenticating = false
         this.pending.delete(work)
@@ -190,6 +224,7 @@ export class Game implements FrameDispatcher {
     return this.loginQueue.run(
       () => (kind === 'register' ? this.accountService.register(username, password) : this.accountService.login(username, password)),
       () => connection.closed,
+      connection.remoteAddress,
     )
   }
 
@@ -218,7 +253,14 @@ export class Game implements FrameDispatcher {
       const old = existing.connection
       this.connections.delete(old)
       this.leave(existing, 'replaced')
-      old.sendError(WireError.ALREADY_LOGGED_IN, 0, 'logged in from another connection')
+      // A takeover from another address is worth telling apart: the old client may not have made
+      // it (a stolen token), so it gets TAKEN_OVER and can warn its user. Same address: a reconnect.
+      if (old.remoteAddress !== connection.remoteAddress) {
+        old.sendError(WireError.TAKEN_OVER, 0, 'logged in from another address')
+        this.logger.warn({ playerId: record.id, oldConnectionId: old.id, newConnectionId: connection.id }, 'session taken over from another address')
+      } else {
+        old.sendError(WireError.ALREADY_LOGGED_IN, 0, 'logged in from another connection')
+      }
       old.close('replaced')
     }
     if (!inBounds(this.rules, player.x, player.y)) {
@@ -241,22 +283,37 @@ export class Game implements FrameDispatcher {
     if (!player.alive) this.actions.respawn(player)
   }
 
+  /**
+   * Answer a failed REGISTER/LOGIN. The client gets the wire code and a fixed public message only:
+   * error messages name internals (the database's host, port, user and name), which stay in the log.
+   */
   private loginFailed(connection: Connection, seq: number, err: unknown): void {
     this.loginFailures++
     const code: WireErrorCode = isGameServerError(err, 'GS_ERR_ACCOUNT_EXISTS') ? WireError.ACCOUNT_EXISTS
       : isGameServerError(err, 'GS_ERR_BAD_CREDENTIALS') || isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') ? WireError.BAD_CREDENTIALS
       : isGameServerError(err, 'GS_ERR_SESSION_STORE_UNAVAILABLE') ? WireError.SESSION_STORE_UNAVAILABLE
+      : isGameServerError(err, 'GS_ERR_DB_UNAVAILABLE') ? WireError.ACCOUNT_STORE_UNAVAILABLE
       : isGameServerError(err, 'GS_ERR_OVERLOADED') ? WireError.OVERLOADED
       : isGameServerError(err, 'GS_ERR_SHUTTING_DOWN') ? WireError.SHUTTING_DOWN
+      : isGameServerError(err, 'GS_ERR_LOGIN_THROTTLED') ? WireError.LOGIN_THROTTLED
       : WireError.INTERNAL
-    if (code === WireError.INTERNAL || code === WireError.SESSION_STORE_UNAVAILABLE) this.logger.error({ err, connectionId: connection.id }, 'login failed')
-    connection.sendError(code, seq, isGameServerError(err) ? err.message : 'internal error')
+    if (code === WireError.INTERNAL || code === WireError.SESSION_STORE_UNAVAILABLE || code === WireError.ACCOUNT_STORE_UNAVAILABLE) {
+      this.logger.error({ err, code: isGameServerError(err) ? err.code : undefined, connectionId: connection.id }, 'login failed')
+    }
+    // The rules message says what a valid name or password is; throttling says when to retry.
+    const message = isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') || isGameServerError(err, 'GS_ERR_LOGIN_THROTTLED') ? err.message : PUBLIC_MESSAGES[code] ?? 'internal error'
+    connection.sendError(code, seq, message)
   }
 
   private onLogout(frame: InboundFrame): void {
     const player = this.playerFor(frame)
     if (player === null) return
     const { connection, seq } = frame
+    if (frame.payload.length !== 0) {
+      // LOGOUT's payload is empty; a longer one is malformed like any other payload (nothing happens).
+      this.violation(connection, 'malformed-payload', WireError.MALFORMED_FRAME, seq, 'LOGOUT payload must be empty')
+      return
+    }
     const state = this.stateOf(connection)
     state.player = null
     this.leave(player, 'logout')
@@ -321,7 +378,7 @@ export class Game implements FrameDispatcher {
   private stateOf(connection: Connection): ConnectionState {
     let state = this.connections.get(connection)
     if (state === undefined) {
-      state = { player: null, authenticating: false, violations: 0 }
+      state = { player: null, authenticating: false }
       if (!connection.closed) this.connections.set(connection, state)
     }
     return state
@@ -344,12 +401,14 @@ export class Game implements FrameDispatcher {
     return player
   }
 
-  /** A tolerated violation: counted, answered, the session closed after MAX_VIOLATIONS. */
+  /**
+   * A tolerated violation: counted by kind (metrics), answered, and added to the connection's one
+   * violation total shared with the net layer's (rate limit, unknown type); closed at MAX_VIOLATIONS.
+   */
   private violation(connection: Connection, kind: ViolationKind, code: WireErrorCode, seq: number, message: string): void {
     this.count(kind)
     connection.sendError(code, seq, message)
-    const state = this.stateOf(connection)
-    if (++state.violations >= this.options.config.protocol.maxViolations) connection.close('protocol-violation')
+    connection.violation()
   }
 
   private count(kind: ViolationKind): void {
@@ -381,4 +440,24 @@ export class Game implements FrameDispatcher {
       this.logger.error({ err }, 'persisting player state failed')
     }
   }
+}
+
+/** Names are unique case-insensitively (docs/DATABASE.md): the throttle keys accounts the same way. */
+function normaliseUsername(username: string): string {
+  return username.toLowerCase()
+}
+
+/** Failures that mean a wrong guess (the throttle keeps their tokens); the rest are the server's. */
+function isGuess(err: unknown): boolean {
+  return isGameServerError(err, 'GS_ERR_BAD_CREDENTIALS') || isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') || isGameServerError(err, 'GS_ERR_ACCOUNT_EXISTS')
+}
+
+/** What a client reads in the ERROR message for each login failure (never an internal error's text). */
+const PUBLIC_MESSAGES: Partial<Record<WireErrorCode, string>> = {
+  [WireError.ACCOUNT_EXISTS]: 'username is taken',
+  [WireError.BAD_CREDENTIALS]: 'unknown username or wrong password',
+  [WireError.SESSION_STORE_UNAVAILABLE]: 'login sessions are unavailable; retry, or log in with the password',
+  [WireError.ACCOUNT_STORE_UNAVAILABLE]: 'accounts are temporarily unavailable; retry with back-off',
+  [WireError.OVERLOADED]: 'too many logins in progress; retry with back-off',
+  [WireError.SHUTTING_DOWN]: 'the server is shutting down',
 }

@@ -8,6 +8,9 @@
  *   - a login whose client has gone (`stale()`) or that waited longer than `maxWaitMs` is dropped
  *     when its turn comes, without hashing (GS_ERR_OVERLOADED);
  *   - `close()` (shutdown) refuses the waiting ones (GS_ERR_SHUTTING_DOWN); running ones finish.
+ *   - fair across clients: waiting logins are queued per key (the client address) and a free slot
+ *     goes to the next key in turn, so one address with a hundred logins waiting (a password-guessing
+ *     flood) delays another address's login by at most one turn, not by its whole queue.
  */
 import { GameServerError } from '../errors.js'
 
@@ -38,7 +41,9 @@ export interface LoginQueueStats {
 }
 
 export class LoginQueue {
-  private readonly waiting: Job[] = []
+  /** Waiting jobs per key; the Map's order is the turn order (a served key moves to the end). */
+  private readonly waiting = new Map<string, Job[]>()
+  private waitingCount = 0
   private running = 0
   private closed = false
   private readonly now: () => number
@@ -50,17 +55,20 @@ export class LoginQueue {
   }
 
   /** Run `task` when a slot is free. `stale()` true at that moment drops it unrun. */
-  run<T>(task: () => Promise<T>, stale: () => boolean = () => false): Promise<T> {
+  run<T>(task: () => Promise<T>, stale: () => boolean = () => false, key = ''): Promise<T> {
     if (this.closed) {
       this.counters.refusedClosed++
       return Promise.reject(new GameServerError('GS_ERR_SHUTTING_DOWN', 'the server is shutting down', {}))
     }
-    if (this.running + this.waiting.length >= this.options.maxQueued) {
+    if (this.running + this.waitingCount >= this.options.maxQueued) {
       this.counters.refusedFull++
-      return Promise.reject(new GameServerError('GS_ERR_OVERLOADED', 'too many logins waiting', { waiting: this.waiting.length, running: this.running }))
+      return Promise.reject(new GameServerError('GS_ERR_OVERLOADED', 'too many logins waiting', { waiting: this.waitingCount, running: this.running }))
     }
     return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ task, stale, enqueuedAtMs: this.now(), resolve: resolve as (value: unknown) => void, reject })
+      let queue = this.waiting.get(key)
+      if (queue === undefined) this.waiting.set(key, (queue = []))
+      queue.push({ task, stale, enqueuedAtMs: this.now(), resolve: resolve as (value: unknown) => void, reject })
+      this.waitingCount++
       this.pump()
     })
   }
@@ -68,18 +76,30 @@ export class LoginQueue {
   /** Refuse every waiting login (SHUTTING_DOWN) and any new one; running ones finish. Idempotent. */
   close(): void {
     this.closed = true
-    const refused = this.waiting.splice(0)
+    const refused = [...this.waiting.values()].flat()
+    this.waiting.clear()
+    this.waitingCount = 0
     this.counters.refusedClosed += refused.length
     for (const job of refused) job.reject(new GameServerError('GS_ERR_SHUTTING_DOWN', 'the server is shutting down', {}))
   }
 
   stats(): LoginQueueStats {
-    return { running: this.running, waiting: this.waiting.length, ...this.counters }
+    return { running: this.running, waiting: this.waitingCount, ...this.counters }
+  }
+
+  /** The oldest job of the key whose turn it is; that key goes to the back of the turn order. */
+  private nextInTurn(): Job {
+    const [key, queue] = this.waiting.entries().next().value as [string, Job[]]
+    const job = queue.shift()!
+    this.waiting.delete(key)
+    if (queue.length > 0) this.waiting.set(key, queue)
+    this.waitingCount--
+    return job
   }
 
   private pump(): void {
-    while (this.running < this.options.concurrency && this.waiting.length > 0) {
-      const job = this.waiting.shift()!
+    while (this.running < this.options.concurrency && this.waitingCount > 0) {
+      const job = this.nextInTurn()
       if (job.stale()) {
         this.counters.droppedStale++
         job.reject(new GameServerError('GS_ERR_OVERLOADED', 'the client left before its login was processed', { reason: 'stale' }))

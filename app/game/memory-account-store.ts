@@ -1,6 +1,7 @@
 /**
  * AccountStore kept in process memory (standalone `npm run serve`; tests). Ids are assigned from 1
- * upwards; usernames (and emails, when given) are unique, compared exactly. Records handed out are
+ * upwards; usernames are unique case-insensitively (like the PostgreSQL store's index on
+ * lower(username)) and emails, when given, compared exactly. Records handed out are
  * frozen copies, so callers can never change the stored state behind the store's back.
  */
 import { GameServerError } from '../errors.js'
@@ -16,7 +17,7 @@ export class MemoryAccountStore implements AccountStore {
   async create(account: NewAccount): Promise<PlayerRecord> {
     this.assertOpen()
     const email = account.email ?? null
-    if (this.idByUsername.has(account.username) || (email !== null && this.idByEmail.has(email))) {
+    if (this.idByUsername.has(account.username.toLowerCase()) || (email !== null && this.idByEmail.has(email))) {
       throw new GameServerError('GS_ERR_ACCOUNT_EXISTS', 'the username or email is taken', { username: account.username })
     }
     const record: PlayerRecord = freeze({
@@ -34,14 +35,14 @@ export class MemoryAccountStore implements AccountStore {
       version: 1,
     })
     this.byId.set(record.id, record)
-    this.idByUsername.set(record.username, record.id)
+    this.idByUsername.set(record.username.toLowerCase(), record.id)
     if (email !== null) this.idByEmail.set(email, record.id)
     return copy(record)
   }
 
   async findByUsername(username: string): Promise<PlayerRecord | undefined> {
     this.assertOpen()
-    const id = this.idByUsername.get(username)
+    const id = this.idByUsername.get(username.toLowerCase())
     return id === undefined ? undefined : this.findById(id)
   }
 

@@ -35,14 +35,31 @@ export interface Stores {
   readonly shared?: SharedGameState
   readonly mode: StoresMode
   readonly backends: { readonly accounts: StoreBackend; readonly sessions: StoreBackend; readonly playerSink: StoreBackend }
+  /** Whether the stores answer now (for /readyz); never rejects, bounded by READINESS_TIMEOUT_MS. */
+  readiness(): Promise<StoresReadiness>
   /** Flush the sink, then close sink, sessions and accounts. Idempotent. */
   close(): Promise<void>
 }
+
+/**
+ * What /readyz reports. Ready unless the database is down or every cache shard is: a degraded cache
+ * (some shards down) still serves, see docs/CACHE.md.
+ */
+export interface StoresReadiness {
+  readonly ready: boolean
+  readonly database: 'ok' | 'down' | 'memory'
+  readonly cache: 'ok' | 'degraded' | 'down' | 'memory'
+}
+
+/** A readiness probe waits at most this long for the database to answer `SELECT 1`. */
+export const READINESS_TIMEOUT_MS = 1000
 
 /** What a database backend (app/db) provides: accounts plus a write-behind sink over the same data. */
 export interface DatabaseBackend {
   readonly accounts: AccountStore
   readonly playerSink: PlayerStateSink
+  /** Resolves when the database answers a trivial query (readiness). */
+  ping?(): Promise<void>
   /** Close what the backend owns beyond the two stores (the connection pool). */
   close(): Promise<void>
 }
@@ -53,6 +70,8 @@ export interface CacheBackend {
   readonly shared: SharedGameState
   /** Put the player cache (cache-aside, invalidate on save) in front of the accounts and the sink. */
   wrapAccounts(part: { readonly accounts: AccountStore; readonly playerSink: PlayerStateSink }): { accounts: AccountStore; playerSink: PlayerStateSink }
+  /** ok: every shard up; degraded: some; down: none. */
+  health?(): 'ok' | 'degraded' | 'down'
   /** Close what the backend owns (the shard connections); runs after the accounts are closed. */
   close(): Promise<void>
 }
@@ -80,6 +99,7 @@ interface AccountPart {
   readonly accounts: AccountStore
   readonly playerSink: PlayerStateSink
   readonly backend: StoreBackend
+  ping?(): Promise<void>
   close(): Promise<void>
 }
 
@@ -90,7 +110,7 @@ export async function accountStoreFor(config: Config, logger: Logger, factories:
       throw new GameServerError('GS_ERR_STORE_UNSUPPORTED', 'DATABASE_URL is set but no database store backend is registered', { variable: 'DATABASE_URL' })
     }
     const db = await factories.database(config, logger, metrics)
-    return { accounts: db.accounts, playerSink: db.playerSink, backend: 'postgres', close: () => db.close() }
+    return { accounts: db.accounts, playerSink: db.playerSink, backend: 'postgres', ...(db.ping ? { ping: () => db.ping!() } : {}), close: () => db.close() }
   }
   const accounts = new MemoryAccountStore()
   return { accounts, playerSink: playerSinkFor(accounts), backend: 'memory', close: async () => {} }
@@ -143,6 +163,11 @@ export async function createStores(config: Config, logger: Logger, factories: St
     ...(cacheBackend ? { shared: cacheBackend.shared } : {}),
     mode,
     backends,
+    async readiness() {
+      const database = accountPart.ping === undefined ? 'memory' : (await answersWithin(accountPart.ping(), READINESS_TIMEOUT_MS)) ? 'ok' : 'down'
+      const cache = cacheBackend === undefined ? 'memory' : cacheBackend.health?.() ?? 'ok'
+      return { ready: database !== 'down' && cache !== 'down', database, cache }
+    },
     close() {
       closing ??= (async () => {
         await closeQuietly(log, 'player sink flush', () => playerSink.flush())
@@ -154,6 +179,19 @@ export async function createStores(config: Config, logger: Logger, factories: St
       })()
       return closing
     },
+  }
+}
+
+async function answersWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+    timer.unref()
+  })
+  try {
+    return await Promise.race([work.then(() => true as const, () => false as const), timeout])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

@@ -8,6 +8,7 @@
  * arrivals that leave after `sessionSeconds` (arrival mode). A player that lost its connection is
  * counted as a disconnect and restarted by the next tick (after a short back-off).
  */
+import { errorCause } from './error-cause.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ClientConnection } from '../client/connection.js'
@@ -48,9 +49,21 @@ class Counters {
   timeouts = 0
   disconnects = 0
   connectFailures = 0
+  errorCauses: Record<string, number> = {}
   byAction = emptyActionCounts()
   readonly histogram = new LatencyHistogram()
   readonly byActionHistogram = new Map<ActionName, LatencyHistogram>()
+
+  /** One failed request of `action`: counted, and by its cause. */
+  error(action: ActionName, err: unknown): void {
+    const cause = errorCause(err)
+    this.errors++
+    this.errorCauses[cause] = (this.errorCauses[cause] ?? 0) + 1
+    const counts = this.byAction[action]
+    counts.errors++
+    counts.causes ??= {}
+    counts.causes[cause] = (counts.causes[cause] ?? 0) + 1
+  }
 
   record(action: ActionName, rttMs: number): void {
     this.histogram.recordMs(rttMs)
@@ -120,8 +133,11 @@ class VirtualPlayer {
         await g.driver.start(player, g.scenario.requestTimeoutMs)
         if (g.driver.logsIn) g.counters.byAction.login.ok++
       } catch (err) {
-        if (g.driver.logsIn) g.counters.byAction.login.errors++
-        g.counters.errors++
+        if (g.driver.logsIn) g.counters.error('login', err)
+        else {
+          g.counters.errors++
+          g.counters.errorCauses[errorCause(err)] = (g.counters.errorCauses[errorCause(err)] ?? 0) + 1
+        }
         throw err
       }
       if (this.stopped.signal.aborted) return
@@ -166,8 +182,7 @@ class VirtualPlayer {
         g.counters.record(action, rttMs)
       } catch (err) {
         if (signal.aborted && player.conn.status !== 'open') return
-        g.counters.errors++
-        g.counters.byAction[action].errors++
+        g.counters.error(action, err)
         if ((err as { code?: string }).code === 'GS_ERR_CLIENT_TIMEOUT') g.counters.timeouts++
         if (player.conn.status !== 'open') return
       }
@@ -229,6 +244,7 @@ export class LoadGenerator {
         answered: c.answered,
         rejected: c.rejected,
         errors: c.errors,
+        errorCauses: c.errorCauses,
         timeouts: c.timeouts,
         disconnects: c.disconnects,
         connectFailures: c.connectFailures,
@@ -238,6 +254,7 @@ export class LoadGenerator {
         generatorLoopDelayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : 0,
       }
       c.sent = c.answered = c.rejected = c.errors = c.timeouts = c.disconnects = c.connectFailures = 0
+      c.errorCauses = {}
       c.histogram.reset()
       loopDelay.reset()
       if (index === second) second++

@@ -3,6 +3,7 @@
  * CDN), readable offline and attachable to a ticket. Charts: throughput, RTT percentiles, players,
  * generator health, every server series from Prometheus, and the capacity steps when present.
  */
+import { formatCauses } from './error-cause.js'
 import type { LoadReport } from './report.js'
 import { ACTION_NAMES } from './scenario.js'
 import { formatActual } from './thresholds.js'
@@ -132,10 +133,11 @@ export function renderHtmlReport(report: LoadReport): string {
   const summaryRows = [
     row(['peak players', String(s.peakConnected)]),
     row(['requests sent / answered / rule-rejected', `${s.sent} / ${s.answered} / ${s.rejected}`]),
-    ...ACTION_NAMES.filter((a) => s.byAction[a].ok + s.byAction[a].errors > 0).map((a) => row([`&nbsp;&nbsp;${a}`, `${s.byAction[a].ok} answered (${s.byAction[a].rejected} rejected), ${s.byAction[a].errors} errors${s.byAction[a].rtt.count > 0 ? `; RTT p50 ${f(s.byAction[a].rtt.p50Ms)} / p99 ${f(s.byAction[a].rtt.p99Ms)} ms` : ''}`])),
+    ...ACTION_NAMES.filter((a) => s.byAction[a].ok + s.byAction[a].errors > 0).map((a) => row([`&nbsp;&nbsp;${a}`, `${s.byAction[a].ok} answered (${s.byAction[a].rejected} rejected), ${s.byAction[a].errors} errors${s.byAction[a].errors > 0 ? ` (${escapeHtml(formatCauses(s.byAction[a].errorsByCause))})` : ''}${s.byAction[a].rtt.count > 0 ? `; RTT p50 ${f(s.byAction[a].rtt.p50Ms)} / p99 ${f(s.byAction[a].rtt.p99Ms)} ms` : ''}`])),
     row(['throughput', `${f(s.throughputPerSecond, 1)} req/s`]),
     row(['RTT p50 / p90 / p99 / p999 / max', `${f(s.rtt.p50Ms)} / ${f(s.rtt.p90Ms)} / ${f(s.rtt.p99Ms)} / ${f(s.rtt.p999Ms)} / ${f(s.rtt.maxMs)} ms`]),
     row(['errors', `${s.errors} (${f(s.errorRate * 100)} %), timeouts ${s.timeouts}`]),
+    ...Object.entries(s.errorsByCause).sort((x, y) => y[1] - x[1]).map(([cause, n]) => row([`&nbsp;&nbsp;error ${escapeHtml(cause)}`, String(n)])),
     row(['disconnects / connect failures', `${s.disconnects} / ${s.connectFailures}`]),
     ...(report.machine ? [row(['generator machine', escapeHtml(`${report.machine.hostname}: ${report.machine.cpuModel} × ${report.machine.cores}, node ${report.machine.node}, load average ${report.machine.loadAverageAtStart.toFixed(1)} → ${report.machine.loadAverageAtEnd.toFixed(1)}`)])] : []),
     row(['generator', `${report.generator.workers} worker(s), max loop busy ${f(report.generator.maxUtilization * 100, 0)} %, loop delay p99 ≤ ${f(report.generator.maxLoopDelayP99Ms, 1)} ms`]),

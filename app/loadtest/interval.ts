@@ -2,6 +2,7 @@
  * What a generator measures per one-second interval, and how intervals from several generators
  * (worker threads) are added up. Counters are per interval, not cumulative.
  */
+import { addCauses } from './error-cause.js'
 import { LatencyHistogram, type HistogramSnapshot } from './histogram.js'
 import { ACTION_NAMES, type ActionName } from './scenario.js'
 
@@ -12,6 +13,8 @@ export interface ActionCounts {
   rejected: number
   /** Answered with an ERROR frame, timed out, or the connection died while waiting. */
   errors: number
+  /** `errors` by cause (error-cause.ts): wire error name, `timeout`, `connection-closed`, … */
+  causes?: Record<string, number>
   /** RTTs of this action's answers (absent when none). */
   histogram?: HistogramSnapshot
 }
@@ -78,6 +81,8 @@ export interface IntervalSample {
   /** Answered with a game-rule rejection (counted in `answered` too, not in `errors`). */
   rejected: number
   errors: number
+  /** `errors` by cause (error-cause.ts), every action together. */
+  errorCauses: Record<string, number>
   /** Of `errors`: no answer within the scenario's requestTimeoutMs. */
   timeouts: number
   /** Connections closed that we did not close. */
@@ -106,6 +111,7 @@ export function emptySample(second: number): IntervalSample {
     answered: 0,
     rejected: 0,
     errors: 0,
+    errorCauses: {},
     timeouts: 0,
     disconnects: 0,
     connectFailures: 0,
@@ -123,6 +129,7 @@ export function addSample(a: IntervalSample, b: IntervalSample): IntervalSample 
   a.answered += b.answered
   a.rejected += b.rejected
   a.errors += b.errors
+  a.errorCauses = addCauses({ ...a.errorCauses }, b.errorCauses)
   a.timeouts += b.timeouts
   a.disconnects += b.disconnects
   a.connectFailures += b.connectFailures
@@ -130,6 +137,7 @@ export function addSample(a: IntervalSample, b: IntervalSample): IntervalSample 
     a.byAction[action].ok += b.byAction[action].ok
     a.byAction[action].rejected += b.byAction[action].rejected
     a.byAction[action].errors += b.byAction[action].errors
+    if (b.byAction[action].causes !== undefined) a.byAction[action].causes = addCauses({ ...a.byAction[action].causes }, b.byAction[action].causes)
     const theirs = b.byAction[action].histogram
     if (theirs !== undefined) {
       const ours = a.byAction[action].histogram

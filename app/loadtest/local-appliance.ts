@@ -38,6 +38,8 @@ export async function startLocalAppliance(options: LocalTargetOptions): Promise<
       logLevel: process.env['LOG_LEVEL'] ?? 'warn',
       scrapeIntervalSeconds: 1,
       serverEnv: { ...LOAD_TEST_SERVER_ENV, ...options.env },
+      // every virtual player comes from this host's one address
+      balancerMaxConnectionsPerAddress: 0,
     })
     appliance = await Appliance.start({
       topology,

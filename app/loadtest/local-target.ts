@@ -41,7 +41,8 @@ export interface LocalTarget {
   stop(): Promise<void>
 }
 
-export const LOAD_TEST_SERVER_ENV: Readonly<Record<string, string>> = { PASSWORD_HASH_COST: '1024' }
+/** A load generator is one client address: the per-address connection limit would refuse its players. */
+export const LOAD_TEST_SERVER_ENV: Readonly<Record<string, string>> = { PASSWORD_HASH_COST: '1024', MAX_CONNECTIONS_PER_ADDRESS: '0' }
 
 /**
  * Start the local target; one retry (after a full teardown) when the first start fails, because

@@ -4,6 +4,7 @@
  * threshold results. `renderSummary` prints it as a table; `writeReport` writes report.json and
  * the self-contained report.html.
  */
+import { addCauses, formatCauses } from './error-cause.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { LatencyHistogram, type LatencySummaryMs } from './histogram.js'
@@ -70,6 +71,8 @@ export interface ActionSummary {
   readonly ok: number
   readonly rejected: number
   readonly errors: number
+  /** `errors` by cause: wire error name (`OVERLOADED`, …), `timeout`, `connection-closed`, … */
+  readonly errorsByCause: Readonly<Record<string, number>>
   readonly rtt: LatencySummaryMs
 }
 
@@ -79,6 +82,8 @@ export interface RunSummary {
   /** Answered with a game-rule rejection (in `answered`, not in `errors`). */
   readonly rejected: number
   readonly errors: number
+  /** `errors` by cause, every action together (sums to `errors`). */
+  readonly errorsByCause: Readonly<Record<string, number>>
   readonly timeouts: number
   readonly disconnects: number
   readonly connectFailures: number
@@ -167,7 +172,8 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
   let disconnects = 0
   let connectFailures = 0
   let peakConnected = 0
-  const byAction = Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0 }])) as Record<ActionName, { ok: number; rejected: number; errors: number }>
+  const errorsByCause: Record<string, number> = {}
+  const byAction = Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0, errorsByCause: {} }])) as Record<ActionName, { ok: number; rejected: number; errors: number; errorsByCause: Record<string, number> }>
   const byActionRtt = Object.fromEntries(ACTION_NAMES.map((a) => [a, new LatencyHistogram()])) as Record<ActionName, LatencyHistogram>
   for (const i of intervals) {
     if (totals === undefined) histogram.merge(i.histogram)
@@ -175,6 +181,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
     answered += i.answered
     rejected += i.rejected
     errors += i.errors
+    addCauses(errorsByCause, i.errorCauses)
     timeouts += i.timeouts
     disconnects += i.disconnects
     connectFailures += i.connectFailures
@@ -183,6 +190,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
       byAction[a].ok += i.byAction[a].ok
       byAction[a].rejected += i.byAction[a].rejected
       byAction[a].errors += i.byAction[a].errors
+      addCauses(byAction[a].errorsByCause, i.byAction[a].causes)
       const h = i.byAction[a].histogram
       if (h !== undefined && totals === undefined) byActionRtt[a].merge(h)
     }
@@ -200,6 +208,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
     answered,
     rejected,
     errors,
+    errorsByCause,
     timeouts,
     disconnects,
     connectFailures,
@@ -324,12 +333,12 @@ export function renderSummary(report: LoadReport): string {
     ['requests', `${s.sent} sent, ${s.answered} answered (${s.rejected} rejected by game rules)`],
     ['throughput', `${fmt(s.throughputPerSecond, 1)} req/s`],
     ['RTT ms', `p50 ${fmt(s.rtt.p50Ms, 3)}  p90 ${fmt(s.rtt.p90Ms, 3)}  p99 ${fmt(s.rtt.p99Ms, 3)}  p999 ${fmt(s.rtt.p999Ms, 3)}  max ${fmt(s.rtt.maxMs, 3)}`],
-    ['errors', `${s.errors} (${fmt(s.errorRate * 100, 3)} %), of which timeouts ${s.timeouts}`],
+    ['errors', `${s.errors} (${fmt(s.errorRate * 100, 3)} %), of which timeouts ${s.timeouts}${s.errors > 0 ? `; by cause: ${formatCauses(s.errorsByCause)}` : ''}`],
     ['disconnects', `${s.disconnects}, connect failures ${s.connectFailures}`],
   ]
   for (const action of ACTION_NAMES) {
     const counts = s.byAction[action]
-    if (counts.ok + counts.errors > 0) rows.push([`  ${action}`, `${counts.ok} answered (${counts.rejected} rejected by game rules), ${counts.errors} errors${counts.rtt.count > 0 ? `; RTT p50 ${fmt(counts.rtt.p50Ms, 3)} p99 ${fmt(counts.rtt.p99Ms, 3)} ms` : ''}`])
+    if (counts.ok + counts.errors > 0) rows.push([`  ${action}`, `${counts.ok} answered (${counts.rejected} rejected by game rules), ${counts.errors} errors${counts.errors > 0 ? ` (${formatCauses(counts.errorsByCause)})` : ''}${counts.rtt.count > 0 ? `; RTT p50 ${fmt(counts.rtt.p50Ms, 3)} p99 ${fmt(counts.rtt.p99Ms, 3)} ms` : ''}`])
   }
   if (report.server) {
     for (const [name, value] of Object.entries(report.server.figures)) rows.push([`server ${name}`, value === null ? 'n/a' : fmt(value, 3)])

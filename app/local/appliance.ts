@@ -83,7 +83,7 @@ export class Appliance {
     const postgresDir = await postgresHome(options.dir, options.postgresDir)
     if (postgresDir !== join(options.dir, 'postgres')) options.logger.info({ postgresDir, dir: options.dir }, 'PostgreSQL data outside the appliance directory')
     const ports = await allocatePorts(options.topology)
-    const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token() }
+    const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token(), balancerAdminToken: token() }
     const appliance = new Appliance(options.topology, options, ports, secrets, postgresDir)
     const plan = planLocal(options.topology, {
       has: (program) => (program === 'initdb' ? postgresBinDir() !== undefined : findProgram(program) !== undefined),
@@ -121,6 +121,11 @@ export class Appliance {
       database: `postgres://game@${LOCAL_BIND_HOST}:${this.port('postgres', 'postgres')}/game`,
       redis: this.topology.services.filter((s) => s.kind === 'redis').map((s) => `redis://${LOCAL_BIND_HOST}:${this.port(s.name, 'redis')}`),
     }
+  }
+
+  /** The balancer admin interface's URL and bearer token (BALANCER_ADMIN_TOKEN) of this run. */
+  get admin(): { readonly url: string; readonly token: string } {
+    return { url: `http://${LOCAL_BIND_HOST}:${this.port('balancer', 'admin')}`, token: this.secrets.balancerAdminToken }
   }
 
   /** Loopback port of a service's named port. */

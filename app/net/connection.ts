@@ -19,6 +19,8 @@ export type CloseReason =
   | 'shutdown'
   | 'socket-error'
   | 'replaced' // the same player logged in elsewhere
+  | 'frame-timeout' // a frame was started and not completed within FRAME_DEADLINE_MS
+  | 'address-limit' // refused at connect: MAX_CONNECTIONS_PER_ADDRESS from its address
 
 export interface Connection {
   /** Unique per accepted socket for the life of the process (never reused, unlike the pooled object). */
@@ -36,6 +38,12 @@ export interface Connection {
   sendError(code: WireErrorCode, refSeq: number, message?: string): boolean
   /** Flush what is queued, then close. Idempotent. */
   close(reason: CloseReason): void
+  /**
+   * Count one tolerated protocol violation (the caller already answered it). Violations of every
+   * kind share one counter per connection; true when MAX_VIOLATIONS was reached and the
+   * connection is closing (or was already closed).
+   */
+  violation(): boolean
 }
 
 /**

@@ -18,6 +18,9 @@ export interface SessionOptions {
   readonly latencyAwareFlush: boolean
   readonly maxOutboundBytes: number
   readonly idleTimeoutMs: number
+  readonly frameDeadlineMs: number
+  /** TRUST_PROXY_HEADER: a PROXY v1 line may open the connection and name the client's address. */
+  readonly trustProxyHeader: boolean
   readonly maxFramesPerSecond: number
   readonly maxBytesPerSecond: number
   readonly sessionPoolSize: number
@@ -45,6 +48,8 @@ export function sessionOptionsFromConfig(config: Config, overrides: Partial<Sess
     latencyAwareFlush: session.latencyAwareFlush,
     maxOutboundBytes: session.maxOutboundBytes,
     idleTimeoutMs: session.idleTimeoutMs,
+    frameDeadlineMs: session.frameDeadlineMs,
+    trustProxyHeader: config.server.trustProxyHeader,
     maxFramesPerSecond: session.maxFramesPerSecond,
     maxBytesPerSecond: session.maxBytesPerSecond,
     sessionPoolSize: session.sessionPoolSize,

@@ -46,7 +46,8 @@ export class Outbound implements IdleFlushable {
   private inflight: Buffer | null = null
   private inflightBytes = 0
   private timer: NodeJS.Timeout | null = null
-  private batchSeq = 0
+  /** seq of the connection's next BATCH frame: 1, 2, 3, … (wrapping at 2³²). */
+  private batchSeq = 1
   private readonly onWritten = (err?: Error | null): void => this.written(err)
   private readonly onTimer = (): void => {
     this.timer = null
@@ -78,7 +79,7 @@ export class Outbound implements IdleFlushable {
     this.writing = false
     this.needDrain = false
     this.closing = false
-    this.batchSeq = 0
+    this.batchSeq = 1
   }
 
   /** Forget the socket and everything queued (after close or destroy). */
@@ -160,10 +161,11 @@ export class Outbound implements IdleFlushable {
         maxRatio: this.options.batchMaxRatio,
         level: this.options.compressionLevel,
         seq: this.batchSeq,
+        minBytes: this.options.batchThresholdBytes,
         playerId: this.owner.batchPlayerId,
       })
       if (packed !== null) {
-        this.batchSeq = (this.batchSeq + packed.batches) >>> 0
+        this.batchSeq = (this.batchSeq + packed.batches) >>> 0 || 1
         this.metrics.batchCompressed(packed.originalBytes, packed.compressedBytes)
         this.pool.give(chunk)
         bytes = packed.bytes

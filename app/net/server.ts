@@ -1,6 +1,8 @@
 /**
- * The TCP game server: accepts sockets (listen backlog LISTEN_BACKLOG), caps them at MAX_SESSIONS,
- * runs one pooled Session per socket, sweeps idle sessions, and shuts down gracefully:
+ * The TCP game server: accepts sockets (listen backlog LISTEN_BACKLOG), caps them at MAX_SESSIONS
+ * (lowered to what the open-file limit allows, see fd-limit.ts) and at MAX_CONNECTIONS_PER_ADDRESS
+ * per client address, runs one pooled Session per socket, sweeps idle sessions and frames left
+ * incomplete past FRAME_DEADLINE_MS, and shuts down gracefully:
  *
  *   close(deadlineMs): stop accepting → stop reading every session → let the dispatcher finish
  *   what it queued (`dispatcher.drain`, else one event-loop turn) → ERROR SHUTTING_DOWN + flush +
@@ -16,6 +18,8 @@ import { encodeFrame } from '../protocol/header.js'
 import { FrameType, WireError } from '../protocol/types.js'
 import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
 import type { CloseReason, Connection, FrameDispatcher } from './connection.js'
+import { sessionCap, type SessionCap } from './fd-limit.js'
+import { listenError } from './listen-error.js'
 import { FlushScheduler } from './flush-scheduler.js'
 import { sessionOptionsFromConfig, type SessionOptions } from './options.js'
 import { Session, type SessionHost } from './session.js'
@@ -28,20 +32,34 @@ export interface GameServerOptions {
   readonly logger?: Logger
   /** Overrides of the session options resolved from config (tests, benchmarks). */
   readonly session?: Partial<SessionOptions>
+  /** The process's open-file limit (tests); default: read from /proc/self/limits. */
+  readonly openFileLimit?: number | null
 }
 
 export type GameServerStatus = 'created' | 'listening' | 'closing' | 'closed'
 
 export const CLOSE_REASONS: readonly CloseReason[] = [
-  'client-closed', 'logout', 'idle-timeout', 'protocol-violation', 'rate-limited', 'slow-client', 'server-full', 'shutdown', 'socket-error', 'replaced',
+  'client-closed', 'logout', 'idle-timeout', 'protocol-violation', 'rate-limited', 'slow-client', 'server-full', 'shutdown', 'socket-error', 'replaced', 'frame-timeout', 'address-limit',
 ]
+
+/**
+ * A refused socket holds its descriptor until it is closed. Past this many refusals in flight the
+ * next is destroyed at once, without the error frame: in a storm the descriptors matter more.
+ */
+const MAX_REFUSING = 256
+/** How long a refused client gets to read its error frame before the socket is destroyed. */
+const REFUSE_GRACE_MS = 1000
 
 export interface GameServerStats {
   readonly status: GameServerStatus
   readonly activeSessions: number
   readonly accepted: number
-  /** Connects refused with SERVER_FULL (also counted in closedByReason['server-full']). */
+  /** Connects refused with SERVER_FULL or TOO_MANY_CONNECTIONS (also counted in closedByReason). */
   readonly rejected: number
+  /** The session cap in force and where it came from. */
+  readonly sessionCap: SessionCap
+  /** Distinct client addresses with open sessions. */
+  readonly addresses: number
   readonly closedByReason: Readonly<Record<CloseReason, number>>
   readonly outboundBytes: number
   readonly sessionPool: SessionPoolStats
@@ -62,6 +80,10 @@ export class GameServer implements SessionHost {
   private readonly server: Server
   private readonly pool: SessionPool
   private readonly active = new Set<Session>()
+  readonly cap: SessionCap
+  private readonly perAddress = new Map<string, number>()
+  private readonly addressOf = new Map<Session, string>()
+  private refusing = 0
   private readonly closedByReason = Object.fromEntries(CLOSE_REASONS.map((r) => [r, 0])) as Record<CloseReason, number>
   private status: GameServerStatus = 'created'
   private accepted = 0
@@ -77,6 +99,7 @@ export class GameServer implements SessionHost {
     this.metrics = options.metrics ?? noopMetrics
     this.logger = (options.logger ?? silentLogger).child({ component: 'game-server' })
     this.options = sessionOptionsFromConfig(options.config, options.session)
+    this.cap = options.openFileLimit === undefined ? sessionCap(options.config.server.maxSessions) : sessionCap(options.config.server.maxSessions, options.openFileLimit)
     this.buffers = new BufferPool({ bufferBytes: this.options.sendBufferBytes, maxFree: MAX_FREE_CHUNKS })
     this.scheduler = new FlushScheduler(this.options.idleFlushMode, (err) => this.logger.error({ err }, 'idle flush failed'))
     this.pool = new SessionPool(this.options.sessionPoolSize, () => new Session(this))
@@ -88,7 +111,7 @@ export class GameServer implements SessionHost {
   async listen(host: string = this.config.server.host, port: number = this.config.server.port): Promise<AddressInfo> {
     if (this.status !== 'created') throw new Error(`cannot listen in status ${this.status}`)
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(err)
+      const onError = (err: Error): void => reject(listenError(err, { host: 'GAME_HOST', port: 'GAME_PORT' }, host, port))
       this.server.once('error', onError)
       this.server.listen({ host, port, backlog: this.config.server.listenBacklog }, () => {
         this.server.off('error', onError)
@@ -96,13 +119,16 @@ export class GameServer implements SessionHost {
       })
     })
     this.status = 'listening'
-    const idleMs = this.options.idleTimeoutMs
-    if (idleMs > 0) {
-      this.sweepTimer = setInterval(() => this.sweepIdle(), Math.min(1000, Math.max(20, Math.floor(idleMs / 10))))
+    const timeouts = [this.options.idleTimeoutMs, this.options.frameDeadlineMs].filter((ms) => ms > 0)
+    if (timeouts.length > 0) {
+      this.sweepTimer = setInterval(() => this.sweepIdle(), Math.min(1000, Math.max(20, Math.floor(Math.min(...timeouts) / 10))))
       this.sweepTimer.unref()
     }
     const address = this.address()!
-    this.logger.info({ host: address.address, port: address.port, backlog: this.config.server.listenBacklog, maxSessions: this.config.server.maxSessions }, 'game server listening')
+    this.logger.info({ host: address.address, port: address.port, backlog: this.config.server.listenBacklog, maxSessions: this.cap.maxSessions, maxSessionsSource: this.cap.source, openFileLimit: this.cap.openFileLimit }, 'game server listening')
+    if (this.cap.source === 'open-file-limit') {
+      this.logger.warn({ maxSessionsConfigured: this.config.server.maxSessions, maxSessions: this.cap.maxSessions, openFileLimit: this.cap.openFileLimit }, 'MAX_SESSIONS lowered to what the open-file limit allows; raise `ulimit -n` for more')
+    }
     return address
   }
 
@@ -128,6 +154,8 @@ export class GameServer implements SessionHost {
       activeSessions: this.active.size,
       accepted: this.accepted,
       rejected: this.rejected,
+      sessionCap: this.cap,
+      addresses: this.perAddress.size,
       closedByReason: { ...this.closedByReason },
       outboundBytes,
       sessionPool: this.pool.stats(),
@@ -148,6 +176,13 @@ export class GameServer implements SessionHost {
 
   sessionEnded(session: Session, reason: CloseReason): void {
     this.active.delete(session)
+    const address = this.addressOf.get(session)
+    if (address !== undefined) {
+      this.addressOf.delete(session)
+      const left = (this.perAddress.get(address) ?? 1) - 1
+      if (left > 0) this.perAddress.set(address, left)
+      else this.perAddress.delete(address)
+    }
     this.closedByReason[reason]++
     this.pool.release(session)
     if (this.active.size === 0 && this.allClosed !== null) this.allClosed()
@@ -158,36 +193,55 @@ export class GameServer implements SessionHost {
       socket.destroy()
       return
     }
-    if (this.active.size >= this.config.server.maxSessions) {
-      this.refuse(socket)
+    if (this.active.size >= this.cap.maxSessions) {
+      this.refuse(socket, 'server-full', WireError.SERVER_FULL, 'server full')
+      return
+    }
+    const address = socket.remoteAddress ?? ''
+    const fromAddress = this.perAddress.get(address) ?? 0
+    const perAddressLimit = this.config.server.maxConnectionsPerAddress
+    if (perAddressLimit > 0 && fromAddress >= perAddressLimit) {
+      this.refuse(socket, 'address-limit', WireError.TOO_MANY_CONNECTIONS, `at most ${perAddressLimit} connections per address`)
       return
     }
     this.accepted++
     const session = this.pool.acquire()
     this.active.add(session)
+    this.perAddress.set(address, fromAddress + 1)
+    this.addressOf.set(session, address)
     session.open(socket, ++this.nextConnectionId, performance.now())
   }
 
-  private refuse(socket: Socket): void {
+  private refuse(socket: Socket, reason: 'server-full' | 'address-limit', code: number, message: string): void {
     this.rejected++
-    this.closedByReason['server-full']++
-    this.metrics.sessionClosed('server-full')
+    this.closedByReason[reason]++
+    this.metrics.sessionClosed(reason)
     socket.on('error', () => {})
+    if (this.refusing >= MAX_REFUSING) {
+      socket.destroy()
+      return
+    }
+    this.refusing++
     // A hard deadline, not socket.setTimeout (an idle timeout): a refused client that keeps sending
-    // must not hold its socket open, uncounted by MAX_SESSIONS, for as long as it likes.
-    const deadline = setTimeout(() => socket.destroy(), this.options.closeGraceMs)
+    // must not hold its socket open, uncounted by the session cap, for as long as it likes.
+    const deadline = setTimeout(() => socket.destroy(), Math.min(REFUSE_GRACE_MS, this.options.closeGraceMs))
     deadline.unref()
-    socket.once('close', () => clearTimeout(deadline))
+    socket.once('close', () => {
+      this.refusing--
+      clearTimeout(deadline)
+    })
     socket.resume()
-    socket.end(encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.SERVER_FULL, 0, 'server full', this.options.maxFrameBytes)))
+    socket.end(encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(code, 0, message, this.options.maxFrameBytes)))
   }
 
   private sweepIdle(): void {
     const now = performance.now()
     const idleMs = this.options.idleTimeoutMs
+    const frameMs = this.options.frameDeadlineMs
     for (const session of this.active) {
       try {
-        session.closeIfIdle(now, idleMs)
+        if (frameMs > 0 && session.closeIfFrameStalled(now, frameMs)) continue
+        if (idleMs > 0) session.closeIfIdle(now, idleMs)
       } catch (err) {
         this.logger.error({ err }, 'idle sweep failed for a session')
       }

@@ -11,18 +11,30 @@ export interface ConnectionTarget {
   send(type: number, seq: number, playerId: number, payload: Uint8Array | undefined): boolean
   sendError(code: number, refSeq: number, message: string): boolean
   close(reason: CloseReason): void
+  countViolation(reason: CloseReason): boolean
 }
 
 export class SessionConnection implements Connection {
   playerId = 0
   private target: ConnectionTarget | null
+  private address: string
 
   constructor(
     readonly id: number,
-    readonly remoteAddress: string,
+    remoteAddress: string,
     target: ConnectionTarget,
   ) {
     this.target = target
+    this.address = remoteAddress
+  }
+
+  get remoteAddress(): string {
+    return this.address
+  }
+
+  /** The client's address from a trusted PROXY header (before any frame was dispatched). */
+  relayedFrom(address: string): void {
+    this.address = address
   }
 
   get closed(): boolean {
@@ -41,6 +53,11 @@ export class SessionConnection implements Connection {
 
   close(reason: CloseReason): void {
     this.target?.close(reason)
+  }
+
+  violation(): boolean {
+    const target = this.target
+    return target === null || target.countViolation('protocol-violation')
   }
 
   /** Called by the session when the socket is gone. */

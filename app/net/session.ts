@@ -6,9 +6,12 @@
  *   size < 12 or > max ............ ERROR MALFORMED_FRAME / FRAME_TOO_LARGE, close
  *   frame rate over the bucket .... ERROR RATE_LIMITED, frame dropped; close after maxViolations
  *   BATCH from the client ......... ERROR BATCH_FROM_CLIENT, close
- *   PING .......................... PONG (same seq, player_id, payload); before login any player_id
+ *   player_id ≠ session's ......... ERROR PLAYER_ID_MISMATCH, close (before login it must be 0;
+ *                                   PING included)
+ *   PING .......................... PONG (same seq, player_id, payload)
  *   unknown type .................. ERROR UNKNOWN_TYPE, frame dropped; close after maxViolations
- *   player_id ≠ session's ......... ERROR PLAYER_ID_MISMATCH, close (before login it must be 0)
+Tolerated violations (rate, unknown type here; malformed payload and not-logged-in in the game)
+share one counter per connection (`countViolation`): MAX_VIOLATIONS is a total, not per kind.
  * Byte rate over the bucket pauses reading until the bucket refills (TCP backpressure) and counts a
  * 'rate-bytes' violation.
  */
@@ -18,6 +21,7 @@ import type { BufferPool } from '../pool/buffer-pool.js'
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
 import { writeErrorPayload } from '../protocol/error-frame.js'
 import { HEADER_BYTES } from '../protocol/header.js'
+import { parseProxyV1 } from '../protocol/proxy-header.js'
 import { FrameType, frameTypeName, isClientFrameType, WireError } from '../protocol/types.js'
 import type { GameMetrics, ViolationKind } from '../telemetry/metrics.js'
 import type { CloseReason, FrameDispatcher } from './connection.js'
@@ -45,6 +49,10 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
   state: SessionState = 'free'
   connection: SessionConnection | null = null
   lastInboundMs = 0
+  /** TRUST_PROXY_HEADER: bytes seen while waiting for a possible PROXY line; null once decided. */
+  private proxyPending: Buffer | null = null
+  /** performance.now() when the frame now held partially began to arrive; 0 between frames. */
+  frameStartedMs = 0
   closeReason: CloseReason | null = null
   private socket: Socket | null = null
   private readonly decoder: FrameDecoder
@@ -97,6 +105,8 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.closeReason = null
     this.violations = 0
     this.lastInboundMs = nowMs
+    this.frameStartedMs = 0
+    this.proxyPending = options.trustProxyHeader ? EMPTY : null
     this.decoder.reset()
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)
     this.byteBucket.configure(options.maxBytesPerSecond, options.maxBytesPerSecond, nowMs)
@@ -166,6 +176,15 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     return true
   }
 
+  /** Frame-deadline sweep (server): true when the session was closed for a frame left incomplete. */
+  closeIfFrameStalled(nowMs: number, deadlineMs: number): boolean {
+    if (this.state !== 'open' || this.frameStartedMs === 0 || nowMs - this.frameStartedMs < deadlineMs) return false
+    this.host.metrics.ioEvent('timeout')
+    this.sendError(WireError.FRAME_TIMEOUT, 0, `frame not completed within ${deadlineMs} ms`)
+    this.close('frame-timeout')
+    return true
+  }
+
   slowClient(): void {
     if (this.state === 'closed' || this.state === 'free') return
     this.host.metrics.slowClientDisconnected()
@@ -185,22 +204,20 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
       return this.reject(WireError.RATE_LIMITED, seq, 'frame rate limit exceeded', 'rate-limited')
     }
     const connection = this.connection!
+    if (type === FrameType.BATCH) return this.violate('batch-from-client', WireError.BATCH_FROM_CLIENT, seq, 'BATCH is server-to-client only')
+    if (playerId !== connection.playerId) {
+      // Before login the session's id is 0, so a PING carrying any other id is spoofing too.
+      return this.violate('player-id-mismatch', WireError.PLAYER_ID_MISMATCH, seq, 'player_id does not match the session')
+    }
     if (type === FrameType.PING) {
-      if (connection.playerId !== 0 && playerId !== connection.playerId) {
-        return this.violate('player-id-mismatch', WireError.PLAYER_ID_MISMATCH, seq, 'player_id does not match the session')
-      }
       if (this.outbound.enqueue(FrameType.PONG, seq, playerId, source, payloadStart, payloadEnd)) {
         metrics.frameOut('PONG', HEADER_BYTES + payloadEnd - payloadStart)
       }
       return this.state === 'open'
     }
-    if (type === FrameType.BATCH) return this.violate('batch-from-client', WireError.BATCH_FROM_CLIENT, seq, 'BATCH is server-to-client only')
     if (!isClientFrameType(type)) {
       metrics.violation('unknown-type')
       return this.reject(WireError.UNKNOWN_TYPE, seq, `unknown frame type ${type}`, 'protocol-violation')
-    }
-    if (playerId !== connection.playerId) {
-      return this.violate('player-id-mismatch', WireError.PLAYER_ID_MISMATCH, seq, 'player_id does not match the session')
     }
     try {
       this.host.dispatcher.dispatch({ connection, type, seq, playerId, payload: source.subarray(payloadStart, payloadEnd), receivedAt: this.nowMs })
@@ -227,9 +244,41 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
       this.resumeTimer = setTimeout(this.onResume, waitMs)
       this.resumeTimer.unref()
     }
-    const result = this.decoder.push(chunk, this)
+    let data = chunk
+    if (this.proxyPending !== null) {
+      const relayed = this.proxyHeader(chunk)
+      if (relayed === null) return
+      data = relayed
+    }
+    const result = this.decoder.push(data, this)
+    // Slow-drip defence: every byte refreshes the idle timer, so a frame's own deadline runs from
+    // its first byte (a frame that began in an earlier chunk keeps its start).
+    if (this.decoder.bufferedBytes === 0) this.frameStartedMs = 0
+    else if (this.frameStartedMs === 0) this.frameStartedMs = now
     if (result === 'frame-too-small') this.violate(result, WireError.MALFORMED_FRAME, 0, `frame size ${this.decoder.violationSize} < 12`)
     else if (result === 'frame-too-large') this.violate(result, WireError.FRAME_TOO_LARGE, 0, `frame size ${this.decoder.violationSize} > ${this.decoder.maxFrameBytes}`)
+  }
+
+  /**
+   * The first bytes of a connection when PROXY headers are trusted: hold them until it is clear
+   * whether a PROXY line opens the stream; returns what the frame decoder gets next, or null while
+   * undecided (or after closing on a malformed line).
+   */
+  private proxyHeader(chunk: Buffer): Buffer | null {
+    const seen = this.proxyPending!.length === 0 ? chunk : Buffer.concat([this.proxyPending!, chunk])
+    const parsed = parseProxyV1(seen)
+    if (parsed.kind === 'incomplete') {
+      this.proxyPending = Buffer.from(seen)
+      return null
+    }
+    this.proxyPending = null
+    if (parsed.kind === 'absent') return seen
+    if (parsed.kind === 'invalid') {
+      this.violate('malformed-payload', WireError.MALFORMED_FRAME, 0, `bad PROXY header: ${parsed.reason}`)
+      return null
+    }
+    if (parsed.source !== null) this.connection!.relayedFrom(parsed.source)
+    return seen.subarray(parsed.consumed)
   }
 
   /** A closing violation: count it, answer with ERROR, close. Returns false (stop decoding). */
@@ -243,11 +292,17 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
   /** A tolerated violation (already counted): ERROR, drop the frame, close after maxViolations. */
   private reject(code: number, refSeq: number, message: string, reason: CloseReason): boolean {
     this.sendError(code, refSeq, message)
-    if (++this.violations >= this.host.options.maxViolations) {
-      this.close(reason)
-      return false
-    }
-    return this.state === 'open'
+    return !this.countViolation(reason) && this.state === 'open'
+  }
+
+  /**
+   * One tolerated violation against this connection, whichever layer saw it (one total per
+   * connection, not one per kind); true when it reached maxViolations and the session is closing.
+   */
+  countViolation(reason: CloseReason): boolean {
+    if (++this.violations < this.host.options.maxViolations) return false
+    this.close(reason)
+    return true
   }
 
   private failed(err: Error): void {
@@ -296,6 +351,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
 
 function ignore(): void {}
 
+const EMPTY = Buffer.alloc(0)
 const ERROR_SCRATCH_BYTES = 256
 /** Shared by all sessions: Outbound.enqueue copies the payload synchronously (saves 256 B + a Buffer per session). */
 const SHARED_ERROR_SCRATCH = Buffer.alloc(ERROR_SCRATCH_BYTES)

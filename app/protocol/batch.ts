@@ -22,7 +22,12 @@ export interface BatchPackOptions {
   readonly maxRatio: number
   /** zlib level (1 = fastest); see BENCHMARKS.md "BATCH compression" for why 1 is the default. */
   readonly level: number
-  /** Header fields of the BATCH frames themselves. */
+  /**
+   * Runs shorter than this stay plain frames (BATCH_THRESHOLD_BYTES): a flush split at the max
+   * frame size must not end in a small BATCH the threshold promised never to send [0].
+   */
+  readonly minBytes?: number
+  /** seq of the first BATCH produced; each further one in this call takes the next number. */
   readonly seq: number
   readonly playerId: number
 }
@@ -74,6 +79,11 @@ export function packBatches(source: Buffer, length: number, options: BatchPackOp
   let batches = 0
   let originalBytes = 0
   let compressedBytes = 0
+  const minBytes = options.minBytes ?? 0
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!
+    if (part.compressed !== null && part.end - part.start < minBytes) parts[i] = { ...part, compressed: null }
+  }
   for (const part of parts) {
     if (part.compressed === null) {
       total += part.end - part.start
@@ -89,13 +99,15 @@ export function packBatches(source: Buffer, length: number, options: BatchPackOp
 
   const bytes = Buffer.allocUnsafe(total)
   let at = 0
+  let seq = options.seq
   for (const part of parts) {
     if (part.compressed === null) {
       at += source.copy(bytes, at, part.start, part.end)
       continue
     }
     const frameBytes = HEADER_BYTES + BATCH_PREFIX_BYTES + part.compressed.length
-    writeHeader(bytes, at, frameBytes, FrameType.BATCH, options.seq, options.playerId)
+    writeHeader(bytes, at, frameBytes, FrameType.BATCH, seq, options.playerId)
+    seq = (seq + 1) >>> 0
     bytes.writeUInt16LE(part.count, at + HEADER_BYTES)
     bytes[at + HEADER_BYTES + 2] = BATCH_FLAG_ZLIB
     bytes[at + HEADER_BYTES + 3] = 0

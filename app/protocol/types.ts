@@ -59,6 +59,11 @@ export const WireError = {
   BATCH_FROM_CLIENT: 19,
   IDLE_TIMEOUT: 20,
   INTERNAL: 21,
+  LOGIN_THROTTLED: 22,
+  ACCOUNT_STORE_UNAVAILABLE: 23,
+  TAKEN_OVER: 24,
+  FRAME_TIMEOUT: 25,
+  TOO_MANY_CONNECTIONS: 26,
 } as const
 
 export type WireErrorName = keyof typeof WireError

@@ -20,7 +20,7 @@ import { clusterRedisUrl } from '../cluster/cluster-node.js'
 import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
 import type { Config } from '../config/index.js'
 import { Game } from '../game/game.js'
-import { createStores, type Stores } from '../game/store-factory.js'
+import { createStores, type Stores, type StoresReadiness } from '../game/store-factory.js'
 import type { Logger } from '../logger.js'
 import { GameServer } from '../net/server.js'
 import type { SessionOptions } from '../net/options.js'
@@ -52,6 +52,11 @@ export interface ServerHandle {
   readonly cluster: ClusterMembershipHandle | null
   /** Leader-only jobs (leaderboard snapshots, snapshot retention) when cluster, DATABASE_URL and REDIS_URLS are all set, else null. */
   readonly leaderJobs: ServerLeaderJobs | null
+  /**
+   * For /readyz: listening and not shutting down, and the stores answer (stores injected by the
+   * caller count as ready: they are the caller's to probe).
+   */
+  readiness(): Promise<{ readonly ready: boolean; readonly status: string; readonly stores: StoresReadiness | 'injected' }>
   /** Graceful shutdown (see the order above). Idempotent. */
   close(deadlineMs?: number): Promise<void>
 }
@@ -67,7 +72,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
     game = new Game({ config, accounts: stores.accounts, sessions: stores.sessions, playerSink: stores.playerSink, ...(stores.shared ? { shared: stores.shared } : {}), logger, metrics })
     server = new GameServer({ config, dispatcher: game, metrics, logger, ...(options.session ? { session: options.session } : {}) })
     const address = await server.listen()
-    logger.info({ event: 'listening', host: address.address, port: address.port, nodeId: config.server.nodeId, stores: ownStores?.mode ?? 'injected' }, 'listening')
+    logger.info({ event: 'listening', host: address.address, port: address.port, stores: ownStores?.mode ?? 'injected' }, 'listening')
     const activeServer = server
     const advertised = advertisedAddress(config, address)
     const metricsUrl = options.metricsPort ? `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${options.metricsPort}` : undefined
@@ -83,6 +88,11 @@ export async function startServer(config: Config, options: StartServerOptions): 
       stores,
       cluster,
       leaderJobs,
+      async readiness() {
+        const status = activeServer.stats().status
+        const stores = ownStores === null ? 'injected' as const : await ownStores.readiness()
+        return { ready: status === 'listening' && closing === null && (stores === 'injected' || stores.ready), status: closing === null ? status : 'closing', stores }
+      },
       close(deadlineMs = config.server.shutdownDeadlineMs) {
         closing ??= shutdown(built, ownStores, logger, deadlineMs)
         return closing

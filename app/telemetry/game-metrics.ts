@@ -183,7 +183,7 @@ export class OtelGameMetrics implements GameMetrics {
 
   sessionClosed(reason: CloseReason): void {
     this.sessionsClosedTotal++
-    if (reason === 'server-full') this.sessionsRefused++
+    if (reason === 'server-full' || reason === 'address-limit') this.sessionsRefused++
     this.closes.add(reason, 1)
   }
 

@@ -14,6 +14,7 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import { MeterProvider } from '@opentelemetry/sdk-metrics'
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions'
 import { GameServerError } from '../errors.js'
+import { listenError } from '../net/listen-error.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { MetricDefinition, TelemetryRole } from './catalogue.js'
 import { HistogramProducer, SCOPE_NAME } from './histogram-producer.js'
@@ -31,6 +32,9 @@ export interface TelemetryProviderOptions {
 /** A JSON route on the metrics port: return the body (serialised with JSON.stringify). */
 export type JsonRoute = () => unknown
 
+/** A health probe (/healthz, /readyz): 200 when `ok`, 503 otherwise; the body says why. */
+export type ProbeRoute = () => Promise<{ readonly ok: boolean; readonly body: unknown }> | { readonly ok: boolean; readonly body: unknown }
+
 export class TelemetryProvider {
   readonly role: TelemetryRole
   readonly resource: Resource
@@ -41,6 +45,7 @@ export class TelemetryProvider {
   private readonly exporter: PrometheusExporter
   private readonly server: Server
   private readonly routes = new Map<string, JsonRoute>()
+  private readonly probes = new Map<string, ProbeRoute>()
   private readonly logger: Logger
   private closing: Promise<void> | null = null
 
@@ -72,6 +77,8 @@ export class TelemetryProvider {
       })
     } catch (err) {
       await provider.meterProvider.shutdown().catch(() => {})
+      const placed = listenError(err, { host: 'METRICS_HOST', port: 'METRICS_PORT' }, options.host, options.port)
+      if (placed !== err) throw placed
       throw new GameServerError('GS_ERR_METRICS_LISTEN', `metrics endpoint cannot listen on ${options.host}:${options.port}`, { host: options.host, port: options.port }, { cause: err })
     }
     provider.server.on('error', (err) => provider.logger.error({ err }, 'metrics endpoint error'))
@@ -87,6 +94,11 @@ export class TelemetryProvider {
   /** Serve `GET path` as JSON (e.g. `/bottlenecks`). */
   route(path: string, handler: JsonRoute): void {
     this.routes.set(path, handler)
+  }
+
+  /** Serve `GET path` as a probe for orchestrators: 200 or 503 with a JSON body. */
+  probe(path: string, handler: ProbeRoute): void {
+    this.probes.set(path, handler)
   }
 
   // --- instruments from catalogue definitions ---
@@ -134,6 +146,16 @@ export class TelemetryProvider {
     }
   }
 
+  private async answerProbe(path: string, probe: ProbeRoute, res: ServerResponse): Promise<void> {
+    try {
+      const { ok, body } = await probe()
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body))
+    } catch (err) {
+      this.logger.error({ err, path }, 'probe failed')
+      if (!res.headersSent) res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'error' }))
+    }
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?', 1)[0]!
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -144,9 +166,14 @@ export class TelemetryProvider {
       this.exporter.getMetricsRequestHandler(req, res)
       return
     }
+    const probe = this.probes.get(path)
+    if (probe !== undefined) {
+      void this.answerProbe(path, probe, res)
+      return
+    }
     const route = this.routes.get(path)
     if (route === undefined) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try /metrics or ${[...this.routes.keys()].join(', ')}\n`)
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found; try /metrics or ${[...this.routes.keys(), ...this.probes.keys()].join(', ')}\n`)
       return
     }
     try {

@@ -150,6 +150,13 @@ export function buildTopology(options: TopologyOptions): Topology {
         // What cluster membership tells others (the bound address would be 0.0.0.0 or loopback).
         ADVERTISE_ADDRESS: address(name, 'game'),
         LOG_LEVEL: [options.logLevel],
+        // Every client arrives through the balancer, which opens each connection with a PROXY line
+        // naming the client: login throttling and takeover notices see real addresses. The
+        // connection count per address is taken at accept (the balancer's address), so that limit
+        // is the balancer's (BALANCER_MAX_CONNECTIONS_PER_ADDRESS). The port is private: only the
+        // balancer (and health checks) reach it, so the header can be trusted.
+        TRUST_PROXY_HEADER: ['true'],
+        MAX_CONNECTIONS_PER_ADDRESS: ['0'],
         ...dataEnv,
       },
       app: { module: 'app/main.ts' },
@@ -176,6 +183,12 @@ export function buildTopology(options: TopologyOptions): Topology {
       // The admin interface (drain, strategy) stays on loopback of the balancer's own namespace.
       BALANCER_ADMIN_HOST: ['127.0.0.1'],
       BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
+      BALANCER_ADMIN_TOKEN: [{ secret: 'balancerAdminToken' }],
+      BALANCER_SEND_PROXY_HEADER: ['true'],
+      // load generators open all their players from one address each
+      ...(options.balancerMaxConnectionsPerAddress !== undefined || options.loadGenerators
+        ? { BALANCER_MAX_CONNECTIONS_PER_ADDRESS: [String(options.balancerMaxConnectionsPerAddress ?? 0)] }
+        : {}),
       METRICS_HOST: [{ bindHost: true }],
       METRICS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'metrics' }],
       ...discovery,

@@ -38,6 +38,8 @@ export function topologyOptionsFromConfig(config: Config, env: Readonly<Record<s
     backendDiscovery: config.appliance.backendDiscovery,
     logLevel: config.server.logLevel,
     serverEnv,
+    // `BALANCER_MAX_CONNECTIONS_PER_ADDRESS=0 npm start` for load tests of many players from this host
+    balancerMaxConnectionsPerAddress: config.balancer.maxConnectionsPerAddress,
   }
 }
 

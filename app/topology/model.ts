@@ -24,8 +24,8 @@ export type ServiceKind =
   | 'load-generator'
 
 /** Secrets the topology needs; adapters supply them (Pulumi config secrets, or generated per run). */
-export type SecretName = 'postgresPassword' | 'redisPassword' | 'grafanaAdminPassword'
-export const SECRET_NAMES: readonly SecretName[] = ['postgresPassword', 'redisPassword', 'grafanaAdminPassword']
+export type SecretName = 'postgresPassword' | 'redisPassword' | 'grafanaAdminPassword' | 'balancerAdminToken'
+export const SECRET_NAMES: readonly SecretName[] = ['postgresPassword', 'redisPassword', 'grafanaAdminPassword', 'balancerAdminToken']
 
 export interface PortSpec {
   /** Name used by references, e.g. `game`, `metrics`. */
@@ -124,6 +124,11 @@ export interface TopologyOptions {
   readonly logLevel: string
   /** Extra tuning variables for every game server (flush policy, limits…), passed through verbatim. */
   readonly serverEnv: Readonly<Record<string, string>>
+  /**
+   * BALANCER_MAX_CONNECTIONS_PER_ADDRESS of the balancer; unset keeps its default (256), except in
+   * stacks with load generators (0: a generator opens all its players from one address).
+   */
+  readonly balancerMaxConnectionsPerAddress?: number
   /** Load generators; only load-test stacks set this. */
   readonly loadGenerators?: LoadGeneratorOptions
   /** Scrape interval of Prometheus. */

@@ -55,6 +55,8 @@ export const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
   MAX_BYTES_PER_SECOND: '1000000000',
   LOG_LEVEL: 'warn',
   METRICS_PORT: '0',
+  // every benchmark client connects from 127.0.0.1
+  MAX_CONNECTIONS_PER_ADDRESS: '0',
 }
 
 /** app/main.ts (the composition root, `npm run serve`) once it exists; until then our net layer alone. Paths relative to the root. */

@@ -49,6 +49,23 @@ export function runAccountStoreContract(name: string, factory: AccountStoreFacto
     assert.ok(record.version >= 1)
   })
 
+  test('usernames that differ only in case are one name: a second create is GS_ERR_ACCOUNT_EXISTS, lookups ignore case', async () => {
+    const accounts = await open()
+    const name = uniqueName('Case')
+    const first = await accounts.create(newAccount({ username: name }))
+    for (const variant of [name.toLowerCase(), name.toUpperCase()]) {
+      try {
+        await accounts.create(newAccount({ username: variant }))
+        assert.unreachable(`${variant} must be refused`)
+      } catch (err) {
+        assert.ok(isGameServerError(err, 'GS_ERR_ACCOUNT_EXISTS'), String(err))
+      }
+    }
+    const found = await accounts.findByUsername(name.toUpperCase())
+    assert.is(found?.id, first.id)
+    assert.is(found?.username, name, 'the name keeps the case it was registered with')
+  })
+
   test('ids are distinct', async () => {
     const accounts = await open()
     const a = await accounts.create(newAccount())

@@ -15,7 +15,7 @@ import { Harness } from '../harness/index.js'
 import { loadConfig } from '../../app/config/index.js'
 import { Balancer as BalancerClass } from '../../app/balancer/balancer.js'
 import { eventually } from './net-support.js'
-import { backendIdOf, connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { adminFetch, backendIdOf, connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
 
 const test = suite('balancer proxy')
 let h: Harness
@@ -77,29 +77,30 @@ test('least-connections keeps the counts within ±1 while sessions come and go',
 
 test('strategy switch at runtime through the admin interface; every action answered as JSON', async () => {
   const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'least-connections' }))
-  const admin = `http://127.0.0.1:${balancer.adminAddress()!.port}`
-  const put = await fetch(`${admin}/strategy`, { method: 'PUT', body: JSON.stringify({ strategy: 'round-robin' }) })
+  const put = await adminFetch(balancer, '/strategy', { method: 'PUT', body: { strategy: 'round-robin' } })
   assert.is(put.status, 200)
   assert.is(balancer.pool.strategy, 'round-robin')
-  const bad = await fetch(`${admin}/strategy`, { method: 'PUT', body: JSON.stringify({ strategy: 'random' }) })
+  const bad = await adminFetch(balancer, '/strategy', { method: 'PUT', body: { strategy: 'random' } })
   assert.is(bad.status, 400)
   assert.is(((await bad.json()) as { error: { code: string } }).error.code, 'GS_ERR_ADMIN_BAD_REQUEST')
-  const list = (await (await fetch(`${admin}/backends`)).json()) as { id: string; state: string }[]
+  const list = (await (await adminFetch(balancer, '/backends')).json()) as { id: string; state: string }[]
   assert.equal(list.map((b) => b.state), ['healthy', 'healthy', 'healthy'])
   // Remove one backend (cut at once), traffic only goes to the other two; add it back.
   const id = backendIdOf(backends[2]!)
-  const removed = await fetch(`${admin}/backends/${encodeURIComponent(id)}?drainMs=0`, { method: 'DELETE' })
+  const removed = await adminFetch(balancer, `/backends/${encodeURIComponent(id)}?drainMs=0`, { method: 'DELETE' })
   assert.is(removed.status, 200)
   const served = await open(balancer, 4)
   assert.not.ok(served.includes(2))
-  const unknown = await fetch(`${admin}/backends/${encodeURIComponent(id)}`, { method: 'DELETE' })
+  const unknown = await adminFetch(balancer, `/backends/${encodeURIComponent(id)}`, { method: 'DELETE' })
   assert.is(unknown.status, 404)
-  const added = await fetch(`${admin}/backends`, { method: 'POST', body: JSON.stringify({ address: id }) })
+  const added = await adminFetch(balancer, '/backends', { method: 'POST', body: { address: id } })
   assert.is(added.status, 201)
-  const again = await fetch(`${admin}/backends`, { method: 'POST', body: JSON.stringify({ address: id }) })
+  assert.is(((await added.json()) as { state: string }).state, 'unhealthy', 'an added backend waits for its health checks')
+  const again = await adminFetch(balancer, '/backends', { method: 'POST', body: { address: id } })
   assert.is(again.status, 409)
-  const badAddress = await fetch(`${admin}/backends`, { method: 'POST', body: JSON.stringify({ address: 'nope' }) })
+  const badAddress = await adminFetch(balancer, '/backends', { method: 'POST', body: { address: 'nope' } })
   assert.is(badAddress.status, 400)
+  await eventually(() => balancer.pool.get(id)?.state === 'healthy', 3000, 'the added backend passes its checks')
   const afterAdd = await open(balancer, 3)
   assert.ok(afterAdd.includes(2))
   await balancer.close(1000)

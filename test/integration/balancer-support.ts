@@ -36,8 +36,19 @@ export const FAST_HEALTH: Env = {
   BACKEND_CONNECT_TIMEOUT_MS: '1000',
 }
 
+/** BALANCER_ADMIN_TOKEN of the test balancers. */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789'
+
+/** An admin request as an operator's tool sends it: the token, and JSON bodies as JSON. */
+export function adminFetch(balancer: Balancer, path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${ADMIN_TOKEN}` }
+  if (init.body !== undefined) headers['content-type'] = 'application/json'
+  return fetch(`http://127.0.0.1:${balancer.adminAddress()!.port}${path}`, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) })
+}
+
 export async function startBalancer(backends: readonly TaggedBackend[], env: Env = {}, options: Partial<BalancerOptions> = {}): Promise<Balancer> {
   const config = loadConfig({
+    BALANCER_ADMIN_TOKEN: ADMIN_TOKEN,
     BALANCER_HOST: '127.0.0.1',
     BALANCER_PORT: '0',
     BALANCER_ADMIN_PORT: '0',

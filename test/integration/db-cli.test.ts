@@ -51,14 +51,14 @@ test('migrate applies the migrations once, then reports the schema current', asy
   assert.is((await server.psql('SELECT count(*) FROM schema_migrations', 'cli')).trim(), String(latest))
 })
 
-test('migrate with an unreachable or unset DATABASE_URL: exit 1 and one line naming it', async () => {
+test('migrate with an unreachable DATABASE_URL exits 1, an unset one 2 (a configuration error, as for the server); one line naming it', async () => {
   const down = await run('app/cli/migrate.ts', { DATABASE_URL: 'postgres://postgres:pw@127.0.0.1:1/game', DB_CONNECT_TIMEOUT_SECONDS: '2' })
   assert.is(down.code, 1)
   assert.equal(lines(down.stderr).length, 1, down.stderr)
   assert.match(down.stderr, /GS_ERR_DB_UNAVAILABLE.*DATABASE_URL/)
   assert.not.match(down.stderr, /pw@/)
   const unset = await run('app/cli/migrate.ts', {})
-  assert.is(unset.code, 1)
+  assert.is(unset.code, 2)
   assert.equal(lines(unset.stderr).length, 1, unset.stderr)
   assert.match(unset.stderr, /GS_ERR_CONFIG: DATABASE_URL/)
 })

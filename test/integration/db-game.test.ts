@@ -55,7 +55,7 @@ test('an unreachable DATABASE_URL fails start-up with one GS_ERR_DB_UNAVAILABLE 
 
 for (const withCache of [false, true]) {
 test(`a player moves, logs out, the server stops; a new server loads the stored position at login${withCache ? ' (Redis player cache in front)' : ''}`, async () => {
-  const env: Record<string, string> = { DATABASE_URL: server.url, DB_MIGRATE_AT_START: 'true', DB_FLUSH_INTERVAL_MS: '60000' }
+  const env: Record<string, string> = { DATABASE_URL: server.url, DB_MIGRATE_AT_START: 'true', RECOVERY_POINT_MS: '60000' }
   if (withCache) env.REDIS_URLS = (await harness.redis()).url
   const name = uniqueUsername('walker')
   const first = await startGame(env)

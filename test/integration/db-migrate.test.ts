@@ -45,6 +45,30 @@ test('running again applies nothing; two runners at once are serialised by the a
   }
 })
 
+test('case-only duplicate usernames: migration 4 reports every group and changes nothing; after a rename it applies', async () => {
+  await f.server.psql('CREATE DATABASE legacy', 'postgres')
+  const url = f.server.url.replace(/\/game$/, '/legacy')
+  const db = await Database.connect({ url })
+  try {
+    await migrate(db, { migrations: migrations.slice(0, 3) })
+    await f.server.psql(`INSERT INTO players (username, password_hash, hp) VALUES ('Ann', 'h', 1), ('ann', 'h', 1), ('ANN', 'h', 1), ('bob', 'h', 1), ('Zed', 'h', 1), ('zed', 'h', 1)`, 'legacy')
+    const refused = await rejection(migrate(db))
+    assert.is(refused.code, 'GS_ERR_USERNAME_DUPLICATES')
+    assert.is(refused.context?.total, 2)
+    assert.equal((refused.context?.duplicates as { name: string }[]).map((d) => d.name), ['ann', 'zed'])
+    assert.match(refused.message, /Ann \(id 1\), ann \(id 2\), ANN \(id 3\)/)
+    assert.is((await f.server.psql('SELECT string_agg(username, \',\' ORDER BY id) FROM players', 'legacy')).trim(), 'Ann,ann,ANN,bob,Zed,zed', 'nothing merged or renamed')
+    assert.is((await f.server.psql('SELECT max(version) FROM schema_migrations', 'legacy')).trim(), '3')
+
+    await f.server.psql(`UPDATE players SET username = username || '_' || id WHERE id IN (2, 3, 6)`, 'legacy')
+    assert.equal((await migrate(db)).applied, [4])
+    const duplicate = await rejection(f.server.psql(`INSERT INTO players (username, password_hash, hp) VALUES ('BOB', 'h', 1)`, 'legacy'))
+    assert.match(duplicate.message, /players_username_lower_key/)
+  } finally {
+    await db.close()
+  }
+})
+
 test('a failing migration is rolled back with its version; an edited applied one is refused', async () => {
   const broken = [...migrations, { version: migrations.length + 1, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT no_such_function();' }]
   const failed = await rejection(migrate(f.db, { migrations: broken }))

@@ -82,7 +82,10 @@ test('own stores are closed by close(); a failed listen closes what was built', 
     await startServer(loadConfig({ ...TEST_ENV, GAME_PORT: String(clash.port) }), { logger: silentLogger })
     assert.unreachable('listening on a taken port must fail')
   } catch (err) {
-    assert.is((err as NodeJS.ErrnoException).code, 'EADDRINUSE')
+    // a configuration error naming the variable, the socket error kept as its reason
+    assert.is((err as { code?: string }).code, 'GS_ERR_CONFIG')
+    assert.is((err as { context: Record<string, unknown> }).context.variable, 'GAME_PORT')
+    assert.is((err as { context: Record<string, unknown> }).context.reason, 'EADDRINUSE')
   } finally {
     await clash.close(1000)
   }

@@ -1,7 +1,7 @@
 /**
  * The appliance's persistence across a SIGTERM restart, end to end: `app/main.ts` as a child
  * process on a real PostgreSQL (accounts, write-behind player state) and real Redis (login tokens).
- * The write-behind interval is an hour, so only the shutdown path (drain → sessions closed → game
+ * The recovery point (write-behind interval) is an hour, so only the shutdown path (drain → sessions closed → game
  * hands state to the sink → sink flush → stores closed) can have saved the moves.
  */
 import { suite } from 'uvu'
@@ -17,7 +17,7 @@ test('moves made before SIGTERM are there after the restart; the token still log
   try {
     const [postgres, redis] = await Promise.all([harness.postgres(), harness.redis()])
     const env = {
-      DATABASE_URL: postgres.url, REDIS_URLS: redis.url, DB_MIGRATE_AT_START: 'true', DB_FLUSH_INTERVAL_MS: '3600000',
+      DATABASE_URL: postgres.url, REDIS_URLS: redis.url, DB_MIGRATE_AT_START: 'true', RECOVERY_POINT_MS: '3600000',
       PASSWORD_HASH_COST: '1024', ZONE_SIZE: '100', MAX_SPEED: '100000', SHUTDOWN_DEADLINE_MS: '8000',
     }
     const first = spawnServer(harness, env)

@@ -19,12 +19,12 @@ test.after(async () => {
   await ts.stop()
 })
 
-test('PONG carries the same seq, player_id and payload; before login any player_id is allowed', async () => {
+test('PONG carries the same seq, player_id and payload; before login the player_id must be 0', async () => {
   const client = await ts.connect()
   const payload = Buffer.from('rtt probe ✓')
-  const pong = await client.request(FrameType.PING, payload, { playerId: 1234 })
+  const pong = await client.request(FrameType.PING, payload, { playerId: 0 })
   assert.is(pong.type, FrameType.PONG)
-  assert.is(pong.playerId, 1234)
+  assert.is(pong.playerId, 0)
   assert.ok(pong.payload.equals(payload))
   const empty = await client.request(FrameType.PING)
   assert.is(empty.type, FrameType.PONG)

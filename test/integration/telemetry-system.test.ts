@@ -137,12 +137,14 @@ test('a loadgen exports system families but no server families', async () => {
   assert.not.ok([...s.keys()].some((k) => k.startsWith('gs_frames_in_total')))
 })
 
-test('a taken metrics port fails with GS_ERR_METRICS_LISTEN', async () => {
+test('a taken metrics port is a configuration error naming METRICS_PORT', async () => {
   try {
     await TelemetryProvider.start({ role: 'server', instanceId: 'dup', host: '127.0.0.1', port: provider.port })
     assert.unreachable('second listen on the same port')
   } catch (err) {
-    assert.ok(isGameServerError(err, 'GS_ERR_METRICS_LISTEN'), String(err))
+    assert.ok(isGameServerError(err, 'GS_ERR_CONFIG'), String(err))
+    assert.is(err.context.variable, 'METRICS_PORT')
+    assert.is(err.context.reason, 'EADDRINUSE')
   }
 })
 

@@ -7,7 +7,7 @@ import type { Connection, InboundFrame } from '../../../app/net/connection.js'
 import { FrameType } from '../../../app/protocol/types.js'
 import { NoopMetrics, type GameMetrics } from '../../../app/telemetry/metrics.js'
 
-const connection = { id: 1, playerId: 0, remoteAddress: '', closed: false, send: () => true, sendError: () => true, close: () => {} } as Connection
+const connection = { id: 1, playerId: 0, remoteAddress: '', closed: false, send: () => true, sendError: () => true, close: () => {}, violation: () => false } as Connection
 
 function frame(type: number, seq: number): InboundFrame {
   return { connection, type, seq, playerId: 0, payload: Buffer.alloc(0), receivedAt: 0 }

@@ -44,6 +44,12 @@ class FakeConnection implements Connection {
   close(reason: CloseReason): void {
     this.closedWith ??= reason
   }
+  violationCount = 0
+  violation(): boolean {
+    if (++this.violationCount < 3) return false
+    this.close('protocol-violation')
+    return true
+  }
   errors(): number[] {
     return this.sent.filter((f) => f.type === FrameType.ERROR).map((f) => decodeErrorPayload(f.payload).code)
   }

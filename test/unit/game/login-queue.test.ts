@@ -90,4 +90,15 @@ test('a task that throws synchronously rejects and frees its slot', async () => 
   assert.is(await queue.run(async () => 7), 7)
 })
 
+test('fair across keys: one address with many logins waiting delays another address by one turn, not its whole queue', async () => {
+  const queue = new LoginQueue({ concurrency: 1, maxQueued: 1000, maxWaitMs: 60_000 })
+  const order: string[] = []
+  const job = (name: string) => () => new Promise<void>((resolve) => setImmediate(() => { order.push(name); resolve() }))
+  const all: Promise<void>[] = []
+  for (let i = 0; i < 10; i++) all.push(queue.run(job(`attacker${i}`), () => false, '10.6.6.6'))
+  all.push(queue.run(job('honest'), () => false, '192.0.2.7'))
+  await Promise.all(all)
+  assert.ok(order.indexOf('honest') <= 2, `honest served at turn ${order.indexOf('honest')}: ${order.join(',')}`)
+})
+
 test.run()

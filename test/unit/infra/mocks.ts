@@ -66,7 +66,7 @@ export async function runProgram(stack: string, config: Record<string, string | 
   return { resources, outputs }
 }
 
-export const SECRETS = { postgresPassword: 'pg-secret-1', redisPassword: 'redis-secret-2', grafanaAdminPassword: 'grafana-secret-3' }
+export const SECRETS = { postgresPassword: 'pg-secret-1', redisPassword: 'redis-secret-2', grafanaAdminPassword: 'grafana-secret-3', balancerAdminToken: 'admin-token-secret-4567' }
 /** Every secret value the tests set, for "never in plain text" checks. */
 export const ALL_SECRET_VALUES = [...Object.values(SECRETS), 'smtp-secret-4']
 

@@ -6,6 +6,9 @@ import { buildReport, renderSummary } from '../../../app/loadtest/report.js'
 import { validateScenario } from '../../../app/loadtest/scenario.js'
 import { parseThreshold } from '../../../app/loadtest/thresholds.js'
 import { sampleOf } from './samples.js'
+import { errorCause } from '../../../app/loadtest/error-cause.js'
+import { GameServerError } from '../../../app/errors.js'
+import { WireError } from '../../../app/protocol/types.js'
 
 function totalsOf(intervals: IntervalSample[]) {
   const acc = new TotalsAccumulator()
@@ -49,6 +52,32 @@ test('summary figures add the intervals up', () => {
   assert.match(text, /threshold p99<5ms\s+FAIL \(actual 10 ms\)/)
   assert.match(text, /threshold error_rate<20%\s+PASS \(actual 12.5 %\)/)
   assert.match(text, /throughput\s+3\.5 req\/s/)
+})
+
+test('errors are broken down by cause in the summary, report.json and the HTML', () => {
+  const failing = (second: number, causes: Record<string, number>) => {
+    const s = sample(second, [1])
+    const n = Object.values(causes).reduce((a, b) => a + b, 0)
+    s.errors = n
+    s.errorCauses = { ...causes }
+    s.byAction.ping.errors = n
+    s.byAction.ping.causes = { ...causes }
+    return s
+  }
+  const report = buildReport({ scenario, targets: [{ host: 'h', port: 1 }], run: run([failing(0, { OVERLOADED: 30, timeout: 1 }), failing(1, { OVERLOADED: 10, LOGIN_THROTTLED: 5 })]), thresholds: [] })
+  assert.equal(report.summary.errorsByCause, { OVERLOADED: 40, timeout: 1, LOGIN_THROTTLED: 5 })
+  assert.equal(report.summary.byAction.ping.errorsByCause, { OVERLOADED: 40, timeout: 1, LOGIN_THROTTLED: 5 })
+  assert.equal((JSON.parse(JSON.stringify(report)) as { summary: { errorsByCause: object } }).summary.errorsByCause, { OVERLOADED: 40, timeout: 1, LOGIN_THROTTLED: 5 })
+  assert.match(renderSummary(report), /by cause: OVERLOADED 40, LOGIN_THROTTLED 5, timeout 1/)
+  assert.match(renderSummary(report), /46 errors \(OVERLOADED 40, LOGIN_THROTTLED 5, timeout 1\)/)
+  assert.match(renderHtmlReport(report), /error OVERLOADED<\/t[dh]>\s*<td>40/)
+})
+
+test('errorCause labels wire errors by name, timeouts, closed connections; nothing else grows the set', () => {
+  assert.is(errorCause(new GameServerError('GS_ERR_REQUEST_REJECTED', 'x', { wireCode: WireError.OVERLOADED })), 'OVERLOADED')
+  assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_TIMEOUT', 'x')), 'timeout')
+  assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_CLOSED', 'x')), 'connection-closed')
+  assert.is(errorCause(new Error('boom 1234')), 'other')
 })
 
 test('a saturated generator is reported as the bottleneck', () => {

@@ -83,6 +83,26 @@ test('packBatches keeps a frame too large for any BATCH as a plain frame', () =>
   assert.ok(packed.bytes.includes(big))
 })
 
+test('packBatches: a split flush\'s tail below minBytes stays plain frames; each BATCH takes the next seq', () => {
+  const many = Array.from({ length: 60 }, (_, i) => encodeFrame(0x8003, i, 7, Buffer.from(`player ${i % 5} moved to 100,200 in zone 1`)))
+  const source = Buffer.concat(many)
+  const packed = packBatches(source, source.length, { maxFrameBytes: 1024, maxRatio: 0.9, level: 1, seq: 5, playerId: 7, minBytes: 900 })
+  assert.ok(packed !== null)
+  const seqs: number[] = []
+  let offset = 0
+  while (offset < packed.bytes.length) {
+    const size = packed.bytes.readUInt16LE(offset)
+    if (packed.bytes.readUInt16LE(offset + 2) === FrameType.BATCH) {
+      seqs.push(packed.bytes.readUInt32LE(offset + 4))
+      assert.ok(packed.bytes.readUInt32LE(offset + HEADER_BYTES + 4) >= 900, 'no BATCH below minBytes')
+    }
+    offset += size
+  }
+  assert.ok(seqs.length >= 2)
+  assert.equal(seqs, seqs.map((_, i) => 5 + i))
+  assert.ok(packed.bytes.length < source.length)
+})
+
 test('unpackBatch rejects inconsistent BATCHes with GS_ERR_BATCH_MALFORMED', () => {
   const good = payloadOf(encodeBatch(frames, { compress: false }))
   const mutate = (fn: (b: Buffer) => void) => {

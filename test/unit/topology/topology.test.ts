@@ -20,7 +20,7 @@ import {
 import { toYaml } from '../../../app/topology/yaml.js'
 import { advertisedAddress } from '../../../app/cluster/join.js'
 
-const secrets = { postgresPassword: 'p@ss/word', redisPassword: 'r:edis', grafanaAdminPassword: 'g' }
+const secrets = { postgresPassword: 'p@ss/word', redisPassword: 'r:edis', grafanaAdminPassword: 'g', balancerAdminToken: 'balancer-admin-token' }
 const options = (over: Partial<TopologyOptions> = {}): TopologyOptions => ({ ...DEFAULT_TOPOLOGY_OPTIONS, ...over })
 const containerEnv = (topology: ReturnType<typeof buildTopology>, name: string) =>
   resolveEnv(service(topology, name), stringResolver({ ...containerAddress(topology), secret: (s) => secrets[s] }))
@@ -83,6 +83,23 @@ test('only the balancer game port, Grafana and (optionally) Prometheus are publi
   const published = (t: ReturnType<typeof buildTopology>) => t.services.flatMap((s) => s.ports.filter((p) => p.publishedPort !== undefined).map((p) => `${s.name}.${p.name}:${p.publishedPort}`))
   assert.equal(published(buildTopology(options())), ['balancer.game:7000', 'prometheus.http:9090', 'grafana.http:3000'])
   assert.equal(published(buildTopology(options({ publishPrometheus: false, balancerPort: 17000 }))), ['balancer.game:17000', 'grafana.http:3000'])
+})
+
+test('the stack binds metrics on the private network only, the admin token comes from the stack secret, the balancer relays client addresses', () => {
+  const topology = buildTopology(options({ servers: 2 }))
+  for (const game of servicesOfKind(topology, 'game-server')) {
+    const env = containerEnv(topology, game.name)
+    assert.is(env.METRICS_HOST, '0.0.0.0', 'inside the container: the private network (its metrics port is not published)')
+    assert.is(env.MAX_CONNECTIONS_PER_ADDRESS, '0', 'a server accepts only the balancer address')
+    assert.is(env.TRUST_PROXY_HEADER, 'true', 'and learns each client address from its PROXY line')
+    assert.is(env.LOGIN_ADDRESS_BURST, undefined, 'so per-address login throttling stays on')
+  }
+  const balancer = containerEnv(topology, 'balancer')
+  assert.is(balancer.BALANCER_ADMIN_TOKEN, secrets.balancerAdminToken)
+  assert.is(balancer.BALANCER_SEND_PROXY_HEADER, 'true')
+  assert.is(balancer.BALANCER_ADMIN_HOST, '127.0.0.1')
+  assert.is(balancer.BALANCER_MAX_CONNECTIONS_PER_ADDRESS, undefined, 'the default limit applies to real clients')
+  assert.is(loadConfig({}).telemetry.host, '127.0.0.1', 'local runs: loopback by default')
 })
 
 test('load generators exist only when configured', () => {

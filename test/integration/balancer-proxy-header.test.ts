@@ -1,0 +1,74 @@
+/**
+ * Behind the balancer a game server sees the balancer's address for every player. With
+ * BALANCER_SEND_PROXY_HEADER and TRUST_PROXY_HEADER (as the stack sets them) it learns each client's
+ * own address from a PROXY v1 line: per-address login throttling and takeover notices work through
+ * the balancer, and a client talking to the server directly is unaffected.
+ */
+import { suite } from 'uvu'
+import * as assert from 'uvu/assert'
+import { GameClient } from '../../app/client/game-client.js'
+import { isGameServerError } from '../../app/errors.js'
+import { WireError } from '../../app/protocol/types.js'
+import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
+import { FrameType } from '../../app/protocol/types.js'
+import { Harness } from '../harness/index.js'
+import { startBalancer } from './balancer-support.js'
+import { PASSWORD, startGame, uniqueUsername } from './game-support.js'
+
+const test = suite('balancer → game server: client addresses relayed by PROXY header')
+
+async function wireCode(work: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await work
+    return undefined
+  } catch (err) {
+    return isGameServerError(err, 'GS_ERR_REQUEST_REJECTED') ? (err.context.wireCode as number) : -1
+  }
+}
+
+test('through the balancer: one address is throttled while another logs in; a takeover from another address is TAKEN_OVER', async () => {
+  const h = new Harness()
+  const game = await startGame({ TRUST_PROXY_HEADER: 'true', LOGIN_ADDRESS_BURST: '3' })
+  try {
+    const balancer = h.own(await startBalancer([], { BACKENDS: `127.0.0.1:${game.handle.port}`, BALANCER_SEND_PROXY_HEADER: 'true' }))
+    const via = (localAddress: string) => GameClient.connect({ host: '127.0.0.1', port: balancer.address()!.port, timeoutMs: 5000, localAddress })
+    const name = uniqueUsername('relayed')
+    const owner = await via('127.0.0.1')
+    const ok = await owner.register(name, PASSWORD)
+
+    const attacker = await via('127.0.7.1')
+    const codes: (number | undefined)[] = []
+    for (let i = 0; i < 5; i++) codes.push(await wireCode(attacker.login(name, 'wrong-password')))
+    assert.equal(codes, [WireError.BAD_CREDENTIALS, WireError.BAD_CREDENTIALS, WireError.BAD_CREDENTIALS, WireError.LOGIN_THROTTLED, WireError.LOGIN_THROTTLED])
+    const honest = await via('127.0.0.3')
+    assert.is((await honest.login(uniqueUsername('nobody'), PASSWORD).catch((e) => e)).context.wireCode, WireError.BAD_CREDENTIALS, 'another address is not throttled')
+
+    const notice = owner.connection.waitFor((f) => f.type === FrameType.ERROR && f.seq === 0)
+    const thief = await via('127.0.0.2')
+    await thief.loginWithToken(ok.token)
+    assert.is(decodeErrorPayload((await notice).payload).code, WireError.TAKEN_OVER)
+    const addresses = [...game.handle.server.connections()].map((c) => c.remoteAddress).sort()
+    assert.ok(addresses.includes('127.0.0.2') && addresses.includes('127.0.7.1'), `the server sees client addresses: ${addresses.join(', ')}`)
+    await balancer.close(500)
+  } finally {
+    await game.close()
+    await h.close()
+  }
+})
+
+test('a malformed PROXY line is refused and closed; without a header the connection is served as usual', async () => {
+  const game = await startGame({ TRUST_PROXY_HEADER: 'true' })
+  try {
+    const direct = await GameClient.connect({ host: '127.0.0.1', port: game.handle.port, timeoutMs: 3000 })
+    await direct.register(uniqueUsername('direct'), PASSWORD)
+    const raw = await GameClient.connect({ host: '127.0.0.1', port: game.handle.port, timeoutMs: 3000 })
+    const refused = raw.connection.waitFor(FrameType.ERROR)
+    raw.connection.sendRaw(Buffer.from('PROXY TCP4 not-an-address 10.0.0.1 1 2\r\n'))
+    assert.is(decodeErrorPayload((await refused).payload).code, WireError.MALFORMED_FRAME)
+    await raw.connection.closed
+  } finally {
+    await game.close()
+  }
+})
+
+test.run()
