@@ -1,6 +1,7 @@
 /**
- * Login sessions in Redis: `gs:session:{token}` → `{playerId, username}` with a TTL that every
- * successful validation slides forward (GETEX … EX: read and refresh in one command).
+ * Login sessions in Redis: `gs:session:{sha256(token)}` → `{playerId, username}` with a TTL that
+ * every successful validation slides forward (GETEX … EX: read and refresh in one command). The key
+ * holds the token's digest, not the token (keys.ts).
  *
  * Failure behaviour: a new token is drawn until it lands on an available shard, so logins keep
  * working while some shards are down. Validating a token whose shard is unavailable rejects with

@@ -113,6 +113,11 @@ test('sessions: create, validate, sliding refresh, invalidate, expiry', async ()
   const key = keys.session(session.token)
   const shard = cache.shards.ring.shardFor(key)
   assert.equal(await holders(key), [shard])
+  // the key is the token's digest: nothing stored in Redis contains the token itself
+  const stored = (await Promise.all(direct.map((c) => c.keys('gs:session:*')))).flat()
+  assert.ok(stored.length > 0)
+  for (const name of stored) assert.not.ok(name.includes(session.token), `${name} contains the token`)
+  assert.not.ok((await direct[shard]!.get(key))!.includes(session.token), 'nor does the value')
 
   const seen = await cache.sessions.validate(session.token)
   assert.equal({ ...seen, expiresAt: 0 }, { token: session.token, playerId: 42, username: 'ada', expiresAt: 0 })
