@@ -88,8 +88,12 @@ export interface ContextEntry {
   readonly linkTarget?: string
 }
 
-/** Every entry of the build context rooted at `root`, in a stable order. */
-export function buildContextEntries(root: string): ContextEntry[] {
+/**
+ * Every entry of the build context rooted at `root`, in a stable order. Like the docker CLI, the
+ * Dockerfile and `.dockerignore` are sent even when `.dockerignore` excludes them: the builder needs
+ * them, and it applies `.dockerignore` to COPY itself, so they still cannot be copied into the image.
+ */
+export function buildContextEntries(root: string, options: { dockerfile?: string } = {}): ContextEntry[] {
   let ignore = ''
   try {
     ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
@@ -118,7 +122,28 @@ export function buildContextEntries(root: string): ContextEntry[] {
     }
   }
   walk('')
+  for (const always of [options.dockerfile ?? 'Dockerfile', '.dockerignore']) {
+    if (out.some((e) => e.path === always)) continue
+    try {
+      const stat = lstatSync(join(root, always))
+      if (stat.isFile()) out.push({ path: always, kind: 'file', mode: stat.mode & 0o7777, mtimeMs: stat.mtimeMs, content: readFileSync(join(root, always)) })
+    } catch {
+      /* not there: nothing to add */
+    }
+  }
   return out
+}
+
+/** The files `.dockerignore` lets into the context (what COPY can see): the context without the always-sent Dockerfile and `.dockerignore` when they are excluded. */
+export function copyableEntries(root: string): ContextEntry[] {
+  let ignore = ''
+  try {
+    ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
+  } catch {
+    /* none */
+  }
+  const patterns = parseDockerignore(ignore)
+  return buildContextEntries(root).filter((e) => !isExcluded(e.path, patterns))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { buildContextEntries, isExcluded, parseDockerignore } from '../../harness/engine/build-context.js'
+import { buildContextEntries, copyableEntries, isExcluded, parseDockerignore } from '../../harness/engine/build-context.js'
 import { REPO_ROOT } from '../../harness/run-script.js'
 
 test('.dockerignore matching follows Docker: segments, **, parents, last match wins', () => {
@@ -30,16 +30,19 @@ test('.dockerignore matching follows Docker: segments, **, parents, last match w
 })
 
 test('the build context is the package files, tsconfig and app/ — never infra/ or dashboards/', () => {
-  const entries = buildContextEntries(REPO_ROOT)
+  const entries = copyableEntries(REPO_ROOT)
   const tops = [...new Set(entries.map((e) => e.path.split('/')[0]))].sort()
   assert.equal(tops, ['.npmrc', 'app', 'package-lock.json', 'package.json', 'tsconfig.build.json', 'tsconfig.json'])
+  // What a client sends adds only the Dockerfile and .dockerignore (the builder needs them).
+  const sent = new Set(buildContextEntries(REPO_ROOT).map((e) => e.path.split('/')[0]))
+  assert.equal([...sent].filter((t) => !tops.includes(t!)).sort(), ['.dockerignore', 'Dockerfile'])
   assert.not.ok(entries.some((e) => e.path.startsWith('infra/') || e.path.startsWith('dashboards/')))
   assert.ok(entries.some((e) => e.path === 'app/main.ts'))
 })
 
 test('the Dockerfile copies only what the context holds, and nothing of infra/ or dashboards/', () => {
   const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')
-  const contextPaths = new Set(buildContextEntries(REPO_ROOT).map((e) => e.path))
+  const contextPaths = new Set(copyableEntries(REPO_ROOT).map((e) => e.path))
   const copies = dockerfile
     .split('\n')
     .map((l) => l.trim())
