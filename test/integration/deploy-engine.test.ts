@@ -136,6 +136,8 @@ test.before(async () => {
   engine = await ContainerEngine.start({ onLine: (line) => (/level=(error|warning)/.test(line) && !/systemd/.test(line) ? log(`podman: ${line}`) : undefined) })
   health = new HealthScheduler(engine.api, (id, err) => log(`health check of ${id.slice(0, 12)} failed to run: ${String(err)}`))
   ports = { balancer: await freePort(), grafana: await freePort(), prometheus: await freePort() }
+  const version = await engine.api.version()
+  figures.engine = `${version.Components?.[0]?.Name ?? 'engine'} ${version.Version} (API ${version.ApiVersion})`
 })
 
 test.after(async () => {
@@ -370,6 +372,8 @@ test('everything the test made is removed and no engine process is left', async 
   const servicePid = engine.servicePid
   await engine.close() // throws when a conmon or podman process of the engine is still running
   assert.equal(await engineProcesses(engine.dir), [], 'no conmon, podman or container process of the engine')
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((line) => line.includes(` ${engine.dir}`))
+  assert.equal(mounts, [], 'nothing of the engine is still mounted')
   assert.equal(stillRunning(servicePid === undefined ? [] : [servicePid]), [], 'the API service exited')
   // Our own children (tsx's esbuild service is the test runner's, not ours).
   assert.equal(stillRunning(liveDescendants()).filter((p) => !p.includes('esbuild')), [], 'no child process left')

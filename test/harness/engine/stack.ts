@@ -18,7 +18,7 @@ import { checkMigrationExit } from '../../../infra/components/database.js'
 import { tar } from './build-context.js'
 import type { ContainerInspect, DockerApi } from './docker-api.js'
 import type { HealthScheduler } from './health.js'
-import { CONTAINER_TYPE, IMAGE_TYPE, NETWORK_TYPE, plain, REMOTE_IMAGE_TYPE, VOLUME_TYPE, type ProgramRun, type Recorded } from '../pulumi-program.js'
+import { CONTAINER_TYPE, MOCK_APP_IMAGE, NETWORK_TYPE, plain, REMOTE_IMAGE_TYPE, VOLUME_TYPE, type ProgramRun, type Recorded } from '../pulumi-program.js'
 
 /** Label on everything the harness creates (leftovers of a killed run are found by it). */
 export const HARNESS_LABEL = 'io.game-appliance.harness'
@@ -74,7 +74,6 @@ export function planStack(stack: string, run: ProgramRun, images: ImageMapping):
   const imageOf = new Map<string, string>()
   const missingOf = new Map<string, string>()
   for (const r of run.resources) {
-    if (r.type === IMAGE_TYPE) imageOf.set(`image:${r.urn}`, images.app)
     if (r.type === REMOTE_IMAGE_TYPE) {
       const name = plain(r.inputs.name) as string
       const local = images.remote.get(name)
@@ -91,7 +90,8 @@ export function planStack(stack: string, run: ProgramRun, images: ImageMapping):
     const inputs = plain(r.inputs) as Record<string, unknown>
     const name = inputs.name as string
     const programImage = inputs.image as string
-    const image = programImage === 'sha256:mock-app-image' ? images.app : imageOf.get(programImage)
+    // The program's own image (docker.Image, mocked as MOCK_APP_IMAGE) is the one the test built.
+    const image = programImage === MOCK_APP_IMAGE ? images.app : imageOf.get(programImage)
     if (!image) {
       omitted.push({ name, reason: missingOf.get(programImage) ?? `unknown image ${programImage}` })
       continue
