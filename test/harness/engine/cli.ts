@@ -6,8 +6,8 @@
  *       A fresh Debian 12 with only Node 20, npm 10 and git, as root: the repository's committed
  *       HEAD is cloned to /root/app (from a git bundle of DIR, default this repository), then
  *       COMMAND runs there (default: an interactive shell; e.g. `-- npm start`, `-- npm test`).
- *       The container is privileged and its /root/.cache is a volume of its own, so `npm test`
- *       can run the engine test inside it as on a machine; the volume is removed at exit unless
+ *       The container is privileged and its /root/.cache is a volume of its own (exec, dev, suid,
+ *       as a machine's disk), so `npm test` can run the engine test inside it as on a machine; the volume is removed at exit unless
  *       --keep-cache (then it is reused by the next quickstart run).
  *   npx tsx test/harness/engine/cli.ts images
  *       Build (or find cached) every harness image and print their references and sizes.
@@ -87,11 +87,14 @@ async function quickstart(args: string[]): Promise<number> {
     const image = await new ImageBuilder(engine, log).quickstart()
     const script = ['set -e', 'git clone --quiet /src/repo.bundle /root/app', 'cd /root/app', command.length > 0 ? `exec ${command.map(shellQuote).join(' ')}` : 'exec bash -i'].join('\n')
     const tty = process.stdin.isTTY && process.stdout.isTTY
-    log(`${image.ref}: Debian 12, Node 20, npm 10, git; ${command.length > 0 ? command.join(' ') : 'a shell'} in /root/app`)
-    const run = ['run', '--rm', '-i', ...(tty ? ['-t'] : []), '--name', `gs-quickstart-${process.pid}`, '--privileged', '-v', `${work}:/src:ro`, '-v', `${volume}:/root/.cache`, image.ref, 'bash', '-c', script]
+    log(`${image.ref}: Debian 12, Node 20, npm 10, git; ${command.length > 0 ? command.map(shellQuote).join(' ') : 'a shell'} in /root/app`)
+    const name = `gs-quickstart-${process.pid}`
+    // --init: the shell is not PID 1 (which ignores SIGINT and SIGTERM), so a stop reaches it.
+    const run = ['run', '--rm', '-i', ...(tty ? ['-t'] : []), '--init', '--name', name, '--privileged', '-v', `${work}:/src:ro`, '-v', `${volume}:/root/.cache:exec,dev,suid`, image.ref, 'bash', '-c', script]
     return await new Promise<number>((resolveExit, reject) => {
       const child = spawn(podman, run, { env: engine.env, stdio: 'inherit' })
-      const forward = (signal: NodeJS.Signals) => child.kill(signal)
+      // Ctrl-C / SIGTERM: stop the container (SIGTERM, SIGKILL after 10 s); `run --rm` then exits.
+      const forward = () => void runCommand(podman, ['stop', '-t', '10', name], { env: engine.env, timeoutMs: 60_000 }).catch(() => child.kill('SIGKILL'))
       process.on('SIGINT', forward)
       process.on('SIGTERM', forward)
       child.on('error', reject)

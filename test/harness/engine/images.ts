@@ -25,6 +25,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runCommand } from '../../../app/local/child-process.js'
 import { requireProgram } from '../../../app/local/system.js'
@@ -179,7 +180,9 @@ export class ImageBuilder {
 
   private async debootstrap(ref: string): Promise<void> {
     const debootstrap = requireProgram('debootstrap', 'debootstrap')
-    const work = await mkdtemp(join(this.engine.dir, 'debootstrap-'))
+    // In the temporary directory, not the engine directory: debootstrap creates device nodes and
+    // refuses a filesystem mounted nodev (a container volume, for instance).
+    const work = await mkdtemp(join(tmpdir(), 'gs-debootstrap-'))
     const rootfs = join(work, 'rootfs')
     try {
       const mirror = debianMirror()
