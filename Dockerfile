@@ -10,9 +10,10 @@ WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# Only the app: infra/ (the Pulumi program) and dashboards/ never run in a container, and keeping
+# them out of the build context (.dockerignore) means a change there does not rebuild the image or
+# replace the game servers.
 COPY app ./app
-COPY infra ./infra
-COPY dashboards ./dashboards
 RUN npm run build
 
 # 2. Production dependencies only.

@@ -63,6 +63,11 @@ export const ErrorCodes = {
   // deployment: topology, local appliance
   GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',
   GS_ERR_APPLIANCE_START: 'the local appliance could not start a service or did not become ready',
+  // the container-engine test harness (test/harness/engine)
+  GS_ERR_ENGINE_START: 'the container engine (podman serving the Docker API) could not be started or stopped cleanly',
+  GS_ERR_ENGINE_API: 'a Docker Engine API call failed or the engine could not be reached',
+  GS_ERR_ENGINE_BUILD: 'building or importing an image on the container engine failed',
+  GS_ERR_DEPLOY_MIGRATION: 'the migration job of a Pulumi update exited with a non-zero code; the game servers were not started',
   // load generator (app/loadtest, app/cli/loadtest.ts)
   GS_ERR_LOADTEST_ARGS: 'a load-test command-line argument is missing or invalid',
   GS_ERR_LOADTEST_SCENARIO: 'a load-test scenario (shipped or from a file) is invalid',

@@ -5,7 +5,7 @@
  * promtool tests and the threshold lines of dashboard panels are all generated from this list.
  */
 import type { ThresholdLine } from './common.js'
-import { alertRule, METRIC_LIST, THRESHOLDS, type MetricDefinition, type Threshold, type ThresholdName } from './telemetry.js'
+import { alertRule, metricDefinition, THRESHOLDS, type MetricDefinition, type Threshold, type ThresholdName } from './telemetry.js'
 
 /** Window of the rates inside threshold expressions. */
 export const RATE_RANGE = '1m'
@@ -16,7 +16,7 @@ export interface AlertSpec {
   readonly severity: Threshold['severity']
   readonly summary: string
   readonly description: string
-  /** The catalogue metric the threshold reads. */
+  /** The metric the threshold reads (the app's catalogue, or node_exporter's for host thresholds). */
   readonly metric: MetricDefinition
   /** PromQL of the compared quantity (one series per job/instance). */
   readonly reading: string
@@ -27,9 +27,9 @@ export interface AlertSpec {
 }
 
 function metricOf(threshold: Threshold): MetricDefinition {
-  const found = METRIC_LIST.filter((m) => new RegExp(`\\b${m.name}(_bucket|_sum|_count)?\\b`).test(threshold.promql))
-  if (found.length !== 1) throw new Error(`threshold ${threshold.name} must read exactly one catalogue metric (found ${found.map((m) => m.name).join(', ') || 'none'})`)
-  return found[0]!
+  const metric = metricDefinition(threshold.metric)
+  if (!new RegExp(`\\b${metric.name}(_bucket|_sum|_count)?\\b`).test(threshold.promql)) throw new Error(`threshold ${threshold.name} declares ${metric.name} but its PromQL does not read it`)
+  return metric
 }
 
 const UNIT_TEXT: Record<Threshold['unit'], string> = { ratio: '', seconds: ' s', bytes: ' bytes', count: '', 'per-second': ' per second' }

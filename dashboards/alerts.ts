@@ -78,9 +78,27 @@ export function grafanaAlertRules() {
   }
 }
 
-/** Where the test's series come from: a game server, or the balancer for balancer-only metrics. */
+/** Where the test's series come from: node_exporter for host thresholds, a game server, or the balancer for balancer-only metrics. */
 function source(alert: AlertSpec): { job: string; instance: string; service: string } {
+  if (alert.threshold.scope === 'host') return { job: 'node', instance: 'node-exporter:9100', service: 'node-exporter' }
   return alert.metric.roles.includes('server') ? { job: 'game-server', instance: 'game-1:9464', service: 'game-1' } : { job: 'balancer', instance: 'balancer:9464', service: 'balancer' }
+}
+
+/**
+ * Input series of the host thresholds, whose expressions combine node_exporter series (idle CPU
+ * time, MemAvailable and MemTotal, available and total filesystem bytes): values that put the
+ * quantity at 95 % (above) or 50 % (below), over one CPU, 1 GB of memory, one 1 GB filesystem.
+ */
+const HOST_SERIES: Record<string, (above: boolean, steps: number, labels: string) => { series: string; values: string }[]> = {
+  'host-cpu': (above, steps, labels) => [{ series: `node_cpu_seconds_total{${labels},cpu="0",mode="idle"}`, values: `0+${(above ? 0.05 : 0.5) * EVALUATION_INTERVAL_SECONDS}x${steps}` }],
+  'host-memory': (above, steps, labels) => [
+    { series: `node_memory_MemAvailable_bytes{${labels}}`, values: `${above ? 0.05e9 : 0.5e9}x${steps}` },
+    { series: `node_memory_MemTotal_bytes{${labels}}`, values: `${1e9}x${steps}` },
+  ],
+  'host-disk': (above, steps, labels) => [
+    { series: `node_filesystem_avail_bytes{${labels},device="/dev/vda",fstype="ext4",mountpoint="/"}`, values: `${above ? 0.05e9 : 0.5e9}x${steps}` },
+    { series: `node_filesystem_size_bytes{${labels},device="/dev/vda",fstype="ext4",mountpoint="/"}`, values: `${1e9}x${steps}` },
+  ],
 }
 
 /** Input series of a test case that put the alert's reading above its limit (or well below it). */
@@ -90,6 +108,11 @@ function inputSeries(alert: AlertSpec, above: boolean, steps: number): { series:
   const from = source(alert)
   const labels = [`instance="${from.instance}"`, `job="${from.job}"`, `service="${from.service}"`, ...metric.labels.map((l) => `${l}="x"`)]
   const series = (name: string, extra: string[] = []) => `${name}{${[...labels, ...extra].join(',')}}`
+  if (alert.threshold.scope === 'host') {
+    const host = HOST_SERIES[alert.threshold.name]
+    if (!host) throw new Error(`no promtool series for host threshold ${alert.threshold.name}`)
+    return host(above, steps, labels.slice(0, 3).join(','))
+  }
   if (metric.kind === 'gauge') {
     // A reading that counts series equal to zero (unhealthy backends): 0 raises it, 1 does not.
     if (/==\s*0\b/.test(alert.threshold.promql)) return [{ series: series(metric.name), values: `${above ? 0 : 1}x${steps}` }]

@@ -4,7 +4,7 @@
  * grid, thresholds and alert annotations taken from the threshold definitions.
  */
 import { SCRAPE_JOBS } from '../app/topology/build.js'
-import type { MetricDefinition } from './telemetry.js'
+import { readingExpr, THRESHOLDS, type MetricDefinition, type ThresholdName } from './telemetry.js'
 
 export const DATASOURCE = { type: 'prometheus', uid: 'prometheus' } as const
 export const DATASOURCE_NAME = 'Prometheus'
@@ -16,6 +16,7 @@ export const SELECT = {
   appProcesses: `job=~"${SCRAPE_JOBS.gameServer}|${SCRAPE_JOBS.balancer}",service=~"$service|${'balancer'}"`,
   postgres: `job="${SCRAPE_JOBS.postgres}"`,
   redis: `job="${SCRAPE_JOBS.redis}"`,
+  node: `job="${SCRAPE_JOBS.node}"`,
 } as const
 
 /** Grafana's own rate window; replaced by a fixed window when queries run outside Grafana. */
@@ -34,6 +35,8 @@ export const q = {
   /** Mean of a histogram: sum / count over the window. */
   mean: (metric: MetricDefinition, selector: string, by: readonly string[] = []) =>
     `sum${byClause(by)} (rate(${metric.name}_sum{${selector}}[${RATE_WINDOW}])) / sum${byClause(by)} (rate(${metric.name}_count{${selector}}[${RATE_WINDOW}]))`,
+  /** The quantity a threshold compares with its limit (its alert's PromQL), over Grafana's rate window. */
+  threshold: (name: ThresholdName) => readingExpr(THRESHOLDS.find((t) => t.name === name)!, RATE_WINDOW),
   /** Metrics of exporters or Prometheus itself (not in the app's catalogue): named explicitly. */
   external: (name: ExternalMetric, selector: string, by: readonly string[] = [], fn: 'sum' | 'max' | 'rate' = 'sum') =>
     fn === 'rate' ? `sum${byClause(by)} (rate(${name}{${selector}}[${RATE_WINDOW}]))` : `${fn}${byClause(by)} (${name}{${selector}})`,
@@ -41,7 +44,7 @@ export const q = {
 
 /**
  * Metrics a panel may name that the app does not export: Prometheus's own `up` and the metrics of
- * the PostgreSQL and Redis exporters of the topology. Tests check each against a live exporter.
+ * the PostgreSQL, Redis and node exporters of the topology. Tests check each against a live exporter.
  */
 export const EXTERNAL_METRICS = {
   up: 'prometheus',
@@ -53,6 +56,11 @@ export const EXTERNAL_METRICS = {
   redis_memory_used_bytes: 'redis-exporter',
   redis_commands_processed_total: 'redis-exporter',
   redis_db_keys: 'redis-exporter',
+  node_cpu_seconds_total: 'node-exporter',
+  node_memory_MemAvailable_bytes: 'node-exporter',
+  node_memory_MemTotal_bytes: 'node-exporter',
+  node_filesystem_avail_bytes: 'node-exporter',
+  node_filesystem_size_bytes: 'node-exporter',
 } as const
 export type ExternalMetric = keyof typeof EXTERNAL_METRICS
 

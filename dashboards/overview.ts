@@ -25,10 +25,10 @@ export const overview: DashboardSpec = {
         panel.timeseries('Frame processing p95', 'Handler time per frame, 95th percentile per server.', 's', [target(q.quantile(0.95, M.frameProcessing, SELECT.servers, ['service']), '{{service}}')], {
           thresholds: thresholdLines('frame-processing-p95'),
         }),
-        panel.timeseries('Host CPU', 'Busy fraction of the host CPUs, as each process reads /proc/stat.', 'percentunit', [target(q.max(M.hostCpuUtilization, SELECT.appProcesses, ['service']), '{{service}}')], {
+        panel.timeseries('Host CPU', 'Busy fraction of the CPUs of each host (node_exporter, once per host).', 'percentunit', [target(q.threshold('host-cpu'), '{{instance}}')], {
           thresholds: thresholdLines('host-cpu'),
         }),
-        panel.timeseries('Host memory used', '1 − MemAvailable / MemTotal.', 'percentunit', [target(q.max(M.hostMemoryUsed, SELECT.appProcesses, ['service']), '{{service}}')], {
+        panel.timeseries('Host memory used', '1 − MemAvailable / MemTotal of each host (node_exporter).', 'percentunit', [target(q.threshold('host-memory'), '{{instance}}')], {
           thresholds: thresholdLines('host-memory'),
         }),
         panel.timeseries('Balancer connections by backend', 'Client connections the balancer proxies to each backend now.', 'short', [

@@ -1,26 +1,47 @@
 /**
  * Stack configuration (Pulumi.yaml declares every key with its type and default) turned into the
  * topology options and secrets the components need. Only this file reads `pulumi.Config`.
+ *
+ * Enumerated settings are read with `allowedValues`, so a typo fails `pulumi preview` with the list
+ * of valid values instead of starting containers that exit with code 2 and crash-loop until `up`
+ * times out.
  */
 import * as pulumi from '@pulumi/pulumi'
+import { LOG_LEVELS } from '../app/config/sections.js'
+import { GameServerError } from '../app/errors.js'
+import { SHIPPED_SCENARIOS } from '../app/loadtest/scenario.js'
 import { DEFAULT_TOPOLOGY_OPTIONS, type LoadGeneratorOptions, type SecretName, type TopologyOptions } from '../app/topology/index.js'
+import { DEFAULT_IMAGES, type ImageKey } from './images.js'
+
+/** What `pulumi destroy` (or a replacement) does to the PostgreSQL data volume. */
+export const DATA_VOLUME_RETENTION = ['retain', 'protect', 'delete'] as const
+export type DataVolumeRetention = (typeof DATA_VOLUME_RETENTION)[number]
 
 export interface StackConfig {
   readonly topology: TopologyOptions
   readonly secrets: Readonly<Record<SecretName, pulumi.Output<string>>>
   readonly imageName: string
+  /** Third-party images by part (pinned tags by default; a digest may be appended). */
+  readonly images: Readonly<Record<ImageKey, string>>
   readonly alertEmail: string
   /** SMTP relay Grafana sends the alert e-mails through; unset = alerts only visible in Grafana. */
   readonly smtp?: { readonly host: string; readonly user: string; readonly password: pulumi.Output<string>; readonly from: string }
   /** Memory limit of each game server / balancer container, MiB. */
   readonly appMemoryMb: number
+  /** CPU limit of each game server / balancer container in cores (CFS quota); 0 = none. */
+  readonly appCpus: number
   readonly redisMemoryMb: number
   readonly postgresMemoryMb: number
+  /** Host address the published ports bind to (`0.0.0.0` = every interface of the Docker host). */
+  readonly publishAddress: string
+  /** Host name clients use for the published ports (stack outputs). */
+  readonly publicHost: string
+  readonly dataVolumeRetention: DataVolumeRetention
 }
 
 const STRATEGIES = ['least-connections', 'round-robin', 'weighted-response-time'] as const
 
-export function readStackConfig(config = new pulumi.Config()): StackConfig {
+export function readStackConfig(config = new pulumi.Config(), dockerConfig = new pulumi.Config('docker')): StackConfig {
   const integer = (key: string, fallback: number) => config.getNumber(key) ?? fallback
   const loadGeneratorCount = integer('loadGenerators', 0)
   const loadGenerators: LoadGeneratorOptions | undefined =
@@ -29,7 +50,8 @@ export function readStackConfig(config = new pulumi.Config()): StackConfig {
           count: loadGeneratorCount,
           playersPerGenerator: integer('loadPlayers', 100),
           durationSeconds: integer('loadDurationSeconds', 60),
-          scenario: config.get('loadScenario') ?? 'mixed',
+          // Only shipped scenarios exist inside the image; a file path would not.
+          scenario: config.get('loadScenario', { allowedValues: Object.keys(SHIPPED_SCENARIOS) }) ?? 'mixed',
         }
       : undefined
   const serverEnv: Record<string, string> = {}
@@ -53,11 +75,13 @@ export function readStackConfig(config = new pulumi.Config()): StackConfig {
     publishPrometheus: config.getBoolean('publishPrometheus') ?? DEFAULT_TOPOLOGY_OPTIONS.publishPrometheus,
     balanceStrategy: config.get('balanceStrategy', { allowedValues: [...STRATEGIES] }) ?? DEFAULT_TOPOLOGY_OPTIONS.balanceStrategy,
     backendDiscovery: config.get('backendDiscovery', { allowedValues: ['cluster', 'static'] as const }) ?? DEFAULT_TOPOLOGY_OPTIONS.backendDiscovery,
-    logLevel: config.get('logLevel') ?? DEFAULT_TOPOLOGY_OPTIONS.logLevel,
+    logLevel: config.get('logLevel', { allowedValues: [...LOG_LEVELS] }) ?? DEFAULT_TOPOLOGY_OPTIONS.logLevel,
     scrapeIntervalSeconds: integer('scrapeIntervalSeconds', DEFAULT_TOPOLOGY_OPTIONS.scrapeIntervalSeconds),
+    shutdownDeadlineMs: integer('shutdownDeadlineMs', DEFAULT_TOPOLOGY_OPTIONS.shutdownDeadlineMs),
     serverEnv,
     ...(loadGenerators ? { loadGenerators } : {}),
   }
+  const publishAddress = config.get('publishAddress') ?? '0.0.0.0'
   return {
     topology,
     secrets: {
@@ -67,6 +91,7 @@ export function readStackConfig(config = new pulumi.Config()): StackConfig {
       balancerAdminToken: config.requireSecret('balancerAdminToken'),
     },
     imageName: config.get('imageName') ?? 'game-appliance:latest',
+    images: readImages(config),
     alertEmail: config.get('alertEmail') ?? 'operators@example.com',
     ...(config.get('smtpHost')
       ? {
@@ -79,7 +104,37 @@ export function readStackConfig(config = new pulumi.Config()): StackConfig {
         }
       : {}),
     appMemoryMb: integer('appMemoryMb', 512),
+    appCpus: config.getNumber('appCpus', { min: 0 }) ?? 0,
     redisMemoryMb: integer('redisMemoryMb', 256),
     postgresMemoryMb: integer('postgresMemoryMb', 1024),
+    publishAddress,
+    publicHost: config.get('publicHost') || publicHostOf(publishAddress, dockerConfig.get('host') ?? process.env.DOCKER_HOST),
+    dataVolumeRetention: config.get('dataVolumeRetention', { allowedValues: [...DATA_VOLUME_RETENTION] }) ?? 'retain',
   }
+}
+
+/**
+ * The host name clients reach published ports on: a specific publish address, else the host of a
+ * remote Docker endpoint (`tcp://host:2376`, `ssh://user@host`), else `localhost` (a local socket).
+ */
+export function publicHostOf(publishAddress: string, dockerHost: string | undefined): string {
+  if (publishAddress !== '0.0.0.0' && publishAddress !== '::' && publishAddress !== '') return publishAddress.includes(':') ? `[${publishAddress}]` : publishAddress
+  if (!dockerHost || dockerHost.startsWith('unix://') || dockerHost.startsWith('npipe://')) return 'localhost'
+  try {
+    const host = new URL(dockerHost).hostname
+    return host || 'localhost'
+  } catch {
+    throw new GameServerError('GS_ERR_CONFIG', `cannot read a host name from the Docker endpoint ${dockerHost}; set publicHost`, { variable: 'docker:host' })
+  }
+}
+
+function readImages(config: pulumi.Config): Readonly<Record<ImageKey, string>> {
+  const overrides = config.getObject<Record<string, string>>('images') ?? {}
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!(key in DEFAULT_IMAGES)) {
+      throw new GameServerError('GS_ERR_CONFIG', `images.${key} is not an image of the stack (one of ${Object.keys(DEFAULT_IMAGES).join(', ')})`, { variable: `images.${key}` })
+    }
+    if (typeof value !== 'string' || value.trim() === '') throw new GameServerError('GS_ERR_CONFIG', `images.${key} must be an image reference`, { variable: `images.${key}` })
+  }
+  return Object.freeze({ ...DEFAULT_IMAGES, ...overrides })
 }

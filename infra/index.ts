@@ -12,6 +12,7 @@ import { Balancer } from './components/balancer.js'
 import { Database } from './components/database.js'
 import { GameServers } from './components/game-servers.js'
 import { Grafana } from './components/grafana.js'
+import { HostMetrics } from './components/host-metrics.js'
 import { AppImage } from './components/image.js'
 import { LoadGenerators } from './components/load-generators.js'
 import { PrivateNetwork } from './components/network.js'
@@ -22,17 +23,37 @@ const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..')
 const stack = pulumi.getStack()
 const config = readStackConfig()
 const topology = buildTopology(config.topology)
-const common = { topology, secrets: config.secrets }
+const network = new PrivateNetwork('net', { name: `game-${stack}` })
+const context = { topology, secrets: config.secrets, network: network.name, publishAddress: config.publishAddress }
+const app = { memoryMb: config.appMemoryMb, cpus: config.appCpus }
 
 const image = new AppImage('app', { context: repositoryRoot, imageName: config.imageName })
-const network = new PrivateNetwork('net', { name: `game-${stack}` })
-const database = new Database('db', { ...common, network: network.name, appImage: image.ref, memoryMb: config.postgresMemoryMb })
-const redis = new RedisShards('redis', { ...common, network: network.name, memoryMb: config.redisMemoryMb })
-const servers = new GameServers('game', { ...common, network: network.name, appImage: image.ref, memoryMb: config.appMemoryMb, after: [database.migrations, ...redis.shards] })
-const balancer = new Balancer('lb', { ...common, network: network.name, appImage: image.ref, memoryMb: config.appMemoryMb, backends: servers.servers })
-const prometheus = new Prometheus('prom', { ...common, network: network.name })
-const grafana = new Grafana('grafana', { ...common, network: network.name, files: generatedFiles(), after: [prometheus.container], alertEmail: config.alertEmail, ...(config.smtp ? { smtp: config.smtp } : {}) })
-if (topology.options.loadGenerators) new LoadGenerators('load', { ...common, network: network.name, appImage: image.ref, balancer: balancer.container })
+const database = new Database('db', {
+  ...context,
+  appImage: image.ref,
+  image: config.images.postgres,
+  exporterImage: config.images.postgresExporter,
+  memoryMb: config.postgresMemoryMb,
+  volumeRetention: config.dataVolumeRetention,
+})
+const redis = new RedisShards('redis', { ...context, image: config.images.redis, exporterImage: config.images.redisExporter, memoryMb: config.redisMemoryMb })
+// The servers' image resolves only once the migrations exited 0: a failed migration fails the update
+// before any server starts on the old schema.
+const migratedImage = pulumi.all([image.ref, database.migrated]).apply(([ref]) => ref)
+const servers = new GameServers('game', { ...context, ...app, appImage: migratedImage, after: [database.migrations, ...redis.shards] })
+const balancer = new Balancer('lb', { ...context, ...app, appImage: image.ref, backends: servers.servers, publicHost: config.publicHost })
+new HostMetrics('host', { ...context, image: config.images.nodeExporter })
+const prometheus = new Prometheus('prom', { ...context, image: config.images.prometheus, publicHost: config.publicHost })
+const grafana = new Grafana('grafana', {
+  ...context,
+  image: config.images.grafana,
+  publicHost: config.publicHost,
+  files: generatedFiles(),
+  after: [prometheus.container],
+  alertEmail: config.alertEmail,
+  ...(config.smtp ? { smtp: config.smtp } : {}),
+})
+if (topology.options.loadGenerators) new LoadGenerators('load', { ...context, appImage: image.ref, balancer: balancer.container })
 
 export const gameEndpoint = balancer.endpoint
 export const grafanaUrl = grafana.url

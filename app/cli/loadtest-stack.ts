@@ -19,6 +19,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { SERVICE_NAMES } from '../topology/build.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -115,7 +116,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (exitCode = 3)
     }
     await writeFile(join(out, 'stack-outputs.json'), outputs.stdout)
-    const args = ['--import', 'tsx', join(root, 'app', 'cli', 'loadtest.ts'), '--target', gameEndpoint, '--out', out, ...(prometheusUrl?.startsWith('http://localhost') ? ['--prometheus', prometheusUrl] : []), ...passthrough]
+    // Prometheus is reachable from here when the stack publishes it: its URL then names the Docker
+    // host (localhost, a remote host, the publish address); unpublished, it is the in-network
+    // address (http://prometheus:9090).
+    const published = prometheusUrl !== undefined && new URL(prometheusUrl).hostname !== SERVICE_NAMES.prometheus
+    const args = ['--import', 'tsx', join(root, 'app', 'cli', 'loadtest.ts'), '--target', gameEndpoint, '--out', out, ...(published ? ['--prometheus', prometheusUrl] : []), ...passthrough]
     process.stderr.write(`npm run loadtest -- ${args.slice(3).join(' ')}\n`)
     exitCode = await run(process.execPath, args, abort.signal)
     // the stack's own generators (loadGenerators > 0) run in the Docker network; keep their output

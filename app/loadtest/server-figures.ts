@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GameServerError } from '../errors.js'
-import { METRIC_LIST, METRICS, seriesNames } from '../telemetry/catalogue.js'
+import { EXPORTER_METRICS, METRIC_LIST, METRICS, seriesNames } from '../telemetry/catalogue.js'
 import type { ServerAlert, ServerFigures, ServerSeries } from './report.js'
 
 interface PromResponse<T> {
@@ -129,11 +129,12 @@ export const FIGURE_RULES: readonly FigureRule[] = [
     headline: (f, w) => `sum(rate(${f}[${w}]))`,
   },
   {
+    // Host CPU comes from node_exporter (once per host): the busiest host, from its idle time.
     key: 'hostCpuUtilizationMax',
     unit: 'ratio',
-    find: (names) => first(names, new RegExp(`^${name('hostCpuUtilization')}$`)),
-    series: (f) => `max(${f})`,
-    headline: (f, w) => `max(max_over_time(${f}[${w}]))`,
+    find: (names) => first(names, new RegExp(`^${EXPORTER_METRICS.nodeCpuSeconds.name}$`)),
+    series: (f) => `max(1 - avg by (instance) (rate(${f}{mode="idle"}[5s])))`,
+    headline: (f, w) => `max_over_time((max(1 - avg by (instance) (rate(${f}{mode="idle"}[10s]))))[${w}:5s])`,
   },
   {
     key: 'eventLoopDelayP99Ms',

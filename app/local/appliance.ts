@@ -232,7 +232,8 @@ export class Appliance {
           break
         }
         const child = new ManagedProcess({ name: service.name, command: process.execPath, args, cwd: REPOSITORY_ROOT, env: this.childEnv(service), onLine })
-        this.track(service, child, () => child.stop(15_000))
+        // The same grace a container gets before it is killed (shutdown deadline + margin).
+        this.track(service, child, () => child.stop(service.stopGraceSeconds * 1000))
         if (!service.oneShot) await this.waitHealthy(service, child, timeoutMs)
         break
       }

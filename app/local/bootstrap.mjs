@@ -14,7 +14,18 @@ const programs = {
   redis: { check: () => onPath('redis-server'), pkg: 'redis-server' },
   postgres: { check: () => postgresInstalled(), pkg: 'postgresql' },
   prometheus: { check: () => onPath('prometheus') && onPath('promtool'), pkg: 'prometheus' },
-  exporters: { check: () => onPath('prometheus-postgres-exporter') && onPath('prometheus-redis-exporter'), pkg: 'prometheus-postgres-exporter prometheus-redis-exporter' },
+  exporters: {
+    check: () => onPath('prometheus-postgres-exporter') && onPath('prometheus-redis-exporter') && onPath('prometheus-node-exporter'),
+    pkg: 'prometheus-postgres-exporter prometheus-redis-exporter prometheus-node-exporter',
+  },
+  // The container engine of the engine test (test/harness/engine): podman serves the Docker Engine
+  // API, runc runs the containers, netavark (with iptables) and aardvark-dns give networks with name resolution,
+  // catatonit is the init of `init: true` containers, debootstrap makes the Debian base image.
+  engine: {
+    check: () =>
+      onPath('podman') && onPath('runc') && onPath('debootstrap') && (onPath('catatonit') || existsSync('/usr/libexec/podman/catatonit')) && existsSync('/usr/lib/podman/netavark') && existsSync('/usr/lib/podman/aardvark-dns') && (onPath('iptables') || existsSync('/usr/sbin/iptables')),
+    pkg: 'podman runc netavark aardvark-dns iptables catatonit debootstrap',
+  },
   haproxy: { check: () => onPath('haproxy'), pkg: 'haproxy' },
   chromium: { check: () => onPath('chromium'), pkg: 'chromium' },
 }

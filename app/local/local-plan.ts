@@ -32,6 +32,7 @@ export interface LocalAvailability {
 export const EXPORTER_PROGRAMS = {
   'postgres-exporter': { program: 'prometheus-postgres-exporter', debianPackage: 'prometheus-postgres-exporter' },
   'redis-exporter': { program: 'prometheus-redis-exporter', debianPackage: 'prometheus-redis-exporter' },
+  'node-exporter': { program: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter' },
 } as const
 
 function runnerFor(service: Service, available: LocalAvailability): LocalRunner {
@@ -41,10 +42,11 @@ function runnerFor(service: Service, available: LocalAvailability): LocalRunner 
     case 'redis':
       return { kind: 'redis' }
     case 'postgres-exporter':
-    case 'redis-exporter': {
+    case 'redis-exporter':
+    case 'node-exporter': {
       const exporter = EXPORTER_PROGRAMS[service.kind]
       if (!available.observability) return { kind: 'skipped', reason: 'APPLIANCE_PROMETHEUS=false' }
-      if (!available.has(exporter.program)) return { kind: 'skipped', reason: `${exporter.program} is not installed (apt-get install -y ${exporter.debianPackage}); its data-store metrics are missing` }
+      if (!available.has(exporter.program)) return { kind: 'skipped', reason: `${exporter.program} is not installed (apt-get install -y ${exporter.debianPackage}); its metrics are missing` }
       return { kind: 'program', ...exporter }
     }
     case 'prometheus':

@@ -29,8 +29,10 @@ export interface MetricDefinition {
   readonly labels: readonly string[]
   /** Histograms only: explicit upper bounds, strictly increasing (+Inf is implicit). */
   readonly buckets?: readonly number[]
-  /** Which process kinds export it. */
+  /** Which process kinds export it (none for an exporter's metric). */
   readonly roles: readonly TelemetryRole[]
+  /** Set for metrics another program of the topology exports (e.g. `node-exporter`). */
+  readonly exporter?: string
 }
 
 export type TelemetryRole = 'server' | 'balancer' | 'loadgen'
@@ -142,21 +144,40 @@ export const METRICS = {
   // Not the semantic convention's process.cpu.utilization, which divides by the number of CPUs:
   // here 1 is one full core, the unit of the detector's CPU threshold for a single-threaded server.
   processCpuUtilization: gauge('gs_process_cpu_utilization_ratio', '1', 'CPU time of this process per wall second over the last sample interval (1 = one full core).', [], ALL),
-  // --- host ---
-  hostCpuUtilization: gauge('gs_host_cpu_utilization_ratio', '1', 'Busy fraction of all host CPUs over the last sample interval (/proc/stat).', [], ALL),
-  hostCpuCores: gauge('gs_host_cpu_cores', '{core}', 'Logical CPUs of the host.', [], ALL),
-  hostMemoryTotal: gauge('gs_host_memory_total_bytes', 'By', 'Host memory (MemTotal, /proc/meminfo).', [], ALL),
-  hostMemoryAvailable: gauge('gs_host_memory_available_bytes', 'By', 'Host memory available for new work (MemAvailable, /proc/meminfo).', [], ALL),
-  hostMemoryUsed: gauge('gs_host_memory_used_ratio', '1', '1 − MemAvailable / MemTotal.', [], ALL),
-  hostDiskTotal: gauge('gs_host_disk_total_bytes', 'By', 'Size of the filesystem holding a path (statfs).', ['path'], ALL),
-  hostDiskAvailable: gauge('gs_host_disk_available_bytes', 'By', 'Bytes available to unprivileged users on the filesystem (statfs bavail).', ['path'], ALL),
-  hostDiskUsed: gauge('gs_host_disk_used_ratio', '1', '1 − available / total of the filesystem holding a path.', ['path'], ALL),
+  // --- this process's container (cgroup v1/v2; absent without a limit, see cgroup.ts) ---
+  containerMemoryLimit: gauge('gs_container_memory_limit_bytes', 'By', 'Memory limit of this process\'s cgroup (the smallest set on it or an ancestor); absent when none is set.', [], ALL),
+  containerMemoryWorkingSet: gauge('gs_container_memory_working_set_bytes', 'By', 'Memory of this process\'s cgroup in use, without inactive page cache (as docker stats counts it).', [], ALL),
+  containerMemoryUsed: gauge('gs_container_memory_used_ratio', '1', 'Working set / memory limit of this process\'s cgroup; absent without a limit.', [], ALL),
+  containerCpuQuota: gauge('gs_container_cpu_quota_cores', '{core}', 'CPU quota of this process\'s cgroup in cores (CFS quota / period); absent without a quota.', [], ALL),
+  containerCpuUsed: gauge('gs_container_cpu_quota_used_ratio', '1', 'CPU time of this process\'s cgroup per wall second / its quota, over the last sample interval; absent without a quota.', [], ALL),
+  containerCpuThrottled: gauge('gs_container_cpu_throttled_ratio', '1', 'Fraction of CFS periods in the last sample interval in which the cgroup was throttled; absent without a quota.', [], ALL),
+  containerCpuThrottledSeconds: counter('gs_container_cpu_throttled_seconds_total', 's', 'Time the cgroup\'s tasks were throttled by its CPU quota.', [], ALL),
   // --- bottleneck detector ---
   bottleneckActive: gauge('gs_bottleneck_active', '1', '1 while the in-process detector holds a bottleneck raised, else 0.', ['name', 'severity'], ALL),
   bottleneckValue: gauge('gs_bottleneck_value', '1', 'The reading the detector last compared with a threshold (unit of that threshold).', ['name'], ALL),
 } as const satisfies Record<string, MetricDefinition>
 
 export type MetricKey = keyof typeof METRICS
+
+/**
+ * Metrics of node_exporter (the topology's `node-exporter`, Debian's prometheus-node-exporter
+ * locally): the host-level readings, exported once per host instead of by every app process.
+ */
+const nodeExporter = (name: string, kind: MetricKind, unit: MetricUnit, help: string, labels: readonly string[]): MetricDefinition => ({ name, kind, unit, help, labels, roles: [], exporter: 'node-exporter' })
+export const EXPORTER_METRICS = {
+  nodeCpuSeconds: nodeExporter('node_cpu_seconds_total', 'counter', 's', 'Seconds each CPU spent in each mode.', ['cpu', 'mode']),
+  nodeMemoryAvailable: nodeExporter('node_memory_MemAvailable_bytes', 'gauge', 'By', 'MemAvailable of /proc/meminfo.', []),
+  nodeMemoryTotal: nodeExporter('node_memory_MemTotal_bytes', 'gauge', 'By', 'MemTotal of /proc/meminfo.', []),
+  nodeFilesystemAvailable: nodeExporter('node_filesystem_avail_bytes', 'gauge', 'By', 'Filesystem space available to non-root users.', ['device', 'fstype', 'mountpoint']),
+  nodeFilesystemSize: nodeExporter('node_filesystem_size_bytes', 'gauge', 'By', 'Filesystem size.', ['device', 'fstype', 'mountpoint']),
+} as const satisfies Record<string, MetricDefinition>
+
+export type ExporterMetricKey = keyof typeof EXPORTER_METRICS
+
+/** A metric a threshold or panel may read: the app's own or an exporter's. */
+export function metricDefinition(key: MetricKey | ExporterMetricKey): MetricDefinition {
+  return key in METRICS ? METRICS[key as MetricKey] : EXPORTER_METRICS[key as ExporterMetricKey]
+}
 
 export const METRIC_LIST: readonly MetricDefinition[] = Object.values(METRICS)
 

@@ -95,6 +95,8 @@ export class PerformanceReporter {
         line.processCpuRatio = round(system.processCpuRatio)
         if (system.hostCpuRatio !== undefined) line.hostCpuRatio = round(system.hostCpuRatio)
         if (system.hostMemory) line.hostMemoryUsedRatio = round(1 - system.hostMemory.availableBytes / system.hostMemory.totalBytes)
+        if (system.cgroup?.memoryUsedRatio !== undefined) line.containerMemoryUsedRatio = round(system.cgroup.memoryUsedRatio)
+        if (system.cgroup?.cpuQuotaUsedRatio !== undefined) line.containerCpuQuotaUsedRatio = round(system.cgroup.cpuQuotaUsedRatio)
         line.eventLoopUtilization = round(system.eventLoopUtilization)
         line.eventLoopDelayP99Seconds = round(system.eventLoopDelayP99Seconds)
         line.rssBytes = process.memoryUsage.rss()

@@ -95,11 +95,17 @@ export async function startTelemetry(config: Config, logger: Logger, role: Telem
     const diskPaths = settings.diskPaths.split(',').map((p) => p.trim()).filter(Boolean)
     system = await SystemMonitor.start({ sampleIntervalMs: settings.systemSampleIntervalMs, diskPaths, logger }, provider)
     const sample = () => system?.latest()
+    // Memory and CPU: the container's budget when its cgroup sets one (a 512 MiB container is full
+    // long before the host is), the host's otherwise (a bare process owns the whole machine).
     const sources: ReadingSources = {
-      hostCpuRatio: () => sample()?.hostCpuRatio,
+      containerMemoryUsedRatio: () => sample()?.cgroup?.memoryUsedRatio,
+      containerCpuQuotaUsedRatio: () => sample()?.cgroup?.cpuQuotaUsedRatio,
+      containerCpuThrottledRatio: () => sample()?.cgroup?.cpuThrottledRatio,
+      hostCpuRatio: () => (sample()?.cgroup?.cpuQuotaCores !== undefined ? undefined : sample()?.hostCpuRatio),
       hostMemoryUsedRatio: () => {
-        const memory = sample()?.hostMemory
-        return memory ? 1 - memory.availableBytes / memory.totalBytes : undefined
+        const current = sample()
+        const memory = current?.hostMemory
+        return current?.cgroup?.memoryLimitBytes !== undefined || !memory ? undefined : 1 - memory.availableBytes / memory.totalBytes
       },
       hostDiskUsedRatio: () => {
         const disks = sample()?.disks ?? []

@@ -1,18 +1,24 @@
 /**
- * Real system readings, never simulated: event-loop delay (perf_hooks monitorEventLoopDelay) and
+ * Real system readings (never simulated): event-loop delay (perf_hooks monitorEventLoopDelay) and
  * utilisation (performance.eventLoopUtilization), process CPU (process.cpuUsage) and memory, V8
- * heap spaces (v8.getHeapSpaceStatistics) and garbage-collection pauses (a 'gc' PerformanceObserver), host CPU from /proc/stat deltas, host memory from /proc/meminfo
- * (MemAvailable), disk from fs.statfs. Every SYSTEM_SAMPLE_INTERVAL_MS a sample closes the
- * interval: CPU and event-loop figures describe that interval, host memory and disk are read at
- * that moment; process memory and CPU seconds are read at collection time. Exported as observable
- * gauges; `latest()` feeds the detector and the report.
+ * heap spaces (v8.getHeapSpaceStatistics), garbage-collection pauses (a 'gc' PerformanceObserver),
+ * this process's container — its cgroup's memory limit and working set, CPU quota, usage and
+ * throttling (cgroup.ts) — and, for the detector, host CPU from /proc/stat deltas, host memory from
+ * /proc/meminfo (MemAvailable) and disk from fs.statfs. Every SYSTEM_SAMPLE_INTERVAL_MS a sample
+ * closes the interval: CPU and event-loop figures describe that interval, memory and disk are read
+ * at that moment; process memory and CPU seconds are read at collection time. `latest()` feeds the
+ * detector and the report.
+ *
+ * Exported as observable gauges: the process's and its container's figures. Host figures are not
+ * exported: every process on a host would report the same numbers (and raise the same alert);
+ * node_exporter reports them once per host.
  */
 import { readFile, statfs } from 'node:fs/promises'
-import { cpus } from 'node:os'
 import { constants as perfConstants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type ELDHistogram, type PerformanceEntry } from 'node:perf_hooks'
 import { getHeapSpaceStatistics } from 'node:v8'
 import { silentLogger, type Logger } from '../logger.js'
 import { BucketHistogram } from './bucket-histogram.js'
+import { cgroupInterval, detectCgroup, readCgroup, type CgroupFiles, type CgroupInterval, type CgroupReading } from './cgroup.js'
 import { GC_DURATION_BUCKETS_SECONDS, METRICS } from './catalogue.js'
 import type { TelemetryProvider } from './provider.js'
 
@@ -51,6 +57,8 @@ export interface SystemSample {
   readonly hostCpuRatio: number | undefined
   readonly hostMemory: HostMemory | undefined
   readonly disks: readonly DiskReading[]
+  /** This process's cgroup (container), when one is readable. */
+  readonly cgroup: (CgroupReading & CgroupInterval) | undefined
 }
 
 /** The aggregate `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal … */
@@ -133,6 +141,8 @@ export interface SystemMonitorOptions {
   readonly sampleIntervalMs: number
   readonly diskPaths: readonly string[]
   readonly logger?: Logger
+  /** This process's cgroup files (tests); default: detected from /proc/self; null: none. */
+  readonly cgroup?: CgroupFiles | null
 }
 
 export class SystemMonitor {
@@ -145,6 +155,8 @@ export class SystemMonitor {
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization()
   private lastCpu = process.cpuUsage()
   private lastHostCpu: CpuTimes | undefined
+  private cgroupFiles: CgroupFiles | undefined
+  private lastCgroup: CgroupReading | undefined
   private sample: SystemSample | undefined
   private procWarned = false
   private closed = false
@@ -163,6 +175,8 @@ export class SystemMonitor {
     monitor.delay.enable()
     monitor.gc.start()
     monitor.lastHostCpu = await monitor.tryProc(readHostCpu)
+    monitor.cgroupFiles = options.cgroup === null ? undefined : (options.cgroup ?? (await detectCgroup()))
+    monitor.lastCgroup = await monitor.readCgroupOnce()
     monitor.timer = setInterval(() => void monitor.sampleNow(), options.sampleIntervalMs)
     monitor.timer.unref()
     // A first, shorter interval so the gauges exist by the first scrape of a fresh process (rates
@@ -222,6 +236,9 @@ export class SystemMonitor {
       this.lastHostCpu = hostCpu
       const hostMemory = await this.tryProc(readHostMemory)
       const disks = await this.readDisks()
+      const cgroupNow = await this.readCgroupOnce()
+      const cgroup = cgroupNow ? { ...cgroupNow, ...cgroupInterval(this.lastCgroup, cgroupNow, intervalMs) } : undefined
+      this.lastCgroup = cgroupNow
       this.sample = {
         at: now,
         intervalMs,
@@ -237,6 +254,7 @@ export class SystemMonitor {
         hostCpuRatio,
         hostMemory,
         disks,
+        cgroup,
       }
     } catch (err) {
       this.logger.error({ err }, 'system sample failed')
@@ -253,6 +271,17 @@ export class SystemMonitor {
       }
     }
     return out
+  }
+
+  private async readCgroupOnce(): Promise<CgroupReading | undefined> {
+    if (!this.cgroupFiles) return undefined
+    try {
+      return await readCgroup(this.cgroupFiles)
+    } catch (err) {
+      this.logger.warn({ err }, 'reading the cgroup failed; container figures are not reported')
+      this.cgroupFiles = undefined
+      return undefined
+    }
   }
 
   private async tryProc<T>(read: () => Promise<T>): Promise<T | undefined> {
@@ -292,22 +321,19 @@ export class SystemMonitor {
     provider.observe(METRICS.heapSpaceAvailable, heapSpaces((space) => space.space_available_size))
     provider.observe(METRICS.heapSpacePhysical, heapSpaces((space) => space.physical_space_size))
     provider.observe(METRICS.processCpuUtilization, fromSample((s) => s.processCpuRatio))
-    provider.observe(METRICS.hostCpuUtilization, fromSample((s) => s.hostCpuRatio))
     provider.observe(METRICS.processCpu, (r) => {
       const usage = process.cpuUsage()
       r.observe(usage.user / 1e6, { 'cpu.mode': 'user' })
       r.observe(usage.system / 1e6, { 'cpu.mode': 'system' })
     })
     provider.observe(METRICS.processMemory, (r) => r.observe(process.memoryUsage.rss()))
-    provider.observe(METRICS.hostCpuCores, (r) => r.observe(cpus().length))
-    provider.observe(METRICS.hostMemoryTotal, fromSample((s) => s.hostMemory?.totalBytes))
-    provider.observe(METRICS.hostMemoryAvailable, fromSample((s) => s.hostMemory?.availableBytes))
-    provider.observe(METRICS.hostMemoryUsed, fromSample((s) => (s.hostMemory ? 1 - s.hostMemory.availableBytes / s.hostMemory.totalBytes : undefined)))
-    const disk = (read: (d: DiskReading) => number) => (r: { observe(v: number, a: { path: string }): void }) => {
-      for (const d of this.sample?.disks ?? []) r.observe(read(d), { path: d.path })
-    }
-    provider.observe(METRICS.hostDiskTotal, disk((d) => d.totalBytes))
-    provider.observe(METRICS.hostDiskAvailable, disk((d) => d.availableBytes))
-    provider.observe(METRICS.hostDiskUsed, disk((d) => (d.totalBytes > 0 ? 1 - d.availableBytes / d.totalBytes : 0)))
+    const group = (read: (c: CgroupReading & CgroupInterval) => number | undefined) => fromSample((s) => (s.cgroup ? read(s.cgroup) : undefined))
+    provider.observe(METRICS.containerMemoryLimit, group((c) => c.memoryLimitBytes))
+    provider.observe(METRICS.containerMemoryWorkingSet, group((c) => c.memoryWorkingSetBytes))
+    provider.observe(METRICS.containerMemoryUsed, group((c) => c.memoryUsedRatio))
+    provider.observe(METRICS.containerCpuQuota, group((c) => c.cpuQuotaCores))
+    provider.observe(METRICS.containerCpuUsed, group((c) => c.cpuQuotaUsedRatio))
+    provider.observe(METRICS.containerCpuThrottled, group((c) => c.cpuThrottledRatio))
+    provider.observe(METRICS.containerCpuThrottledSeconds, group((c) => (c.cpuQuotaCores !== undefined ? c.cpuThrottledSeconds : undefined)))
   }
 }

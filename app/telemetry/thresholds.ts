@@ -5,12 +5,15 @@
  * what it reads (an in-process reading and, for Prometheus, the catalogue metric), the limit, the
  * severity and how long the condition must hold (`forSeconds`) before it is raised.
  */
-import { METRICS, type MetricKey } from './catalogue.js'
+import { EXPORTER_METRICS, METRICS, type ExporterMetricKey, type MetricKey } from './catalogue.js'
 
 export type Severity = 'warning' | 'critical'
 
 /** In-process readings the detector is given sources for (see detector.ts `ReadingSources`). */
 export type ReadingName =
+  | 'containerMemoryUsedRatio'
+  | 'containerCpuQuotaUsedRatio'
+  | 'containerCpuThrottledRatio'
   | 'hostCpuRatio'
   | 'hostMemoryUsedRatio'
   | 'hostDiskUsedRatio'
@@ -27,8 +30,15 @@ export interface Threshold {
   readonly summary: string
   /** One or two sentences for the alert's description annotation and the dashboard. */
   readonly description: string
-  /** The catalogue metric the Prometheus side reads (dashboards draw the limit on its panel). */
-  readonly metric: MetricKey
+  /**
+   * Where the alert is evaluated. `process`: on each app process's own metric (one alert per
+   * process or container). `host`: on node_exporter's metrics, one alert per host, however many
+   * app processes share it; the in-process detector still reads the host where the process has no
+   * cgroup limit of that kind (start.ts), so a bare process on a host keeps its feedback.
+   */
+  readonly scope: 'process' | 'host'
+  /** The metric the Prometheus side reads (dashboards draw the limit on its panel). */
+  readonly metric: MetricKey | ExporterMetricKey
   readonly reading: ReadingName
   /**
    * `value`: compare the reading itself; `rate`: the reading is a monotonic total and the detector
@@ -47,11 +57,57 @@ export interface Threshold {
 
 const by = 'job, instance'
 
+/** Filesystems node_exporter reports that are not disks that fill up. */
+const PSEUDO_FILESYSTEMS = 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|autofs|proc|sysfs|cgroup2?"'
+
 export const THRESHOLDS = [
   {
+    name: 'container-memory',
+    scope: 'process',
+    metric: 'containerMemoryUsed',
+    description: 'The working set of the process\'s container (cgroup) stayed above the limit of its memory limit; near the limit the kernel reclaims hard and then kills the process (OOM).',
+    summary: 'Container memory above 85 % of its limit',
+    reading: 'containerMemoryUsedRatio',
+    mode: 'value',
+    limit: 0.85,
+    unit: 'ratio',
+    severity: 'critical',
+    forSeconds: 60,
+    promql: `max by (${by}) (${METRICS.containerMemoryUsed.name})`,
+  },
+  {
+    name: 'container-cpu',
+    scope: 'process',
+    metric: 'containerCpuUsed',
+    description: 'The process\'s container used more than the limit of its CPU quota; beyond the quota it is throttled and every session waits.',
+    summary: 'Container CPU above 90 % of its quota',
+    reading: 'containerCpuQuotaUsedRatio',
+    mode: 'value',
+    limit: 0.9,
+    unit: 'ratio',
+    severity: 'critical',
+    forSeconds: 60,
+    promql: `max by (${by}) (${METRICS.containerCpuUsed.name})`,
+  },
+  {
+    name: 'container-cpu-throttled',
+    scope: 'process',
+    metric: 'containerCpuThrottled',
+    description: 'The CPU quota throttled the process\'s container in more than a quarter of its scheduling periods: latency spikes of up to a period (100 ms by default) follow.',
+    summary: 'Container throttled in more than 25 % of CPU periods',
+    reading: 'containerCpuThrottledRatio',
+    mode: 'value',
+    limit: 0.25,
+    unit: 'ratio',
+    severity: 'warning',
+    forSeconds: 60,
+    promql: `max by (${by}) (${METRICS.containerCpuThrottled.name})`,
+  },
+  {
     name: 'host-cpu',
-    metric: 'hostCpuUtilization',
-    description: 'The busy fraction of all host CPUs (/proc/stat) stayed above the limit; the server will queue frames and latency rises.',
+    scope: 'host',
+    metric: 'nodeCpuSeconds',
+    description: 'The busy fraction of all CPUs of a host (node_exporter) stayed above the limit; the servers on it will queue frames and latency rises.',
     summary: 'Host CPU above 90 %',
     reading: 'hostCpuRatio',
     mode: 'value',
@@ -59,12 +115,13 @@ export const THRESHOLDS = [
     unit: 'ratio',
     severity: 'critical',
     forSeconds: 60,
-    promql: `max by (${by}) (${METRICS.hostCpuUtilization.name})`,
+    promql: `1 - avg by (${by}) (rate(${EXPORTER_METRICS.nodeCpuSeconds.name}{mode="idle"}[$range]))`,
   },
   {
     name: 'host-memory',
-    metric: 'hostMemoryUsed',
-    description: 'Host memory in use (1 - MemAvailable / MemTotal) stayed above the limit; the kernel may start reclaiming or killing processes.',
+    scope: 'host',
+    metric: 'nodeMemoryAvailable',
+    description: 'Memory in use on a host (1 - MemAvailable / MemTotal, node_exporter) stayed above the limit; the kernel may start reclaiming or killing processes.',
     summary: 'Host memory above 85 % (MemAvailable)',
     reading: 'hostMemoryUsedRatio',
     mode: 'value',
@@ -72,12 +129,13 @@ export const THRESHOLDS = [
     unit: 'ratio',
     severity: 'critical',
     forSeconds: 60,
-    promql: `max by (${by}) (${METRICS.hostMemoryUsed.name})`,
+    promql: `1 - max by (${by}) (${EXPORTER_METRICS.nodeMemoryAvailable.name}) / max by (${by}) (${EXPORTER_METRICS.nodeMemoryTotal.name})`,
   },
   {
     name: 'host-disk',
-    metric: 'hostDiskUsed',
-    description: 'A reported filesystem (DISK_PATHS) is nearly full; the database and logs need room.',
+    scope: 'host',
+    metric: 'nodeFilesystemAvailable',
+    description: 'A filesystem of a host (node_exporter; in-process: DISK_PATHS) is nearly full; the database and logs need room.',
     summary: 'Filesystem above 90 % used',
     reading: 'hostDiskUsedRatio',
     mode: 'value',
@@ -85,10 +143,11 @@ export const THRESHOLDS = [
     unit: 'ratio',
     severity: 'warning',
     forSeconds: 300,
-    promql: `max by (${by}) (${METRICS.hostDiskUsed.name})`,
+    promql: `max by (${by}) (1 - ${EXPORTER_METRICS.nodeFilesystemAvailable.name}{${PSEUDO_FILESYSTEMS}} / ${EXPORTER_METRICS.nodeFilesystemSize.name}{${PSEUDO_FILESYSTEMS}})`,
   },
   {
     name: 'frame-processing-p95',
+    scope: 'process',
     metric: 'frameProcessing',
     description: 'The 95th percentile of handler time per inbound frame stayed above 10 ms (the seed packet p95 rule).',
     summary: 'Frame processing p95 above 10 ms',
@@ -102,6 +161,7 @@ export const THRESHOLDS = [
   },
   {
     name: 'event-loop-delay-p99',
+    scope: 'process',
     metric: 'eventLoopDelayP99',
     description: 'The event loop ran late by more than 50 ms at the 99th percentile: every session on this process waits that long.',
     summary: 'Event-loop delay p99 above 50 ms',
@@ -115,6 +175,7 @@ export const THRESHOLDS = [
   },
   {
     name: 'outbound-backlog',
+    scope: 'process',
     metric: 'outboundBacklog',
     description: 'Bytes queued for clients whose sockets are backed up exceed the limit; slow clients are being disconnected.',
     summary: 'More than 32 MiB queued for slow clients',
@@ -128,6 +189,7 @@ export const THRESHOLDS = [
   },
   {
     name: 'pool-waiters',
+    scope: 'process',
     metric: 'poolWaiting',
     description: 'Callers wait for a pool resource (database connections): the pool is too small or queries are slow.',
     summary: 'More than 10 callers waiting for a pool',
@@ -141,6 +203,7 @@ export const THRESHOLDS = [
   },
   {
     name: 'cache-errors',
+    scope: 'process',
     metric: 'cacheErrors',
     description: 'Cache operations fail (Redis shards unreachable or breaker open); reads fall back to the database.',
     summary: 'Cache errors above 1 per second',
@@ -154,6 +217,7 @@ export const THRESHOLDS = [
   },
   {
     name: 'unhealthy-backends',
+    scope: 'process',
     metric: 'backendHealthy',
     description: 'The balancer marked at least one backend unhealthy (failed health checks); its share of traffic goes elsewhere.',
     summary: 'A balancer backend fails its health checks',

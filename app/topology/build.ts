@@ -1,11 +1,12 @@
 /** Builds the one topology description from options (see model.ts). Pure and deterministic. */
 import { GameServerError } from '../errors.js'
-import { CONTAINER_PORTS, DATABASE_NAME, DATABASE_USER, type Service, type Topology, type TopologyOptions, type Value, type ValuePart } from './model.js'
+import { CONTAINER_PORTS, DATABASE_NAME, DATABASE_USER, SHUTDOWN_MARGIN_SECONDS, type Service, type Topology, type TopologyOptions, type Value, type ValuePart } from './model.js'
 
 export const SERVICE_NAMES = {
   postgres: 'postgres',
   postgresExporter: 'postgres-exporter',
   redisExporter: 'redis-exporter',
+  nodeExporter: 'node-exporter',
   migrate: 'migrate',
   balancer: 'balancer',
   prometheus: 'prometheus',
@@ -16,7 +17,13 @@ export const SERVICE_NAMES = {
 } as const
 
 /** Prometheus job names (dashboards and alert rules select on `job`). */
-export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', postgres: 'postgres', redis: 'redis', loadGenerator: 'load-generator' } as const
+export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', postgres: 'postgres', redis: 'redis', node: 'node', loadGenerator: 'load-generator' } as const
+
+/**
+ * Stop grace of the services that are not app processes: PostgreSQL gets time for its shutdown
+ * checkpoint, Prometheus for writing its head block; the rest stop at once.
+ */
+export const STOP_GRACE_SECONDS = { postgres: 30, prometheus: 30, other: 10 } as const
 
 export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   servers: 3,
@@ -30,6 +37,7 @@ export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   logLevel: 'info',
   serverEnv: {},
   scrapeIntervalSeconds: 5,
+  shutdownDeadlineMs: 10_000,
 })
 
 const address = (service: string, port: string): ValuePart[] => [{ hostOf: service }, ':', { portOf: service, port }]
@@ -61,6 +69,9 @@ export function buildTopology(options: TopologyOptions): Topology {
       ? { CLUSTER_REDIS_URL: clusterRedisUrl() }
       : { BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }] }
   const services: Service[] = []
+  // App processes get their shutdown deadline and the margin before they may be killed.
+  const appStopGraceSeconds = Math.ceil(options.shutdownDeadlineMs / 1000) + SHUTDOWN_MARGIN_SECONDS
+  const shutdownEnv: Record<string, Value> = { SHUTDOWN_DEADLINE_MS: [String(options.shutdownDeadlineMs)] }
 
   services.push({
     name: SERVICE_NAMES.postgres,
@@ -73,6 +84,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     dependsOn: [],
     oneShot: false,
     persistent: true,
+    stopGraceSeconds: STOP_GRACE_SECONDS.postgres,
   })
   shards.forEach((name, index) =>
     services.push({
@@ -86,6 +98,7 @@ export function buildTopology(options: TopologyOptions): Topology {
       dependsOn: [],
       oneShot: false,
       persistent: false,
+      stopGraceSeconds: STOP_GRACE_SECONDS.other,
     }),
   )
   services.push({
@@ -100,6 +113,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     dependsOn: [SERVICE_NAMES.postgres],
     oneShot: false,
     persistent: false,
+    stopGraceSeconds: STOP_GRACE_SECONDS.other,
   })
   services.push({
     name: SERVICE_NAMES.redisExporter,
@@ -118,6 +132,23 @@ export function buildTopology(options: TopologyOptions): Topology {
     dependsOn: shards,
     oneShot: false,
     persistent: false,
+    stopGraceSeconds: STOP_GRACE_SECONDS.other,
+  })
+  // Host-level readings (CPU, memory, filesystems, network) come from node_exporter, once per
+  // host, rather than from each app process reading the same /proc (alerts would fire N+1 times).
+  services.push({
+    name: SERVICE_NAMES.nodeExporter,
+    kind: 'node-exporter',
+    index: 0,
+    ports: [{ name: 'metrics', containerPort: CONTAINER_PORTS.nodeExporter }],
+    env: {},
+    args: [['--web.listen-address=', ...listenOn(SERVICE_NAMES.nodeExporter)]],
+    health: { kind: 'http', port: 'metrics', path: '/metrics' },
+    scrape: { job: SCRAPE_JOBS.node, port: 'metrics', path: '/metrics' },
+    dependsOn: [],
+    oneShot: false,
+    persistent: false,
+    stopGraceSeconds: STOP_GRACE_SECONDS.other,
   })
   services.push({
     name: SERVICE_NAMES.migrate,
@@ -130,6 +161,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     dependsOn: [SERVICE_NAMES.postgres],
     oneShot: true,
     persistent: false,
+    stopGraceSeconds: appStopGraceSeconds,
   })
   servers.forEach((name, i) =>
     services.push({
@@ -157,6 +189,7 @@ export function buildTopology(options: TopologyOptions): Topology {
         // balancer (and health checks) reach it, so the header can be trusted.
         TRUST_PROXY_HEADER: ['true'],
         MAX_CONNECTIONS_PER_ADDRESS: ['0'],
+        ...shutdownEnv,
         ...dataEnv,
       },
       app: { module: 'app/main.ts' },
@@ -166,6 +199,7 @@ export function buildTopology(options: TopologyOptions): Topology {
       dependsOn: [SERVICE_NAMES.postgres, ...shards, SERVICE_NAMES.migrate],
       oneShot: false,
       persistent: false,
+      stopGraceSeconds: appStopGraceSeconds,
     }),
   )
   services.push({
@@ -195,6 +229,7 @@ export function buildTopology(options: TopologyOptions): Topology {
       BALANCE_STRATEGY: [options.balanceStrategy],
       NODE_ID: [SERVICE_NAMES.balancer],
       LOG_LEVEL: [options.logLevel],
+      ...shutdownEnv,
     },
     app: { module: 'app/cli/balance.ts' },
     args: [],
@@ -203,6 +238,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     dependsOn: options.backendDiscovery === 'cluster' ? [SERVICE_NAMES.redis(0), ...servers] : servers,
     oneShot: false,
     persistent: false,
+    stopGraceSeconds: appStopGraceSeconds,
   })
   services.push({
     name: SERVICE_NAMES.prometheus,
@@ -215,6 +251,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     dependsOn: [],
     oneShot: false,
     persistent: true,
+    stopGraceSeconds: STOP_GRACE_SECONDS.prometheus,
   })
   services.push({
     name: SERVICE_NAMES.grafana,
@@ -232,6 +269,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     dependsOn: [SERVICE_NAMES.prometheus],
     oneShot: false,
     persistent: true,
+    stopGraceSeconds: STOP_GRACE_SECONDS.other,
   })
   const load = options.loadGenerators
   if (load) {
@@ -258,6 +296,7 @@ export function buildTopology(options: TopologyOptions): Topology {
         dependsOn: [SERVICE_NAMES.balancer],
         oneShot: true,
         persistent: false,
+        stopGraceSeconds: appStopGraceSeconds,
       }),
     )
   }
@@ -297,6 +336,8 @@ function validate(options: TopologyOptions): void {
   const published = [options.balancerPort, options.grafanaPort, ...(options.publishPrometheus ? [options.prometheusPort] : [])]
   if (new Set(published).size !== published.length) throw bad('ports', 'must not publish two services on one host port')
   if (options.loadGenerators && (!Number.isInteger(options.loadGenerators.count) || options.loadGenerators.count < 1)) throw bad('loadGenerators.count', 'must be ≥ 1')
+  if (!Number.isInteger(options.shutdownDeadlineMs) || options.shutdownDeadlineMs < 0 || options.shutdownDeadlineMs > 600_000) throw bad('shutdownDeadlineMs', 'must be an integer in 0..600000')
+  if ('SHUTDOWN_DEADLINE_MS' in options.serverEnv) throw bad('serverEnv.SHUTDOWN_DEADLINE_MS', 'is set through shutdownDeadlineMs (it also sets the containers\' stop grace)')
   for (const key of Object.keys(options.serverEnv)) {
     if (!/^[A-Z][A-Z0-9_]*$/.test(key)) throw bad(`serverEnv.${key}`, 'must be an upper-case variable name')
   }

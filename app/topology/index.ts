@@ -37,6 +37,7 @@ export function topologyOptionsFromConfig(config: Config, env: Readonly<Record<s
     balanceStrategy: config.balancer.strategy,
     backendDiscovery: config.appliance.backendDiscovery,
     logLevel: config.server.logLevel,
+    shutdownDeadlineMs: config.server.shutdownDeadlineMs,
     serverEnv,
     // `BALANCER_MAX_CONNECTIONS_PER_ADDRESS=0 npm start` for load tests of many players from this host
     balancerMaxConnectionsPerAddress: config.balancer.maxConnectionsPerAddress,

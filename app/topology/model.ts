@@ -16,6 +16,7 @@ export type ServiceKind =
   | 'redis'
   | 'postgres-exporter'
   | 'redis-exporter'
+  | 'node-exporter'
   | 'game-server'
   | 'balancer'
   | 'migrate'
@@ -95,6 +96,12 @@ export interface Service {
   readonly oneShot: boolean
   /** Holds data that survives a restart (a volume in Docker, a directory locally). */
   readonly persistent: boolean
+  /**
+   * Seconds between the stop signal and a forced kill. For app services this is the shutdown
+   * deadline (SHUTDOWN_DEADLINE_MS) plus SHUTDOWN_MARGIN_SECONDS, so a `docker stop`, a replacement
+   * or `pulumi destroy` lets the process hand its players' state to the store before it is killed.
+   */
+  readonly stopGraceSeconds: number
 }
 
 export interface LoadGeneratorOptions {
@@ -133,6 +140,8 @@ export interface TopologyOptions {
   readonly loadGenerators?: LoadGeneratorOptions
   /** Scrape interval of Prometheus. */
   readonly scrapeIntervalSeconds: number
+  /** SHUTDOWN_DEADLINE_MS of the game servers and the balancer (graceful shutdown on SIGTERM). */
+  readonly shutdownDeadlineMs: number
 }
 
 export interface Topology {
@@ -152,7 +161,14 @@ export const CONTAINER_PORTS = {
   balancerAdmin: 9470,
   postgresExporter: 9187,
   redisExporter: 9121,
+  nodeExporter: 9100,
 } as const
+
+/**
+ * Added to the shutdown deadline to get an app service's stop grace: the process exits at the latest
+ * 1 s after its deadline (app/main.ts hard stop), plus time for the exit itself and the init process.
+ */
+export const SHUTDOWN_MARGIN_SECONDS = 5
 
 export const DATABASE_NAME = 'game'
 export const DATABASE_USER = 'game'

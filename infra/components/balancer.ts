@@ -1,16 +1,16 @@
 /** The balancer: the only container whose game port is published on the host. */
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
-import { SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
-import { containerArgs, type Secrets } from './container.js'
+import { SERVICE_NAMES, service } from '../../app/topology/index.js'
+import { containerArgs, contextOf, NAMED_RESOURCE, type StackContext } from './container.js'
 
-export interface BalancerArgs {
-  readonly topology: Topology
-  readonly secrets: Secrets
-  readonly network: pulumi.Input<string>
+export interface BalancerArgs extends StackContext {
   readonly appImage: pulumi.Input<string>
   readonly memoryMb: number
+  readonly cpus: number
   readonly backends: pulumi.Resource[]
+  /** Host name clients use for the published port (the Docker host's, see infra/config.ts). */
+  readonly publicHost: string
 }
 
 export class Balancer extends pulumi.ComponentResource {
@@ -23,10 +23,10 @@ export class Balancer extends pulumi.ComponentResource {
     const spec = service(args.topology, SERVICE_NAMES.balancer)
     this.container = new docker.Container(
       `${name}-balancer`,
-      containerArgs({ topology: args.topology, service: spec, secrets: args.secrets, network: args.network, image: args.appImage, memoryMb: args.memoryMb }),
-      { parent: this, dependsOn: args.backends },
+      containerArgs({ ...contextOf(args), service: spec, image: args.appImage, memoryMb: args.memoryMb, cpus: args.cpus }),
+      { ...NAMED_RESOURCE, parent: this, dependsOn: args.backends },
     )
-    this.endpoint = pulumi.output(`localhost:${args.topology.options.balancerPort}`)
+    this.endpoint = pulumi.output(`${args.publicHost}:${args.topology.options.balancerPort}`)
     this.registerOutputs({ endpoint: this.endpoint })
   }
 }

@@ -1,15 +1,14 @@
 /** N game servers from the appliance image, wired to the database and every Redis shard by env. */
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
-import { servicesOfKind, type Topology } from '../../app/topology/index.js'
-import { containerArgs, type Secrets } from './container.js'
+import { servicesOfKind } from '../../app/topology/index.js'
+import { containerArgs, contextOf, NAMED_RESOURCE, type StackContext } from './container.js'
 
-export interface GameServersArgs {
-  readonly topology: Topology
-  readonly secrets: Secrets
-  readonly network: pulumi.Input<string>
+export interface GameServersArgs extends StackContext {
+  /** The image to run; resolves only once migrations succeeded (Database.migrated). */
   readonly appImage: pulumi.Input<string>
   readonly memoryMb: number
+  readonly cpus: number
   /** Started after these (data stores, migrations). */
   readonly after: pulumi.Resource[]
 }
@@ -23,8 +22,8 @@ export class GameServers extends pulumi.ComponentResource {
       (server) =>
         new docker.Container(
           `${name}-${server.name}`,
-          containerArgs({ topology: args.topology, service: server, secrets: args.secrets, network: args.network, image: args.appImage, memoryMb: args.memoryMb }),
-          { parent: this, dependsOn: args.after },
+          containerArgs({ ...contextOf(args), service: server, image: args.appImage, memoryMb: args.memoryMb, cpus: args.cpus }),
+          { ...NAMED_RESOURCE, parent: this, dependsOn: args.after },
         ),
     )
     this.registerOutputs({ servers: this.servers.map((s) => s.name) })

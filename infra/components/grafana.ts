@@ -1,17 +1,15 @@
 /** Grafana provisioned with the datasource, the dashboards, the alert rules and a contact point. */
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
-import { SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
+import { SERVICE_NAMES, service } from '../../app/topology/index.js'
 import { GRAFANA_DASHBOARD_DIR } from '../../dashboards/provisioning.js'
 import type { StackConfig } from '../config.js'
-import { containerArgs, dataVolume, pulledImage, type Secrets } from './container.js'
+import { containerArgs, contextOf, dataVolume, NAMED_RESOURCE, pulledImage, type StackContext } from './container.js'
 
-export const GRAFANA_IMAGE = 'grafana/grafana-oss:11.3.0'
-
-export interface GrafanaArgs {
-  readonly topology: Topology
-  readonly secrets: Secrets
-  readonly network: pulumi.Input<string>
+export interface GrafanaArgs extends StackContext {
+  readonly image: string
+  /** Host name of the published port (stack outputs). */
+  readonly publicHost: string
   /** Everything `npm run dashboards` generates (dashboards/generate.ts), by path; Grafana takes grafana/…. */
   readonly files: ReadonlyMap<string, string>
   readonly alertEmail: string
@@ -28,7 +26,7 @@ export class Grafana extends pulumi.ComponentResource {
     super('game-appliance:infra:Grafana', name, {}, opts)
     const spec = service(args.topology, SERVICE_NAMES.grafana)
     const volume = dataVolume(name, this)
-    const image = pulledImage(`${name}-image`, GRAFANA_IMAGE, this)
+    const image = pulledImage(`${name}-image`, args.image, this)
     const grafanaFiles = [...args.files].filter(([path]) => path.startsWith('grafana/')).map(([path, content]) => [path.slice('grafana/'.length), content] as const)
     const uploads = grafanaFiles.map(([path, content]) => ({
       file: path.startsWith('dashboards/') ? `${GRAFANA_DASHBOARD_DIR}/${path.slice('dashboards/'.length)}` : `/etc/grafana/${path}`,
@@ -37,10 +35,8 @@ export class Grafana extends pulumi.ComponentResource {
     this.container = new docker.Container(
       `${name}-grafana`,
       containerArgs({
-        topology: args.topology,
+        ...contextOf(args),
         service: spec,
-        secrets: args.secrets,
-        network: args.network,
         image: image.imageId,
         extraEnv: {
           ALERT_EMAIL: args.alertEmail,
@@ -53,9 +49,9 @@ export class Grafana extends pulumi.ComponentResource {
         volumes: [{ volumeName: volume.name, containerPath: '/var/lib/grafana' }],
         uploads,
       }),
-      { parent: this, dependsOn: args.after },
+      { ...NAMED_RESOURCE, parent: this, dependsOn: args.after },
     )
-    this.url = pulumi.output(`http://localhost:${spec.ports[0]!.publishedPort}`)
+    this.url = pulumi.output(`http://${args.publicHost}:${spec.ports[0]!.publishedPort}`)
     this.registerOutputs({ url: this.url })
   }
 }

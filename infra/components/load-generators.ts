@@ -1,13 +1,10 @@
 /** Load generators (load-test stacks only): the built-in load generator aimed at the balancer. */
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
-import { servicesOfKind, type Topology } from '../../app/topology/index.js'
-import { containerArgs, type Secrets } from './container.js'
+import { servicesOfKind } from '../../app/topology/index.js'
+import { containerArgs, contextOf, NAMED_RESOURCE, type StackContext } from './container.js'
 
-export interface LoadGeneratorsArgs {
-  readonly topology: Topology
-  readonly secrets: Secrets
-  readonly network: pulumi.Input<string>
+export interface LoadGeneratorsArgs extends StackContext {
   readonly appImage: pulumi.Input<string>
   readonly balancer: pulumi.Resource
 }
@@ -19,11 +16,11 @@ export class LoadGenerators extends pulumi.ComponentResource {
     super('game-appliance:infra:LoadGenerators', name, {}, opts)
     this.generators = servicesOfKind(args.topology, 'load-generator').map(
       (generator) =>
-        new docker.Container(
-          `${name}-${generator.name}`,
-          containerArgs({ topology: args.topology, service: generator, secrets: args.secrets, network: args.network, image: args.appImage }),
-          { parent: this, dependsOn: [args.balancer] },
-        ),
+        new docker.Container(`${name}-${generator.name}`, containerArgs({ ...contextOf(args), service: generator, image: args.appImage }), {
+          ...NAMED_RESOURCE,
+          parent: this,
+          dependsOn: [args.balancer],
+        }),
     )
     this.registerOutputs({ generators: this.generators.map((g) => g.name) })
   }

@@ -1,17 +1,15 @@
 /** Prometheus with the scrape config generated from the topology and the generated alert rules. */
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
-import { containerAddress, prometheusConfig, SERVICE_NAMES, service, type Topology } from '../../app/topology/index.js'
+import { containerAddress, prometheusConfig, SERVICE_NAMES, service } from '../../app/topology/index.js'
 import { toYaml } from '../../app/topology/yaml.js'
 import { prometheusRules, RULE_FILE } from '../../dashboards/alerts.js'
-import { containerArgs, dataVolume, pulledImage, type Secrets } from './container.js'
+import { containerArgs, contextOf, dataVolume, NAMED_RESOURCE, pulledImage, type StackContext } from './container.js'
 
-export const PROMETHEUS_IMAGE = 'prom/prometheus:v2.55.1'
-
-export interface PrometheusArgs {
-  readonly topology: Topology
-  readonly secrets: Secrets
-  readonly network: pulumi.Input<string>
+export interface PrometheusArgs extends StackContext {
+  readonly image: string
+  /** Host name of the published port (stack outputs). */
+  readonly publicHost: string
 }
 
 export class Prometheus extends pulumi.ComponentResource {
@@ -23,15 +21,13 @@ export class Prometheus extends pulumi.ComponentResource {
     super('game-appliance:infra:Prometheus', name, {}, opts)
     const spec = service(args.topology, SERVICE_NAMES.prometheus)
     const volume = dataVolume(name, this)
-    const image = pulledImage(`${name}-image`, PROMETHEUS_IMAGE, this)
+    const image = pulledImage(`${name}-image`, args.image, this)
     const config = toYaml(prometheusConfig(args.topology, containerAddress(args.topology), { ruleFiles: [`/etc/prometheus/${RULE_FILE}`] }))
     this.container = new docker.Container(
       `${name}-prometheus`,
       containerArgs({
-        topology: args.topology,
+        ...contextOf(args),
         service: spec,
-        secrets: args.secrets,
-        network: args.network,
         image: image.imageId,
         command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=15d', '--web.enable-lifecycle'],
         user: 'nobody',
@@ -41,10 +37,10 @@ export class Prometheus extends pulumi.ComponentResource {
           { file: `/etc/prometheus/${RULE_FILE}`, content: toYaml(prometheusRules()) },
         ],
       }),
-      { parent: this },
+      { ...NAMED_RESOURCE, parent: this },
     )
     const published = spec.ports[0]!.publishedPort
-    this.url = pulumi.output(published ? `http://localhost:${published}` : `http://${spec.name}:${spec.ports[0]!.containerPort}`)
+    this.url = pulumi.output(published ? `http://${args.publicHost}:${published}` : `http://${spec.name}:${spec.ports[0]!.containerPort}`)
     this.registerOutputs({ url: this.url })
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Bottleneck-aware balancing end to end: each backend's server runs the real telemetry part
  * (`/bottlenecks` on its metrics port); one of them has a threshold its real reading crosses
- * (host memory used > 0 %), so its detector raises a bottleneck. The balancer polls
+ * (disk used > 0 %), so its detector raises a bottleneck. The balancer polls
  * BOTTLENECK_URL_TEMPLATE, sees it, and that backend gets a quarter share of new sessions.
  */
 import { suite } from 'uvu'
@@ -26,13 +26,14 @@ test('a backend whose server reports an active bottleneck gets less new traffic,
   const backends: TaggedBackend[] = []
   const telemetries: Telemetry[] = []
   const config = loadConfig({ METRICS_HOST: '127.0.0.1', SYSTEM_SAMPLE_INTERVAL_MS: '100', BOTTLENECK_EVAL_INTERVAL_MS: '100', BOTTLENECK_WINDOW_MS: '1000', REPORT_INTERVAL_MS: '600000' })
-  const memory = THRESHOLDS.find((t) => t.reading === 'hostMemoryUsedRatio')!
+  // A reading every process has, whatever its cgroup (memory and CPU readings depend on limits).
+  const disk = THRESHOLDS.find((t) => t.reading === 'hostDiskUsedRatio')!
   for (let i = 0; i < 3; i++) {
     const backend = await startBackend(i)
     h.own({ stop: () => backend.server.stop() })
     backends.push(backend)
     // Backend 0: a real reading over a limit it always exceeds; the others: no thresholds.
-    const thresholds = i === 0 ? [{ ...memory, limit: 0 }] : []
+    const thresholds = i === 0 ? [{ ...disk, limit: 0 }] : []
     const telemetry = await startTelemetry(config, silentLogger, 'server', { port: 0, thresholds, forSecondsOverride: 0 })
     h.own({ stop: () => telemetry.close() })
     telemetries.push(telemetry)
@@ -45,7 +46,7 @@ test('a backend whose server reports an active bottleneck gets less new traffic,
   for (const b of balancer.pool.list()) b.metricsUrl = `http://127.0.0.1:${metricsPortOf.get(b.port)}`
   const victim = balancer.pool.get(backendIdOf(backends[0]!))!
   await eventually(() => victim.bottleneck, 3000, 'balancer saw the bottleneck')
-  assert.equal(victim.bottleneckNames, [memory.name])
+  assert.equal(victim.bottleneckNames, [disk.name])
   assert.is(victim.effectiveWeight, 0.25)
   assert.ok(balancer.pool.list().filter((b) => b !== victim).every((b) => !b.bottleneck))
 

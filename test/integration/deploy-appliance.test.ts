@@ -97,7 +97,7 @@ test('a scenario through the balancer, with every dashboard panel query answered
     return body.data.result
   }
   const targets = scrapeTargets(appliance.topology, { host: () => '127.0.0.1', port: (s, p) => appliance.port(s, p) }).length
-  assert.is(targets, 6, 'game-1, game-2, balancer, postgres exporter, 2 redis shards')
+  assert.is(targets, 7, 'game-1, game-2, balancer, postgres exporter, 2 redis shards, node exporter')
   await waitUntil(async () => (await query('up == 1')).length === targets, { what: 'every target scraped and up', timeoutMs: 20_000, intervalMs: 250 })
   const liveNames = async () => new Set(((await (await fetch(`${prometheus}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data)
   const denseNames = allPanels().flatMap(({ panel }) => (panel.sparse ? [] : panelMetricNames(panel)))

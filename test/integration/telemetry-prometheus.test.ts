@@ -91,12 +91,14 @@ test('Prometheus accepts the exposition and loads every generated rule', async (
   for (const rule of loaded) assert.not.equal(rule.health, 'err', `${rule.name} evaluates`)
 })
 
-test('every threshold expression is a valid query; host families yield data', async () => {
+test('every threshold expression is a valid query; the server\'s families yield data', async () => {
   for (const t of THRESHOLDS) {
     const result = await query(promqlExpr(t, '5s').replace(/ > [^>]+$/, ''))
     assert.is(result.status, 'success', t.name)
   }
-  for (const name of ['host-cpu', 'host-memory', 'host-disk', 'event-loop-delay-p99', 'outbound-backlog']) {
+  // Host thresholds read node_exporter, which this Prometheus does not scrape (the local appliance
+  // and the engine test do); the process thresholds read the server's own families.
+  for (const name of ['event-loop-delay-p99', 'outbound-backlog']) {
     const t = THRESHOLDS.find((x) => x.name === name)!
     await until(async () => (await query(promqlExpr(t, '5s').replace(/ > [^>]+$/, ''))).data.result.length > 0, 10_000, `${name} has data`)
   }

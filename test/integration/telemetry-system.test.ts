@@ -1,10 +1,15 @@
 /**
  * Host and process readings agree with independent sources: /proc/meminfo and /proc/stat read by
  * the test itself, `df` for the filesystem, process.cpuUsage for this process, and a deliberately
- * blocked event loop for the delay gauges. Read through a real /metrics scrape.
+ * blocked event loop for the delay gauges. Process and container figures are read through a real
+ * /metrics scrape; host figures are the detector's readings (`latest()`) and are not exported —
+ * node_exporter reports them once per host. Container figures come from a cgroup v2 directory made
+ * by the test (a 512 MiB, 1-core budget) and from this process's own cgroup.
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { constants as perfConstants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks'
 import { getHeapSpaceStatistics } from 'node:v8'
 import { suite } from 'uvu'
@@ -12,6 +17,7 @@ import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../app/errors.js'
 import { silentLogger } from '../../app/logger.js'
 import { TelemetryProvider } from '../../app/telemetry/provider.js'
+import { detectCgroup, readCgroup } from '../../app/telemetry/cgroup.js'
 import { EVENT_LOOP_DELAY_RESOLUTION_MS, parseMeminfo, parseProcStat, SystemMonitor } from '../../app/telemetry/system.js'
 import { scrape, series } from './telemetry-support.js'
 
@@ -57,7 +63,7 @@ test('host CPU over an interval matches /proc/stat deltas; process CPU matches c
   const expectedHost = (statAfter.busy - statBefore.busy) / (statAfter.total - statBefore.total)
   const expectedProcess = (cpuAfter.user + cpuAfter.system) / 1000 / wall
   const s = await scrape(provider.port)
-  const host = series(s, 'gs_host_cpu_utilization_ratio')!
+  const host = monitor.latest()!.hostCpuRatio!
   const proc = series(s, 'gs_process_cpu_utilization_ratio')!
   assert.ok(Math.abs(host - expectedHost) < 0.1, `host cpu ${host} vs /proc/stat ${expectedHost}`)
   assert.ok(Math.abs(proc - expectedProcess) < 0.15, `process cpu ${proc} vs cpuUsage ${expectedProcess}`)
@@ -113,22 +119,68 @@ test('V8 heap per space matches v8.getHeapSpaceStatistics', async () => {
 test('host memory matches /proc/meminfo (MemAvailable) within 5 % of MemTotal', async () => {
   await monitor.sampleNow()
   const expected = parseMeminfo(readFileSync('/proc/meminfo', 'utf8'))
-  const s = await scrape(provider.port)
-  assert.is(series(s, 'gs_host_memory_total_bytes'), expected.totalBytes)
-  const available = series(s, 'gs_host_memory_available_bytes')!
-  assert.ok(Math.abs(available - expected.availableBytes) < 0.05 * expected.totalBytes, `available ${available} vs ${expected.availableBytes}`)
-  const used = series(s, 'gs_host_memory_used_ratio')!
-  assert.ok(Math.abs(used - (1 - expected.availableBytes / expected.totalBytes)) < 0.05)
+  const reading = monitor.latest()!.hostMemory!
+  assert.is(reading.totalBytes, expected.totalBytes)
+  assert.ok(Math.abs(reading.availableBytes - expected.availableBytes) < 0.05 * expected.totalBytes, `available ${reading.availableBytes} vs ${expected.availableBytes}`)
 })
 
 test('disk of / matches df', async () => {
   await monitor.sampleNow()
   const [size, avail] = execFileSync('df', ['-B1', '--output=size,avail', '/'], { encoding: 'utf8' }).trim().split('\n').pop()!.trim().split(/\s+/).map(Number)
-  const s = await scrape(provider.port)
-  const total = series(s, 'gs_host_disk_total_bytes', { path: '/' })!
-  const available = series(s, 'gs_host_disk_available_bytes', { path: '/' })!
+  const disk = monitor.latest()!.disks.find((d) => d.path === '/')!
+  const [total, available] = [disk.totalBytes, disk.availableBytes]
   assert.ok(Math.abs(total - size!) <= 0.01 * size!, `total ${total} vs df ${size}`)
   assert.ok(Math.abs(available - avail!) <= 0.01 * size!, `available ${available} vs df ${avail}`)
+})
+
+test('host-level families are not exported: node_exporter reports them once per host', async () => {
+  const s = await scrape(provider.port)
+  assert.not.ok([...s.keys()].some((k) => k.startsWith('gs_host_')), 'no gs_host_* family')
+})
+
+test('this process\'s own cgroup: the working set exported equals the cgroup\'s, the limit only when one is set', async () => {
+  const files = await detectCgroup()
+  if (!files) return // not on Linux with a cgroup filesystem: nothing to compare
+  await monitor.sampleNow()
+  const expected = await readCgroup(files)
+  const s = await scrape(provider.port)
+  const workingSet = series(s, 'gs_container_memory_working_set_bytes')!
+  assert.ok(Math.abs(workingSet - expected.memoryWorkingSetBytes!) < 0.2 * expected.memoryWorkingSetBytes! + 50e6, `working set ${workingSet} vs ${expected.memoryWorkingSetBytes}`)
+  assert.is(series(s, 'gs_container_memory_limit_bytes'), expected.memoryLimitBytes)
+  assert.is(series(s, 'gs_container_cpu_quota_cores'), expected.cpuQuotaCores)
+})
+
+test('a cgroup v2 budget of 512 MiB and one core: limit, working set, quota, usage of quota and throttling', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gs-cgroup-'))
+  const write = (name: string, text: string) => writeFileSync(join(dir, name), text)
+  write('memory.max', `${512 * 1024 * 1024}\n`)
+  write('memory.current', `${300 * 1024 * 1024}\n`)
+  write('memory.stat', `anon 1\ninactive_file ${44 * 1024 * 1024}\n`)
+  write('cpu.max', '100000 100000\n')
+  write('cpu.stat', 'usage_usec 1000000\nnr_periods 100\nnr_throttled 0\nthrottled_usec 0\n')
+  const budgetProvider = await TelemetryProvider.start({ role: 'server', instanceId: 'cgroup-test', host: '127.0.0.1', port: 0, logger: silentLogger })
+  const limited = await SystemMonitor.start({ sampleIntervalMs: 60_000, diskPaths: [], cgroup: { version: 2, memoryDir: dir, cpuDir: dir, cpuacctDir: dir, unifiedMount: dir } }, budgetProvider)
+  try {
+    const started = performance.now()
+    await limited.sampleNow()
+    // A second of wall time in which the group used 0.9 s of CPU and was throttled in 30 of 100 periods.
+    write('cpu.stat', 'usage_usec 1900000\nnr_periods 200\nnr_throttled 30\nthrottled_usec 250000\n')
+    await new Promise((r) => setTimeout(r, 1000 - (performance.now() - started)))
+    await limited.sampleNow()
+    const s = await scrape(budgetProvider.port)
+    assert.is(series(s, 'gs_container_memory_limit_bytes'), 512 * 1024 * 1024)
+    assert.is(series(s, 'gs_container_memory_working_set_bytes'), 256 * 1024 * 1024)
+    assert.is(series(s, 'gs_container_memory_used_ratio'), 0.5)
+    assert.is(series(s, 'gs_container_cpu_quota_cores'), 1)
+    const used = series(s, 'gs_container_cpu_quota_used_ratio')!
+    assert.ok(used > 0.6 && used < 0.95, `0.9 s of CPU in about 1 s of a 1-core quota: ${used}`)
+    assert.is(series(s, 'gs_container_cpu_throttled_ratio'), 0.3)
+    assert.is(series(s, 'gs_container_cpu_throttled_seconds_total'), 0.25)
+  } finally {
+    limited.close()
+    await budgetProvider.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 test('a loadgen exports system families but no server families', async () => {

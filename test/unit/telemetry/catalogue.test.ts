@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { METRIC_LIST, METRICS, type MetricDefinition } from '../../../app/telemetry/catalogue.js'
+import { EXPORTER_METRICS, METRIC_LIST, METRICS, metricDefinition, type MetricDefinition } from '../../../app/telemetry/catalogue.js'
 import { renderMetricsDocs } from '../../../app/telemetry/docs.js'
 import { alertRule, promqlExpr, THRESHOLDS } from '../../../app/telemetry/thresholds.js'
 
@@ -93,23 +93,25 @@ test('buckets bracket the thresholds read from histograms', () => {
 test('every threshold reads catalogue metrics and yields an alert rule', () => {
   const names = new Set<string>(THRESHOLDS.map((t) => t.name))
   assert.is(names.size, THRESHOLDS.length)
-  for (const t of ['host-cpu', 'host-memory', 'frame-processing-p95', 'event-loop-delay-p99', 'outbound-backlog', 'pool-waiters', 'cache-errors', 'unhealthy-backends']) {
+  for (const t of ['container-memory', 'container-cpu', 'container-cpu-throttled', 'host-cpu', 'host-memory', 'host-disk', 'frame-processing-p95', 'event-loop-delay-p99', 'outbound-backlog', 'pool-waiters', 'cache-errors', 'unhealthy-backends']) {
     assert.ok(names.has(t), t)
   }
-  const known = new Set(METRIC_LIST.map((d) => d.name))
+  const known = new Set([...METRIC_LIST, ...Object.values(EXPORTER_METRICS)].map((d) => d.name))
   const PROMQL_FUNCTIONS = new Set(['histogram_quantile', 'max_over_time', 'min_over_time', 'avg_over_time'])
   for (const threshold of THRESHOLDS) {
     // every identifier with an underscore that is not a PromQL function is a metric name
-    const metrics = [...threshold.promql.matchAll(/\b[a-z][a-z0-9]*_[a-z0-9_]+\b/g)]
+    const metrics = [...threshold.promql.matchAll(/\b[a-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b/g)]
       .map((m) => m[0])
       .filter((name) => !PROMQL_FUNCTIONS.has(name))
       .map((name) => name.replace(/_(bucket|sum|count)$/, ''))
     assert.ok(metrics.length > 0, threshold.name)
     for (const m of metrics) assert.ok(known.has(m), `${threshold.name} reads unknown ${m}`)
+    // Host thresholds alert on node_exporter (once per host), the others on the process's own metrics.
+    assert.is(metrics.every((m) => m.startsWith('node_')), threshold.scope === 'host', `${threshold.name}: scope ${threshold.scope}`)
     const expr = promqlExpr(threshold, '2m')
     assert.not.ok(expr.includes('$range'))
     assert.ok(expr.endsWith(`> ${threshold.limit}`))
-    assert.ok(threshold.promql.includes(METRICS[threshold.metric].name), `${threshold.name} reads ${threshold.metric}`)
+    assert.ok(threshold.promql.includes(metricDefinition(threshold.metric).name), `${threshold.name} reads ${threshold.metric}`)
     assert.ok(threshold.description.length > 20)
     const rule = alertRule(threshold)
     assert.ok(/^Bottleneck[A-Z][A-Za-z0-9]+$/.test(rule.alert), rule.alert)
@@ -117,6 +119,7 @@ test('every threshold reads catalogue metrics and yields an alert rule', () => {
     assert.is(rule.labels.severity, threshold.severity)
   }
   assert.is(THRESHOLDS.find((t) => t.name === 'host-cpu')!.limit, 0.9)
+  assert.is(THRESHOLDS.find((t) => t.name === 'container-memory')!.limit, 0.85)
   assert.is(THRESHOLDS.find((t) => t.name === 'host-memory')!.limit, 0.85)
   assert.is(THRESHOLDS.find((t) => t.name === 'frame-processing-p95')!.limit, 0.01)
   assert.is(

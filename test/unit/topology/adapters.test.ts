@@ -4,7 +4,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { planLocal } from '../../../app/local/local-plan.js'
 import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../../../app/topology/index.js'
-import { containers, runProgram, SECRETS, serviceOf } from '../infra/mocks.js'
+import { containers, runProgram, SECRETS, serviceOf } from '../../harness/pulumi-program.js'
 
 const everything = { has: () => true, observability: true }
 
@@ -33,7 +33,7 @@ test('local plan: levels follow dependsOn; what cannot run locally is skipped wi
   assert.ok(games.every((g) => g.runner.kind === 'app' && g.runner.module === 'app/main.ts'))
   assert.is(new Set(games.map((g) => g.level)).size, 1, 'game servers start together')
   const off = planLocal(topology, { has: () => true, observability: false })
-  assert.equal(off.filter((s) => s.runner.kind === 'skipped').map((s) => s.service.name).sort(), ['grafana', 'postgres-exporter', 'prometheus', 'redis-exporter'])
+  assert.equal(off.filter((s) => s.runner.kind === 'skipped').map((s) => s.service.name).sort(), ['grafana', 'node-exporter', 'postgres-exporter', 'prometheus', 'redis-exporter'])
 })
 
 test.run()

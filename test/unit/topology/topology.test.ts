@@ -124,7 +124,7 @@ test('bad options are refused with GS_ERR_TOPOLOGY', () => {
   }
 })
 
-test('scrape targets: every game server, the balancer, the exporters; redis probed per shard', () => {
+test('scrape targets: every game server, the balancer, the exporters (node_exporter once per host); redis probed per shard', () => {
   const topology = buildTopology(options({ servers: 2, redisShards: 3 }))
   const targets = scrapeTargets(topology, containerAddress(topology))
   assert.equal(
@@ -134,6 +134,7 @@ test('scrape targets: every game server, the balancer, the exporters; redis prob
       'redis/redis-0@redis-exporter:9121?redis://redis-0:6379',
       'redis/redis-1@redis-exporter:9121?redis://redis-1:6379',
       'redis/redis-2@redis-exporter:9121?redis://redis-2:6379',
+      'node/node-exporter@node-exporter:9100',
       'game-server/game-1@game-1:9464',
       'game-server/game-2@game-2:9464',
       'balancer/balancer@balancer:9464',
