@@ -60,7 +60,7 @@ const SERVERS = 2
 const APP_MEMORY_MB = 512
 const APP_CPUS = 1
 const SHUTDOWN_DEADLINE_MS = 10_000
-const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token() }
+const secrets = { postgresPassword: token(), redisPassword: token(), grafanaAdminPassword: token(), balancerAdminToken: token() }
 const log = (line: string) => process.stderr.write(`[engine-test] ${line}\n`)
 /** Measured figures, printed at the end (BENCHMARKS.md takes them from here). */
 const figures: Record<string, string> = {}
