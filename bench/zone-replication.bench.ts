@@ -171,7 +171,11 @@ for (const cell of cells) {
     console.log(`| ${cell.players} | ${cell.server} | failed: ${(cell.rounds[0] as Error).message.split('\n')[0]} |`)
     continue
   }
-  const limited = `${good.some(generatorSaturated) ? ' saturated' : ''}${good.some(generatorLate) ? ' late' : ''}`
+  const flagged = (test: (r: CellResult) => boolean, word: string): string => {
+    const n = good.filter(test).length
+    return n === 0 ? '' : ` ${word} ${n}/${good.length}`
+  }
+  const limited = `${flagged(generatorSaturated, 'saturated')}${flagged(generatorLate, 'late')}`
   console.log(
     `| ${cell.players} | ${cell.server} | ${(med(cell, (r) => r.serverCpuShare) * 100).toFixed(1)} | ${(med(cell, (r) => r.serverCpuShare / r.players) * 100).toFixed(3)} | ${pct(med(cell, (r) => r.serverCpuWaitShare))} | ${med(cell, (r) => r.serverRssMiB).toFixed(0)} | ` +
       `${ms(med(cell, (r) => r.latencyP50Ms))} | ${ms(med(cell, (r) => r.latencyP99Ms))}${good.some((r) => !r.drained) ? ' (≥)' : ''} | ${pct(med(cell, (r) => r.seen / r.expected))} | ${pct(med(cell, (r) => r.exact / r.expected))} | ` +
@@ -208,11 +212,11 @@ if (ours !== undefined && peers.length > 0) {
 }
 
 console.log('')
-console.log('CPU: server process CPU time (user + system, /proc) ÷ wall time of the window; per player = that ÷ P. waited for CPU: share of the window its main thread was runnable but another process had its core (schedstat run_delay) — the machine, not the server.')
+console.log('CPU: server process CPU time (user + system, /proc) ÷ wall time of the window; per player = that ÷ P. waited for CPU: share of the window its main thread was runnable but not running (schedstat run_delay): another process had its core, or one of its own helper threads (GC, libuv pool) that share the pinned core — above ~10 % mostly the machine\'s other work.')
 console.log('observer p50/p99: from a move being written by one player until an observer holds that position or a newer one of that player, over all moves of the window and all observers.')
 console.log('seen / sent: moves of the window an observer saw (its own position, or a newer one) before the drain ended; exact / sent: those delivered with their own position — Colyseus sends the latest state per patch, so a move superseded within one patch interval is coalesced, by design.')
 console.log('KB/s, msg/s per client: received by each player during the window (ours: frames incl. headers, a BATCH counts once; Colyseus: WebSocket messages incl. frame headers, one per patch).')
-console.log('generator CPU: the load generator\'s own core. "saturated": above 90 % — the generator, not the server, may have set the figures; "late": moves left > 20 ms after they were due (p99) — its core was busy, with its own work (high CPU) or with other work on the machine (low CPU).')
+console.log('generator CPU: the load generator\'s own core. "saturated n/k": above 90 % in n of k rounds — the generator, not the server, may have set the figures; "late n/k": moves left > 20 ms after they were due (p99) — its core was busy, with its own work (high CPU) or with other work on the machine (high wait).')
 console.log('(≥): some moves of the window were not seen before the drain bound; the percentiles are over the seen ones and understate the tail.')
 console.log(`RESULT ${JSON.stringify(cells.map((c) => ({ players: c.players, server: c.server, rounds: c.rounds.map((r) => (r instanceof Error ? { error: r.message } : r)) })))}`)
 process.exit(cells.every((c) => ok(c).length > 0) ? 0 : 1)

@@ -19,8 +19,9 @@ export interface CellResult extends GeneratorResult {
   readonly generatorCpuShare: number
   /**
    * Share of the window the server's / generator's main thread was runnable but waiting for a CPU
-   * (run_delay of /proc/<pid>/schedstat): other work on its core. Well above a few per cent, the
-   * process was starved, and its latencies (and how much it could batch) reflect the machine.
+   * (run_delay of /proc/<pid>/schedstat): another process on its core, or its own helper threads
+   * (GC, libuv pool), which share the pinned core. Well above a few per cent the process was
+   * starved, and its latencies (and how much it could batch) reflect the machine.
    */
   readonly serverCpuWaitShare: number
   readonly generatorCpuWaitShare: number
