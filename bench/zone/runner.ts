@@ -104,8 +104,10 @@ export async function runCell(spec: ZoneServerSpec, setup: CellSetup): Promise<C
       },
     })
     generatorPid = generator.pid
-    // Bounded: joining (30 s per player at worst, in parallel), warm-up, window, drain, closing.
-    const boundMs = 120_000 + setup.warmupMs + setup.durationMs + setup.drainMs
+    // Bounded: warm-up, window, drain, closing, and joining — which costs today's server O(P) per
+    // newcomer (the zone snapshot to it, PLAYER_JOINED to everyone else): 40 s for 2,000 players,
+    // 83 s for 3,000 on the bench machine; P² / 50 ms leaves room (500 s at 5,000).
+    const boundMs = 120_000 + setup.warmupMs + setup.durationMs + setup.drainMs + Math.round((setup.players * setup.players) / 50)
     let timer: NodeJS.Timeout | undefined
     const finished = await Promise.race([
       generator.waitForExit().then(() => true),
