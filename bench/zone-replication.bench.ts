@@ -130,7 +130,7 @@ function describe(r: CellResult): string {
   return (
     `server ${pct(r.serverCpuShare)} CPU (waited ${pct(r.serverCpuWaitShare)}), ${r.serverRssMiB} MiB; p50 ${ms(r.latencyP50Ms)} p99 ${ms(r.latencyP99Ms)}; seen ${pct(r.seen / r.expected)} (exact ${pct(r.exact / r.expected)}); ` +
     `${kb(r.bytesPerClientPerSecond)} KB/s, ${r.messagesPerClientPerSecond} msg/s per client; generator ${pct(r.generatorCpuShare)} CPU (waited ${pct(r.generatorCpuWaitShare)}), send lag p99 ${r.sendLagP99Ms} ms${generator}${view}${failures}` +
-    `${r.movesRejected > 0 ? `, ${r.movesRejected} moves rejected` : ''}${r.drained ? '' : `, not drained after ${r.drainMs} ms`}; joined in ${(r.joinMs / 1000).toFixed(1)} s${r.profile ? ` [profile ${r.profile}]` : ''}`
+    `${r.movesRefused > 0 ? `, ${r.movesRefused} moves refused (error codes ${r.refusalCodes.join(', ')})` : ''}${r.drained ? '' : `, not drained after ${r.drainMs} ms`}; joined in ${(r.joinMs / 1000).toFixed(1)} s${r.profile ? ` [profile ${r.profile}]` : ''}`
   )
 }
 

@@ -104,7 +104,7 @@ class ColyseusCounter implements ZoneConnection {
   private constructor(private readonly ws: WsCounter, readonly key: string) {}
 
   get counters(): ConnectionCounters {
-    return { bytesIn: this.ws.bytesIn, messagesIn: this.ws.messagesIn, movesRejected: 0 }
+    return { bytesIn: this.ws.bytesIn, messagesIn: this.ws.messagesIn, movesRefused: 0, lastRefusalCode: 0 }
   }
 
   static async join(host: string, port: number, path: string, sessionId: string): Promise<ColyseusCounter> {
@@ -155,7 +155,7 @@ interface PlayerView {
 }
 
 class ColyseusObserver implements ZoneConnection {
-  readonly counters: ConnectionCounters = { bytesIn: 0, messagesIn: 0, movesRejected: 0 }
+  readonly counters: ConnectionCounters = { bytesIn: 0, messagesIn: 0, movesRefused: 0, lastRefusalCode: 0 }
   failure: string | undefined
   private closing = false
   readonly key: string

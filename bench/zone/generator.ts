@@ -75,7 +75,9 @@ export interface GeneratorResult {
   /** Per connection, all P averaged: bytes and messages received per second during the window. */
   readonly bytesPerClientPerSecond: number
   readonly messagesPerClientPerSecond: number
-  readonly movesRejected: number
+  /** Refusals received during the window (see ConnectionCounters.movesRefused), and the codes seen in the run. */
+  readonly movesRefused: number
+  readonly refusalCodes: readonly number[]
   /** Connections that ended before the run did, and the first few reasons. */
   readonly failedConnections: number
   readonly failureReasons: readonly string[]
@@ -226,7 +228,7 @@ async function run(options: GeneratorOptions): Promise<GeneratorResult> {
 
   try {
     await sleep(options.warmupMs)
-    const before = connections.map((c) => ({ bytes: c.counters.bytesIn, messages: c.counters.messagesIn }))
+    const before = connections.map((c) => ({ bytes: c.counters.bytesIn, messages: c.counters.messagesIn, refused: c.counters.movesRefused }))
     window.start = performance.now()
     process.stdout.write('MARK measure-start\n')
     await sleep(options.durationMs)
@@ -235,9 +237,11 @@ async function run(options: GeneratorOptions): Promise<GeneratorResult> {
     const seconds = (window.end - window.start) / 1000
     let bytes = 0
     let messages = 0
+    let refused = 0
     connections.forEach((c, i) => {
       bytes += c.counters.bytesIn - before[i]!.bytes
       messages += c.counters.messagesIn - before[i]!.messages
+      refused += c.counters.movesRefused - before[i]!.refused
     })
 
     // Drain: the load goes on (the server's state stays as it was) until the window's moves are all seen.
@@ -276,7 +280,8 @@ async function run(options: GeneratorOptions): Promise<GeneratorResult> {
       updatesPerObserverPerSecond: Math.round(sum((t) => t.totals.updates) / Math.max(1, trackers.length) / seconds),
       bytesPerClientPerSecond: Math.round(bytes / options.players / seconds),
       messagesPerClientPerSecond: r2(messages / options.players / seconds),
-      movesRejected: connections.reduce((acc, c) => acc + c.counters.movesRejected, 0),
+      movesRefused: refused,
+      refusalCodes: [...new Set(connections.map((c) => c.counters.lastRefusalCode).filter((code) => code !== 0))],
       failedConnections: failed.length,
       failureReasons: [...new Set(failed.map((c) => c.failure!))].slice(0, 3),
       drainMs: Math.round(drainMs),

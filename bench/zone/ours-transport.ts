@@ -60,7 +60,7 @@ interface PendingRegister {
 }
 
 class OursConnection implements ZoneConnection {
-  readonly counters: ConnectionCounters = { bytesIn: 0, messagesIn: 0, movesRejected: 0 }
+  readonly counters: ConnectionCounters = { bytesIn: 0, messagesIn: 0, movesRefused: 0, lastRefusalCode: 0 }
   failure: string | undefined
   key = 0
   private seq = 0
@@ -197,7 +197,7 @@ class OursConnection implements ZoneConnection {
   private readonly countFrame: FrameSink = {
     onFrame: (type, _seq, _playerId, source, start) => {
       this.counters.messagesIn++
-      if (type === FrameType.ERROR && source.readUInt16LE(start) === WireError.MOVE_REJECTED) this.counters.movesRejected++
+      if (type === FrameType.ERROR) this.refused(source.readUInt16LE(start))
       return true
     },
   }
@@ -217,6 +217,12 @@ class OursConnection implements ZoneConnection {
     },
   }
 
+  /** After login the connection sends only MOVEs: every ERROR refuses one. */
+  private refused(code: number): void {
+    this.counters.movesRefused++
+    this.counters.lastRefusalCode = code
+  }
+
   /** One (inner) frame of today's protocol; payload at `source[start…]`. */
   private observe(type: number, source: Buffer, start: number, now: number): void {
     switch (type) {
@@ -228,7 +234,7 @@ class OursConnection implements ZoneConnection {
         this.sink!.left(source.readUInt32LE(start))
         break
       case FrameType.ERROR:
-        if (source.readUInt16LE(start) === WireError.MOVE_REJECTED) this.counters.movesRejected++
+        this.refused(source.readUInt16LE(start))
         break
     }
   }

@@ -31,8 +31,13 @@ export interface ConnectionCounters {
   bytesIn: number
   /** Messages received: our top-level frames (a BATCH counts once), WebSocket messages (one per patch). */
   messagesIn: number
-  /** Moves the server refused (our ERROR MOVE_REJECTED); only observers decode enough to see them. */
-  movesRejected: number
+  /**
+   * Moves the server answered with an ERROR (ours: MOVE_REJECTED, or OVERLOADED when its inbound
+   * queue sheds them): observers see every one; counters only those not packed into a BATCH.
+   */
+  movesRefused: number
+  /** Wire error code of the last refusal (0: none). */
+  lastRefusalCode: number
 }
 
 export interface ZoneConnection {
