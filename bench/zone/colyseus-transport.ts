@@ -13,6 +13,7 @@ import { Client, getStateCallbacks, Room, type SeatReservation as SdkSeatReserva
 import type { ConnectionCounters, PositionSink, Role, TransportTarget, ZoneConnection, ZoneTransport } from './transport.js'
 import { COLYSEUS_ROOM_NAME } from './workload.js'
 import { WsCounter } from './ws-counter.js'
+
 const JOIN_TIMEOUT_MS = 30_000
 
 /** Colyseus wire codes (@colyseus/core Protocol). */
