@@ -143,6 +143,9 @@ class ColyseusCounter implements ZoneConnection {
     this.ws.send(moveEncoder.encode(x, y))
   }
 
+  /** Colyseus has no idle timeout (its own WebSocket pings, answered here, keep the connection). */
+  keepAlive(): void {}
+
   async close(): Promise<void> {
     this.closing = true
     this.ws.destroy()
@@ -192,6 +195,8 @@ class ColyseusObserver implements ZoneConnection {
   sendMove(x: number, y: number): void {
     if (this.room.connection.isOpen) this.room.send('move', { x, y })
   }
+
+  keepAlive(): void {}
 
   async close(): Promise<void> {
     if (this.closing) return

@@ -86,6 +86,9 @@ export interface GeneratorResult {
   readonly drained: boolean
 }
 
+/** Well under our default IDLE_TIMEOUT_MS (60 s). */
+const KEEP_ALIVE_MS = 15_000
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 function transportFor(options: GeneratorOptions): ZoneTransport {
@@ -115,7 +118,15 @@ async function joinAll(transport: ZoneTransport, options: GeneratorOptions, sink
       }
     }
   }
-  await Promise.all(Array.from({ length: Math.min(options.joinConcurrency, options.players) }, worker))
+  // Players who joined first wait for the rest without sending anything: keep them alive.
+  const keepAlive = setInterval(() => {
+    for (const connection of connections) connection?.keepAlive()
+  }, KEEP_ALIVE_MS)
+  try {
+    await Promise.all(Array.from({ length: Math.min(options.joinConcurrency, options.players) }, worker))
+  } finally {
+    clearInterval(keepAlive)
+  }
   if (failure !== undefined) {
     await Promise.all(connections.filter((c) => c !== undefined).map((c) => c.close()))
     throw failure

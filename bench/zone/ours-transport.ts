@@ -188,6 +188,13 @@ class OursConnection implements ZoneConnection {
     this.socket.write(frame)
   }
 
+  keepAlive(): void {
+    if (this.socket.destroyed) return
+    const frame = Buffer.allocUnsafe(HEADER_BYTES)
+    writeHeader(frame, 0, HEADER_BYTES, FrameType.PING, this.nextSeq(), this.key)
+    this.socket.write(frame)
+  }
+
   async close(): Promise<void> {
     this.closing = true
     this.socket.destroy()

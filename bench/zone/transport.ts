@@ -46,6 +46,11 @@ export interface ZoneConnection {
   /** Set when the connection ended before close() (the reason, for the report). */
   readonly failure: string | undefined
   sendMove(x: number, y: number): void
+  /**
+   * Show the server the client is alive while others are still joining (a join phase of thousands
+   * of players outlasts our IDLE_TIMEOUT_MS). Not called once moves flow.
+   */
+  keepAlive(): void
   /** End the connection; idempotent, never rejects. */
   close(): Promise<void>
 }
