@@ -77,7 +77,7 @@ export interface RunningServer {
  * and the load generator on cores of their own. The server's helper threads (GC, JIT) then share
  * its one core, and the generator's share the other.
  */
-function nodeCommand(nodeArgs: string[], cpus: string | undefined, node = process.execPath): { command: string; args: string[] } {
+export function nodeCommand(nodeArgs: string[], cpus: string | undefined, node = process.execPath): { command: string; args: string[] } {
   if (cpus === undefined) return { command: node, args: nodeArgs }
   return { command: 'taskset', args: ['-c', cpus, node, ...nodeArgs] }
 }
