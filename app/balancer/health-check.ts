@@ -7,7 +7,7 @@
  * feeds the backend's latency EWMA (weighted-response-time).
  */
 import { ClientConnection } from '../client/connection.js'
-import { canConnect } from '../local/ports.js'
+import { canConnect } from '../tcp.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'

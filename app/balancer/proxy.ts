@@ -5,7 +5,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { GameServerError } from '../errors.js'
-import { listenError } from '../net/listen-error.js'
+import { listenError } from '../tcp.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'

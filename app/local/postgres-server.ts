@@ -6,7 +6,8 @@
 import { chown, mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ManagedProcess, runCommand } from './child-process.js'
-import { canConnect, freePort, waitUntil } from './ports.js'
+import { freePort, waitUntil } from './ports.js'
+import { canConnect } from '../tcp.js'
 import { isRoot, lookupUser, postgresBinDir, requireProgram, type UnixUser } from './system.js'
 import { GameServerError } from '../errors.js'
 
@@ -118,7 +119,7 @@ export class PostgresServer {
   }
 
   async isReady(): Promise<boolean> {
-    if (!(await canConnect(this.host, this.port))) return false
+    if (!(await canConnect(this.host, this.port, 1000))) return false
     const pgIsReady = join(this.binDir, 'pg_isready')
     try {
       await runCommand(pgIsReady, ['-h', this.host, '-p', String(this.port), '-U', this.user, '-d', 'postgres'], { timeoutMs: 5000 })

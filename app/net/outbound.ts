@@ -19,7 +19,7 @@
  *   below batchMaxRatio (app/protocol/batch.ts).
  */
 import type { Socket } from 'node:net'
-import type { BufferPool } from '../pool/buffer-pool.js'
+import type { BufferPool } from './buffer-pool.js'
 import { packBatches } from '../protocol/batch.js'
 import type { FlushReason, GameMetrics } from '../telemetry/metrics.js'
 import type { FlushScheduler, IdleFlushable } from './flush-scheduler.js'

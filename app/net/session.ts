@@ -17,7 +17,7 @@ share one counter per connection (`countViolation`): MAX_VIOLATIONS is a total, 
  */
 import type { Socket } from 'node:net'
 import type { Logger } from '../logger.js'
-import type { BufferPool } from '../pool/buffer-pool.js'
+import type { BufferPool } from './buffer-pool.js'
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
 import { writeErrorPayload } from '../protocol/error-frame.js'
 import { HEADER_BYTES } from '../protocol/header.js'
