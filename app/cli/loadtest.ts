@@ -22,7 +22,7 @@ import { collectServerFigures, PrometheusClient } from '../loadtest/server-figur
 import { canConnect } from '../tcp.js'
 import { loadConfig } from '../config/index.js'
 import { createLogger } from '../logger.js'
-import { startTelemetry, type Telemetry } from '../telemetry/start.js'
+import { Telemetry } from '../telemetry/telemetry.js'
 
 
 const EXIT = { pass: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
@@ -150,8 +150,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (process.env['METRICS_PORT']) {
       const config = loadConfig()
-      telemetry = await startTelemetry(config, createLogger({ level: config.server.logLevel, name: 'loadgen', destination: process.stderr }), 'loadgen')
-      process.stderr.write(`load generator metrics on :${telemetry.port}/metrics\n`)
+      telemetry = await Telemetry.start(config, createLogger({ level: config.server.logLevel, name: 'loadgen', destination: process.stderr }), 'loadgen')
+      if (telemetry) process.stderr.write(`load generator metrics on :${telemetry.port}/metrics\n`)
     }
     return await execute(args, abort.signal, (l) => (local = l))
   } catch (err) {

@@ -13,7 +13,7 @@
 import type { Logger } from '../logger.js'
 import type { InboundFrame } from '../net/connection.js'
 import { frameTypeName } from '../protocol/types.js'
-import type { GameMetrics } from '../telemetry/metrics.js'
+import type { GameMetrics } from './metrics.js'
 
 export type FrameHandler = (frame: InboundFrame) => void
 

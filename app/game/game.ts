@@ -13,20 +13,19 @@ import type { Config } from '../config/index.js'
 import { persistIntervals } from '../config/database-section.js'
 import { isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../net/connection.js'
+import type { CloseReason, Connection, FrameDispatcher, InboundFrame, ViolationKind } from '../net/connection.js'
 import { HEADER_BYTES } from '../protocol/header.js'
 import { decodeAttack, decodeChat, decodeLogin, decodeMove, decodeRegister, encodeLoginOk, type LoginRequest } from '../protocol/messages.js'
 import { FrameType, WireError, type WireErrorCode } from '../protocol/types.js'
-import type { GameMetrics, ViolationKind } from '../telemetry/metrics.js'
 import { AccountService, type LoggedIn } from './accounts.js'
 import { Actions } from './actions.js'
 import { BatchProcessor, type FrameHandler } from './batch-processor.js'
 import { LoginQueue, type LoginQueueStats } from './login-queue.js'
 import { LoginThrottle, type LoginThrottleStats, type LoginTicket } from './login-throttle.js'
+import { noopGameMetrics, type GameMetrics } from './metrics.js'
 import { Player } from './player.js'
-import type { SharedGameState } from './shared-state.js'
 import { fullBudget, inBounds, rulesFromConfig, spawnPoint, zoneOf, type GameRules } from './rules.js'
-import type { AccountStore, PlayerStateSink, SessionStore } from './stores.js'
+import type { GameStoreSet } from './stores.js'
 import { World } from './world.js'
 
 /** An address that logged into an account stays exempt from that account's throttle this long. */
@@ -38,13 +37,10 @@ const CHAT_MESSAGE_OVERHEAD_BYTES = 17 + 32
 
 export interface GameOptions {
   readonly config: Config
-  readonly accounts: AccountStore
-  readonly sessions: SessionStore
-  readonly playerSink: PlayerStateSink
-  /** Chat history, leaderboards and online count shared by the cluster (REDIS_URLS set). */
-  readonly shared?: SharedGameState
+  /** Accounts, sessions, the player sink, and the shared state (the cluster's, or this server's when standalone). */
+  readonly stores: GameStoreSet
   readonly logger: Logger
-  readonly metrics: GameMetrics
+  readonly metrics?: GameMetrics
 }
 
 interface ConnectionState {
@@ -59,7 +55,6 @@ export interface GameStats {
   readonly loginThrottle: LoginThrottleStats
   readonly logins: number
   readonly loginFailures: number
-  readonly violations: Readonly<Record<string, number>>
 }
 
 export class Game implements FrameDispatcher {
@@ -72,7 +67,6 @@ export class Game implements FrameDispatcher {
   private readonly accountService: AccountService
   private readonly connections = new Map<Connection, ConnectionState>()
   private readonly pending = new Set<Promise<void>>()
-  private readonly violations: Record<string, number> = {}
   private readonly persistTimer: NodeJS.Timeout
   private readonly logger: Logger
   private logins = 0
@@ -84,8 +78,8 @@ export class Game implements FrameDispatcher {
     this.logger = options.logger.child({ component: 'game' })
     this.rules = rulesFromConfig(config)
     const maxChatTextBytes = config.protocol.maxFrameBytes - HEADER_BYTES - CHAT_MESSAGE_OVERHEAD_BYTES
-    this.world = new World(this.rules, maxChatTextBytes, options.shared)
-    this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, undefined, options.shared)
+    this.world = new World(this.rules, maxChatTextBytes, options.stores.shared)
+    this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, options.stores.shared)
     this.loginQueue = new LoginQueue({ concurrency: config.game.passwordHashConcurrency, maxQueued: config.game.maxPendingLogins, maxWaitMs: config.game.loginQueueTimeoutMs })
     this.loginThrottle = new LoginThrottle({
       addressBurst: config.game.loginAddressBurst,
@@ -95,7 +89,7 @@ export class Game implements FrameDispatcher {
       knownAddressMs: KNOWN_LOGIN_ADDRESS_MS,
       maxTracked: MAX_THROTTLE_ENTRIES,
     })
-    this.accountService = new AccountService(options.accounts, options.sessions, this.rules, config.game.passwordHashCost)
+    this.accountService = new AccountService(options.stores.accounts, options.stores.sessions, this.rules, config.game.passwordHashCost)
     const handlers = new Map<number, FrameHandler>([
       [FrameType.REGISTER, (f) => this.onLogin(f, 'register')],
       [FrameType.LOGIN, (f) => this.onLogin(f, 'login')],
@@ -112,7 +106,7 @@ export class Game implements FrameDispatcher {
       typeOrder: [FrameType.REGISTER, FrameType.LOGIN, FrameType.MOVE, FrameType.ATTACK, FrameType.CHAT, FrameType.LOGOUT],
       onShed: (f) => f.connection.sendError(WireError.OVERLOADED, f.seq, 'server overloaded; frame dropped'),
       onUnhandled: (f) => f.connection.sendError(WireError.UNKNOWN_TYPE, f.seq, `type ${f.type} is not handled`),
-      metrics: options.metrics,
+      metrics: options.metrics ?? noopGameMetrics,
       logger: this.logger,
     })
     this.persistTimer = setInterval(() => this.persistDirty(), persistIntervals(config.data.recoveryPointMs).handOverMs)
@@ -163,7 +157,7 @@ export class Game implements FrameDispatcher {
   }
 
   stats(): GameStats {
-    return { online: this.world.size, pendingLogins: this.pending.size, loginQueue: this.loginQueue.stats(), loginThrottle: this.loginThrottle.stats(), logins: this.logins, loginFailures: this.loginFailures, violations: { ...this.violations } }
+    return { online: this.world.size, pendingLogins: this.pending.size, loginQueue: this.loginQueue.stats(), loginThrottle: this.loginThrottle.stats(), logins: this.logins, loginFailures: this.loginFailures }
   }
 
   // ── accounts ─────────────────────────────────────────────────────────────────────────────────
@@ -279,7 +273,7 @@ export class Game implements FrameDispatcher {
       tokenTtlSeconds: this.options.config.game.sessionTokenTtlSeconds, token: session.token, username: player.username,
     }))
     this.world.add(player)
-    this.options.shared?.reportOnline(this.world.size)
+    this.options.stores.shared.reportOnline(this.world.size)
     if (!player.alive) this.actions.respawn(player)
   }
 
@@ -393,8 +387,8 @@ export class Game implements FrameDispatcher {
     }
     if (frame.playerId !== player.id) {
       // The net layer already checks the header; this guards frames queued across a login change.
-      this.count('player-id-mismatch')
       frame.connection.sendError(WireError.PLAYER_ID_MISMATCH, frame.seq, 'player_id does not match the session')
+      frame.connection.violation('player-id-mismatch')
       frame.connection.close('protocol-violation')
       return null
     }
@@ -402,27 +396,22 @@ export class Game implements FrameDispatcher {
   }
 
   /**
-   * A tolerated violation: counted by kind (metrics), answered, and added to the connection's one
-   * violation total shared with the net layer's (rate limit, unknown type); closed at MAX_VIOLATIONS.
+   * A tolerated violation: answered, then counted by the net layer (the metric and the
+   * connection's one violation total, shared with its own rate-limit and unknown-type checks);
+   * closed at MAX_VIOLATIONS.
    */
   private violation(connection: Connection, kind: ViolationKind, code: WireErrorCode, seq: number, message: string): void {
-    this.count(kind)
     connection.sendError(code, seq, message)
-    connection.violation()
-  }
-
-  private count(kind: ViolationKind): void {
-    this.violations[kind] = (this.violations[kind] ?? 0) + 1
-    this.options.metrics.violation(kind)
+    connection.violation(kind)
   }
 
   /** Take a player out of the world and persist their state promptly. */
   private leave(player: Player, reason: CloseReason): void {
     if (!this.world.remove(player)) return
-    this.options.shared?.reportOnline(this.world.size)
+    this.options.stores.shared.reportOnline(this.world.size)
     player.dirty = false
     // release() takes the final state even when the sink is full for new players: a logout never loses it
-    const work = this.options.playerSink.release(player.state())
+    const work = this.options.stores.playerSink.release(player.state())
       .catch((err: unknown) => this.logger.error({ err, playerId: player.id, reason }, 'persisting a leaving player failed'))
       .finally(() => this.pending.delete(work))
     this.pending.add(work)
@@ -433,7 +422,7 @@ export class Game implements FrameDispatcher {
       for (const player of this.world.players()) {
         if (!player.dirty) continue
         // cleared only once the sink accepted the state: a refused mark (write-behind full) is retried
-        this.options.playerSink.markDirty(player.state())
+        this.options.stores.playerSink.markDirty(player.state())
         player.dirty = false
       }
     } catch (err) {

@@ -17,11 +17,11 @@ import { BufferPool, type BufferPoolStats } from './buffer-pool.js'
 import { encodeErrorPayload } from '../protocol/error-frame.js'
 import { encodeFrame } from '../protocol/header.js'
 import { FrameType, WireError } from '../protocol/types.js'
-import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
+import { listenError } from '../tcp.js'
 import type { CloseReason, Connection, FrameDispatcher } from './connection.js'
 import { sessionCap, type SessionCap } from './fd-limit.js'
-import { listenError } from '../tcp.js'
 import { FlushScheduler } from './flush-scheduler.js'
+import { noopNetMetrics, type NetMetrics } from './metrics.js'
 import { sessionOptionsFromConfig, type SessionOptions } from './options.js'
 import { Session, type SessionHost } from './session.js'
 import { SessionPool, type SessionPoolStats } from './session-pool.js'
@@ -29,7 +29,7 @@ import { SessionPool, type SessionPoolStats } from './session-pool.js'
 export interface GameServerOptions {
   readonly config: Config
   readonly dispatcher: FrameDispatcher
-  readonly metrics?: GameMetrics
+  readonly metrics?: NetMetrics
   readonly logger?: Logger
   /** Overrides of the session options resolved from config (tests, benchmarks). */
   readonly session?: Partial<SessionOptions>
@@ -73,7 +73,7 @@ const MAX_FREE_CHUNKS = 1024
 export class GameServer implements SessionHost {
   readonly options: SessionOptions
   readonly dispatcher: FrameDispatcher
-  readonly metrics: GameMetrics
+  readonly metrics: NetMetrics
   readonly logger: Logger
   readonly buffers: BufferPool
   readonly scheduler: FlushScheduler
@@ -97,7 +97,7 @@ export class GameServer implements SessionHost {
   constructor(options: GameServerOptions) {
     this.config = options.config
     this.dispatcher = options.dispatcher
-    this.metrics = options.metrics ?? noopMetrics
+    this.metrics = options.metrics ?? noopNetMetrics
     this.logger = (options.logger ?? silentLogger).child({ component: 'game-server' })
     this.options = sessionOptionsFromConfig(options.config, options.session)
     this.cap = options.openFileLimit === undefined ? sessionCap(options.config.server.maxSessions) : sessionCap(options.config.server.maxSessions, options.openFileLimit)

@@ -6,7 +6,7 @@
  * metrics use OpenTelemetry's semantic-convention names instead (`nodejs.eventloop.delay.p99`,
  * `v8js.gc.duration`, `process.cpu.time`…, exported as `nodejs_eventloop_delay_p99`…), so
  * dashboards built for any OpenTelemetry-instrumented Node service read them unchanged. The instruments
- * (game-metrics.ts, system.ts, the other parts' recorders), the dashboards and the alert rules
+ * (server-metrics.ts, system.ts, the other parts' recorders), the dashboards and the alert rules
  * (deploy) are all generated from this table, so a renamed metric cannot silently break a panel.
  */
 

@@ -7,7 +7,7 @@
 import { silentLogger, type Logger } from '../logger.js'
 import { BucketHistogram } from './bucket-histogram.js'
 import type { BottleneckDetector } from './detector.js'
-import type { MetricTotals } from './game-metrics.js'
+import type { MetricTotals } from './server-metrics.js'
 import type { SystemSample } from './system.js'
 
 export interface PerformanceReport {

@@ -9,6 +9,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../app/errors.js'
 import type { AccountStore, NewAccount } from '../../app/game/stores.js'
+import { noNewHandles } from './handles.js'
 
 export type AccountStoreFactory = () => Promise<AccountStore>
 
@@ -132,10 +133,12 @@ export function runAccountStoreContract(name: string, factory: AccountStoreFacto
     for (const r of results) if (r.status === 'rejected') assert.ok(isGameServerError(r.reason, 'GS_ERR_ACCOUNT_EXISTS'))
   })
 
-  test('close is idempotent', async () => {
+  test('close: a second close resolves, and nothing the store opened is left running', async () => {
+    const handles = noNewHandles()
     const accounts = await open()
     await accounts.close()
     await accounts.close()
+    await handles.assertNone()
   })
 
   test.run()

@@ -8,11 +8,12 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
 import { THRESHOLDS } from '../../app/telemetry/thresholds.js'
 import { Harness } from '../harness/index.js'
-import { eventually } from './net-support.js'
+
 import { backendIdOf, connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer bottleneck')
 let h: Harness
@@ -34,7 +35,7 @@ test('a backend whose server reports an active bottleneck gets less new traffic,
     backends.push(backend)
     // Backend 0: a real reading over a limit it always exceeds; the others: no thresholds.
     const thresholds = i === 0 ? [{ ...disk, limit: 0 }] : []
-    const telemetry = await startTelemetry(config, silentLogger, 'server', { port: 0, thresholds, forSecondsOverride: 0 })
+    const telemetry = (await Telemetry.start(config, silentLogger, 'server', { port: 0, thresholds, forSecondsOverride: 0 }))!
     h.own({ stop: () => telemetry.close() })
     telemetries.push(telemetry)
   }
@@ -64,7 +65,7 @@ test('a backend whose server reports an active bottleneck gets less new traffic,
   // The server's telemetry restarts without the crossed threshold (re-registered metrics URL): the
   // bottleneck is gone and the backend gets its full share again.
   await telemetries[0]!.close()
-  const healthy = await startTelemetry(config, silentLogger, 'server', { port: 0, thresholds: [], forSecondsOverride: 0 })
+  const healthy = (await Telemetry.start(config, silentLogger, 'server', { port: 0, thresholds: [], forSecondsOverride: 0 }))!
   h.own({ stop: () => healthy.close() })
   await eventually(() => healthy.detector!.snapshot().evaluatedAt !== null, 3000, 'detector evaluated')
   victim.metricsUrl = `http://127.0.0.1:${healthy.port}`

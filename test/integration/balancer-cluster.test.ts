@@ -13,12 +13,13 @@ import { readMembers } from '../../app/cluster/membership.js'
 import { connectClusterRedis } from '../../app/cluster/redis-connection.js'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
-import { startServer } from '../../app/server/start-server.js'
+import { startServer } from '../../app/processes/game-server.js'
 import { ClientConnection } from '../../app/client/connection.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
-import { eventually } from './net-support.js'
+
 import { connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer cluster')
 const LEASE_MS = 600

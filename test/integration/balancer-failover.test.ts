@@ -7,8 +7,9 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClientConnection } from '../../app/client/connection.js'
 import { Harness } from '../harness/index.js'
-import { eventually } from './net-support.js'
+
 import { backendIdOf, connectVia, restartBackend, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer failover')
 const INTERVAL_MS = 100

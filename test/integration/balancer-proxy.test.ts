@@ -14,8 +14,9 @@ import { FrameType, WireError } from '../../app/protocol/types.js'
 import { Harness } from '../harness/index.js'
 import { loadConfig } from '../../app/config/index.js'
 import { Balancer as BalancerClass } from '../../app/balancer/balancer.js'
-import { eventually } from './net-support.js'
+
 import { adminFetch, backendIdOf, connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer proxy')
 let h: Harness

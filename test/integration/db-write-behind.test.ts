@@ -2,7 +2,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { PostgresAccountStore } from '../../app/db/account-store.js'
 import { PlayerRepository } from '../../app/db/player-repository.js'
-import { WriteBehindPlayerSink } from '../../app/db/write-behind.js'
+import { loadConfig } from '../../app/config/index.js'
+import { WriteBehindPlayerSink, writeBehindOptions, type WriteBehindOptions } from '../../app/db/write-behind.js'
 import type { PlayerState } from '../../app/game/stores.js'
 import { rejection, startDb, type DbFixture } from './db-support.js'
 
@@ -10,8 +11,8 @@ const test = suite('db: write-behind PlayerStateSink')
 let f: DbFixture
 const sinks: WriteBehindPlayerSink[] = []
 
-function sink(options: ConstructorParameters<typeof WriteBehindPlayerSink>[1] = {}): WriteBehindPlayerSink {
-  const s = new WriteBehindPlayerSink(f.db, { flushIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 200, closeDeadlineMs: 2000, ...options })
+function sink(options: Partial<WriteBehindOptions> = {}): WriteBehindPlayerSink {
+  const s = new WriteBehindPlayerSink(f.db, { ...writeBehindOptions(loadConfig({}).data), flushIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 200, closeDeadlineMs: 2000, ...options })
   sinks.push(s)
   return s
 }

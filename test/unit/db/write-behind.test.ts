@@ -4,7 +4,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Executor, SqlTag } from '../../../app/db/pool.js'
-import { WriteBehindPlayerSink } from '../../../app/db/write-behind.js'
+import { loadConfig } from '../../../app/config/index.js'
+import { WriteBehindPlayerSink, writeBehindOptions } from '../../../app/db/write-behind.js'
 import { GameServerError } from '../../../app/errors.js'
 import type { PlayerState } from '../../../app/game/stores.js'
 
@@ -49,7 +50,7 @@ class ScriptedExecutor implements Executor {
 }
 
 const state = (id: number, experience: number): PlayerState => ({ id, level: 1, experience, position: { zone: 0, x: 0, y: 0 }, hp: 1 })
-const options = { flushIntervalMs: 3_600_000, retryBaseMs: 1, retryMaxMs: 5, closeDeadlineMs: 200 }
+const options = { ...writeBehindOptions(loadConfig({}).data), flushIntervalMs: 3_600_000, retryBaseMs: 1, retryMaxMs: 5, closeDeadlineMs: 200 }
 
 test('a failed flush keeps the state and retries until durable', async () => {
   const db = new ScriptedExecutor()

@@ -5,7 +5,7 @@ import { BatchProcessor, type BatchProcessorOptions, type FrameHandler } from '.
 import { silentLogger } from '../../../app/logger.js'
 import type { Connection, InboundFrame } from '../../../app/net/connection.js'
 import { FrameType } from '../../../app/protocol/types.js'
-import { NoopMetrics, type GameMetrics } from '../../../app/telemetry/metrics.js'
+import { noopGameMetrics, type GameMetrics } from '../../../app/game/metrics.js'
 
 const connection = { id: 1, playerId: 0, remoteAddress: '', closed: false, send: () => true, sendError: () => true, close: () => {}, violation: () => false } as Connection
 
@@ -18,11 +18,12 @@ function harness(overrides: Partial<BatchProcessorOptions> = {}) {
   const shed: number[] = []
   const handler = (name: string): FrameHandler => (f) => void log.push(`${name}${f.seq}`)
   const metricsSeen = { batches: [] as number[], shed: 0, processed: 0 }
-  const metrics: GameMetrics = new (class extends NoopMetrics {
-    override batchProcessed(n: number): void { metricsSeen.batches.push(n) }
-    override framesShed(n: number): void { metricsSeen.shed += n }
-    override frameProcessed(): void { metricsSeen.processed++ }
-  })()
+  const metrics: GameMetrics = {
+    ...noopGameMetrics,
+    batchProcessed: (n) => void metricsSeen.batches.push(n),
+    framesShed: (n) => void (metricsSeen.shed += n),
+    frameProcessed: () => void metricsSeen.processed++,
+  }
   const processor = new BatchProcessor({
     batchMaxFrames: 100,
     tickMs: 0,

@@ -7,12 +7,12 @@ import { Game } from '../../../app/game/game.js'
 import { MemoryAccountStore } from '../../../app/game/memory-account-store.js'
 import { MemoryPlayerStateSink } from '../../../app/game/memory-player-sink.js'
 import { MemorySessionStore } from '../../../app/game/memory-session-store.js'
+import { MemorySharedState } from '../../../app/game/memory-shared-state.js'
 import { silentLogger } from '../../../app/logger.js'
-import type { CloseReason, Connection, InboundFrame } from '../../../app/net/connection.js'
+import type { CloseReason, Connection, InboundFrame, ViolationKind } from '../../../app/net/connection.js'
 import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { decodeLoginOk, decodePlayerMoved, encodeLogin, encodeMove, encodeRegister, type LoginOk } from '../../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../../app/protocol/types.js'
-import { NoopMetrics, type GameMetrics, type ViolationKind } from '../../../app/telemetry/metrics.js'
 
 interface Sent {
   type: number
@@ -22,6 +22,8 @@ interface Sent {
 }
 
 let nextId = 1
+/** Violations the game reported through its connections, by kind (reset by each setup). */
+let violations = new Map<ViolationKind, number>()
 class FakeConnection implements Connection {
   readonly id = nextId++
   playerId = 0
@@ -45,7 +47,8 @@ class FakeConnection implements Connection {
     this.closedWith ??= reason
   }
   violationCount = 0
-  violation(): boolean {
+  violation(kind: ViolationKind): boolean {
+    violations.set(kind, (violations.get(kind) ?? 0) + 1)
     if (++this.violationCount < 3) return false
     this.close('protocol-violation')
     return true
@@ -63,13 +66,9 @@ function setup(env: Env = {}) {
   const accounts = new MemoryAccountStore()
   const sessions = new MemorySessionStore({ ttlSeconds: 60 })
   const playerSink = new MemoryPlayerStateSink(accounts)
-  const violations = new Map<ViolationKind, number>()
-  const metrics: GameMetrics = new (class extends NoopMetrics {
-    override violation(kind: ViolationKind): void {
-      violations.set(kind, (violations.get(kind) ?? 0) + 1)
-    }
-  })()
-  const game = new Game({ config, accounts, sessions, playerSink, logger: silentLogger, metrics })
+  violations = new Map<ViolationKind, number>()
+  const shared = new MemorySharedState(config.game.chatHistory)
+  const game = new Game({ config, stores: { accounts, sessions, playerSink, shared }, logger: silentLogger })
   let seq = 0
   const send = (connection: FakeConnection, type: number, payload: Buffer = Buffer.alloc(0), playerId = connection.playerId): number => {
     const s = ++seq

@@ -157,12 +157,3 @@ export async function outboundRig(overrides: Partial<SessionOptions> = {}, socke
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }
-
-/** Resolve when `predicate` holds, polling; reject after `timeoutMs`. */
-export async function eventually(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 2))
-  }
-}
