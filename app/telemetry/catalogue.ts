@@ -98,6 +98,7 @@ export const METRICS = {
   violations: counter('gs_protocol_violations_total', '{event}', 'Protocol violations, by kind.', ['kind']),
   slowClients: counter('gs_slow_client_disconnects_total', '{session}', 'Sessions cut off because their outbound backlog exceeded MAX_OUTBOUND_BYTES.'),
   outboundBacklog: gauge('gs_outbound_backlog_bytes', 'By', 'Bytes queued for sending over all sessions (sockets backed up).'),
+  logins: counter('gs_logins_total', '{request}', 'REGISTER and LOGIN requests by result: ok, failed (credentials, token, name taken), throttled, refused (overloaded, shutting down), unavailable (a store is down), abandoned (the client left first), error.', ['result']),
   // --- pools ---
   poolSize: gauge('gs_pool_size', '{item}', 'Resources owned by a pool (idle + borrowed + pending).', ['pool']),
   poolInUse: gauge('gs_pool_in_use', '{item}', 'Resources currently borrowed from a pool.', ['pool']),

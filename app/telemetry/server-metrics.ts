@@ -11,7 +11,7 @@
 import type { Attributes, ObservableResult } from '@opentelemetry/api'
 import type { CacheMetrics } from '../cache/metrics.js'
 import type { DatabaseMetrics, PoolReading } from '../db/metrics.js'
-import type { GameMetrics } from '../game/metrics.js'
+import type { GameMetrics, LoginResult } from '../game/metrics.js'
 import type { CloseReason, ViolationKind } from '../net/connection.js'
 import type { FlushReason, IoEventKind, NetMetrics } from '../net/metrics.js'
 import { BucketHistogram, WindowedHistogram } from './bucket-histogram.js'
@@ -105,6 +105,7 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
   private readonly flushedFrames = new IndexedCounter('reason', FLUSH_REASONS)
   private readonly closes = new LabelledCounter('reason')
   private readonly violations = new LabelledCounter('kind')
+  private readonly logins = new LabelledCounter('result')
   private readonly ioEvents = new IndexedCounter('kind', IO_EVENT_KINDS)
   private readonly dbErrors = new LabelledCounter('operation')
   private readonly dbDuration = new LabelledHistogram('operation', histogramBuckets(METRICS.dbQuery))
@@ -199,6 +200,10 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
   violation(kind: ViolationKind): void {
     this.violationsTotal++
     this.violations.add(kind, 1)
+  }
+
+  loginFinished(result: LoginResult): void {
+    this.logins.add(result, 1)
   }
 
   slowClientDisconnected(): void {
@@ -300,6 +305,7 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
       [METRICS.framesOut, this.framesOutByType],
       [METRICS.sessionsClosed, this.closes],
       [METRICS.violations, this.violations],
+      [METRICS.logins, this.logins],
       [METRICS.dbErrors, this.dbErrors],
       [METRICS.cacheHits, this.cacheHits],
       [METRICS.cacheMisses, this.cacheMisses],

@@ -4,6 +4,7 @@
  * counts, so a method added to a part's interface later does not break every double.
  */
 import type { PoolReading } from '../../app/db/metrics.js'
+import type { LoginResult } from '../../app/game/metrics.js'
 import type { CloseReason, ViolationKind } from '../../app/net/connection.js'
 import type { FlushReason, IoEventKind } from '../../app/net/metrics.js'
 import type { ServerMetrics } from '../../app/processes/game-server.js'
@@ -24,6 +25,7 @@ export class NoopServerMetrics implements ServerMetrics {
   batchProcessed(_frames: number, _seconds: number): void {}
   queueDepth(_depth: number): void {}
   framesShed(_count: number): void {}
+  loginFinished(_result: LoginResult): void {}
   dbQueryDuration(_operation: string, _seconds: number): void {}
   dbQueryError(_operation: string): void {}
   observePool(_pool: string, _source: () => PoolReading): void {}
