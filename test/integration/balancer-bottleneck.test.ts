@@ -12,7 +12,7 @@ import { Telemetry } from '../../app/telemetry/telemetry.js'
 import { THRESHOLDS } from '../../app/telemetry/thresholds.js'
 import { Harness } from '../harness/index.js'
 
-import { backendIdOf, connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { backendIdOf, connectVia, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
 import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer bottleneck')
@@ -41,7 +41,7 @@ test('a backend whose server reports an active bottleneck gets less new traffic,
   }
   const metricsPortOf = new Map(backends.map((b, i) => [b.port, telemetries[i]!.port!]))
   await eventually(() => telemetries[0]!.detector!.active().length > 0, 5000, 'bottleneck raised on backend 0')
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin', BOTTLENECK_POLL_MS: '100' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin', BOTTLENECK_POLL_MS: '100' }))
   // Each backend's metrics URL, as cluster membership registers it (BOTTLENECK_URL_TEMPLATE is the
   // alternative when every server uses the same metrics port).
   for (const b of balancer.pool.list()) b.metricsUrl = `http://127.0.0.1:${metricsPortOf.get(b.port)}`

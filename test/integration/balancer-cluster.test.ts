@@ -18,7 +18,7 @@ import { ClientConnection } from '../../app/client/connection.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
 
-import { connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { connectVia, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
 import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer cluster')
@@ -209,7 +209,7 @@ test('the balancer discovers its backends from membership (BACKENDS unset) and d
   for (const b of backends) members.push(await startNode(cluster, `g${b.index}`, `127.0.0.1:${b.port}`))
   const watcher = h.own(Object.assign(await connectClusterRedis({ url: redis.url }), { stop: async () => void watcher.disconnect() }))
   const balancer = h.own(
-    await startBalancer([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
+    await balancerInFront([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
       discover: async () => (await readMembers(watcher, cluster)).filter((m) => m.alive && m.role === 'game'),
     }),
   )
@@ -240,7 +240,7 @@ test('real game servers (npm run serve composition) join the cluster; the balanc
     ['s2', `127.0.0.1:${servers[1]!.port}`, 'game'],
   ])
   const balancer = h.own(
-    await startBalancer([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
+    await balancerInFront([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
       discover: async () => (await readMembers(watcher, cluster)).filter((m) => m.alive && m.role === 'game'),
     }),
   )

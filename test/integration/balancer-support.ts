@@ -46,7 +46,7 @@ export function adminFetch(balancer: Balancer, path: string, init: { method?: st
   return fetch(`http://127.0.0.1:${balancer.adminAddress()!.port}${path}`, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) })
 }
 
-export async function startBalancer(backends: readonly TaggedBackend[], env: Env = {}, options: Partial<BalancerOptions> = {}): Promise<Balancer> {
+export async function balancerInFront(backends: readonly TaggedBackend[], env: Env = {}, options: Partial<BalancerOptions> = {}): Promise<Balancer> {
   const config = loadConfig({
     BALANCER_ADMIN_TOKEN: ADMIN_TOKEN,
     BALANCER_HOST: '127.0.0.1',

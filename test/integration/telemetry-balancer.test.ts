@@ -11,7 +11,7 @@ import type { ClientConnection } from '../../app/client/connection.js'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
 import { Telemetry } from '../../app/telemetry/telemetry.js'
-import { backendIdOf, connectVia, restartBackend, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { backendIdOf, connectVia, restartBackend, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
 import { scrape, series } from './telemetry-support.js'
 import { eventually } from '../harness/eventually.js'
 
@@ -26,7 +26,7 @@ test.before(async () => {
   backends = [await startBackend(0), await startBackend(1)]
   const config = loadConfig({ METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', BOTTLENECK_WINDOW_MS: '1000', BOTTLENECK_EVAL_INTERVAL_MS: '100', REPORT_INTERVAL_MS: '0' })
   telemetry = (await Telemetry.start(config, silentLogger, 'balancer', { forSecondsOverride: 0 }))!
-  balancer = await startBalancer(backends, {}, { metrics: telemetry.balancerMetrics!, admin: false })
+  balancer = await balancerInFront(backends, {}, { metrics: telemetry.balancerMetrics!, admin: false })
 })
 
 test.after(async () => {
