@@ -2,6 +2,9 @@
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
+/** Time between two readiness probes. */
+const POLL_INTERVAL_MS = 50
+
 /** A TCP port that was free on `host` a moment ago (the OS picks it). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -29,6 +32,6 @@ export async function waitUntil(
     if (abort) throw new Error(`${options.what}: ${abort}`)
     if (await probe().catch(() => false)) return
     if (Date.now() > deadline) throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms`)
-    await sleep(options.intervalMs ?? 50)
+    await sleep(options.intervalMs ?? POLL_INTERVAL_MS)
   }
 }

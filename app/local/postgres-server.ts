@@ -11,6 +11,9 @@ import { canConnect } from '../tcp.js'
 import { isRoot, lookupUser, postgresBinDir, requireProgram, type UnixUser } from './system.js'
 import { GameServerError } from '../errors.js'
 
+/** How long PostgreSQL may take to accept connections. */
+const READY_TIMEOUT_MS = 30_000
+
 export interface PostgresServerOptions {
   /** Directory holding `data/` and the socket; created when missing, reused when initialised. */
   readonly dir: string
@@ -87,7 +90,7 @@ export class PostgresServer {
         ...ids,
         ...(options.onLine ? { onLine: options.onLine } : {}),
       })
-    const server = new PostgresServer(spawnChild(), spawnChild, options.readyTimeoutMs ?? 30_000, host, port, database, user, binDir!, runAs)
+    const server = new PostgresServer(spawnChild(), spawnChild, options.readyTimeoutMs ?? READY_TIMEOUT_MS, host, port, database, user, binDir!, runAs)
     await server.waitReady(async () => server.ensureDatabase(database))
     return server
   }
