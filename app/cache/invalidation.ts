@@ -12,7 +12,7 @@ import type { Shard, ShardSet } from './shards.js'
 /** Pattern invalidations remembered per down shard, replayed when it answers again. */
 const MAX_OWED_PATTERNS = 1000
 
-export interface ShardInvalidation {
+interface ShardInvalidation {
   readonly shard: number
   /** Keys removed, or undefined when the shard was skipped. */
   readonly deleted: number | undefined

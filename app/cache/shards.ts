@@ -30,7 +30,7 @@ export interface ShardStats {
   skippedWrites: number
 }
 
-export type FailureReason = 'breaker-open' | 'timeout' | 'connection' | 'reply-error' | 'closed'
+type FailureReason = 'breaker-open' | 'timeout' | 'connection' | 'reply-error' | 'closed'
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: FailureReason; readonly error?: unknown }
 
 /** Settings from the config table (`cacheOptionsFrom` in cache.ts); tests spread them and override a few. */
@@ -53,8 +53,8 @@ export interface ShardSetOptions {
   readonly logger?: Logger
 }
 
-export type CacheHealth = 'ok' | 'degraded' | 'down'
-export type Pipelining = 'tick' | 'auto' | 'off'
+type CacheHealth = 'ok' | 'degraded' | 'down'
+type Pipelining = 'tick' | 'auto' | 'off'
 
 export interface ShardStatus {
   readonly index: number

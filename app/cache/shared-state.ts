@@ -21,7 +21,7 @@ export interface CacheSharedStateOptions {
   readonly onlineHeartbeatMs?: number
 }
 
-export const zoneChannel = (zone: number): string => `zone-${zone}`
+const zoneChannel = (zone: number): string => `zone-${zone}`
 
 export class CacheSharedState implements SharedGameState {
   private lastOnline: number | undefined

@@ -13,8 +13,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { loadConfig, type Config } from '../config/index.js'
 import { isGameServerError } from '../errors.js'
 
-export const EXIT_OK = 0
-export const EXIT_FAILED = 1
+const EXIT_OK = 0
+const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -45,7 +45,7 @@ export function commandLine(command: string, usage: string, options: Options = {
 }
 
 /** Whether an error means "cannot start as configured" (exit 2) rather than "failed" (exit 1). */
-export function isUsageError(err: unknown): boolean {
+function isUsageError(err: unknown): boolean {
   return isGameServerError(err, 'GS_ERR_CONFIG') || isGameServerError(err, 'GS_ERR_LOADTEST_ARGS')
 }
 

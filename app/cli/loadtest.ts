@@ -117,7 +117,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   return report.passed ? EXIT.pass : EXIT.failed
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   let args: LoadTestArgs
   try {
     args = parseLoadTestArgs(argv)

@@ -28,7 +28,7 @@ import { ClientConnection, type ClientConnectionOptions, type ReceivedFrame } fr
 const REPLY_TIMEOUT_MS = 5000
 
 /** Pushed frames kept for `next()` by default (oldest dropped first); 0 keeps none. */
-export const DEFAULT_INBOX_CAPACITY = 1000
+const DEFAULT_INBOX_CAPACITY = 1000
 
 export interface GameClientOptions {
   /** Default for requests and `next()` [5000]. */

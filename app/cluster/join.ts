@@ -6,7 +6,7 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { Config } from '../config/index.js'
-import { silentLogger, type Logger } from '../logger.js'
+import { silentLogger } from '../logger.js'
 import { ClusterNode, type ClusterNodeOptions } from './cluster-node.js'
 
 /** While Redis cannot be reached, joining is retried this often. */

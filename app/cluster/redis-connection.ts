@@ -21,7 +21,7 @@ export interface ClusterRedisOptions {
   readonly connectionName?: string
 }
 
-export function createClusterRedis(options: ClusterRedisOptions): Redis {
+function createClusterRedis(options: ClusterRedisOptions): Redis {
   const redis = new Redis(options.url, {
     lazyConnect: true,
     enableOfflineQueue: false,

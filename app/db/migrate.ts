@@ -14,7 +14,7 @@ import { migrations as allMigrations, type Migration } from './migrations/index.
 import type { DatabasePool } from './pool.js'
 
 /** Advisory lock key of the migration runner (any fixed bigint; "game" in ASCII). */
-export const MIGRATION_LOCK_KEY = 0x67616d65
+const MIGRATION_LOCK_KEY = 0x67616d65
 
 export interface MigrationResult {
   /** Versions applied by this run, in order. */
@@ -23,7 +23,7 @@ export interface MigrationResult {
   readonly version: number
 }
 
-export function checksum(migration: Migration): string {
+function checksum(migration: Migration): string {
   return createHash('sha256').update(migration.sql).digest('hex')
 }
 

@@ -293,7 +293,7 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
 }
 
 /** One bulk UPDATE for many players; returns how many rows it changed. */
-export async function writeStates(executor: Executor, states: readonly PlayerState[]): Promise<number> {
+async function writeStates(executor: Executor, states: readonly PlayerState[]): Promise<number> {
   const ids: number[] = []
   const levels: number[] = []
   const experience: number[] = []

@@ -25,7 +25,7 @@ interface Entry {
   expiresAt: number
 }
 
-export const TOKEN_BYTES = 32
+const TOKEN_BYTES = 32
 
 export class MemorySessionStore implements SessionStore {
   private readonly entries = new Map<string, Entry>()

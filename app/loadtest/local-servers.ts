@@ -22,7 +22,7 @@ const READY_TIMEOUT_MS = 30_000
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-export function prometheusConfig(metricsTargets: readonly string[], ruleFiles: readonly string[] = []): string {
+function prometheusConfig(metricsTargets: readonly string[], ruleFiles: readonly string[] = []): string {
   return [
     'global:',
     '  scrape_interval: 1s',

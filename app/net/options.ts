@@ -30,8 +30,8 @@ export interface SessionOptions {
   readonly closeGraceMs: number
 }
 
-export const DEFAULT_IDLE_FLUSH_MODE: IdleFlushMode = 'immediate'
-export const DEFAULT_CLOSE_GRACE_MS = 5000
+const DEFAULT_IDLE_FLUSH_MODE: IdleFlushMode = 'immediate'
+const DEFAULT_CLOSE_GRACE_MS = 5000
 
 export function sessionOptionsFromConfig(config: Config, overrides: Partial<SessionOptions> = {}): SessionOptions {
   const { protocol, session } = config

@@ -39,7 +39,7 @@ export interface GameServerOptions {
 
 export type GameServerStatus = 'created' | 'listening' | 'closing' | 'closed'
 
-export const CLOSE_REASONS: readonly CloseReason[] = [
+const CLOSE_REASONS: readonly CloseReason[] = [
   'client-closed', 'logout', 'idle-timeout', 'protocol-violation', 'rate-limited', 'slow-client', 'server-full', 'shutdown', 'socket-error', 'replaced', 'frame-timeout', 'address-limit',
 ]
 

@@ -41,7 +41,7 @@ export interface StartBalancerOptions {
   readonly metrics?: BalancerMetrics
 }
 
-export interface BalancerReadiness {
+interface BalancerReadiness {
   readonly ready: boolean
   readonly status: 'listening' | 'closing'
   readonly availableBackends: number

@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../logger.js'
 
-export const EXIT_SECOND_SIGNAL = 130
+const EXIT_SECOND_SIGNAL = 130
 /** The hard stop comes this long after the shutdown deadline. */
 const HARD_STOP_GRACE_MS = 1000
 

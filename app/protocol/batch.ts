@@ -17,7 +17,7 @@ import { FrameType } from './types.js'
 const ZLIB_FASTEST_LEVEL = 1
 
 export const BATCH_PREFIX_BYTES = 8
-export const BATCH_FLAG_ZLIB = 0x01
+const BATCH_FLAG_ZLIB = 0x01
 
 export interface BatchPackOptions {
   readonly maxFrameBytes: number

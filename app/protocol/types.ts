@@ -27,7 +27,6 @@ export const FrameType = {
 } as const
 
 export type FrameTypeName = keyof typeof FrameType
-export type FrameTypeCode = (typeof FrameType)[FrameTypeName]
 
 const namesByCode = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([name, code]) => [code, name as FrameTypeName]))
 
@@ -66,7 +65,7 @@ export const WireError = {
   TOO_MANY_CONNECTIONS: 26,
 } as const
 
-export type WireErrorName = keyof typeof WireError
+type WireErrorName = keyof typeof WireError
 export type WireErrorCode = (typeof WireError)[WireErrorName]
 
 /**

@@ -27,7 +27,7 @@ export interface DetectorOptions {
   readonly forSecondsOverride?: number
 }
 
-export type BottleneckStatus = 'ok' | 'pending' | 'active'
+type BottleneckStatus = 'ok' | 'pending' | 'active'
 
 export interface ThresholdState {
   readonly name: string

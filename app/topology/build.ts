@@ -23,7 +23,7 @@ export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', po
  * Stop grace of the services that are not app processes: PostgreSQL gets time for its shutdown
  * checkpoint, Prometheus for writing its head block; the rest stop at once.
  */
-export const STOP_GRACE_SECONDS = { postgres: 30, prometheus: 30, other: 10 } as const
+const STOP_GRACE_SECONDS = { postgres: 30, prometheus: 30, other: 10 } as const
 
 export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   servers: 3,
@@ -42,17 +42,17 @@ export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
 
 const address = (service: string, port: string): ValuePart[] => [{ hostOf: service }, ':', { portOf: service, port }]
 
-export function databaseUrl(): Value {
+function databaseUrl(): Value {
   return [`postgres://${DATABASE_USER}:`, { secret: 'postgresPassword', encode: 'uri' }, '@', ...address(SERVICE_NAMES.postgres, 'postgres'), `/${DATABASE_NAME}`]
 }
 
-export function redisUrls(shards: number): Value {
+function redisUrls(shards: number): Value {
   const urls = range(shards).map((i) => ['redis://:', { secret: 'redisPassword', encode: 'uri' } as const, '@', ...address(SERVICE_NAMES.redis(i), 'redis')])
   return [{ join: urls, separator: ',' }]
 }
 
 /** Cluster membership and the leader lease live on the first shard (the servers' default too). */
-export function clusterRedisUrl(): Value {
+function clusterRedisUrl(): Value {
   return ['redis://:', { secret: 'redisPassword', encode: 'uri' }, '@', ...address(SERVICE_NAMES.redis(0), 'redis')]
 }
 

@@ -15,7 +15,7 @@ export type AccountStoreFactory = () => Promise<AccountStore>
 
 const runId = randomBytes(4).toString('hex')
 let counter = 0
-export function uniqueName(prefix = 'user'): string {
+function uniqueName(prefix = 'user'): string {
   return `${prefix}_${runId}_${++counter}`
 }
 

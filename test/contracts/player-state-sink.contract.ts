@@ -8,7 +8,7 @@ import type { AccountStore, PlayerState, PlayerStateSink } from '../../app/game/
 import { newAccount } from './account-store.contract.js'
 import { noNewHandles } from './handles.js'
 
-export interface SinkFixture {
+interface SinkFixture {
   readonly accounts: AccountStore
   readonly sink: PlayerStateSink
   /** Close the sink and the stores. */

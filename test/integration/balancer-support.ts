@@ -3,10 +3,10 @@ import { Balancer, type BalancerOptions } from '../../app/balancer/balancer.js'
 import { ClientConnection } from '../../app/client/connection.js'
 import { loadConfig, type Env } from '../../app/config/index.js'
 import { FrameType } from '../../app/protocol/types.js'
-import { EchoDispatcher, startServer, type TestServer } from './net-support.js'
+import { EchoDispatcher, startServer, type TestServer } from '../harness/net-server.js'
 
 /** Echo type of backend i: replies tell which backend served a client. */
-export const tagOf = (index: number): number => 0x8100 + index
+const tagOf = (index: number): number => 0x8100 + index
 
 export interface TaggedBackend {
   readonly index: number

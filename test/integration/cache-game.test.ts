@@ -21,7 +21,7 @@ import { loadConfig } from '../../app/config/index.js'
 import { freePort } from '../../app/local/ports.js'
 import { createLogger } from '../../app/logger.js'
 import { startServer } from '../../app/processes/game-server.js'
-import { CountingMetrics } from './net-support.js'
+import { CountingMetrics } from '../harness/net-server.js'
 import { eventually } from '../harness/eventually.js'
 
 const test = suite('cache: the game on 3 redis shards (two servers)')

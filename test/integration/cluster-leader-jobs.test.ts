@@ -20,7 +20,7 @@ import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
 import { rejection } from './cache-support.js'
 import { startGame, type GameFixture } from './game-support.js'
-import { CountingMetrics } from './net-support.js'
+import { CountingMetrics } from '../harness/net-server.js'
 import { poolSettings } from './db-support.js'
 import { eventually } from '../harness/eventually.js'
 

@@ -23,7 +23,7 @@ export function poolSettings(url: string, env: Env = {}) {
 }
 
 /** Counts durations by operation (what the pool reports through DatabaseMetrics). */
-export function durationRecorder(durations: Map<string, number[]>): DatabaseMetrics {
+function durationRecorder(durations: Map<string, number[]>): DatabaseMetrics {
   return {
     dbQueryDuration(op, seconds) {
       const list = durations.get(op) ?? []

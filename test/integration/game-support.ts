@@ -7,7 +7,7 @@ import { ManagedProcess } from '../../app/local/child-process.js'
 import { silentLogger } from '../../app/logger.js'
 import { startServer, type ServerHandle } from '../../app/processes/game-server.js'
 import type { Harness } from '../harness/index.js'
-import { CountingMetrics } from './net-support.js'
+import { CountingMetrics } from '../harness/net-server.js'
 
 export const PASSWORD = 'correct-horse-battery'
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../../app/config/index.js'
 import { GameServer } from '../../app/net/server.js'
 import { NoopServerMetrics } from '../harness/metrics.js'
 import { runScript, type ScriptOptions, type ScriptResult } from '../harness/run-script.js'
-import { EchoDispatcher } from './net-support.js'
+import { EchoDispatcher } from '../harness/net-server.js'
 
 /** Counts frames in and out by type name and sessions opened, as the server saw them. */
 export class FrameCountingMetrics extends NoopServerMetrics {

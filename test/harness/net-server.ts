@@ -1,4 +1,4 @@
-/** Shared pieces of the net-layer tests: an echo dispatcher and a server on a free loopback port. */
+/** A game server for the tests of the net layer and of what sits on it: an echo dispatcher, counting metrics, a GameServer on a free loopback port. */
 import type { AddressInfo } from 'node:net'
 import { loadConfig, type Env } from '../../app/config/index.js'
 import { ClientConnection, type ClientConnectionOptions } from '../../app/client/connection.js'
@@ -7,7 +7,7 @@ import type { SessionOptions } from '../../app/net/options.js'
 import { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
 import type { ViolationKind } from '../../app/net/connection.js'
-import { NoopServerMetrics } from '../harness/metrics.js'
+import { NoopServerMetrics } from './metrics.js'
 
 /** Answers every frame with CHAT_MESSAGE carrying the same seq, player_id and payload. */
 export class EchoDispatcher implements FrameDispatcher {
