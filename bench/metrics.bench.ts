@@ -1,5 +1,5 @@
 /**
- * Metrics cost (SPEC §6: throughput with metrics on vs off, < 5 % apart). PING/PONG throughput of
+ * Metrics cost (the budget: throughput with metrics on within 5 % of off, BENCHMARKS.md). PING/PONG throughput of
  * real GameServers in two child processes — telemetry on (OtelServerMetrics + system sampler +
  * detector + report, /metrics scraped every --scrape-ms by the loader) and off (METRICS_ENABLED=false: the parts' no-op metrics) — driven by
  * a loader in a third child process that loads one server at a time in short slices alternating

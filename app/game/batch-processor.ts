@@ -1,5 +1,5 @@
 /**
- * The inbound batch processor (seed 16.1.1 PacketBatchProcessor). Frames are queued and processed
+ * The inbound batch processor. Frames are queued and processed
  * grouped by type (in `typeOrder`, then any other type in first-seen order; arrival order within a
  * type):
  *

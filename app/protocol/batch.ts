@@ -1,5 +1,5 @@
 /**
- * BATCH frames (SPEC §2, type 0xFFFF, server → client). Payload:
+ * BATCH frames (docs/PROTOCOL.md, type 0xFFFF, server → client). Payload:
  *
  *   u16 count · u8 flags (bit 0: body is zlib, RFC 1950) · u8 reserved = 0 · u32 original_size
  *   body: `count` complete frames back to back (zlib-compressed when bit 0 is set)
