@@ -41,8 +41,6 @@ export class CountingCacheMetrics implements CacheMetrics {
   readonly hits = new Map<string, number>()
   readonly misses = new Map<string, number>()
   readonly errors = new Map<string, number>()
-  readonly skippedWrites = new Map<string, number>()
-  readonly fallbacks = new Map<string, number>()
   cacheHit(shard: string): void {
     this.hits.set(shard, (this.hits.get(shard) ?? 0) + 1)
   }
@@ -51,12 +49,6 @@ export class CountingCacheMetrics implements CacheMetrics {
   }
   cacheError(shard: string): void {
     this.errors.set(shard, (this.errors.get(shard) ?? 0) + 1)
-  }
-  cacheWriteSkipped(shard: string): void {
-    this.skippedWrites.set(shard, (this.skippedWrites.get(shard) ?? 0) + 1)
-  }
-  cacheFallback(shard: string): void {
-    this.fallbacks.set(shard, (this.fallbacks.get(shard) ?? 0) + 1)
   }
 }
 
