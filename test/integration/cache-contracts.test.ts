@@ -19,6 +19,7 @@ import { runSessionStoreContract } from '../contracts/session-store.contract.js'
 import { runSharedGameStateContract } from '../contracts/shared-game-state.contract.js'
 import { Harness } from '../harness/index.js'
 import { directClients, openCache, startShards } from './cache-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const harness = new Harness()
 let shards: Promise<RedisServer[]> | undefined
@@ -124,10 +125,8 @@ durable('state made durable without flush()/release() is not served stale from t
     assert.equal((await accounts.findById(created.id))?.position, { zone: 0, x: 1, y: 1 }) // now cached
     sink.markDirty({ id: created.id, level: 1, experience: 0, position: { zone: 0, x: 9, y: 9 }, hp: 50 })
     let seen = await accounts.findById(created.id)
-    for (let i = 0; i < 50 && seen?.hp !== 50; i++) {
-      await new Promise((r) => setTimeout(r, 20)) // the invalidation is an UNLINK in flight
-      seen = await accounts.findById(created.id)
-    }
+    // the invalidation is an UNLINK in flight
+    await eventually(async () => (seen = await accounts.findById(created.id))?.hp === 50, 1000, 'the durable state to be served', 20).catch(() => {})
     assert.is(seen?.hp, 50)
     assert.equal(seen?.position, { zone: 0, x: 9, y: 9 })
     await sink.close()

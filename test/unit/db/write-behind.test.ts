@@ -8,6 +8,7 @@ import { loadConfig } from '../../../app/config/index.js'
 import { WriteBehindPlayerSink, writeBehindOptions } from '../../../app/db/write-behind.js'
 import { GameServerError } from '../../../app/errors.js'
 import type { PlayerState } from '../../../app/game/stores.js'
+import { eventually } from '../../harness/eventually.js'
 
 /** Records what each bulk write carried; fails while `down` is set; can hold a write open. */
 class ScriptedExecutor implements Executor {
@@ -58,7 +59,7 @@ test('a failed flush keeps the state and retries until durable', async () => {
   sink.markDirty(state(1, 10))
   db.down = true
   const flushing = sink.flush()
-  while (sink.stats().failedAttempts < 3) await new Promise((r) => setTimeout(r, 1))
+  await eventually(() => sink.stats().failedAttempts >= 3, 5000, '3 failed attempts', 1)
   assert.is(db.stored.size, 0)
   assert.is(sink.pending(1)?.experience, 10, 'still pending while down')
   db.down = false
@@ -83,7 +84,7 @@ test('state marked while a write is in flight wins over the in-flight state when
   assert.is(sink.pending(2)?.experience, 1, 'in-flight state is visible to loads')
   db.entered = undefined
   db.release() // the held write now fails: the database is down
-  while (sink.stats().failedAttempts < 1) await new Promise((r) => setTimeout(r, 1))
+  await eventually(() => sink.stats().failedAttempts >= 1, 5000, 'a failed attempt', 1)
   assert.is(sink.pending(1)?.experience, 2, 'the failed batch did not overwrite the newer mark')
   assert.is(sink.pending(2)?.experience, 1, 'the failed batch was put back')
   db.down = false
@@ -122,7 +123,7 @@ test('durable listeners hear the ids of every committed statement, interval flus
     throw new Error('a broken listener does not break the flush')
   })
   for (let id = 1; id <= 3; id++) sink.markDirty(state(id, id))
-  while (heard.flat().length < 3) await new Promise((r) => setTimeout(r, 2)) // the interval flushes
+  await eventually(() => heard.flat().length >= 3, 5000, 'the interval to flush', 2)
   assert.equal(heard, [[1, 2], [3]])
   await sink.close()
 })
