@@ -10,6 +10,8 @@
  *
  * Opening fails once with GS_ERR_DB_UNAVAILABLE when PostgreSQL does not answer (DB_MIGRATE_AT_START
  * applies migrations first); unreachable Redis shards never fail it (the cache starts degraded).
+ * app/db and app/cache (with postgres.js and ioredis) are loaded only when their variable is set:
+ * a standalone server does not pay for them.
  *
  * `close()` (idempotent), in this order: flush the player sink → close it (the write-behind's final
  * flush) → leave the shared state (the online count, while the shards still answer) → the
@@ -17,16 +19,11 @@
  * connections) → the database pool (after every write that needs it). A failing step is logged and
  * the next runs.
  */
-import { Cache, cacheOptionsFrom } from '../cache/cache.js'
-import { CachedAccountStore, InvalidatingPlayerStateSink } from '../cache/cached-stores.js'
+import type { Cache } from '../cache/cache.js'
 import type { CacheMetrics } from '../cache/metrics.js'
-import { CacheSharedState } from '../cache/shared-state.js'
 import type { Config } from '../config/index.js'
-import { PostgresAccountStore } from '../db/account-store.js'
 import type { DatabaseMetrics } from '../db/metrics.js'
-import { migrate } from '../db/migrate.js'
-import { DatabasePool } from '../db/pool.js'
-import { WriteBehindPlayerSink, writeBehindOptions } from '../db/write-behind.js'
+import type { DatabasePool } from '../db/pool.js'
 import { withDeadline } from '../deadline.js'
 import { MemoryAccountStore } from '../game/memory-account-store.js'
 import { MemoryPlayerStateSink } from '../game/memory-player-sink.js'
@@ -86,22 +83,22 @@ export class GameStores implements GameStoreSet {
   static async open(config: Config, options: GameStoresOptions): Promise<GameStores> {
     const logger = options.logger.child({ component: 'stores' })
     const dbLogger = logger.child({ component: 'db' })
-    const database = config.data.databaseUrl === undefined ? null : await openDatabase(config, dbLogger, options.metrics)
-    let cache: Cache | null = null
+    const postgres = config.data.databaseUrl === undefined ? null : await openPostgres(config, dbLogger, options.metrics)
+    const database = postgres?.database ?? null
+    let redis: RedisPart | null = null
     try {
-      // Unreachable shards do not fail this: the cache starts degraded and says so.
-      if (config.data.redisUrls.length > 0) cache = await Cache.open(cacheOptionsFrom(config, { logger, ...(options.metrics ? { metrics: options.metrics } : {}) }))
+      if (config.data.redisUrls.length > 0) redis = await openRedis(config, logger, options.metrics)
     } catch (err) {
       await database?.close(0)
       throw err
     }
+    const cache = redis?.cache ?? null
 
     let accounts: AccountStore
     let playerSink: PlayerStateSink
-    if (database !== null) {
-      const sink = new WriteBehindPlayerSink(database, { ...writeBehindOptions(config.data), logger: dbLogger })
-      accounts = new PostgresAccountStore(database, { pending: (id) => sink.pending(id) })
-      playerSink = sink
+    if (postgres !== null) {
+      accounts = postgres.accounts
+      playerSink = postgres.playerSink
     } else {
       const memory = new MemoryAccountStore()
       accounts = memory
@@ -109,12 +106,10 @@ export class GameStores implements GameStoreSet {
     }
     let sessions: SessionStore
     let shared: SharedGameState
-    if (cache !== null) {
-      const players = cache.playerCache(accounts)
-      accounts = new CachedAccountStore(accounts, players) // closes the store it fronts
-      playerSink = new InvalidatingPlayerStateSink(playerSink, players) // flushes and closes the sink it fronts
-      sessions = cache.sessions
-      shared = new CacheSharedState(cache)
+    if (redis !== null) {
+      ;({ accounts, playerSink } = redis.inFront(accounts, playerSink))
+      sessions = redis.cache.sessions
+      shared = redis.shared
     } else {
       sessions = new MemorySessionStore({ ttlSeconds: config.game.sessionTokenTtlSeconds })
       shared = new MemorySharedState(config.game.chatHistory)
@@ -159,8 +154,23 @@ export class GameStores implements GameStoreSet {
   }
 }
 
-/** The pool, migrated first when DB_MIGRATE_AT_START is on, its occupancy registered with the metrics. */
-async function openDatabase(config: Config, logger: Logger, metrics: DatabaseMetrics | undefined): Promise<DatabasePool> {
+interface PostgresPart {
+  readonly database: DatabasePool
+  readonly accounts: AccountStore
+  readonly playerSink: PlayerStateSink
+}
+
+/**
+ * The pool (migrated first when DB_MIGRATE_AT_START is on, its occupancy registered with the
+ * metrics), the account store and the write-behind sink on it.
+ */
+async function openPostgres(config: Config, logger: Logger, metrics: DatabaseMetrics | undefined): Promise<PostgresPart> {
+  const [{ DatabasePool }, { migrate }, { WriteBehindPlayerSink, writeBehindOptions }, { PostgresAccountStore }] = await Promise.all([
+    import('../db/pool.js'),
+    import('../db/migrate.js'),
+    import('../db/write-behind.js'),
+    import('../db/account-store.js'),
+  ])
   const database = await DatabasePool.connect(config.data, { logger, ...(metrics ? { metrics } : {}) })
   try {
     if (config.data.dbMigrateAtStart) {
@@ -172,5 +182,32 @@ async function openDatabase(config: Config, logger: Logger, metrics: DatabaseMet
     throw err
   }
   metrics?.observePool('postgres', () => database.poolReading())
-  return database
+  const sink = new WriteBehindPlayerSink(database, { ...writeBehindOptions(config.data), logger })
+  return { database, accounts: new PostgresAccountStore(database, { pending: (id) => sink.pending(id) }), playerSink: sink }
+}
+
+interface RedisPart {
+  readonly cache: Cache
+  readonly shared: SharedGameState
+  /** The player cache in front of the accounts and the sink (cache-aside, invalidated on save). */
+  inFront(accounts: AccountStore, playerSink: PlayerStateSink): { accounts: AccountStore; playerSink: PlayerStateSink }
+}
+
+/** The shard set (unreachable shards do not fail this: the cache starts degraded and says so) and what runs on it. */
+async function openRedis(config: Config, logger: Logger, metrics: CacheMetrics | undefined): Promise<RedisPart> {
+  const [{ Cache, cacheOptionsFrom }, { CachedAccountStore, InvalidatingPlayerStateSink }, { CacheSharedState }] = await Promise.all([
+    import('../cache/cache.js'),
+    import('../cache/cached-stores.js'),
+    import('../cache/shared-state.js'),
+  ])
+  const cache = await Cache.open(cacheOptionsFrom(config, { logger, ...(metrics ? { metrics } : {}) }))
+  return {
+    cache,
+    shared: new CacheSharedState(cache),
+    inFront(accounts, playerSink) {
+      const players = cache.playerCache(accounts)
+      // each wrapper closes what it fronts: the accounts, the sink (after flushing it)
+      return { accounts: new CachedAccountStore(accounts, players), playerSink: new InvalidatingPlayerStateSink(playerSink, players) }
+    },
+  }
 }
