@@ -29,7 +29,6 @@ export const ErrorCodes = {
   GS_ERR_USERNAME_DUPLICATES: 'usernames that differ only in case exist; the case-insensitive unique index cannot be built until they are renamed',
   // game (stores, accounts, composition)
   GS_ERR_STORE_CLOSED: 'a store was used after close()',
-  GS_ERR_STORE_UNSUPPORTED: 'a store backend was configured that this build cannot provide',
   GS_ERR_ACCOUNT_INVALID: 'a username or password does not meet the account rules',
   GS_ERR_REQUEST_REJECTED: 'the server answered a client request with an ERROR frame',
   GS_ERR_OVERLOADED: 'work was shed because a bounded queue was full or waited too long',
@@ -58,7 +57,7 @@ export const ErrorCodes = {
   GS_ERR_ADMIN_FORBIDDEN: 'an admin request came with a foreign Host or Origin (cross-site)',
   GS_ERR_CLUSTER_UNAVAILABLE: 'the cluster store (Redis) cannot be reached',
   GS_ERR_LEADERSHIP_LOST: 'this node lost (or never held) the leader lease',
-  // leader-only jobs (app/db/leaderboard-snapshots.ts, app/server/leader-jobs.ts)
+  // leader-only jobs (app/db/leaderboard-snapshots.ts, app/processes/leaderboard-jobs.ts)
   GS_ERR_FENCED_WRITE_REJECTED: 'a leader-only write carried a fencing token older than one the store already accepted',
   // deployment: topology, local appliance
   GS_ERR_TOPOLOGY: 'a topology option is invalid, or a service or port it names does not exist',

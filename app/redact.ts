@@ -9,9 +9,9 @@
 const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/[^\s:/@"']*:)[^\s"']*@/gi
 
 /** Variables whose whole value is a secret: never echoed. */
-export const SECRET_VARIABLES: ReadonlySet<string> = new Set(['BALANCER_ADMIN_TOKEN'])
+const SECRET_VARIABLES: ReadonlySet<string> = new Set(['BALANCER_ADMIN_TOKEN'])
 
-export const REDACTED = '***'
+const REDACTED = '***'
 
 export function redactSecrets(text: string): string {
   return text.includes('://') ? text.replace(URL_PASSWORD, `$1${REDACTED}@`) : text

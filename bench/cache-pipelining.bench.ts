@@ -12,7 +12,9 @@
  */
 import { parseArgs } from 'node:util'
 import { keys } from '../app/cache/keys.js'
+import { cacheOptionsFrom } from '../app/cache/cache.js'
 import { ShardSet, type Shard } from '../app/cache/shards.js'
+import { loadConfig } from '../app/config/index.js'
 import { seededRandom } from '../app/random.js'
 import { Harness } from '../test/harness/index.js'
 import { describeMachine, percentile } from './machine.js'
@@ -102,9 +104,10 @@ try {
   console.log(`machine: ${describeMachine()}`)
   const servers = await Promise.all([harness.redis(), harness.redis(), harness.redis()])
   const urls = servers.map((s) => s.url)
-  const plain = await ShardSet.open({ urls, pipelining: 'off', commandTimeoutMs: 5000 })
-  const auto = await ShardSet.open({ urls, pipelining: 'auto', commandTimeoutMs: 5000 })
-  const tick = await ShardSet.open({ urls, pipelining: 'tick', commandTimeoutMs: 5000 })
+  const options = { ...cacheOptionsFrom(loadConfig({ REDIS_URLS: urls.join(',') })), commandTimeoutMs: 5000 }
+  const plain = await ShardSet.open({ ...options, pipelining: 'off' })
+  const auto = await ShardSet.open({ ...options, pipelining: 'auto' })
+  const tick = await ShardSet.open({ ...options, pipelining: 'tick' })
   // Preload the players the GETs read (about 400 bytes each, like a cached PlayerRecord).
   const value = 'x'.repeat(400)
   for (let id = 0; id < PLAYERS; id += 500) {

@@ -13,7 +13,9 @@ import { Redis } from 'ioredis'
 import { keys } from '../app/cache/keys.js'
 import { PlayerCache } from '../app/cache/player-cache.js'
 import { encodePlayer } from '../app/cache/player-codec.js'
+import { cacheOptionsFrom } from '../app/cache/cache.js'
 import { ShardSet, type Shard } from '../app/cache/shards.js'
+import { loadConfig } from '../app/config/index.js'
 import type { PlayerRecord } from '../app/game/stores.js'
 import { runCommand } from '../app/local/child-process.js'
 import type { RedisServer } from '../app/local/redis-server.js'
@@ -87,7 +89,7 @@ const harness = new Harness()
 try {
   console.log(`machine: ${describeMachine()}`)
   const servers = await Promise.all(Array.from({ length: shardCount }, () => harness.redis()))
-  const set = await ShardSet.open({ urls: servers.map((s) => s.url), commandTimeoutMs: 5000, pipelining: 'tick' })
+  const set = await ShardSet.open({ ...cacheOptionsFrom(loadConfig({ REDIS_URLS: servers.map((s) => s.url).join(',') })), commandTimeoutMs: 5000, pipelining: 'tick' })
   const value = encodePlayer(samplePlayer(1))
   // Warm-up (JIT, connections) so the first shard's row is not the cold one.
   await throughput(5000, clients, (i) => set.shardFor(`warm:{${i}}`).command((c) => c.set(`warm:{${i}}`, value)))
@@ -110,7 +112,7 @@ try {
   const records = new Map<number, PlayerRecord>()
   for (let id = 0; id < KEYSPACE; id++) records.set(id, samplePlayer(id))
   let loaderCalls = 0
-  const players = new PlayerCache(set, { findById: async (id) => (loaderCalls++, records.get(id)) }, { ttlSeconds: 3600 })
+  const players = new PlayerCache(set, { findById: async (id) => (loaderCalls++, records.get(id)) }, { ttlSeconds: loadConfig({}).cache.playerTtlSeconds })
   for (let id = 0; id < KEYSPACE; id += 500) await Promise.all(Array.from({ length: 500 }, (_, j) => players.set(records.get(id + j)!)))
   const bare = servers.map((s) => new Redis(s.url))
   const timeEach = async (total: number, concurrency: number, op: (i: number) => Promise<unknown>) => {

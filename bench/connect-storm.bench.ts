@@ -1,5 +1,5 @@
 /**
- * Connect storm (issue 2): 1,000 connects in the same instant → how long until every one was
+ * Connect storm (BENCHMARKS.md, "Connect storm"): 1,000 connects in the same instant → how long until every one was
  * accepted and answered a PING, for our server at LISTEN_BACKLOG 4096 (default) and at 128, next to
  * the coalescing reference server (same backlog as ours). Server and client in separate processes.
  * The kernel caps the backlog at net.core.somaxconn (printed).

@@ -19,8 +19,9 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { migrate } from '../app/db/migrate.js'
 import { PlayerRepository } from '../app/db/player-repository.js'
-import { Database } from '../app/db/pool.js'
-import { WriteBehindPlayerSink } from '../app/db/write-behind.js'
+import { loadConfig } from '../app/config/index.js'
+import { DatabasePool } from '../app/db/pool.js'
+import { WriteBehindPlayerSink, writeBehindOptions } from '../app/db/write-behind.js'
 import { runCommand } from '../app/local/child-process.js'
 import { postgresBinDir, requireProgram } from '../app/local/system.js'
 import { Harness } from '../test/harness/index.js'
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
   try {
     const server = await harness.postgres()
     const dir = await harness.tempDir('gs-bench-db-')
-    const db = await Database.connect({ url: server.url, maxConnections: clients })
+    const db = await DatabasePool.connect(loadConfig({ DATABASE_URL: server.url, DB_POOL_MAX: String(clients) }).data)
     harness.own({ stop: () => db.close(1) })
     await migrate(db)
     await server.psql(`INSERT INTO players (username, password_hash, hp, level) SELECT 'p' || g, 'h', 100, 1 + g % 50 FROM generate_series(1, ${playerCount}) g`)
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     const bulkN = Math.min(10_000, playerCount)
     const flushMs: number[] = []
     for (let round = 1; round <= 3; round++) {
-      const sink = new WriteBehindPlayerSink(db, { flushIntervalMs: 3_600_000, maxDirtyPlayers: bulkN })
+      const sink = new WriteBehindPlayerSink(db, { ...writeBehindOptions(loadConfig({}).data), flushIntervalMs: 3_600_000, maxDirtyPlayers: bulkN })
       for (let id = 1; id <= bulkN; id++) sink.markDirty({ id, level: 1 + (id % 50), experience: round * id, position: { zone: id % 4, x: id / 3, y: round }, hp: 100 })
       const started = performance.now()
       await sink.flush()

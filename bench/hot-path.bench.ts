@@ -1,5 +1,5 @@
 /**
- * Hot-path benchmark (SPEC §6, issue 2): PING→PONG throughput and RTT percentiles of our server
+ * Hot-path benchmark (BENCHMARKS.md, "Hot path"): PING→PONG throughput and RTT percentiles of our server
  * next to a minimal coalescing Node server and a naive one-write-per-frame server, in ONE run, each
  * server in its own process and the load generator in another.
  *

@@ -24,7 +24,7 @@ export interface MachineFacts {
   readonly fdLimit: number
 }
 
-export function machineFacts(): MachineFacts {
+function machineFacts(): MachineFacts {
   const cpuList = cpus()
   const load = loadavg().map((l) => round(l, 2))
   return {
@@ -56,7 +56,7 @@ export function formatMachineFacts(facts: MachineFacts = machineFacts()): string
 }
 
 /** The soft open-files limit (`ulimit -n`) that child processes inherit. */
-export function fdLimit(): number {
+function fdLimit(): number {
   try {
     const out = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()
     return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out)

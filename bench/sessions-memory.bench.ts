@@ -1,5 +1,5 @@
 /**
- * Memory per session (SPEC §6): open N idle sessions (default 10,000; each answered one PING, so
+ * Memory per session (a server's memory budget is sessions × this): open N idle sessions (default 10,000; each answered one PING, so
  * its send path was used once) on one server process and report the RSS / heap / external growth
  * per session, after a forced GC, next to a bare Node net server (the cost of a socket alone)
  * measured in the same run.

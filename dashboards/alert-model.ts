@@ -8,7 +8,7 @@ import type { ThresholdLine } from './common.js'
 import { alertRule, metricDefinition, THRESHOLDS, type MetricDefinition, type Threshold, type ThresholdName } from './telemetry.js'
 
 /** Window of the rates inside threshold expressions. */
-export const RATE_RANGE = '1m'
+const RATE_RANGE = '1m'
 
 export interface AlertSpec {
   readonly name: string
@@ -50,7 +50,7 @@ export const ALERTS: readonly AlertSpec[] = THRESHOLDS.map((threshold: Threshold
   }
 })
 
-export function alertByThreshold(name: ThresholdName): AlertSpec {
+function alertByThreshold(name: ThresholdName): AlertSpec {
   return ALERTS.find((a) => a.threshold.name === name)!
 }
 

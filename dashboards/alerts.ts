@@ -8,9 +8,9 @@ import { ALERTS, type AlertSpec } from './alert-model.js'
 import { DATASOURCE } from './common.js'
 import { allPanels } from './index.js'
 
-export const RULE_GROUP = 'game-appliance-bottlenecks'
+const RULE_GROUP = 'game-appliance-bottlenecks'
 export const RULE_FILE = 'alerts.yml'
-export const EVALUATION_INTERVAL_SECONDS = 15
+const EVALUATION_INTERVAL_SECONDS = 15
 
 function description(alert: AlertSpec): string {
   return `${alert.description} Instance {{ $labels.instance }} (job {{ $labels.job }}).`

@@ -100,7 +100,7 @@ export interface PanelSpec {
   readonly sparse?: boolean
 }
 
-export interface RowSpec {
+interface RowSpec {
   readonly title: string
   readonly panels: readonly PanelSpec[]
 }

@@ -35,6 +35,9 @@ export const overview: DashboardSpec = {
           target(q.sum(M.backendConnections, SELECT.balancer, ['backend']), '{{backend}}'),
         ]),
         panel.timeseries('Targets up by job', 'Scrape targets answering, per job.', 'short', [target(q.external('up', 'job=~".+"', ['job']), '{{job}}')]),
+        panel.timeseries('Logins / s by result', 'REGISTER and LOGIN answers per second over all servers: ok, failed (credentials, token, name taken), throttled (login throttling), refused (overloaded, shutting down), unavailable (a store is down), abandoned (the client left first), error.', 'ops', [
+          target(q.rate(M.logins, SELECT.servers, ['result']), '{{result}}'),
+        ]),
       ],
     },
   ],

@@ -3,5 +3,5 @@
  * catalogue and threshold definitions (app/telemetry). Nothing under dashboards/ spells a metric
  * name of the app itself; it goes through `METRICS` so a renamed metric breaks the build, not a panel.
  */
-export { EXPORTER_METRICS, METRICS, METRIC_LIST, metricDefinition, seriesNames, type MetricDefinition, type MetricKey } from '../app/telemetry/catalogue.js'
-export { THRESHOLDS, alertRule, promqlExpr, readingExpr, type Threshold, type ThresholdName } from '../app/telemetry/thresholds.js'
+export { METRICS, METRIC_LIST, metricDefinition, seriesNames, type MetricDefinition } from '../app/telemetry/catalogue.js'
+export { THRESHOLDS, alertRule, readingExpr, type Threshold, type ThresholdName } from '../app/telemetry/thresholds.js'

@@ -14,7 +14,7 @@ import { DEFAULT_TOPOLOGY_OPTIONS, type LoadGeneratorOptions, type SecretName, t
 import { DEFAULT_IMAGES, type ImageKey } from './images.js'
 
 /** What `pulumi destroy` (or a replacement) does to the PostgreSQL data volume. */
-export const DATA_VOLUME_RETENTION = ['retain', 'protect', 'delete'] as const
+const DATA_VOLUME_RETENTION = ['retain', 'protect', 'delete'] as const
 export type DataVolumeRetention = (typeof DATA_VOLUME_RETENTION)[number]
 
 export interface StackConfig {
@@ -117,7 +117,7 @@ export function readStackConfig(config = new pulumi.Config(), dockerConfig = new
  * The host name clients reach published ports on: a specific publish address, else the host of a
  * remote Docker endpoint (`tcp://host:2376`, `ssh://user@host`), else `localhost` (a local socket).
  */
-export function publicHostOf(publishAddress: string, dockerHost: string | undefined): string {
+function publicHostOf(publishAddress: string, dockerHost: string | undefined): string {
   if (publishAddress !== '0.0.0.0' && publishAddress !== '::' && publishAddress !== '') return publishAddress.includes(':') ? `[${publishAddress}]` : publishAddress
   if (!dockerHost || dockerHost.startsWith('unix://') || dockerHost.startsWith('npipe://')) return 'localhost'
   try {

@@ -55,8 +55,14 @@ const grafana = new Grafana('grafana', {
 })
 if (topology.options.loadGenerators) new LoadGenerators('load', { ...context, appImage: image.ref, balancer: balancer.container })
 
+// The stack's outputs (`pulumi stack output`); Pulumi reads the program's exports, no module imports them.
+/** @public */
 export const gameEndpoint = balancer.endpoint
+/** @public */
 export const grafanaUrl = grafana.url
+/** @public */
 export const prometheusUrl = prometheus.url
+/** @public */
 export const serverCount = topology.options.servers
+/** @public */
 export const redisShardCount = topology.options.redisShards

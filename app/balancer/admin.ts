@@ -27,7 +27,7 @@ import type { AddressInfo } from 'node:net'
 import { parseHostPort } from '../config/schema.js'
 import { GameServerError, isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { listenError } from '../net/listen-error.js'
+import { listenError } from '../tcp.js'
 import type { Balancer } from './balancer.js'
 import { isStrategyName, STRATEGY_NAMES } from './strategies.js'
 

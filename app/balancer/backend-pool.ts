@@ -23,7 +23,7 @@ export class BackendPool {
   /** Reused candidate list (no allocation per pick). */
   private readonly candidates: Backend[] = []
 
-  constructor(strategy: StrategyName, strategyOptions: StrategyOptions = {}) {
+  constructor(strategy: StrategyName, strategyOptions: StrategyOptions) {
     this.strategyOptions = strategyOptions
     this.strategyValue = createStrategy(strategy, strategyOptions)
   }
@@ -66,7 +66,7 @@ export class BackendPool {
     return this.backends.has(backendId(address))
   }
 
-  add(address: HostPort, options: BackendOptions = {}): Backend {
+  add(address: HostPort, options: BackendOptions): Backend {
     const id = backendId(address)
     if (this.backends.has(id)) throw new GameServerError('GS_ERR_BACKEND_EXISTS', `backend ${id} already registered`, { backend: id })
     const backend = new Backend(address, options)

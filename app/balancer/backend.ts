@@ -9,6 +9,9 @@
  */
 import type { HostPort } from '../config/schema.js'
 
+/** Weight of a backend nobody weighted (all equal). */
+const DEFAULT_WEIGHT = 1
+
 export type BackendState = 'healthy' | 'unhealthy' | 'draining'
 
 export interface BackendSnapshot {
@@ -37,10 +40,10 @@ export function backendId(address: HostPort): string {
 export interface BackendOptions {
   readonly weight?: number
   readonly source?: BackendSource
-  /** Smoothing factor of the latency EWMA (0..1] [0.1]. */
-  readonly ewmaAlpha?: number
-  /** Health checks that must fail in a row before a healthy backend goes down. */
-  readonly fall?: number
+  /** Smoothing factor of the latency EWMA, (0..1] (LATENCY_EWMA_ALPHA). */
+  readonly ewmaAlpha: number
+  /** Health checks that must fail in a row before a healthy backend goes down (HEALTH_CHECK_FALL). */
+  readonly fall: number
   /** Extra metadata from membership (e.g. the metrics URL). */
   readonly metricsUrl?: string
   /**
@@ -71,15 +74,15 @@ export class Backend {
   /** Weight multiplier applied while the server reports a bottleneck. */
   bottleneckWeightFactor = 0.25
 
-  constructor(address: HostPort, options: BackendOptions = {}) {
+  constructor(address: HostPort, options: BackendOptions) {
     this.host = address.host
     this.port = address.port
     this.id = backendId(address)
-    this.weight = options.weight ?? 1
+    this.weight = options.weight ?? DEFAULT_WEIGHT
     this.source = options.source ?? 'static'
-    this.ewmaAlpha = options.ewmaAlpha ?? 0.1
+    this.ewmaAlpha = options.ewmaAlpha
     this.metricsUrl = options.metricsUrl
-    this.consecutiveFailures = Math.max(0, (options.fall ?? 1) - 1)
+    this.consecutiveFailures = Math.max(0, options.fall - 1)
     if (options.initialState === 'unhealthy') {
       this.stateValue = 'unhealthy'
       this.consecutiveFailures = 0

@@ -13,6 +13,9 @@ import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'
 
+/** A /bottlenecks poll not answered within this counts as no bottleneck. */
+const POLL_TIMEOUT_MS = 1000
+
 export interface BottleneckPollerOptions {
   /** e.g. `http://{host}:9464/bottlenecks`; unset → only backends with a membership metricsUrl are polled. */
   readonly urlTemplate?: string | undefined
@@ -89,7 +92,7 @@ export class BottleneckPoller {
     if (url === undefined) return
     let names: string[]
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 1000) })
+      const response = await fetch(url, { signal: AbortSignal.timeout(this.options.timeoutMs ?? POLL_TIMEOUT_MS) })
       if (!response.ok) return
       names = parseBottlenecks(await response.json())
     } catch {

@@ -7,12 +7,12 @@
  * feeds the backend's latency EWMA (weighted-response-time).
  */
 import { ClientConnection } from '../client/connection.js'
-import { canConnect } from '../local/ports.js'
+import { canConnect } from '../tcp.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'
 
-export type HealthCheckMode = 'ping' | 'tcp'
+type HealthCheckMode = 'ping' | 'tcp'
 
 export interface HealthCheckOptions {
   readonly mode: HealthCheckMode
@@ -28,7 +28,7 @@ export interface HealthCheckOptions {
 export type ProbeResult = { ok: true; latencyMs: number } | { ok: false; error: string }
 
 /** One probe of host:port; never rejects. */
-export async function probe(mode: HealthCheckMode, host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
+async function probe(mode: HealthCheckMode, host: string, port: number, timeoutMs: number): Promise<ProbeResult> {
   const started = performance.now()
   if (mode === 'tcp') {
     const ok = await canConnect(host, port, timeoutMs)

@@ -5,7 +5,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { GameServerError } from '../errors.js'
-import { listenError } from '../net/listen-error.js'
+import { listenError } from '../tcp.js'
 import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'
@@ -17,20 +17,25 @@ import { FrameType, WireError } from '../protocol/types.js'
 
 const TOO_MANY_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.TOO_MANY_CONNECTIONS, 0, 'too many connections from this address'))
 
+/** How long a closing session may take to flush what it holds before it is destroyed. */
+const CLOSE_GRACE_MS = 5000
+
 export interface ProxyOptions {
   readonly connectTimeoutMs: number
-  /** Open each backend connection with a PROXY v1 line naming the client [false]. */
-  readonly sendProxyHeader?: boolean
-  /** PING probe of a fresh backend connection before the client is handed over; 0 skips it [0]. */
-  readonly responseTimeoutMs?: number
+  /** Open each backend connection with a PROXY v1 line naming the client (BALANCER_SEND_PROXY_HEADER). */
+  readonly sendProxyHeader: boolean
+  /** PING probe of a fresh backend connection before the client is handed over; 0 skips it (BACKEND_RESPONSE_TIMEOUT_MS). */
+  readonly responseTimeoutMs: number
   readonly retries: number
   readonly idleTimeoutMs: number
+  /** How long a closing session may take to flush before it is destroyed [CLOSE_GRACE_MS]. */
   readonly closeGraceMs?: number
-  readonly listenBacklog?: number
-  /** Client connections allowed from one IP address (MAX_CONNECTIONS_PER_ADDRESS); 0 = no limit [0]. */
-  readonly maxConnectionsPerAddress?: number
-  /** Failed connects in a row (passive check) after which a backend is marked down at once [fall]. */
-  readonly passiveFall?: number
+  /** LISTEN_BACKLOG. */
+  readonly listenBacklog: number
+  /** Client connections allowed from one IP address (BALANCER_MAX_CONNECTIONS_PER_ADDRESS); 0 = no limit. */
+  readonly maxConnectionsPerAddress: number
+  /** Failed connects in a row (passive check) after which a backend is marked down at once (HEALTH_CHECK_FALL). */
+  readonly passiveFall: number
   readonly metrics?: BalancerMetrics
   readonly logger?: Logger
 }
@@ -84,12 +89,12 @@ export class ProxyServer implements ProxySessionHost {
     private readonly options: ProxyOptions,
   ) {
     this.connectTimeoutMs = options.connectTimeoutMs
-    this.responseTimeoutMs = options.responseTimeoutMs ?? 0
-    this.sendProxyHeader = options.sendProxyHeader ?? false
+    this.responseTimeoutMs = options.responseTimeoutMs
+    this.sendProxyHeader = options.sendProxyHeader
     this.retries = options.retries
     this.idleTimeoutMs = options.idleTimeoutMs
-    this.closeGraceMs = options.closeGraceMs ?? 5000
-    this.passiveFall = options.passiveFall ?? 3
+    this.closeGraceMs = options.closeGraceMs ?? CLOSE_GRACE_MS
+    this.passiveFall = options.passiveFall
     this.metrics = options.metrics ?? noopBalancerMetrics
     this.logger = (options.logger ?? silentLogger).child({ component: 'proxy' })
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket))
@@ -101,7 +106,7 @@ export class ProxyServer implements ProxySessionHost {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(listenError(err, { host: 'BALANCER_HOST', port: 'BALANCER_PORT' }, host, port))
       this.server.once('error', onError)
-      this.server.listen({ host, port, backlog: this.options.listenBacklog ?? 4096 }, () => {
+      this.server.listen({ host, port, backlog: this.options.listenBacklog }, () => {
         this.server.off('error', onError)
         resolve()
       })
@@ -239,7 +244,7 @@ export class ProxyServer implements ProxySessionHost {
     // The game servers behind see only the balancer's address, so the per-address limit is here.
     const address = client.remoteAddress ?? ''
     const open = this.perAddress.get(address) ?? 0
-    const limit = this.options.maxConnectionsPerAddress ?? 0
+    const limit = this.options.maxConnectionsPerAddress
     if (limit > 0 && open >= limit) {
       this.refusedByAddress++
       client.on('error', () => {})

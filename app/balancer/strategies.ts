@@ -28,18 +28,18 @@ export interface Strategy {
 }
 
 export interface StrategyOptions {
-  /** weighted-response-time: ms added per open connection [10]. */
-  readonly connectionWeightMs?: number
+  /** weighted-response-time: ms added per open connection (WRT_CONNECTION_WEIGHT_MS). */
+  readonly connectionWeightMs: number
 }
 
-export function createStrategy(name: StrategyName, options: StrategyOptions = {}): Strategy {
+export function createStrategy(name: StrategyName, options: StrategyOptions): Strategy {
   switch (name) {
     case 'round-robin':
       return new RoundRobin()
     case 'least-connections':
       return new LowestScore('least-connections', (b) => b.activeConnections + 1)
     case 'weighted-response-time': {
-      const perConnection = options.connectionWeightMs ?? 10
+      const perConnection = options.connectionWeightMs
       // +1 ms floor keeps the weight meaningful when latency and load are both 0.
       return new LowestScore('weighted-response-time', (b) => (b.ewmaLatencyMs ?? 0) + perConnection * b.activeConnections + 1)
     }

@@ -7,24 +7,25 @@
  */
 import type { Config } from '../config/index.js'
 import type { Logger } from '../logger.js'
+import type { CacheMetrics } from './metrics.js'
 import { RedisChatHistory } from './chat-history.js'
 import { RedisCounters, RedisOnlineCounter } from './counters.js'
 import { BroadcastInvalidator } from './invalidation.js'
 import { RedisLeaderboards } from './leaderboards.js'
 import { PlayerCache, type PlayerLoader } from './player-cache.js'
 import { RedisSessionStore } from './session-store.js'
-import { cacheMetricsFrom, ShardSet, type CacheStatus, type ShardSetOptions } from './shards.js'
+import { ShardSet, type CacheStatus, type ShardSetOptions } from './shards.js'
 
 export interface CacheOptions extends ShardSetOptions {
-  readonly playerTtlSeconds?: number
+  readonly playerTtlSeconds: number
   readonly sessionTtlSeconds: number
   readonly chatCapPerChannel: number
   /** This server's id in the online counter. */
   readonly nodeId: string
 }
 
-/** Options from the typed config (REDIS_URLS and the cache section); `metrics` is the GameMetrics. */
-export function cacheOptionsFrom(config: Config, deps: { metrics?: object; logger?: Logger } = {}): CacheOptions {
+/** Options from the config table (REDIS_URLS and the cache section): the only place they are mapped. */
+export function cacheOptionsFrom(config: Config, deps: { metrics?: CacheMetrics; logger?: Logger } = {}): CacheOptions {
   return {
     urls: config.data.redisUrls,
     commandTimeoutMs: config.cache.commandTimeoutMs,
@@ -37,7 +38,7 @@ export function cacheOptionsFrom(config: Config, deps: { metrics?: object; logge
     sessionTtlSeconds: config.game.sessionTokenTtlSeconds,
     chatCapPerChannel: config.game.chatHistory,
     nodeId: config.server.nodeId,
-    ...(deps.metrics ? { metrics: cacheMetricsFrom(deps.metrics) } : {}),
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),
   }
 }
@@ -70,7 +71,7 @@ export class Cache {
 
   /** A cache-aside player cache in front of `loader` (the repository or an AccountStore). */
   playerCache(loader: PlayerLoader): PlayerCache {
-    const cache = new PlayerCache(this.shards, loader, this.options.playerTtlSeconds === undefined ? {} : { ttlSeconds: this.options.playerTtlSeconds })
+    const cache = new PlayerCache(this.shards, loader, { ttlSeconds: this.options.playerTtlSeconds })
     this.playerCaches.push(cache)
     return cache
   }

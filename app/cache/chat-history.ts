@@ -7,6 +7,9 @@
 import { assertKeyPart, keys } from './keys.js'
 import type { ShardSet } from './shards.js'
 
+/** Channels mirrored locally for fallback reads; the oldest is dropped beyond it. */
+const MAX_LOCAL_CHANNELS = 1024
+
 export interface ChatEntry {
   readonly playerId: number
   readonly username: string
@@ -49,7 +52,7 @@ export class RedisChatHistory implements ChatHistory {
   ) {
     if (!Number.isInteger(options.capPerChannel) || options.capPerChannel < 1) throw new RangeError('capPerChannel must be a positive integer')
     this.cap = options.capPerChannel
-    this.maxLocalChannels = options.maxLocalChannels ?? 1024
+    this.maxLocalChannels = options.maxLocalChannels ?? MAX_LOCAL_CHANNELS
   }
 
   async append(channel: string, entry: ChatEntry): Promise<void> {

@@ -7,10 +7,10 @@
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the breaker (default 5). */
-  readonly failureThreshold?: number
-  /** How long an open breaker refuses calls before it lets one probe through (default 1000 ms). */
-  readonly openMs?: number
+  /** Consecutive failures that open the breaker (CACHE_BREAKER_FAILURES). */
+  readonly failureThreshold: number
+  /** How long an open breaker refuses calls before it lets one probe through (CACHE_BREAKER_OPEN_MS). */
+  readonly openMs: number
   /** Clock (tests). */
   readonly now?: () => number
   readonly onStateChange?: (from: BreakerState, to: BreakerState) => void
@@ -26,9 +26,9 @@ export class CircuitBreaker {
   private readonly now: () => number
   private readonly onStateChange: ((from: BreakerState, to: BreakerState) => void) | undefined
 
-  constructor(options: CircuitBreakerOptions = {}) {
-    this.failureThreshold = options.failureThreshold ?? 5
-    this.openMs = options.openMs ?? 1000
+  constructor(options: CircuitBreakerOptions) {
+    this.failureThreshold = options.failureThreshold
+    this.openMs = options.openMs
     if (!Number.isInteger(this.failureThreshold) || this.failureThreshold < 1) throw new RangeError('failureThreshold must be a positive integer')
     if (!(this.openMs >= 0)) throw new RangeError('openMs must be ≥ 0')
     this.now = options.now ?? Date.now

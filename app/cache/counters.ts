@@ -8,6 +8,9 @@
 import { assertKeyPart, keys } from './keys.js'
 import type { ShardSet } from './shards.js'
 
+/** A server's online count older than this is stale (the server is gone) and readers drop it. */
+const ONLINE_STALE_AFTER_MS = 30_000
+
 export interface Counters {
   /** The new value, or undefined when the write was skipped. */
   increment(name: string, by?: number): Promise<number | undefined>
@@ -79,7 +82,7 @@ export class RedisOnlineCounter implements OnlineCounter {
     private readonly shards: ShardSet,
     private readonly options: RedisOnlineCounterOptions,
   ) {
-    this.staleAfterMs = options.staleAfterMs ?? 30_000
+    this.staleAfterMs = options.staleAfterMs ?? ONLINE_STALE_AFTER_MS
     this.now = options.now ?? Date.now
   }
 

@@ -9,7 +9,10 @@ import { GameServerError } from '../errors.js'
 import { KEY_PREFIX } from './keys.js'
 import type { Shard, ShardSet } from './shards.js'
 
-export interface ShardInvalidation {
+/** Pattern invalidations remembered per down shard, replayed when it answers again. */
+const MAX_OWED_PATTERNS = 1000
+
+interface ShardInvalidation {
   readonly shard: number
   /** Keys removed, or undefined when the shard was skipped. */
   readonly deleted: number | undefined
@@ -82,7 +85,7 @@ export class BroadcastInvalidator {
     if (!patterns) this.owed.set(shard, (patterns = new Set()))
     patterns.delete(pattern)
     patterns.add(pattern)
-    const max = this.options.maxOwedPatterns ?? 1000
+    const max = this.options.maxOwedPatterns ?? MAX_OWED_PATTERNS
     while (patterns.size > max) patterns.delete(patterns.values().next().value as string)
   }
 

@@ -30,6 +30,6 @@ export function assertKeyPart(what: string, value: string): void {
 }
 
 /** SHA-256 of a login token, base64url (43 characters): its Redis key part. */
-export function sessionDigest(token: string): string {
+function sessionDigest(token: string): string {
   return createHash('sha256').update(token).digest('base64url')
 }

@@ -21,11 +21,13 @@ export interface PlayerLoader {
 }
 
 export interface PlayerCacheOptions {
-  /** TTL of a cached record (CACHE_PLAYER_TTL_SECONDS, default 3600). */
-  readonly ttlSeconds?: number
-  /** Invalidations remembered per down shard before falling back to dropping all its players. */
+  /** TTL of a cached record (CACHE_PLAYER_TTL_SECONDS). */
+  readonly ttlSeconds: number
+  /** Invalidations remembered per down shard before falling back to dropping all its players [MAX_OWED_INVALIDATIONS]. */
   readonly maxOwedInvalidations?: number
 }
+
+const MAX_OWED_INVALIDATIONS = 10_000
 
 interface Owed {
   ids: Set<number>
@@ -44,10 +46,10 @@ export class PlayerCache {
   constructor(
     private readonly shards: ShardSet,
     private readonly loader: PlayerLoader,
-    options: PlayerCacheOptions = {},
+    options: PlayerCacheOptions,
   ) {
-    this.ttlSeconds = options.ttlSeconds ?? 3600
-    this.maxOwed = options.maxOwedInvalidations ?? 10_000
+    this.ttlSeconds = options.ttlSeconds
+    this.maxOwed = options.maxOwedInvalidations ?? MAX_OWED_INVALIDATIONS
     this.unsubscribe = shards.onRecovered((shard) => void this.settleOwed(shard))
   }
 

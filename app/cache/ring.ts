@@ -8,6 +8,9 @@
  * so `gs:chat:{zone-1}` and `gs:chat-meta:{zone-1}` live on one shard.
  */
 
+/** Points per shard on the ring: enough for an even spread of keys over a handful of shards. */
+const VIRTUAL_NODES = 160
+
 /** FNV-1a over the UTF-16 code units of `text`, then murmur3's fmix32 finaliser for avalanche. */
 export function hash32(text: string, start = 0, end = text.length): number {
   let h = 0x811c9dc5
@@ -48,7 +51,7 @@ export class ShardRing {
     if (names.length === 0) throw new RangeError('a shard ring needs at least one shard')
     if (names.length > 65535) throw new RangeError('too many shards')
     if (new Set(names).size !== names.length) throw new RangeError('shard names must be unique')
-    const virtualNodes = options.virtualNodes ?? 160
+    const virtualNodes = options.virtualNodes ?? VIRTUAL_NODES
     if (!Number.isInteger(virtualNodes) || virtualNodes < 1) throw new RangeError('virtualNodes must be a positive integer')
     this.names = Object.freeze([...names])
     const entries: Array<{ point: number; owner: number }> = []

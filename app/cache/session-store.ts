@@ -15,6 +15,15 @@ import type { LoginSession, SessionStore } from '../game/stores.js'
 import { keys } from './keys.js'
 import type { Shard, ShardSet } from './shards.js'
 
+/** Invalidations remembered per down shard before its sessions are dropped wholesale on recovery. */
+const MAX_OWED_INVALIDATIONS = 10_000
+
+/** Fresh tokens drawn before giving up on a collision (never seen: 192 random bits). */
+const MAX_DRAWS = 16
+
+/** Random bytes of a login token (32 characters of base64url). */
+const TOKEN_BYTES = 24
+
 export interface RedisSessionStoreOptions {
   /** Token lifetime, slid forward by every validation (SESSION_TOKEN_TTL_SECONDS). */
   readonly ttlSeconds: number
@@ -44,9 +53,9 @@ export class RedisSessionStore implements SessionStore {
   ) {
     if (!Number.isInteger(options.ttlSeconds) || options.ttlSeconds < 1) throw new RangeError('ttlSeconds must be a positive integer')
     this.ttlSeconds = options.ttlSeconds
-    this.tokenBytes = options.tokenBytes ?? 24
-    this.maxDraws = options.maxDraws ?? 16
-    this.maxOwed = options.maxOwedInvalidations ?? 10_000
+    this.tokenBytes = options.tokenBytes ?? TOKEN_BYTES
+    this.maxDraws = options.maxDraws ?? MAX_DRAWS
+    this.maxOwed = options.maxOwedInvalidations ?? MAX_OWED_INVALIDATIONS
     this.now = options.now ?? Date.now
     this.unsubscribe = shards.onRecovered((shard) => void this.settleOwed(shard))
   }

@@ -12,19 +12,9 @@ import { Redis, ReplyError } from 'ioredis'
 import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js'
+import { noopCacheMetrics, type CacheMetrics } from './metrics.js'
 import { ShardRing } from './ring.js'
 import { TickPipeline } from './tick-pipeline.js'
-
-/** What the cache reports; `GameMetrics` implements it (shard = index in REDIS_URLS as a string). */
-export interface CacheMetrics {
-  cacheHit(shard: string): void
-  cacheMiss(shard: string): void
-  cacheError(shard: string): void
-  /** A write dropped because its shard was unavailable (optional: counted in `stats` regardless). */
-  cacheWriteSkipped?(shard: string): void
-  /** A read answered by the fallback because its shard was unavailable (optional, as above). */
-  cacheFallback?(shard: string): void
-}
 
 export interface ShardStats {
   hits: number
@@ -40,29 +30,31 @@ export interface ShardStats {
   skippedWrites: number
 }
 
-export type FailureReason = 'breaker-open' | 'timeout' | 'connection' | 'reply-error' | 'closed'
+type FailureReason = 'breaker-open' | 'timeout' | 'connection' | 'reply-error' | 'closed'
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: FailureReason; readonly error?: unknown }
 
+/** Settings from the config table (`cacheOptionsFrom` in cache.ts); tests spread them and override a few. */
 export interface ShardSetOptions {
   /** redis:// URLs, one per shard (REDIS_URLS). */
   readonly urls: readonly string[]
-  readonly commandTimeoutMs?: number
-  readonly connectTimeoutMs?: number
-  readonly maxReconnectDelayMs?: number
-  readonly breakerFailures?: number
-  readonly breakerOpenMs?: number
+  readonly commandTimeoutMs: number
+  readonly connectTimeoutMs: number
+  readonly maxReconnectDelayMs: number
+  readonly breakerFailures: number
+  readonly breakerOpenMs: number
   /**
-   * `tick` (default): single commands of one synchronous run go out as one explicit pipeline per
-   * shard (tick-pipeline.ts); `auto`: ioredis auto-pipelining; `off`: every command on its own.
+   * `tick`: single commands of one synchronous run go out as one explicit pipeline per shard
+   * (tick-pipeline.ts); `auto`: ioredis auto-pipelining; `off`: every command on its own.
    */
-  readonly pipelining?: Pipelining
+  readonly pipelining: Pipelining
+  /** Points per shard on the hash ring [ring.ts]. */
   readonly virtualNodes?: number
   readonly metrics?: CacheMetrics
   readonly logger?: Logger
 }
 
-export type CacheHealth = 'ok' | 'degraded' | 'down'
-export type Pipelining = 'tick' | 'auto' | 'off'
+type CacheHealth = 'ok' | 'degraded' | 'down'
+type Pipelining = 'tick' | 'auto' | 'off'
 
 export interface ShardStatus {
   readonly index: number
@@ -75,23 +67,6 @@ export interface ShardStatus {
 export interface CacheStatus {
   readonly health: CacheHealth
   readonly shards: readonly ShardStatus[]
-}
-
-const noopMetrics: CacheMetrics = { cacheHit() {}, cacheMiss() {}, cacheError() {} }
-
-/**
- * The cache's view of a metrics object such as `GameMetrics` (the telemetry part implements
- * `cacheHit`/`cacheMiss`/`cacheError`); methods it lacks become noops.
- */
-export function cacheMetricsFrom(source: object): CacheMetrics {
-  const metrics = source as Partial<CacheMetrics>
-  return {
-    cacheHit: metrics.cacheHit?.bind(metrics) ?? noopMetrics.cacheHit,
-    cacheMiss: metrics.cacheMiss?.bind(metrics) ?? noopMetrics.cacheMiss,
-    cacheError: metrics.cacheError?.bind(metrics) ?? noopMetrics.cacheError,
-    ...(metrics.cacheWriteSkipped ? { cacheWriteSkipped: metrics.cacheWriteSkipped.bind(metrics) } : {}),
-    ...(metrics.cacheFallback ? { cacheFallback: metrics.cacheFallback.bind(metrics) } : {}),
-  }
 }
 
 /** `host:port/db` of a redis URL: a stable ring name without the password. */
@@ -168,12 +143,10 @@ export class Shard {
 
   fellBack(): void {
     this.stats.fallbacks++
-    this.metrics.cacheFallback?.(this.label)
   }
 
   skippedWrite(): void {
     this.stats.skippedWrites++
-    this.metrics.cacheWriteSkipped?.(this.label)
   }
 
   get available(): boolean {
@@ -226,13 +199,13 @@ export class ShardSet {
       throw new GameServerError('GS_ERR_CONFIG', `REDIS_URLS lists the shard ${duplicate} more than once`, { variable: 'REDIS_URLS', shard: duplicate })
     }
     this.ring = new ShardRing(names, options.virtualNodes === undefined ? {} : { virtualNodes: options.virtualNodes })
-    const metrics = options.metrics ?? noopMetrics
-    const maxReconnectDelayMs = options.maxReconnectDelayMs ?? 2000
+    const metrics = options.metrics ?? noopCacheMetrics
+    const maxReconnectDelayMs = options.maxReconnectDelayMs
     this.shards = options.urls.map((url, index) => {
       const client = new Redis(url, {
         lazyConnect: true,
-        connectTimeout: options.connectTimeoutMs ?? 1000,
-        commandTimeout: options.commandTimeoutMs ?? 250,
+        connectTimeout: options.connectTimeoutMs,
+        commandTimeout: options.commandTimeoutMs,
         maxRetriesPerRequest: 1,
         enableOfflineQueue: false,
         enableAutoPipelining: options.pipelining === 'auto',
@@ -242,8 +215,8 @@ export class ShardSet {
       const label = String(index)
       let shard: Shard | undefined
       const breaker = new CircuitBreaker({
-        failureThreshold: options.breakerFailures ?? 5,
-        openMs: options.breakerOpenMs ?? 1000,
+        failureThreshold: options.breakerFailures,
+        openMs: options.breakerOpenMs,
         onStateChange: (from, to) => {
           if (to === 'open') {
             if (from === 'closed') this.logger.warn({ shard: label, name: names[index] }, 'cache shard unavailable: breaker open, reads fall back, writes are skipped')
@@ -258,8 +231,7 @@ export class ShardSet {
       client.on('error', (err: Error) => this.logger.debug({ shard: label, err: err.message }, 'redis connection error'))
       // A reconnected client: probe as soon as the breaker allows instead of waiting for traffic.
       client.on('ready', () => shard?.scheduleProbe())
-      const pipelining = options.pipelining ?? 'tick'
-      const tick = pipelining === 'tick' ? new TickPipeline(client, options.commandTimeoutMs ?? 250) : undefined
+      const tick = options.pipelining === 'tick' ? new TickPipeline(client, options.commandTimeoutMs) : undefined
       shard = new Shard(index, names[index]!, client, breaker, metrics, this.logger, tick)
       return shard
     })
@@ -271,7 +243,7 @@ export class ShardSet {
    */
   static async open(options: ShardSetOptions): Promise<ShardSet> {
     const set = new ShardSet(options)
-    const waitMs = (options.connectTimeoutMs ?? 1000) + 200
+    const waitMs = options.connectTimeoutMs + 200
     await Promise.all(
       set.shards.map(async (shard) => {
         let timer: NodeJS.Timeout | undefined

@@ -10,12 +10,18 @@ import type { ChatHistory } from './chat-history.js'
 import type { Counters, OnlineCounter } from './counters.js'
 import type { Leaderboards } from './leaderboards.js'
 
+/** The online count is rewritten this often, so readers see this server's field as fresh. */
+const ONLINE_HEARTBEAT_MS = 10_000
+
+/** At most one write of this server's online count per interval (the last count always goes out). */
+const ONLINE_REPORT_INTERVAL_MS = 1000
+
 export interface CacheSharedStateOptions {
   readonly onlineReportIntervalMs?: number
   readonly onlineHeartbeatMs?: number
 }
 
-export const zoneChannel = (zone: number): string => `zone-${zone}`
+const zoneChannel = (zone: number): string => `zone-${zone}`
 
 export class CacheSharedState implements SharedGameState {
   private lastOnline: number | undefined
@@ -29,10 +35,10 @@ export class CacheSharedState implements SharedGameState {
     private readonly parts: { readonly chat: ChatHistory; readonly leaderboards: Leaderboards; readonly online: OnlineCounter; readonly counters: Counters },
     options: CacheSharedStateOptions = {},
   ) {
-    this.reportIntervalMs = options.onlineReportIntervalMs ?? 1000
+    this.reportIntervalMs = options.onlineReportIntervalMs ?? ONLINE_REPORT_INTERVAL_MS
     this.heartbeat = setInterval(() => {
       if (this.lastOnline !== undefined) void this.sendOnline()
-    }, options.onlineHeartbeatMs ?? 10_000)
+    }, options.onlineHeartbeatMs ?? ONLINE_HEARTBEAT_MS)
     this.heartbeat.unref()
   }
 

@@ -40,8 +40,8 @@ async function main(): Promise<number> {
   const options = cacheOptionsFrom(config)
   const cache = await Cache.open({
     ...options,
-    commandTimeoutMs: Math.max(options.commandTimeoutMs ?? 0, 5000),
-    connectTimeoutMs: Math.max(options.connectTimeoutMs ?? 0, 2000),
+    commandTimeoutMs: Math.max(options.commandTimeoutMs, 5000),
+    connectTimeoutMs: Math.max(options.connectTimeoutMs, 2000),
     breakerFailures: 1,
   })
   try {

@@ -5,8 +5,8 @@
  */
 import type { Config } from '../config/index.js'
 import { latestLeaderboardSnapshot, type StoredSnapshot } from '../db/leaderboard-snapshots.js'
-import { Database } from '../db/pool.js'
-import { SNAPSHOT_BOARDS } from '../server/leader-jobs.js'
+import { DatabasePool } from '../db/pool.js'
+import { SNAPSHOT_BOARDS } from '../processes/leaderboard-jobs.js'
 
 export async function printSnapshots(config: Config, args: readonly string[]): Promise<number> {
   if (config.data.databaseUrl === undefined) {
@@ -19,7 +19,7 @@ export async function printSnapshots(config: Config, args: readonly string[]): P
     console.error('cluster snapshots: --top takes a positive integer')
     return 2
   }
-  const db = await Database.fromConfig({ ...config.data, dbPoolMax: 1 }, { applicationName: 'cluster-cli' })
+  const db = await DatabasePool.connect({ ...config.data, dbPoolMax: 1 }, { applicationName: 'cluster-cli' })
   try {
     const latest: Record<string, StoredSnapshot | null> = {}
     for (const board of SNAPSHOT_BOARDS) latest[board] = (await latestLeaderboardSnapshot(db, board)) ?? null

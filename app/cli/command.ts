@@ -5,7 +5,7 @@
  *   0  done (or --help)
  *   1  it ran and failed (a store down, a check failed, a migration refused)
  *   2  it could not start as asked: a bad argument, or a configuration variable missing, invalid or
- *      naming a port in use (GS_ERR_CONFIG, GS_ERR_STORE_UNSUPPORTED, GS_ERR_LOADTEST_ARGS)
+ *      naming a port in use (GS_ERR_CONFIG, GS_ERR_LOADTEST_ARGS)
  *   3  (cache status) some shards do not answer
  *   130 a second SIGINT/SIGTERM during shutdown
  */
@@ -13,8 +13,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { loadConfig, type Config } from '../config/index.js'
 import { isGameServerError } from '../errors.js'
 
-export const EXIT_OK = 0
-export const EXIT_FAILED = 1
+const EXIT_OK = 0
+const EXIT_FAILED = 1
 export const EXIT_USAGE = 2
 
 type Options = NonNullable<ParseArgsConfig['options']>
@@ -45,8 +45,8 @@ export function commandLine(command: string, usage: string, options: Options = {
 }
 
 /** Whether an error means "cannot start as configured" (exit 2) rather than "failed" (exit 1). */
-export function isUsageError(err: unknown): boolean {
-  return isGameServerError(err, 'GS_ERR_CONFIG') || isGameServerError(err, 'GS_ERR_STORE_UNSUPPORTED') || isGameServerError(err, 'GS_ERR_LOADTEST_ARGS')
+function isUsageError(err: unknown): boolean {
+  return isGameServerError(err, 'GS_ERR_CONFIG') || isGameServerError(err, 'GS_ERR_LOADTEST_ARGS')
 }
 
 export function exitCodeFor(err: unknown): number {

@@ -58,7 +58,7 @@ function capture(command: string, args: readonly string[]): { code: number; stdo
   return { code: result.status ?? 1, stdout: result.stdout ?? '', stderr: result.stderr ?? '' }
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   const split = argv.indexOf('--')
   const own = split < 0 ? argv : argv.slice(0, split)
   const passthrough = split < 0 ? [] : argv.slice(split + 1)

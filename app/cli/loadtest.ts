@@ -19,10 +19,10 @@ import { runLoad, type RunResult } from '../loadtest/runner.js'
 import { formatActual } from '../loadtest/thresholds.js'
 import { loadScenario, withOverrides, type Scenario } from '../loadtest/scenario.js'
 import { collectServerFigures, PrometheusClient } from '../loadtest/server-figures.js'
-import { canConnect } from '../local/ports.js'
+import { canConnect } from '../tcp.js'
 import { loadConfig } from '../config/index.js'
 import { createLogger } from '../logger.js'
-import { startTelemetry, type Telemetry } from '../telemetry/start.js'
+import { Telemetry } from '../telemetry/telemetry.js'
 
 
 const EXIT = { pass: 0, failed: 1, usage: 2, error: 3, interrupted: 130 } as const
@@ -117,7 +117,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
   return report.passed ? EXIT.pass : EXIT.failed
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   let args: LoadTestArgs
   try {
     args = parseLoadTestArgs(argv)
@@ -150,8 +150,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     if (process.env['METRICS_PORT']) {
       const config = loadConfig()
-      telemetry = await startTelemetry(config, createLogger({ level: config.server.logLevel, name: 'loadgen', destination: process.stderr }), 'loadgen')
-      process.stderr.write(`load generator metrics on :${telemetry.port}/metrics\n`)
+      telemetry = await Telemetry.start(config, createLogger({ level: config.server.logLevel, name: 'loadgen', destination: process.stderr }), 'loadgen')
+      if (telemetry) process.stderr.write(`load generator metrics on :${telemetry.port}/metrics\n`)
     }
     return await execute(args, abort.signal, (l) => (local = l))
   } catch (err) {

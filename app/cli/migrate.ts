@@ -2,7 +2,7 @@
 // Exit codes (app/cli/command.ts): 0 the schema is current, 2 DATABASE_URL unset or invalid, 1 with
 // one line naming the problem otherwise (database down, a migration refused).
 import { migrate } from '../db/migrate.js'
-import { Database } from '../db/pool.js'
+import { DatabasePool } from '../db/pool.js'
 import { GameServerError, isGameServerError } from '../errors.js'
 import { createLogger } from '../logger.js'
 import { commandLine, exitCodeFor, loadConfigOrExit } from './command.js'
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('migrate')
   if (config.data.databaseUrl === undefined) throw new GameServerError('GS_ERR_CONFIG', 'DATABASE_URL is not set: it names the PostgreSQL database to migrate (postgres://user:password@host:port/database)', { variable: 'DATABASE_URL' })
   const logger = createLogger({ level: config.server.logLevel, name: 'migrate' })
-  const db = await Database.fromConfig(config.data, { logger, applicationName: 'game-migrate' })
+  const db = await DatabasePool.connect(config.data, { logger, applicationName: 'game-migrate' })
   try {
     const result = await migrate(db, { logger })
     console.log(result.applied.length === 0 ? `schema is current (version ${result.version})` : `applied migrations ${result.applied.join(', ')}; schema version ${result.version}`)

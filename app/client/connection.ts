@@ -10,6 +10,12 @@ import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
 import { ABSOLUTE_MAX_FRAME_BYTES, encodeFrame } from '../protocol/header.js'
 import { FrameType } from '../protocol/types.js'
 
+/** How long a request waits for its reply, and a connect for the socket. */
+const REPLY_TIMEOUT_MS = 5000
+
+/** Largest BATCH body this client inflates unless told otherwise: a decompression-bomb guard sized like the server's MAX_INFLATED_BATCH_BYTES default (raise it with the server's). */
+const MAX_INFLATED_BATCH_BYTES = 262144
+
 export interface ClientConnectionOptions {
   readonly host: string
   readonly port: number
@@ -78,8 +84,8 @@ export class ClientConnection {
   private constructor(socket: Socket, options: ClientConnectionOptions) {
     this.socket = socket
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? ABSOLUTE_MAX_FRAME_BYTES)
-    this.maxInflatedBatchBytes = options.maxInflatedBatchBytes ?? 262144
-    this.timeoutMs = options.timeoutMs ?? 5000
+    this.maxInflatedBatchBytes = options.maxInflatedBatchBytes ?? MAX_INFLATED_BATCH_BYTES
+    this.timeoutMs = options.timeoutMs ?? REPLY_TIMEOUT_MS
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
     socket.on('data', (chunk: Buffer) => this.received(chunk))
     socket.on('error', (err) => (this.error ??= err))
@@ -92,7 +98,7 @@ export class ClientConnection {
       const timer = setTimeout(() => {
         socket.destroy()
         reject(new GameServerError('GS_ERR_CLIENT_TIMEOUT', 'connect timed out', { host: options.host, port: options.port }))
-      }, options.connectTimeoutMs ?? 5000)
+      }, options.connectTimeoutMs ?? REPLY_TIMEOUT_MS)
       socket.once('error', (err) => {
         clearTimeout(timer)
         reject(new GameServerError('GS_ERR_CLIENT_CLOSED', `connect failed: ${err.message}`, { host: options.host, port: options.port }, { cause: err }))

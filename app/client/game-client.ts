@@ -24,8 +24,11 @@ import {
 import { FrameType } from '../protocol/types.js'
 import { ClientConnection, type ClientConnectionOptions, type ReceivedFrame } from './connection.js'
 
+/** How long a request waits for its reply. */
+const REPLY_TIMEOUT_MS = 5000
+
 /** Pushed frames kept for `next()` by default (oldest dropped first); 0 keeps none. */
-export const DEFAULT_INBOX_CAPACITY = 1000
+const DEFAULT_INBOX_CAPACITY = 1000
 
 export interface GameClientOptions {
   /** Default for requests and `next()` [5000]. */
@@ -50,7 +53,7 @@ export class GameClient {
   private readonly inboxCapacity: number
 
   private constructor(readonly connection: ClientConnection, options: GameClientOptions) {
-    this.timeoutMs = options.timeoutMs ?? 5000
+    this.timeoutMs = options.timeoutMs ?? REPLY_TIMEOUT_MS
     this.inboxCapacity = options.inboxCapacity ?? DEFAULT_INBOX_CAPACITY
     connection.onFrame((frame) => this.received(frame))
     void connection.closed.then(() => {

@@ -4,7 +4,7 @@
  * balancer) creates it when `CLUSTER_REDIS_URL` or `REDIS_URLS` is set:
  *
  *   const node = await ClusterNode.start({ config, address: '10.0.0.5:7777', load: () => server.activeSessions })
- *   node.jobs.add({ name: 'leaderboard-snapshot', intervalMs: 60_000, run: ({ fencingToken, assertLeader }) => … })   // see app/server/leader-jobs.ts
+ *   node.jobs.add({ name: 'leaderboard-snapshot', intervalMs: 60_000, run: ({ fencingToken, assertLeader }) => … })   // see app/processes/leaderboard-jobs.ts
  *   …
  *   await node.close()   // leaves the cluster, releases the lease if held
  *

@@ -6,8 +6,11 @@
  */
 import type { AddressInfo } from 'node:net'
 import type { Config } from '../config/index.js'
-import { silentLogger, type Logger } from '../logger.js'
+import { silentLogger } from '../logger.js'
 import { ClusterNode, type ClusterNodeOptions } from './cluster-node.js'
+
+/** While Redis cannot be reached, joining is retried this often. */
+const RETRY_MS = 2000
 
 export interface ClusterMembershipHandle {
   /** The node once joined, else null. */
@@ -46,7 +49,7 @@ export function joinCluster(options: ClusterNodeOptions & { retryMs?: number }):
         failures++
         if (failures === 1 || failures % 30 === 0) logger.warn({ err: (err as Error).message, failures }, 'cannot join the cluster yet; retrying')
         if (closed) return
-        timer = setTimeout(attempt, options.retryMs ?? 2000)
+        timer = setTimeout(attempt, options.retryMs ?? RETRY_MS)
         timer.unref()
       },
     )

@@ -1,6 +1,6 @@
 /**
  * Jobs that run only while this node leads (leaderboard snapshots and their retention,
- * pruning dead members…; app/server/leader-jobs.ts). Each job runs every `intervalMs` from the moment we are elected; on
+ * pruning dead members…; app/processes/leaderboard-jobs.ts). Each job runs every `intervalMs` from the moment we are elected; on
  * demotion its AbortSignal fires and no new run starts. A run receives the fencing token to pass
  * to fenced writes, and `assertLeader()` to check before a side effect. Runs never overlap per
  * job; a failing run is logged and the next one runs as scheduled.

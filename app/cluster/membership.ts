@@ -11,7 +11,7 @@ import { clusterKeys, unavailable } from './redis-connection.js'
 
 export type MemberRole = 'game' | 'balancer' | 'worker'
 
-export interface MemberInfo {
+interface MemberInfo {
   readonly id: string
   /** host:port clients (or the balancer) use to reach it. */
   readonly address: string

@@ -6,6 +6,12 @@
 import { Redis } from 'ioredis'
 import { GameServerError } from '../errors.js'
 
+/** Connecting to the cluster's Redis gives up after this long. */
+const CONNECT_TIMEOUT_MS = 5000
+
+/** A membership or lease command not answered within this fails (the caller retries on its schedule). */
+const COMMAND_TIMEOUT_MS = 1000
+
 export interface ClusterRedisOptions {
   readonly url: string
   /** A command not answered within this time fails [1000]. */
@@ -15,13 +21,13 @@ export interface ClusterRedisOptions {
   readonly connectionName?: string
 }
 
-export function createClusterRedis(options: ClusterRedisOptions): Redis {
+function createClusterRedis(options: ClusterRedisOptions): Redis {
   const redis = new Redis(options.url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: options.commandTimeoutMs ?? 1000,
-    connectTimeout: options.connectTimeoutMs ?? 5000,
+    commandTimeout: options.commandTimeoutMs ?? COMMAND_TIMEOUT_MS,
+    connectTimeout: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
     retryStrategy: (times) => Math.min(50 * times, 1000),
     ...(options.connectionName ? { connectionName: options.connectionName } : {}),
   })

@@ -10,7 +10,7 @@ import { balancerSection, dataSection, gameSection, protocolSection, serverSecti
 import { cacheSection } from './cache-section.js'
 import { telemetrySection } from './telemetry-section.js'
 
-export const sections = {
+const sections = {
   server: serverSection,
   protocol: protocolSection,
   session: sessionSection,

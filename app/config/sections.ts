@@ -1,6 +1,7 @@
 /**
  * The defaults table: every environment variable the appliance reads, by section.
- * Names pinned by SPEC §7 keep their names; units are in the names of the rest.
+ * The variables clients and operators already know by name (GAME_PORT, DATABASE_URL, REDIS_URLS,
+ * BACKENDS… — README.md, "Configuration") keep their names; units are in the names of the rest.
  */
 import { databaseVariables } from './database-section.js'
 import { boolean, decimal, hostPortList, integer, oneOf, port, text, url, urlList } from './schema.js'

@@ -35,7 +35,7 @@ export class PostgresAccountStore implements AccountStore {
     return this.overlay(await this.players.findById(id))
   }
 
-  /** The pool belongs to whoever created it (see `PostgresStores`); nothing to release here. Idempotent. */
+  /** The pool belongs to whoever created it (app/processes/game-stores.ts); nothing to release here. Idempotent. */
   async close(): Promise<void> {}
 
   private overlay(record: PlayerRecord | undefined): PlayerRecord | undefined {

@@ -19,7 +19,7 @@ export interface Fence {
 /** The fence resource of snapshot writes and pruning of one cluster (CLUSTER_NAME). */
 export const snapshotFenceResource = (clusterName: string): string => `leaderboard_snapshots:${clusterName}`
 
-export interface SnapshotEntry {
+interface SnapshotEntry {
   readonly playerId: number
   readonly score: number
   readonly rank: number

@@ -11,10 +11,10 @@ import type { Logger } from '../logger.js'
 import { silentLogger } from '../logger.js'
 import { mapDatabaseError } from './errors.js'
 import { migrations as allMigrations, type Migration } from './migrations/index.js'
-import type { Database } from './pool.js'
+import type { DatabasePool } from './pool.js'
 
 /** Advisory lock key of the migration runner (any fixed bigint; "game" in ASCII). */
-export const MIGRATION_LOCK_KEY = 0x67616d65
+const MIGRATION_LOCK_KEY = 0x67616d65
 
 export interface MigrationResult {
   /** Versions applied by this run, in order. */
@@ -23,7 +23,7 @@ export interface MigrationResult {
   readonly version: number
 }
 
-export function checksum(migration: Migration): string {
+function checksum(migration: Migration): string {
   return createHash('sha256').update(migration.sql).digest('hex')
 }
 
@@ -45,7 +45,7 @@ const MAX_REPORTED_DUPLICATE_GROUPS = 50
  * context and message list every group, oldest account first), never merged: which account keeps
  * the name is an operator's decision.
  */
-async function checkUsernameCaseDuplicates(sql: Awaited<ReturnType<Database['sql']['reserve']>>): Promise<void> {
+async function checkUsernameCaseDuplicates(sql: Awaited<ReturnType<DatabasePool['sql']['reserve']>>): Promise<void> {
   const groups = await sql<{ normalised: string; accounts: string; total: string }[]>`
     SELECT lower(username) AS normalised,
            string_agg(username || ' (id ' || id || ')', ', ' ORDER BY id) AS accounts,
@@ -62,7 +62,7 @@ async function checkUsernameCaseDuplicates(sql: Awaited<ReturnType<Database['sql
   )
 }
 
-export async function migrate(db: Database, options: { logger?: Logger; migrations?: readonly Migration[] } = {}): Promise<MigrationResult> {
+export async function migrate(db: DatabasePool, options: { logger?: Logger; migrations?: readonly Migration[] } = {}): Promise<MigrationResult> {
   const logger = options.logger ?? silentLogger
   const migrations = options.migrations ?? allMigrations
   validate(migrations)

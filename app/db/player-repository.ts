@@ -28,7 +28,7 @@ export interface PlayerChanges {
 }
 
 /** Keyset orders: `id` ascending, `level` ascending then `id`, `levelDesc` (leaderboard) descending on both. */
-export type PlayerOrder = 'id' | 'level' | 'levelDesc'
+type PlayerOrder = 'id' | 'level' | 'levelDesc'
 
 export interface PlayerFilter {
   readonly minLevel?: number
@@ -57,7 +57,7 @@ export interface GoldGrant {
   readonly grantLogId: number
 }
 
-export const MAX_PAGE_SIZE = 1000
+const MAX_PAGE_SIZE = 1000
 const DEFAULT_PAGE_SIZE = 100
 
 function invalid(message: string, context: Record<string, unknown>): GameServerError {

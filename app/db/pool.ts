@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL connection pool: postgres.js configured from the `data` config section
- * (`max`, `idle_timeout`, `connect_timeout`), never wrapped in a second pool. Every statement runs
- * through `run(op, …)`, which times it under a fixed operation name (reported to
- * `onQueryDuration`, e.g. `GameMetrics.dbQueryDuration`) and maps failures to catalogue errors.
+ * (`max`, `idle_timeout`, `connect_timeout`, `statement_timeout`), never wrapped in a second pool.
+ * Every statement runs through `run(op, …)`, which times it under a fixed operation name (reported
+ * through `DatabaseMetrics`) and maps failures to catalogue errors.
  *
  * `withTransaction(fn)` runs `fn` in BEGIN…COMMIT (ROLLBACK when it throws); calling
  * `withTransaction` on the executor it hands you nests as a SAVEPOINT.
@@ -12,12 +12,10 @@ import { GameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { silentLogger } from '../logger.js'
 import { mapDatabaseError, mapIfDatabaseError, redactUrl, unavailableError } from './errors.js'
+import { noopDatabaseMetrics, type DatabaseMetrics, type PoolReading } from './metrics.js'
 
 /** The tagged-template part shared by the pool and transactions (no begin/end/listen). */
 export type SqlTag = postgres.ISql
-
-/** Reports the duration of one operation, in seconds (failures included). */
-export type QueryDurationSink = (op: string, seconds: number) => void
 
 /** Where repositories run statements: the pool, a transaction or a savepoint. */
 export interface Executor {
@@ -29,31 +27,25 @@ export interface Executor {
   readonly inTransaction: boolean
 }
 
-export interface DatabaseOptions {
-  readonly url: string
-  readonly maxConnections?: number
-  readonly idleTimeoutSeconds?: number
-  readonly connectTimeoutSeconds?: number
-  /** Server-side `statement_timeout` (0 = none; default 30 s): a stuck statement fails instead of hanging a flush. */
-  readonly statementTimeoutMs?: number
-  readonly onQueryDuration?: QueryDurationSink
-  /** Called once per failed operation, by name (e.g. `GameMetrics.dbQueryError`). */
-  readonly onQueryError?: (op: string) => void
-  readonly logger?: Logger
-  /** Name shown in `pg_stat_activity`. */
-  readonly applicationName?: string
-}
-
-/** The `data` config section fields the pool reads. */
-export interface DatabaseConfig {
+/**
+ * The `data` config section fields the pool reads (its settings and their defaults are the config
+ * table's: DB_POOL_MAX, DB_IDLE_TIMEOUT_SECONDS, DB_CONNECT_TIMEOUT_SECONDS, DB_STATEMENT_TIMEOUT_MS).
+ */
+export interface PoolSettings {
   readonly databaseUrl: string | undefined
   readonly dbPoolMax: number
   readonly dbIdleTimeoutSeconds: number
   readonly dbConnectTimeoutSeconds: number
+  /** Server-side `statement_timeout` (0 = none): a stuck statement fails instead of hanging a flush. */
   readonly dbStatementTimeoutMs: number
 }
 
-const noopDuration: QueryDurationSink = () => {}
+export interface PoolExtras {
+  readonly metrics?: DatabaseMetrics
+  readonly logger?: Logger
+  /** Name shown in `pg_stat_activity` [game-server]. */
+  readonly applicationName?: string
+}
 
 /** What the pool has done so far (for metrics export; postgres.js keeps its connections itself). */
 export interface DatabaseStats {
@@ -71,8 +63,7 @@ class Timer {
 
   constructor(
     private readonly url: string,
-    private readonly onQueryDuration: QueryDurationSink,
-    private readonly onQueryError: (op: string) => void,
+    private readonly metrics: DatabaseMetrics,
   ) {}
 
   async time<T>(op: string, work: () => Promise<T>): Promise<T> {
@@ -84,11 +75,11 @@ class Timer {
       return result
     } catch (err) {
       this.failed++
-      this.onQueryError(op)
+      this.metrics.dbQueryError(op)
       throw mapDatabaseError(err, op, this.url)
     } finally {
       this.inFlight--
-      this.onQueryDuration(op, (performance.now() - started) / 1000)
+      this.metrics.dbQueryDuration(op, (performance.now() - started) / 1000)
     }
   }
 }
@@ -110,7 +101,7 @@ class TransactionExecutor implements Executor {
   }
 }
 
-export class Database implements Executor {
+export class DatabasePool implements Executor {
   readonly inTransaction = false
   readonly sql: postgres.Sql
   readonly url: string
@@ -119,49 +110,37 @@ export class Database implements Executor {
   private readonly maxConnections: number
   private closing: Promise<void> | undefined
 
-  private constructor(options: DatabaseOptions) {
-    this.url = options.url
-    this.logger = options.logger ?? silentLogger
-    this.timer = new Timer(options.url, options.onQueryDuration ?? noopDuration, options.onQueryError ?? (() => {}))
-    this.maxConnections = options.maxConnections ?? 10
-    this.sql = postgres(options.url, {
-      max: this.maxConnections,
-      idle_timeout: options.idleTimeoutSeconds ?? 30,
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
-      connection: { application_name: options.applicationName ?? 'game-server', statement_timeout: options.statementTimeoutMs ?? 30_000 },
+  private constructor(url: string, settings: PoolSettings, extras: PoolExtras) {
+    this.url = url
+    this.logger = extras.logger ?? silentLogger
+    this.timer = new Timer(url, extras.metrics ?? noopDatabaseMetrics)
+    this.maxConnections = settings.dbPoolMax
+    this.sql = postgres(url, {
+      max: settings.dbPoolMax,
+      idle_timeout: settings.dbIdleTimeoutSeconds,
+      connect_timeout: settings.dbConnectTimeoutSeconds,
+      connection: { application_name: extras.applicationName ?? 'game-server', statement_timeout: settings.dbStatementTimeoutMs },
       onnotice: (notice) => this.logger.debug({ notice: notice.message }, 'postgres notice'),
     })
   }
 
   /**
-   * Create the pool and prove the database answers (`SELECT 1`). A missing or unreachable server
-   * or database rejects once with `GS_ERR_DB_UNAVAILABLE` naming `DATABASE_URL`; no retry loop.
+   * Create the pool and prove the database answers (`SELECT 1`). An unset `DATABASE_URL` is a
+   * `GS_ERR_CONFIG` naming it; a missing or unreachable server or database rejects once with
+   * `GS_ERR_DB_UNAVAILABLE` naming `DATABASE_URL`; no retry loop.
    */
-  static async connect(options: DatabaseOptions): Promise<Database> {
-    const db = new Database(options)
+  static async connect(settings: PoolSettings, extras: PoolExtras = {}): Promise<DatabasePool> {
+    const url = settings.databaseUrl
+    if (!url) throw new GameServerError('GS_ERR_CONFIG', 'DATABASE_URL is not set; it must point at PostgreSQL (postgres://user@host:port/db)', { variable: 'DATABASE_URL' })
+    const db = new DatabasePool(url, settings, extras)
     try {
       await db.sql`SELECT 1`
     } catch (err) {
       await db.sql.end({ timeout: 0 }).catch(() => {})
-      throw unavailableError(options.url, err)
+      throw unavailableError(url, err)
     }
-    db.logger.info({ url: redactUrl(options.url) }, 'connected to PostgreSQL')
+    db.logger.info({ url: redactUrl(url) }, 'connected to PostgreSQL')
     return db
-  }
-
-  /** `connect` from the `data` config section; an unset `DATABASE_URL` is a `GS_ERR_CONFIG` naming it. */
-  static fromConfig(config: DatabaseConfig, extra: Pick<DatabaseOptions, 'onQueryDuration' | 'onQueryError' | 'logger' | 'applicationName'> = {}): Promise<Database> {
-    if (!config.databaseUrl) {
-      return Promise.reject(new GameServerError('GS_ERR_CONFIG', 'DATABASE_URL is not set; it must point at PostgreSQL (postgres://user@host:port/db)', { variable: 'DATABASE_URL' }))
-    }
-    return Database.connect({
-      url: config.databaseUrl,
-      maxConnections: config.dbPoolMax,
-      idleTimeoutSeconds: config.dbIdleTimeoutSeconds,
-      connectTimeoutSeconds: config.dbConnectTimeoutSeconds,
-      statementTimeoutMs: config.dbStatementTimeoutMs,
-      ...extra,
-    })
   }
 
   run<T>(op: string, statement: (sql: SqlTag) => Promise<T>): Promise<T> {
@@ -176,11 +155,16 @@ export class Database implements Executor {
     }
   }
 
+  /** One untimed round trip (readiness probes); rejects when the database does not answer. */
+  async ping(): Promise<void> {
+    await this.sql`SELECT 1`
+  }
+
   /**
-   * Occupancy for `GameMetrics.observePool`: operations in flight
-   * up to `max` count as connections in use, the rest as waiting (postgres.js queues them).
+   * Occupancy for `DatabaseMetrics.observePool`: operations in flight up to `max` count as
+   * connections in use, the rest as waiting (postgres.js queues them).
    */
-  poolReading(): { size: number; inUse: number; waiting: number } {
+  poolReading(): PoolReading {
     const inFlight = this.timer.inFlight
     return { size: this.maxConnections, inUse: Math.min(inFlight, this.maxConnections), waiting: Math.max(0, inFlight - this.maxConnections) }
   }

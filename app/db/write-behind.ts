@@ -16,20 +16,39 @@
  * - `close()` flushes, retrying until `closeDeadlineMs`; if the database is still away then, it
  *   rejects with `GS_ERR_DB_WRITE_BEHIND_CLOSED` counting the unsaved players (and logs it).
  */
+import type { Config } from '../config/index.js'
+import { persistIntervals } from '../config/database-section.js'
 import { GameServerError } from '../errors.js'
 import type { PlayerState, PlayerStateSink } from '../game/stores.js'
 import type { Logger } from '../logger.js'
 import { silentLogger } from '../logger.js'
 import type { Executor } from './pool.js'
 
+/** Settings from the config table (`writeBehindOptions`); tests spread them and override a few. */
 export interface WriteBehindOptions {
-  readonly flushIntervalMs?: number
-  readonly rowsPerStatement?: number
-  readonly maxDirtyPlayers?: number
+  /** Half of RECOVERY_POINT_MS (`persistIntervals`). */
+  readonly flushIntervalMs: number
+  readonly rowsPerStatement: number
+  readonly maxDirtyPlayers: number
+  readonly retryMaxMs: number
+  readonly closeDeadlineMs: number
+  /** First retry delay after a failed flush (doubles up to `retryMaxMs`) [RETRY_BASE_MS]. */
   readonly retryBaseMs?: number
-  readonly retryMaxMs?: number
-  readonly closeDeadlineMs?: number
   readonly logger?: Logger
+}
+
+/** First delay of the flush retry backoff; not a setting (DB_FLUSH_RETRY_MAX_MS caps the growth). */
+const RETRY_BASE_MS = 50
+
+/** The write-behind's settings from the `data` section of the config table. */
+export function writeBehindOptions(data: Config['data']): WriteBehindOptions {
+  return {
+    flushIntervalMs: persistIntervals(data.recoveryPointMs).flushMs,
+    rowsPerStatement: data.dbFlushRowsPerStatement,
+    maxDirtyPlayers: data.dbMaxDirtyPlayers,
+    retryMaxMs: data.dbFlushRetryMaxMs,
+    closeDeadlineMs: data.dbCloseDeadlineMs,
+  }
 }
 
 export interface WriteBehindStats {
@@ -86,20 +105,20 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
 
   constructor(
     private readonly executor: Executor,
-    options: WriteBehindOptions = {},
+    options: WriteBehindOptions,
   ) {
     this.logger = options.logger ?? silentLogger
-    this.rowsPerStatement = options.rowsPerStatement ?? 5000
-    this.maxDirtyPlayers = options.maxDirtyPlayers ?? 100_000
-    this.retryBaseMs = options.retryBaseMs ?? 50
-    this.retryMaxMs = options.retryMaxMs ?? 5000
-    this.closeDeadlineMs = options.closeDeadlineMs ?? 10_000
+    this.rowsPerStatement = options.rowsPerStatement
+    this.maxDirtyPlayers = options.maxDirtyPlayers
+    this.retryBaseMs = options.retryBaseMs ?? RETRY_BASE_MS
+    this.retryMaxMs = options.retryMaxMs
+    this.closeDeadlineMs = options.closeDeadlineMs
     if (!(this.rowsPerStatement >= 1 && this.maxDirtyPlayers >= 1 && this.retryBaseMs >= 1 && this.retryMaxMs >= this.retryBaseMs)) {
       throw new GameServerError('GS_ERR_CONFIG', 'write-behind options out of range', { ...options, logger: undefined })
     }
     this.timer = setInterval(() => {
       if (this.dirty.size > 0 && this.queued === undefined) this.schedule().catch((err: unknown) => this.logger.error({ err }, 'write-behind flush failed'))
-    }, options.flushIntervalMs ?? 1000)
+    }, options.flushIntervalMs)
     this.timer.unref()
   }
 
@@ -274,7 +293,7 @@ export class WriteBehindPlayerSink implements PlayerStateSink {
 }
 
 /** One bulk UPDATE for many players; returns how many rows it changed. */
-export async function writeStates(executor: Executor, states: readonly PlayerState[]): Promise<number> {
+async function writeStates(executor: Executor, states: readonly PlayerState[]): Promise<number> {
   const ids: number[] = []
   const levels: number[] = []
   const experience: number[] = []

@@ -14,11 +14,11 @@ import type { GameRules } from './rules.js'
 import { spawnPoint } from './rules.js'
 import type { AccountStore, LoginSession, PlayerRecord, SessionStore } from './stores.js'
 
-export const USERNAME_PATTERN = /^(?=.*[A-Za-z0-9])[A-Za-z0-9_.-]{3,32}$/
+const USERNAME_PATTERN = /^(?=.*[A-Za-z0-9])[A-Za-z0-9_.-]{3,32}$/
 /** What a login accepts: also names registered before the letter-or-digit rule. */
 const LOGIN_USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/
-export const MIN_PASSWORD_BYTES = 8
-export const MAX_PASSWORD_BYTES = 128
+const MIN_PASSWORD_BYTES = 8
+const MAX_PASSWORD_BYTES = 128
 
 export interface LoggedIn {
   readonly record: PlayerRecord
@@ -98,7 +98,7 @@ export class AccountService {
   }
 }
 
-export function checkCredentials(username: string, password: string, pattern: RegExp = USERNAME_PATTERN): void {
+function checkCredentials(username: string, password: string, pattern: RegExp = USERNAME_PATTERN): void {
   if (!pattern.test(username)) throw new GameServerError('GS_ERR_ACCOUNT_INVALID', 'username must be 3–32 characters of A-Z a-z 0-9 _ . - with at least one letter or digit', { username })
   const bytes = Buffer.byteLength(password, 'utf8')
   if (bytes < MIN_PASSWORD_BYTES || bytes > MAX_PASSWORD_BYTES) {

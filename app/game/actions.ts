@@ -47,10 +47,10 @@ export class Actions {
     private readonly rules: GameRules,
     private readonly maxChatTextBytes: number,
     private readonly logger: Logger,
+    /** Chat history and leaderboards (the cluster's, or this server's when standalone). */
+    private readonly shared: SharedGameState,
     /** Wall clock for chat timestamps (epoch ms). */
     private readonly wallClock: () => number = Date.now,
-    /** Shared chat history and leaderboards (REDIS_URLS set); never rejects on a cache outage. */
-    private readonly shared?: SharedGameState,
   ) {}
 
   move(player: Player, seq: number, x: number, y: number, nowMs: number): boolean {
@@ -80,9 +80,7 @@ export class Actions {
     }
     this.counters.chats++
     const message: ChatMessage = { senderId: player.id, zone: player.zone, flags: 0, sentAtMs: this.wallClock(), username: player.username, text: text.trim() }
-    const zone = this.world.zone(player.zone)
-    zone.chat.push(message)
-    this.shared?.appendChat(message).catch((err: unknown) => this.logger.error({ err, zone: message.zone }, 'shared chat history append failed'))
+    this.shared.appendChat(message).catch((err: unknown) => this.logger.error({ err, zone: message.zone }, 'chat history append failed'))
     this.world.broadcast(player.zone, FrameType.CHAT_MESSAGE, encodeChatMessage(message, this.maxChatTextBytes), undefined, (p) => (p === player ? seq : 0))
     return true
   }
@@ -106,7 +104,7 @@ export class Actions {
       attacker.experience += KILL_EXPERIENCE
       attacker.level = levelFor(attacker.experience)
       attacker.dirty = true
-      this.shared?.recordKill(attacker.id, attacker.experience).catch((err: unknown) => this.logger.error({ err, playerId: attacker.id }, 'leaderboard update failed'))
+      this.shared.recordKill(attacker.id, attacker.experience).catch((err: unknown) => this.logger.error({ err, playerId: attacker.id }, 'leaderboard update failed'))
     }
     const result = encodeAttackResult({ attackerId: attacker.id, targetId: target.id, damage: before - target.hp, targetHp: target.hp, killed })
     this.world.broadcast(attacker.zone, FrameType.ATTACK_RESULT, result, undefined, (p) => (p === attacker ? seq : 0))

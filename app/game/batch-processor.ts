@@ -1,5 +1,5 @@
 /**
- * The inbound batch processor (seed 16.1.1 PacketBatchProcessor). Frames are queued and processed
+ * The inbound batch processor. Frames are queued and processed
  * grouped by type (in `typeOrder`, then any other type in first-seen order; arrival order within a
  * type):
  *
@@ -13,7 +13,7 @@
 import type { Logger } from '../logger.js'
 import type { InboundFrame } from '../net/connection.js'
 import { frameTypeName } from '../protocol/types.js'
-import type { GameMetrics } from '../telemetry/metrics.js'
+import type { GameMetrics } from './metrics.js'
 
 export type FrameHandler = (frame: InboundFrame) => void
 

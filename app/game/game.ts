@@ -1,55 +1,45 @@
 /**
  * The game: the FrameDispatcher the net layer hands every inbound frame to (except PING). Frames go
  * through the BatchProcessor (grouped by type: REGISTER, LOGIN, MOVE, ATTACK, CHAT, LOGOUT) into the
- * handlers below; accounts are async (scrypt, stores) and tracked so `drain()` can wait for them.
+ * handlers below. REGISTER and LOGIN go through the LoginFlow (login-flow.ts); logins, logouts and
+ * the state hand-over of leaving players are async (scrypt, stores) and tracked so `drain()` can
+ * wait for them.
  *
  * Every request frame gets exactly one direct answer carrying its seq: the success frame (LOGIN_OK,
  * PLAYER_MOVED, CHAT_MESSAGE, ATTACK_RESULT, LOGOUT_OK) or an ERROR with ref_seq = its seq.
  *
  * Player state changes are marked dirty and handed to the PlayerStateSink every quarter of
- * RECOVERY_POINT_MS (the write-behind flushes every half: see persistIntervals) and whenever a player leaves (logout, disconnect, replaced by a newer login).
+ * RECOVERY_POINT_MS (the write-behind flushes every half: see persistIntervals) and whenever a
+ * player leaves (logout, disconnect, replaced by a newer login).
  */
 import type { Config } from '../config/index.js'
 import { persistIntervals } from '../config/database-section.js'
-import { isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../net/connection.js'
+import type { CloseReason, Connection, FrameDispatcher, InboundFrame, ViolationKind } from '../net/connection.js'
 import { HEADER_BYTES } from '../protocol/header.js'
-import { decodeAttack, decodeChat, decodeLogin, decodeMove, decodeRegister, encodeLoginOk, type LoginRequest } from '../protocol/messages.js'
+import { decodeAttack, decodeChat, decodeMove, encodeLoginOk } from '../protocol/messages.js'
 import { FrameType, WireError, type WireErrorCode } from '../protocol/types.js'
-import type { GameMetrics, ViolationKind } from '../telemetry/metrics.js'
 import { AccountService, type LoggedIn } from './accounts.js'
 import { Actions } from './actions.js'
 import { BatchProcessor, type FrameHandler } from './batch-processor.js'
-import { LoginQueue, type LoginQueueStats } from './login-queue.js'
-import { LoginThrottle, type LoginThrottleStats, type LoginTicket } from './login-throttle.js'
+import { LoginFlow } from './login-flow.js'
+import type { LoginQueueStats } from './login-queue.js'
+import type { LoginThrottleStats } from './login-throttle.js'
+import { noopGameMetrics, type GameMetrics } from './metrics.js'
 import { Player } from './player.js'
-import type { SharedGameState } from './shared-state.js'
 import { fullBudget, inBounds, rulesFromConfig, spawnPoint, zoneOf, type GameRules } from './rules.js'
-import type { AccountStore, PlayerStateSink, SessionStore } from './stores.js'
+import type { GameStoreSet } from './stores.js'
 import { World } from './world.js'
 
-/** An address that logged into an account stays exempt from that account's throttle this long. */
-export const KNOWN_LOGIN_ADDRESS_MS = 7 * 24 * 3600_000
-/** Entries each throttle map keeps (addresses, accounts, known pairs): ~100 B each. */
-const MAX_THROTTLE_ENTRIES = 100_000
 /** Bytes of a CHAT_MESSAGE payload before its text: 17 + username (≤ 32). */
 const CHAT_MESSAGE_OVERHEAD_BYTES = 17 + 32
 
 export interface GameOptions {
   readonly config: Config
-  readonly accounts: AccountStore
-  readonly sessions: SessionStore
-  readonly playerSink: PlayerStateSink
-  /** Chat history, leaderboards and online count shared by the cluster (REDIS_URLS set). */
-  readonly shared?: SharedGameState
+  /** Accounts, sessions, the player sink, and the shared state (the cluster's, or this server's when standalone). */
+  readonly stores: GameStoreSet
   readonly logger: Logger
-  readonly metrics: GameMetrics
-}
-
-interface ConnectionState {
-  player: Player | null
-  authenticating: boolean
+  readonly metrics?: GameMetrics
 }
 
 export interface GameStats {
@@ -59,7 +49,6 @@ export interface GameStats {
   readonly loginThrottle: LoginThrottleStats
   readonly logins: number
   readonly loginFailures: number
-  readonly violations: Readonly<Record<string, number>>
 }
 
 export class Game implements FrameDispatcher {
@@ -67,16 +56,14 @@ export class Game implements FrameDispatcher {
   readonly world: World
   readonly processor: BatchProcessor
   readonly actions: Actions
-  readonly loginQueue: LoginQueue
-  readonly loginThrottle: LoginThrottle
+  readonly loginFlow: LoginFlow
   private readonly accountService: AccountService
-  private readonly connections = new Map<Connection, ConnectionState>()
+  /** The player of each logged-in connection. */
+  private readonly players = new Map<Connection, Player>()
+  /** Logouts and the state hand-over of leaving players in flight (logins: the LoginFlow's). */
   private readonly pending = new Set<Promise<void>>()
-  private readonly violations: Record<string, number> = {}
   private readonly persistTimer: NodeJS.Timeout
   private readonly logger: Logger
-  private logins = 0
-  private loginFailures = 0
   private closed = false
 
   constructor(private readonly options: GameOptions) {
@@ -84,21 +71,21 @@ export class Game implements FrameDispatcher {
     this.logger = options.logger.child({ component: 'game' })
     this.rules = rulesFromConfig(config)
     const maxChatTextBytes = config.protocol.maxFrameBytes - HEADER_BYTES - CHAT_MESSAGE_OVERHEAD_BYTES
-    this.world = new World(this.rules, maxChatTextBytes, options.shared)
-    this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, undefined, options.shared)
-    this.loginQueue = new LoginQueue({ concurrency: config.game.passwordHashConcurrency, maxQueued: config.game.maxPendingLogins, maxWaitMs: config.game.loginQueueTimeoutMs })
-    this.loginThrottle = new LoginThrottle({
-      addressBurst: config.game.loginAddressBurst,
-      addressPerMinute: config.game.loginAddressPerMinute,
-      accountBurst: config.game.loginAccountBurst,
-      accountPerMinute: config.game.loginAccountPerMinute,
-      knownAddressMs: KNOWN_LOGIN_ADDRESS_MS,
-      maxTracked: MAX_THROTTLE_ENTRIES,
+    this.world = new World(this.rules, maxChatTextBytes, options.stores.shared)
+    this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, options.stores.shared)
+    const metrics = options.metrics ?? noopGameMetrics
+    this.accountService = new AccountService(options.stores.accounts, options.stores.sessions, this.rules, config.game.passwordHashCost)
+    this.loginFlow = new LoginFlow({
+      config,
+      accounts: this.accountService,
+      metrics,
+      logger: this.logger,
+      enter: (connection, seq, loggedIn) => this.enter(connection, seq, loggedIn),
+      violation: (connection, kind, code, seq, message) => this.violation(connection, kind, code, seq, message),
     })
-    this.accountService = new AccountService(options.accounts, options.sessions, this.rules, config.game.passwordHashCost)
     const handlers = new Map<number, FrameHandler>([
-      [FrameType.REGISTER, (f) => this.onLogin(f, 'register')],
-      [FrameType.LOGIN, (f) => this.onLogin(f, 'login')],
+      [FrameType.REGISTER, (f) => this.loginFlow.start(f, 'register', this.players.has(f.connection))],
+      [FrameType.LOGIN, (f) => this.loginFlow.start(f, 'login', this.players.has(f.connection))],
       [FrameType.MOVE, (f) => this.onMove(f)],
       [FrameType.ATTACK, (f) => this.onAttack(f)],
       [FrameType.CHAT, (f) => this.onChat(f)],
@@ -112,7 +99,7 @@ export class Game implements FrameDispatcher {
       typeOrder: [FrameType.REGISTER, FrameType.LOGIN, FrameType.MOVE, FrameType.ATTACK, FrameType.CHAT, FrameType.LOGOUT],
       onShed: (f) => f.connection.sendError(WireError.OVERLOADED, f.seq, 'server overloaded; frame dropped'),
       onUnhandled: (f) => f.connection.sendError(WireError.UNKNOWN_TYPE, f.seq, `type ${f.type} is not handled`),
-      metrics: options.metrics,
+      metrics,
       logger: this.logger,
     })
     this.persistTimer = setInterval(() => this.persistDirty(), persistIntervals(config.data.recoveryPointMs).handOverMs)
@@ -126,9 +113,9 @@ export class Game implements FrameDispatcher {
   }
 
   disconnected(connection: Connection, reason: CloseReason): void {
-    const state = this.connections.get(connection)
-    this.connections.delete(connection)
-    if (state?.player) this.leave(state.player, reason)
+    const player = this.players.get(connection)
+    this.players.delete(connection)
+    if (player) this.leave(player, reason)
   }
 
   /**
@@ -138,7 +125,7 @@ export class Game implements FrameDispatcher {
    */
   async drain(): Promise<void> {
     this.processor.drain()
-    this.loginQueue.close()
+    this.loginFlow.close()
     await this.settle()
   }
 
@@ -146,8 +133,9 @@ export class Game implements FrameDispatcher {
   async settle(): Promise<void> {
     for (;;) {
       this.processor.drain()
-      if (this.pending.size === 0) return
-      await Promise.allSettled([...this.pending])
+      const pending = [...this.loginFlow.pending, ...this.pending]
+      if (pending.length === 0) return
+      await Promise.allSettled(pending)
     }
   }
 
@@ -163,79 +151,16 @@ export class Game implements FrameDispatcher {
   }
 
   stats(): GameStats {
-    return { online: this.world.size, pendingLogins: this.pending.size, loginQueue: this.loginQueue.stats(), loginThrottle: this.loginThrottle.stats(), logins: this.logins, loginFailures: this.loginFailures, violations: { ...this.violations } }
+    const logins = this.loginFlow.stats()
+    return { online: this.world.size, pendingLogins: logins.inProgress, loginQueue: logins.queue, loginThrottle: logins.throttle, logins: logins.logins, loginFailures: logins.loginFailures }
   }
 
   // ── accounts ─────────────────────────────────────────────────────────────────────────────────
 
-  private onLogin(frame: InboundFrame, kind: 'register' | 'login'): void {
-    const { connection, seq } = frame
-    const state = this.stateOf(connection)
-    if (state.player !== null || state.authenticating) {
-      connection.sendError(WireError.ALREADY_LOGGED_IN, seq, 'this connection is already logged in')
-      return
-    }
-    let request: LoginRequest
-    try {
-      request = kind === 'register' ? { mode: 'password', ...decodeRegister(frame.payload) } : decodeLogin(frame.payload)
-    } catch {
-      this.violation(connection, 'malformed-payload', WireError.MALFORMED_FRAME, seq, `${kind.toUpperCase()} payload malformed`)
-      return
-    }
-    if (this.pending.size >= this.options.config.game.maxPendingLogins) {
-      connection.sendError(WireError.OVERLOADED, seq, 'too many logins in progress')
-      return
-    }
-    // Password logins and REGISTERs pass the throttle before they may queue for scrypt; token
-    // logins cost no hashing and are how a throttled victim's client gets back in.
-    let ticket: LoginTicket | null = null
-    if (request.mode === 'password') {
-      try {
-        ticket = this.loginThrottle.admit(connection.remoteAddress, kind === 'login' ? normaliseUsername(request.username) : null)
-      } catch (err) {
-        this.loginFailed(connection, seq, err)
-        return
-      }
-    }
-    state.authenticating = true
-    const work = this.authenticate(kind, request, connection)
-      .then((result) => {
-        if (ticket !== null) this.loginThrottle.succeeded(ticket, result === undefined ? null : normaliseUsername(result.record.username))
-        this.loggedIn(connection, seq, result)
-      })
-      .catch((err: unknown) => {
-        if (ticket !== null) {
-          if (isGuess(err)) this.loginThrottle.failed(ticket)
-          else this.loginThrottle.abandoned(ticket)
-        }
-        this.loginFailed(connection, seq, err)
-      })
-      .finally(() => {
-        state.authenticating = false
-        this.pending.delete(work)
-      })
-    this.pending.add(work)
-  }
-
-  /** Token logins run at once (no hashing); password logins wait for a hashing slot in the LoginQueue. */
-  private async authenticate(kind: 'register' | 'login', request: LoginRequest, connection: Connection): Promise<LoggedIn | undefined> {
-    if (request.mode === 'token') return this.accountService.loginWithToken(request.token)
-    const { username, password } = request
-    return this.loginQueue.run(
-      () => (kind === 'register' ? this.accountService.register(username, password) : this.accountService.login(username, password)),
-      () => connection.closed,
-      connection.remoteAddress,
-    )
-  }
-
-  private loggedIn(connection: Connection, seq: number, result: LoggedIn | undefined): void {
-    if (result === undefined) {
-      this.loginFailures++
-      connection.sendError(WireError.TOKEN_INVALID, seq, 'unknown or expired token')
-      return
-    }
-    if (connection.closed) return
-    const { record, session } = result
+  /** An authenticated player enters the world (LOGIN_OK, then the zone); false when the client left meanwhile. */
+  private enter(connection: Connection, seq: number, loggedIn: LoggedIn): boolean {
+    if (connection.closed) return false
+    const { record, session } = loggedIn
     const existing = this.world.get(record.id)
     const player = new Player(record, connection, session.token, fullBudget(this.rules, performance.now()))
     if (existing !== undefined) {
@@ -251,7 +176,7 @@ export class Game implements FrameDispatcher {
       player.budget.units = existing.budget.units // reconnecting does not refill the movement budget
       player.budget.updatedAtMs = existing.budget.updatedAtMs
       const old = existing.connection
-      this.connections.delete(old)
+      this.players.delete(old)
       this.leave(existing, 'replaced')
       // A takeover from another address is worth telling apart: the old client may not have made
       // it (a stolen token), so it gets TAKEN_OVER and can warn its user. Same address: a reconnect.
@@ -271,38 +196,16 @@ export class Game implements FrameDispatcher {
     }
     player.zone = zoneOf(this.rules, player.x)
     player.hp = Math.min(player.hp, this.rules.maxHp)
-    this.stateOf(connection).player = player
+    this.players.set(connection, player)
     connection.playerId = player.id
-    this.logins++
     player.send(FrameType.LOGIN_OK, seq, encodeLoginOk({
       playerId: player.id, zone: player.zone, x: player.x, y: player.y, hp: player.hp, maxHp: this.rules.maxHp,
       tokenTtlSeconds: this.options.config.game.sessionTokenTtlSeconds, token: session.token, username: player.username,
     }))
     this.world.add(player)
-    this.options.shared?.reportOnline(this.world.size)
+    this.options.stores.shared.reportOnline(this.world.size)
     if (!player.alive) this.actions.respawn(player)
-  }
-
-  /**
-   * Answer a failed REGISTER/LOGIN. The client gets the wire code and a fixed public message only:
-   * error messages name internals (the database's host, port, user and name), which stay in the log.
-   */
-  private loginFailed(connection: Connection, seq: number, err: unknown): void {
-    this.loginFailures++
-    const code: WireErrorCode = isGameServerError(err, 'GS_ERR_ACCOUNT_EXISTS') ? WireError.ACCOUNT_EXISTS
-      : isGameServerError(err, 'GS_ERR_BAD_CREDENTIALS') || isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') ? WireError.BAD_CREDENTIALS
-      : isGameServerError(err, 'GS_ERR_SESSION_STORE_UNAVAILABLE') ? WireError.SESSION_STORE_UNAVAILABLE
-      : isGameServerError(err, 'GS_ERR_DB_UNAVAILABLE') ? WireError.ACCOUNT_STORE_UNAVAILABLE
-      : isGameServerError(err, 'GS_ERR_OVERLOADED') ? WireError.OVERLOADED
-      : isGameServerError(err, 'GS_ERR_SHUTTING_DOWN') ? WireError.SHUTTING_DOWN
-      : isGameServerError(err, 'GS_ERR_LOGIN_THROTTLED') ? WireError.LOGIN_THROTTLED
-      : WireError.INTERNAL
-    if (code === WireError.INTERNAL || code === WireError.SESSION_STORE_UNAVAILABLE || code === WireError.ACCOUNT_STORE_UNAVAILABLE) {
-      this.logger.error({ err, code: isGameServerError(err) ? err.code : undefined, connectionId: connection.id }, 'login failed')
-    }
-    // The rules message says what a valid name or password is; throttling says when to retry.
-    const message = isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') || isGameServerError(err, 'GS_ERR_LOGIN_THROTTLED') ? err.message : PUBLIC_MESSAGES[code] ?? 'internal error'
-    connection.sendError(code, seq, message)
+    return true
   }
 
   private onLogout(frame: InboundFrame): void {
@@ -314,8 +217,7 @@ export class Game implements FrameDispatcher {
       this.violation(connection, 'malformed-payload', WireError.MALFORMED_FRAME, seq, 'LOGOUT payload must be empty')
       return
     }
-    const state = this.stateOf(connection)
-    state.player = null
+    this.players.delete(connection)
     this.leave(player, 'logout')
     const work = this.accountService.logout(player.token)
       .then(() => {
@@ -375,26 +277,17 @@ export class Game implements FrameDispatcher {
 
   // ── helpers ──────────────────────────────────────────────────────────────────────────────────
 
-  private stateOf(connection: Connection): ConnectionState {
-    let state = this.connections.get(connection)
-    if (state === undefined) {
-      state = { player: null, authenticating: false }
-      if (!connection.closed) this.connections.set(connection, state)
-    }
-    return state
-  }
-
   /** The logged-in player a frame acts for; answers and counts NOT_LOGGED_IN / spoofing otherwise. */
   private playerFor(frame: InboundFrame): Player | null {
-    const player = this.connections.get(frame.connection)?.player ?? null
+    const player = this.players.get(frame.connection) ?? null
     if (player === null) {
       this.violation(frame.connection, 'not-logged-in', WireError.NOT_LOGGED_IN, frame.seq, 'log in first')
       return null
     }
     if (frame.playerId !== player.id) {
       // The net layer already checks the header; this guards frames queued across a login change.
-      this.count('player-id-mismatch')
       frame.connection.sendError(WireError.PLAYER_ID_MISMATCH, frame.seq, 'player_id does not match the session')
+      frame.connection.violation('player-id-mismatch')
       frame.connection.close('protocol-violation')
       return null
     }
@@ -402,27 +295,22 @@ export class Game implements FrameDispatcher {
   }
 
   /**
-   * A tolerated violation: counted by kind (metrics), answered, and added to the connection's one
-   * violation total shared with the net layer's (rate limit, unknown type); closed at MAX_VIOLATIONS.
+   * A tolerated violation: answered, then counted by the net layer (the metric and the
+   * connection's one violation total, shared with its own rate-limit and unknown-type checks);
+   * closed at MAX_VIOLATIONS.
    */
   private violation(connection: Connection, kind: ViolationKind, code: WireErrorCode, seq: number, message: string): void {
-    this.count(kind)
     connection.sendError(code, seq, message)
-    connection.violation()
-  }
-
-  private count(kind: ViolationKind): void {
-    this.violations[kind] = (this.violations[kind] ?? 0) + 1
-    this.options.metrics.violation(kind)
+    connection.violation(kind)
   }
 
   /** Take a player out of the world and persist their state promptly. */
   private leave(player: Player, reason: CloseReason): void {
     if (!this.world.remove(player)) return
-    this.options.shared?.reportOnline(this.world.size)
+    this.options.stores.shared.reportOnline(this.world.size)
     player.dirty = false
     // release() takes the final state even when the sink is full for new players: a logout never loses it
-    const work = this.options.playerSink.release(player.state())
+    const work = this.options.stores.playerSink.release(player.state())
       .catch((err: unknown) => this.logger.error({ err, playerId: player.id, reason }, 'persisting a leaving player failed'))
       .finally(() => this.pending.delete(work))
     this.pending.add(work)
@@ -433,31 +321,11 @@ export class Game implements FrameDispatcher {
       for (const player of this.world.players()) {
         if (!player.dirty) continue
         // cleared only once the sink accepted the state: a refused mark (write-behind full) is retried
-        this.options.playerSink.markDirty(player.state())
+        this.options.stores.playerSink.markDirty(player.state())
         player.dirty = false
       }
     } catch (err) {
       this.logger.error({ err }, 'persisting player state failed')
     }
   }
-}
-
-/** Names are unique case-insensitively (docs/DATABASE.md): the throttle keys accounts the same way. */
-function normaliseUsername(username: string): string {
-  return username.toLowerCase()
-}
-
-/** Failures that mean a wrong guess (the throttle keeps their tokens); the rest are the server's. */
-function isGuess(err: unknown): boolean {
-  return isGameServerError(err, 'GS_ERR_BAD_CREDENTIALS') || isGameServerError(err, 'GS_ERR_ACCOUNT_INVALID') || isGameServerError(err, 'GS_ERR_ACCOUNT_EXISTS')
-}
-
-/** What a client reads in the ERROR message for each login failure (never an internal error's text). */
-const PUBLIC_MESSAGES: Partial<Record<WireErrorCode, string>> = {
-  [WireError.ACCOUNT_EXISTS]: 'username is taken',
-  [WireError.BAD_CREDENTIALS]: 'unknown username or wrong password',
-  [WireError.SESSION_STORE_UNAVAILABLE]: 'login sessions are unavailable; retry, or log in with the password',
-  [WireError.ACCOUNT_STORE_UNAVAILABLE]: 'accounts are temporarily unavailable; retry with back-off',
-  [WireError.OVERLOADED]: 'too many logins in progress; retry with back-off',
-  [WireError.SHUTTING_DOWN]: 'the server is shutting down',
 }

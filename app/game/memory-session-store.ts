@@ -8,6 +8,9 @@ import { randomBytes } from 'node:crypto'
 import { GameServerError } from '../errors.js'
 import type { LoginSession, SessionStore } from './stores.js'
 
+/** How often expired tokens are swept (lookups drop them too). */
+const SWEEP_INTERVAL_MS = 60_000
+
 export interface MemorySessionStoreOptions {
   readonly ttlSeconds: number
   /** Wall clock in epoch ms (tests). */
@@ -22,7 +25,7 @@ interface Entry {
   expiresAt: number
 }
 
-export const TOKEN_BYTES = 32
+const TOKEN_BYTES = 32
 
 export class MemorySessionStore implements SessionStore {
   private readonly entries = new Map<string, Entry>()
@@ -35,7 +38,7 @@ export class MemorySessionStore implements SessionStore {
     if (!(options.ttlSeconds > 0)) throw new RangeError('ttlSeconds must be > 0')
     this.ttlMs = options.ttlSeconds * 1000
     this.now = options.now ?? Date.now
-    this.sweepTimer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? 60_000)
+    this.sweepTimer = setInterval(() => this.sweep(), options.sweepIntervalMs ?? SWEEP_INTERVAL_MS)
     this.sweepTimer.unref()
   }
 

@@ -19,9 +19,6 @@ export interface ScryptParameters {
 /** N = 2^14, r = 8, p = 1: about 16 MiB and a few tens of ms per hash. */
 export const DEFAULT_SCRYPT: ScryptParameters = Object.freeze({ cost: 16384, blockSize: 8, parallelization: 1, saltBytes: 16, keyBytes: 32 })
 
-/** Longest password accepted (bytes of UTF-8), so a huge password cannot cost unbounded work. */
-export const MAX_PASSWORD_BYTES = 256
-
 function derive(password: string, salt: Buffer, keyBytes: number, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scrypt(password, salt, keyBytes, options, (err, key) => (err ? reject(err) : resolve(key)))

@@ -11,9 +11,9 @@
  */
 import type { Config } from '../config/index.js'
 
-export const MOVE_BURST_SECONDS = 1
+const MOVE_BURST_SECONDS = 1
 /** Slack for f32 rounding of positions on the wire. */
-export const MOVE_EPSILON = 1e-3
+const MOVE_EPSILON = 1e-3
 
 export interface GameRules {
   readonly zoneCount: number
@@ -44,7 +44,7 @@ export function rulesFromConfig(config: Config): GameRules {
   })
 }
 
-export function worldWidth(rules: GameRules): number {
+function worldWidth(rules: GameRules): number {
   return rules.zoneCount * rules.zoneSize
 }
 
@@ -62,7 +62,7 @@ export function spawnPoint(rules: GameRules, zone: number): { x: number; y: numb
   return { x: Math.fround((zone + 0.5) * rules.zoneSize), y: Math.fround(rules.zoneSize / 2) }
 }
 
-export function distance(ax: number, ay: number, bx: number, by: number): number {
+function distance(ax: number, ay: number, bx: number, by: number): number {
   return Math.hypot(ax - bx, ay - by)
 }
 
@@ -76,7 +76,7 @@ export function fullBudget(rules: GameRules, nowMs: number): MoveBudget {
   return { units: rules.maxSpeed * MOVE_BURST_SECONDS, updatedAtMs: nowMs }
 }
 
-export function refill(rules: GameRules, budget: MoveBudget, nowMs: number): void {
+function refill(rules: GameRules, budget: MoveBudget, nowMs: number): void {
   const elapsedS = Math.max(0, nowMs - budget.updatedAtMs) / 1000
   budget.units = Math.min(rules.maxSpeed * MOVE_BURST_SECONDS, budget.units + elapsedS * rules.maxSpeed)
   budget.updatedAtMs = Math.max(budget.updatedAtMs, nowMs)

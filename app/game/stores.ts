@@ -1,8 +1,9 @@
 /**
  * Storage interfaces the game depends on. Each has an in-memory implementation (standalone
  * `npm run serve`) and a real one: accounts and players in PostgreSQL (app/db), login sessions
- * in Redis (app/cache). One contract test suite runs over every implementation.
+ * in Redis (app/cache). One contract test suite runs over every implementation (test/contracts/).
  */
+import type { SharedGameState } from './shared-state.js'
 
 export interface Position {
   readonly zone: number
@@ -95,4 +96,12 @@ export interface SessionStore {
   validate(token: string): Promise<LoginSession | undefined>
   invalidate(token: string): Promise<void>
   close(): Promise<void>
+}
+
+/** The four stores a game runs on (app/processes/game-stores.ts opens and closes them). */
+export interface GameStoreSet {
+  readonly accounts: AccountStore
+  readonly sessions: SessionStore
+  readonly playerSink: PlayerStateSink
+  readonly shared: SharedGameState
 }

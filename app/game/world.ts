@@ -1,8 +1,9 @@
 /**
- * The in-memory world: who is online, which zone each player is in, each zone's chat history, and
- * broadcasts to a zone through the players' send buffers. Entering a zone (login, walking across a
- * border, respawn elsewhere) sends the newcomer the zone's players and chat history and tells the
- * zone about the newcomer; leaving tells the zone.
+ * The in-memory world: who is online, which zone each player is in, and broadcasts to a zone
+ * through the players' send buffers. Entering a zone (login, walking across a border, respawn
+ * elsewhere) sends the newcomer the zone's players and then its chat history (read from the
+ * shared state: the whole cluster's, or this server's when standalone) and tells the zone about the
+ * newcomer; leaving tells the zone.
  */
 import {
   ChatFlags,
@@ -10,30 +11,24 @@ import {
   encodePlayerJoined,
   encodePlayerLeft,
   LeaveReason,
-  type ChatMessage,
 } from '../protocol/messages.js'
 import { FrameType } from '../protocol/types.js'
-import { ChatHistory } from './chat-history.js'
 import type { Player } from './player.js'
 import type { GameRules } from './rules.js'
 import type { SharedGameState } from './shared-state.js'
 
 export class Zone {
   readonly players = new Set<Player>()
-  readonly chat: ChatHistory
 
-  constructor(readonly id: number, historySize: number) {
-    this.chat = new ChatHistory(historySize)
-  }
+  constructor(readonly id: number) {}
 }
 
 export class World {
   readonly zones: readonly Zone[]
   private readonly online = new Map<number, Player>()
 
-  /** With `shared`, a newcomer gets the zone's chat history of the whole cluster (asynchronously). */
-  constructor(readonly rules: GameRules, private readonly maxChatTextBytes: number, private readonly shared?: SharedGameState) {
-    this.zones = Array.from({ length: rules.zoneCount }, (_, id) => new Zone(id, rules.chatHistory))
+  constructor(readonly rules: GameRules, private readonly maxChatTextBytes: number, private readonly shared: SharedGameState) {
+    this.zones = Array.from({ length: rules.zoneCount }, (_, id) => new Zone(id))
   }
 
   get size(): number {
@@ -92,25 +87,19 @@ export class World {
       player.send(FrameType.PLAYER_JOINED, 0, encodePlayerJoined({ playerId: other.id, zone: zoneId, x: other.x, y: other.y, hp: other.hp, username: other.username }))
     }
     zone.players.add(player)
-    if (this.shared) this.sendSharedHistory(player, zone)
-    else this.sendHistory(player, zone.chat.messages())
+    this.sendHistory(player, zone)
   }
 
-  private sendHistory(player: Player, messages: readonly ChatMessage[]): void {
-    for (const message of messages) {
-      player.send(FrameType.CHAT_MESSAGE, 0, encodeChatMessage({ ...message, flags: message.flags | ChatFlags.HISTORY }, this.maxChatTextBytes))
-    }
-  }
-
-  /** The cluster's history of the zone; sent once it arrives if the player is still there. */
-  private sendSharedHistory(player: Player, zone: Zone): void {
-    this.shared!.recentChat(zone.id, this.rules.chatHistory).then(
+  /** The zone's chat history (asynchronous read); sent once it arrives if the player is still there. */
+  private sendHistory(player: Player, zone: Zone): void {
+    this.shared.recentChat(zone.id, this.rules.chatHistory).then(
       (messages) => {
-        if (player.zone === zone.id && zone.players.has(player)) this.sendHistory(player, messages)
+        if (player.zone !== zone.id || !zone.players.has(player)) return
+        for (const message of messages) {
+          player.send(FrameType.CHAT_MESSAGE, 0, encodeChatMessage({ ...message, flags: message.flags | ChatFlags.HISTORY }, this.maxChatTextBytes))
+        }
       },
-      () => {
-        if (player.zone === zone.id && zone.players.has(player)) this.sendHistory(player, zone.chat.messages())
-      },
+      () => {}, // never rejects (SharedGameState contract); a broken implementation costs the history, not the server
     )
   }
 

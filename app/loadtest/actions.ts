@@ -35,7 +35,7 @@ export interface ActionDriver {
 }
 
 /** PING only: answered by the net layer, so it works against any build of the server. */
-export class PingDriver implements ActionDriver {
+class PingDriver implements ActionDriver {
   readonly logsIn = false
   private readonly payload: Buffer
 

@@ -50,7 +50,7 @@ Capacity search (steps the player count up until the target breaks):
   -h, --help                this text
 `
 
-export interface CapacityArgs {
+interface CapacityArgs {
   readonly startPlayers: number
   readonly stepPlayers: number
   readonly stepSeconds: number

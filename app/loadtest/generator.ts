@@ -18,6 +18,9 @@ import { LatencyHistogram } from './histogram.js'
 import { emptyActionCounts, type ActionCounts, type IntervalSample } from './interval.js'
 import { pickAction, rampLevel, targetPlayers, type ActionName, type Scenario } from './scenario.js'
 
+/** A generator alone in its process is worker 0 of 1. */
+const SINGLE_WORKER = 1
+
 export interface Target {
   readonly host: string
   readonly port: number
@@ -217,7 +220,7 @@ export class LoadGenerator {
     this.driver = options.driver
     this.runId = options.runId ?? Date.now().toString(36)
     this.workerIndex = options.workerIndex ?? 0
-    this.workerCount = options.workerCount ?? 1
+    this.workerCount = options.workerCount ?? SINGLE_WORKER
     this.onInterval = options.onInterval
     this.nextArrival = this.workerIndex
     if (this.targets.length === 0) throw new RangeError('a load generator needs at least one target')

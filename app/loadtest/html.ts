@@ -8,7 +8,7 @@ import type { LoadReport } from './report.js'
 import { ACTION_NAMES } from './scenario.js'
 import { formatActual } from './thresholds.js'
 
-export interface ChartSeries {
+interface ChartSeries {
   readonly name: string
   readonly points: ReadonlyArray<readonly [number, number]>
 }

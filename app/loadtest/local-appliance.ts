@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loadConfig } from '../config/index.js'
 import { GameServerError } from '../errors.js'
 import { silentLogger } from '../logger.js'
 import { Appliance, REPOSITORY_ROOT } from '../local/appliance.js'
@@ -14,6 +15,11 @@ import { freePort } from '../local/ports.js'
 import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS } from '../topology/index.js'
 import { parseTarget } from './cli-args.js'
 import { awaitScraping, LOAD_TEST_SERVER_ENV, type LocalTarget, type LocalTargetOptions } from './local-target.js'
+
+/** Each service may take as long as the config table gives the local appliance (APPLIANCE_READY_TIMEOUT_MS). */
+const READY_TIMEOUT_MS = loadConfig({}).appliance.readyTimeoutMs
+/** Redis shards of a --local appliance when --local-redis-shards is not given. */
+const LOCAL_REDIS_SHARDS = 1
 
 export async function startLocalAppliance(options: LocalTargetOptions): Promise<LocalTarget> {
   const dir = await mkdtemp(join(tmpdir(), 'gs-loadtest-local-'))
@@ -32,7 +38,7 @@ export async function startLocalAppliance(options: LocalTargetOptions): Promise<
     const topology = buildTopology({
       ...DEFAULT_TOPOLOGY_OPTIONS,
       servers: options.servers,
-      redisShards: options.redisShards ?? 1,
+      redisShards: options.redisShards ?? LOCAL_REDIS_SHARDS,
       balancerPort: await freePort(),
       prometheusPort: await freePort(),
       logLevel: process.env['LOG_LEVEL'] ?? 'warn',
@@ -45,7 +51,7 @@ export async function startLocalAppliance(options: LocalTargetOptions): Promise<
       topology,
       dir,
       logger: silentLogger,
-      readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+      readyTimeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS,
       observability: true,
       alertRules: readFileSync(join(REPOSITORY_ROOT, 'dashboards', 'generated', 'prometheus', 'alerts.yml'), 'utf8'),
     })
@@ -53,7 +59,7 @@ export async function startLocalAppliance(options: LocalTargetOptions): Promise<
     const serverMetrics = Object.entries(endpoints.metrics)
       .filter(([service]) => topology.services.some((s) => s.name === service && s.kind === 'game-server'))
       .map(([, url]) => new URL(url).host)
-    if (endpoints.prometheus !== undefined) await awaitScraping(endpoints.prometheus, serverMetrics, options.readyTimeoutMs ?? 60_000)
+    if (endpoints.prometheus !== undefined) await awaitScraping(endpoints.prometheus, serverMetrics, options.readyTimeoutMs ?? READY_TIMEOUT_MS)
     return { stack: 'appliance', targets: [parseTarget(endpoints.game)], prometheusUrl: endpoints.prometheus ?? null, pids: appliance.pids(), dir, stop }
   } catch (err) {
     await stop()

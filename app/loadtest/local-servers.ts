@@ -11,14 +11,18 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { GameServerError } from '../errors.js'
 import { ManagedProcess } from '../local/child-process.js'
-import { canConnect, freePort, waitUntil } from '../local/ports.js'
+import { freePort, waitUntil } from '../local/ports.js'
+import { canConnect } from '../tcp.js'
 import { PrometheusServer } from '../local/prometheus-server.js'
 import type { Target } from './generator.js'
 import { awaitScraping, LOAD_TEST_SERVER_ENV, type LocalTarget, type LocalTargetOptions } from './local-target.js'
 
+/** How long each locally started server may take to listen and be scraped. */
+const READY_TIMEOUT_MS = 30_000
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
-export function prometheusConfig(metricsTargets: readonly string[], ruleFiles: readonly string[] = []): string {
+function prometheusConfig(metricsTargets: readonly string[], ruleFiles: readonly string[] = []): string {
   return [
     'global:',
     '  scrape_interval: 1s',
@@ -76,7 +80,7 @@ export async function startLocalServers(options: LocalTargetOptions): Promise<Lo
         try {
           await waitUntil(() => canConnect('127.0.0.1', targets[i]!.port, 500), {
             what: server.name,
-            timeoutMs: options.readyTimeoutMs ?? 30_000,
+            timeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS,
             intervalMs: 100,
             abortIf: () => (server.running ? undefined : server.exitDescription()),
           })
@@ -86,7 +90,7 @@ export async function startLocalServers(options: LocalTargetOptions): Promise<Lo
       }),
     )
     prometheus = await PrometheusServer.start({ dir: join(dir, 'prometheus'), config: prometheusConfig(metricsTargets, alertRuleFiles()) })
-    await awaitScraping(prometheus.url, metricsTargets, options.readyTimeoutMs ?? 30_000)
+    await awaitScraping(prometheus.url, metricsTargets, options.readyTimeoutMs ?? READY_TIMEOUT_MS)
     const pids = [...servers.map((s) => s.pid), prometheus.process.pid].filter((p): p is number => p !== undefined)
     return { stack: 'servers', targets, prometheusUrl: prometheus.url, pids, dir, stop }
   } catch (err) {

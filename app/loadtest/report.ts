@@ -67,7 +67,7 @@ export interface GeneratorHealth {
   readonly reasons: readonly string[]
 }
 
-export interface ActionSummary {
+interface ActionSummary {
   readonly ok: number
   readonly rejected: number
   readonly errors: number
@@ -95,7 +95,7 @@ export interface RunSummary {
 }
 
 /** Where the generator ran (numbers are only comparable on one machine). */
-export interface GeneratorMachine {
+interface GeneratorMachine {
   readonly hostname: string
   readonly cpuModel: string
   readonly cores: number
@@ -124,7 +124,7 @@ export interface LoadReport {
   readonly capacity?: CapacityResult
 }
 
-export interface ThresholdResultJson {
+interface ThresholdResultJson {
   readonly threshold: string
   readonly metric: string
   readonly op: string

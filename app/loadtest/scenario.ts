@@ -25,14 +25,14 @@ export interface RampPoint {
   readonly level: number
 }
 
-export interface PlayerCountLoad {
+interface PlayerCountLoad {
   readonly mode: 'players'
   /** Peak number of concurrently connected players. */
   readonly players: number
   readonly ramp: readonly RampPoint[]
 }
 
-export interface ArrivalRateLoad {
+interface ArrivalRateLoad {
   readonly mode: 'arrival'
   /** Peak arrivals (new players) per second. */
   readonly arrivalsPerSecond: number
@@ -43,7 +43,7 @@ export interface ArrivalRateLoad {
   readonly ramp: readonly RampPoint[]
 }
 
-export type LoadShape = PlayerCountLoad | ArrivalRateLoad
+type LoadShape = PlayerCountLoad | ArrivalRateLoad
 
 export interface Scenario {
   readonly name: string
@@ -157,15 +157,6 @@ export function rampLevel(ramp: readonly RampPoint[], t: number): number {
 export function targetPlayers(scenario: Scenario, elapsedSeconds: number): number {
   if (scenario.load.mode !== 'players') return 0
   return Math.round(scenario.load.players * rampLevel(scenario.load.ramp, elapsedSeconds / scenario.durationSeconds))
-}
-
-/** Peak players the scenario can have connected at once. */
-export function peakPlayers(scenario: Scenario): number {
-  return scenario.load.mode === 'players' ? scenario.load.players : scenario.load.maxPlayers
-}
-
-export function usesGameActions(scenario: Scenario): boolean {
-  return GAME_ACTIONS.some((action) => (scenario.mix[action] ?? 0) > 0)
 }
 
 /** Apply command-line overrides: `players` sets the peak (or the arrival cap), `durationSeconds` the length. */

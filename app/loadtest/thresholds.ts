@@ -13,9 +13,9 @@
  */
 import { GameServerError } from '../errors.js'
 
-export const THRESHOLD_METRICS = ['p50', 'p90', 'p99', 'p999', 'mean', 'max', 'error_rate', 'errors', 'disconnects', 'connect_failures', 'alerts', 'rps', 'server_frame_p95', 'server_loop_delay_p99', 'server_cpu'] as const
+const THRESHOLD_METRICS = ['p50', 'p90', 'p99', 'p999', 'mean', 'max', 'error_rate', 'errors', 'disconnects', 'connect_failures', 'alerts', 'rps', 'server_frame_p95', 'server_loop_delay_p99', 'server_cpu'] as const
 export type ThresholdMetric = (typeof THRESHOLD_METRICS)[number]
-export type ThresholdOp = '<' | '<=' | '>' | '>=' | '=='
+type ThresholdOp = '<' | '<=' | '>' | '>=' | '=='
 
 const LATENCY: readonly ThresholdMetric[] = ['p50', 'p90', 'p99', 'p999', 'mean', 'max', 'server_frame_p95', 'server_loop_delay_p99']
 /** Metrics read from the servers' Prometheus: a run without one cannot check them. */
@@ -67,7 +67,7 @@ export function parseThreshold(source: string): Threshold {
   return { source: source.trim(), metric, op: op as ThresholdOp, value }
 }
 
-export function checkThreshold(threshold: Threshold, figures: ThresholdFigures): ThresholdResult {
+function checkThreshold(threshold: Threshold, figures: ThresholdFigures): ThresholdResult {
   const actual = figures[threshold.metric]
   const v = threshold.value
   if (Number.isNaN(actual)) return { threshold, actual, passed: false }
@@ -85,7 +85,7 @@ export function checkThresholds(thresholds: readonly Threshold[], figures: Thres
 }
 
 /** The unit a metric's figures are shown in. */
-export function metricUnit(metric: ThresholdMetric): string {
+function metricUnit(metric: ThresholdMetric): string {
   if (LATENCY.includes(metric)) return 'ms'
   if (metric === 'rps') return 'req/s'
   if (metric === 'server_cpu') return 'cores'

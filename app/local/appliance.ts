@@ -20,7 +20,8 @@ import type { HealthCheck, SecretName, Service, Topology } from '../topology/mod
 import { toYaml } from '../topology/yaml.js'
 import { ManagedProcess, runCommand } from './child-process.js'
 import { planLocal, type LocalStep } from './local-plan.js'
-import { canConnect, freePort, waitUntil } from './ports.js'
+import { freePort, waitUntil } from './ports.js'
+import { canConnect } from '../tcp.js'
 import { PostgresServer } from './postgres-server.js'
 import { PrometheusServer } from './prometheus-server.js'
 import { RedisServer } from './redis-server.js'
@@ -278,7 +279,7 @@ export class Appliance {
         )
       case 'redis-ping':
       case 'postgres-ready':
-        return canConnect(LOCAL_BIND_HOST, port)
+        return canConnect(LOCAL_BIND_HOST, port, 1000)
     }
   }
 }

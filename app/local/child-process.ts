@@ -7,6 +7,12 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
 import { GameServerError } from '../errors.js'
 
+/** A command that runs longer is killed. */
+const COMMAND_TIMEOUT_MS = 60_000
+
+/** Output lines of a child process kept for error messages. */
+const TAIL_LINES = 40
+
 const live = new Set<ChildProcess>()
 let exitHookInstalled = false
 
@@ -55,7 +61,7 @@ export class ManagedProcess {
   constructor(options: ManagedProcessOptions) {
     installExitHook()
     this.name = options.name
-    this.tailLines = options.tailLines ?? 40
+    this.tailLines = options.tailLines ?? TAIL_LINES
     this.stopSignal = options.stopSignal ?? 'SIGTERM'
     const spawnOptions: SpawnOptions = {
       cwd: options.cwd,
@@ -173,7 +179,7 @@ export async function runCommand(
   child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d))
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d))
   if (options.input !== undefined) child.stdin?.end(options.input)
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? COMMAND_TIMEOUT_MS)
   timer.unref()
   try {
     const [code, signal] = (await Promise.race([

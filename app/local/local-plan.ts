@@ -5,7 +5,7 @@
  */
 import type { Service, Topology } from '../topology/model.js'
 
-export type LocalRunner =
+type LocalRunner =
   | { readonly kind: 'postgres' }
   | { readonly kind: 'redis' }
   | { readonly kind: 'prometheus' }
@@ -29,7 +29,7 @@ export interface LocalAvailability {
   readonly observability: boolean
 }
 
-export const EXPORTER_PROGRAMS = {
+const EXPORTER_PROGRAMS = {
   'postgres-exporter': { program: 'prometheus-postgres-exporter', debianPackage: 'prometheus-postgres-exporter' },
   'redis-exporter': { program: 'prometheus-redis-exporter', debianPackage: 'prometheus-redis-exporter' },
   'node-exporter': { program: 'prometheus-node-exporter', debianPackage: 'prometheus-node-exporter' },

@@ -1,6 +1,9 @@
-/** Free loopback ports and readiness polling for locally started services. */
-import { createServer, connect } from 'node:net'
+/** Free loopback ports and readiness polling for locally started services (TCP probes: app/tcp.ts). */
+import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+
+/** Time between two readiness probes. */
+const POLL_INTERVAL_MS = 50
 
 /** A TCP port that was free on `host` a moment ago (the OS picks it). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -12,20 +15,6 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
       const address = server.address()
       server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
     })
-  })
-}
-
-/** Whether a TCP connect to host:port succeeds within `timeoutMs`. */
-export function canConnect(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.setTimeout(timeoutMs, () => done(false))
-    socket.once('connect', () => done(true))
-    socket.once('error', () => done(false))
   })
 }
 
@@ -43,6 +32,6 @@ export async function waitUntil(
     if (abort) throw new Error(`${options.what}: ${abort}`)
     if (await probe().catch(() => false)) return
     if (Date.now() > deadline) throw new Error(`${options.what}: not ready after ${options.timeoutMs} ms`)
-    await sleep(options.intervalMs ?? 50)
+    await sleep(options.intervalMs ?? POLL_INTERVAL_MS)
   }
 }

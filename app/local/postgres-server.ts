@@ -6,9 +6,13 @@
 import { chown, mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ManagedProcess, runCommand } from './child-process.js'
-import { canConnect, freePort, waitUntil } from './ports.js'
+import { freePort, waitUntil } from './ports.js'
+import { canConnect } from '../tcp.js'
 import { isRoot, lookupUser, postgresBinDir, requireProgram, type UnixUser } from './system.js'
 import { GameServerError } from '../errors.js'
+
+/** How long PostgreSQL may take to accept connections. */
+const READY_TIMEOUT_MS = 30_000
 
 export interface PostgresServerOptions {
   /** Directory holding `data/` and the socket; created when missing, reused when initialised. */
@@ -86,7 +90,7 @@ export class PostgresServer {
         ...ids,
         ...(options.onLine ? { onLine: options.onLine } : {}),
       })
-    const server = new PostgresServer(spawnChild(), spawnChild, options.readyTimeoutMs ?? 30_000, host, port, database, user, binDir!, runAs)
+    const server = new PostgresServer(spawnChild(), spawnChild, options.readyTimeoutMs ?? READY_TIMEOUT_MS, host, port, database, user, binDir!, runAs)
     await server.waitReady(async () => server.ensureDatabase(database))
     return server
   }
@@ -118,7 +122,7 @@ export class PostgresServer {
   }
 
   async isReady(): Promise<boolean> {
-    if (!(await canConnect(this.host, this.port))) return false
+    if (!(await canConnect(this.host, this.port, 1000))) return false
     const pgIsReady = join(this.binDir, 'pg_isready')
     try {
       await runCommand(pgIsReady, ['-h', this.host, '-p', String(this.port), '-U', this.user, '-d', 'postgres'], { timeoutMs: 5000 })

@@ -5,6 +5,9 @@ import { ManagedProcess } from './child-process.js'
 import { freePort, waitUntil } from './ports.js'
 import { requireProgram } from './system.js'
 
+/** How long Prometheus may take to answer. */
+const READY_TIMEOUT_MS = 30_000
+
 export interface PrometheusServerOptions {
   readonly dir: string
   /** Full prometheus.yml text. */
@@ -52,7 +55,7 @@ export class PrometheusServer {
     try {
       await waitUntil(async () => (await fetch(`${server.url}/-/ready`)).ok, {
         what: child.name,
-        timeoutMs: options.readyTimeoutMs ?? 30_000,
+        timeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS,
         intervalMs: 100,
         abortIf: () => (child.running ? undefined : child.exitDescription()),
       })

@@ -5,6 +5,9 @@ import { ManagedProcess } from './child-process.js'
 import { freePort, waitUntil } from './ports.js'
 import { requireProgram } from './system.js'
 
+/** How long redis-server may take to answer PING. */
+const READY_TIMEOUT_MS = 10_000
+
 export interface RedisServerOptions {
   readonly dir: string
   readonly port?: number
@@ -45,7 +48,7 @@ export class RedisServer {
     try {
       await waitUntil(async () => listening && (await server.ping()), {
         what: child.name,
-        timeoutMs: options.readyTimeoutMs ?? 10_000,
+        timeoutMs: options.readyTimeoutMs ?? READY_TIMEOUT_MS,
         abortIf: () => (child.running ? undefined : child.exitDescription()),
       })
     } catch (err) {

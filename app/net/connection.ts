@@ -22,6 +22,18 @@ export type CloseReason =
   | 'frame-timeout' // a frame was started and not completed within FRAME_DEADLINE_MS
   | 'address-limit' // refused at connect: MAX_CONNECTIONS_PER_ADDRESS from its address
 
+/** Kinds of protocol violation (a metric label): the net layer's own and the game's (payloads, login). */
+export type ViolationKind =
+  | 'frame-too-small'
+  | 'frame-too-large'
+  | 'batch-from-client'
+  | 'player-id-mismatch'
+  | 'unknown-type'
+  | 'malformed-payload'
+  | 'not-logged-in'
+  | 'rate-frames'
+  | 'rate-bytes'
+
 export interface Connection {
   /** Unique per accepted socket for the life of the process (never reused, unlike the pooled object). */
   readonly id: number
@@ -39,11 +51,11 @@ export interface Connection {
   /** Flush what is queued, then close. Idempotent. */
   close(reason: CloseReason): void
   /**
-   * Count one tolerated protocol violation (the caller already answered it). Violations of every
-   * kind share one counter per connection; true when MAX_VIOLATIONS was reached and the
-   * connection is closing (or was already closed).
+   * Count one tolerated protocol violation of `kind` (the caller already answered it): the metric
+   * and the connection's one total, shared by every kind and layer; true when MAX_VIOLATIONS was
+   * reached and the connection is closing (or was already closed).
    */
-  violation(): boolean
+  violation(kind: ViolationKind): boolean
 }
 
 /**

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs'
 
 /** Descriptors kept for the server's own files: 5 % of the limit, at least this many. */
-export const MIN_FD_RESERVE = 128
+const MIN_FD_RESERVE = 128
 
 /** The soft `Max open files` of this process (Linux /proc/self/limits), or null where unknown. */
 export function openFileLimit(limitsText?: string): number | null {

@@ -1,6 +1,6 @@
 /**
- * Everything a session needs from the configuration, resolved once per server (SPEC §7 variables
- * in app/config/sections.ts: protocolSection + sessionSection), plus two internal knobs.
+ * Everything a session needs from the configuration, resolved once per server (the variables of
+ * protocolSection + sessionSection in app/config/sections.ts, docs/CONFIG.md), plus two internal knobs.
  */
 import type { Config } from '../config/index.js'
 import type { IdleFlushMode } from './flush-scheduler.js'
@@ -30,8 +30,8 @@ export interface SessionOptions {
   readonly closeGraceMs: number
 }
 
-export const DEFAULT_IDLE_FLUSH_MODE: IdleFlushMode = 'immediate'
-export const DEFAULT_CLOSE_GRACE_MS = 5000
+const DEFAULT_IDLE_FLUSH_MODE: IdleFlushMode = 'immediate'
+const DEFAULT_CLOSE_GRACE_MS = 5000
 
 export function sessionOptionsFromConfig(config: Config, overrides: Partial<SessionOptions> = {}): SessionOptions {
   const { protocol, session } = config

@@ -19,9 +19,9 @@
  *   below batchMaxRatio (app/protocol/batch.ts).
  */
 import type { Socket } from 'node:net'
-import type { BufferPool } from '../pool/buffer-pool.js'
+import type { BufferPool } from './buffer-pool.js'
 import { packBatches } from '../protocol/batch.js'
-import type { FlushReason, GameMetrics } from '../telemetry/metrics.js'
+import type { FlushReason, NetMetrics } from './metrics.js'
 import type { FlushScheduler, IdleFlushable } from './flush-scheduler.js'
 import type { SessionOptions } from './options.js'
 import { SendBuffer } from './send-buffer.js'
@@ -58,7 +58,7 @@ export class Outbound implements IdleFlushable {
     private readonly options: SessionOptions,
     private readonly pool: BufferPool,
     private readonly scheduler: FlushScheduler,
-    private readonly metrics: GameMetrics,
+    private readonly metrics: NetMetrics,
     private readonly owner: OutboundOwner,
   ) {
     this.buffer = new SendBuffer(pool)

@@ -5,7 +5,7 @@
  * a write is in flight go into the next chunk. A frame larger than a chunk gets a one-off buffer of
  * its own size. The owner enforces the byte cap (see Outbound).
  */
-import type { BufferPool } from '../pool/buffer-pool.js'
+import type { BufferPool } from './buffer-pool.js'
 import { HEADER_BYTES } from '../protocol/header.js'
 
 /** Payloads up to this size are copied byte by byte (cheaper than a native copy call). */

@@ -11,16 +11,17 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Config } from '../config/index.js'
+import { withDeadline } from '../deadline.js'
 import { silentLogger, type Logger } from '../logger.js'
-import { BufferPool, type BufferPoolStats } from '../pool/buffer-pool.js'
+import { BufferPool, type BufferPoolStats } from './buffer-pool.js'
 import { encodeErrorPayload } from '../protocol/error-frame.js'
 import { encodeFrame } from '../protocol/header.js'
 import { FrameType, WireError } from '../protocol/types.js'
-import { noopMetrics, type GameMetrics } from '../telemetry/metrics.js'
+import { listenError } from '../tcp.js'
 import type { CloseReason, Connection, FrameDispatcher } from './connection.js'
 import { sessionCap, type SessionCap } from './fd-limit.js'
-import { listenError } from './listen-error.js'
 import { FlushScheduler } from './flush-scheduler.js'
+import { noopNetMetrics, type NetMetrics } from './metrics.js'
 import { sessionOptionsFromConfig, type SessionOptions } from './options.js'
 import { Session, type SessionHost } from './session.js'
 import { SessionPool, type SessionPoolStats } from './session-pool.js'
@@ -28,7 +29,7 @@ import { SessionPool, type SessionPoolStats } from './session-pool.js'
 export interface GameServerOptions {
   readonly config: Config
   readonly dispatcher: FrameDispatcher
-  readonly metrics?: GameMetrics
+  readonly metrics?: NetMetrics
   readonly logger?: Logger
   /** Overrides of the session options resolved from config (tests, benchmarks). */
   readonly session?: Partial<SessionOptions>
@@ -38,7 +39,7 @@ export interface GameServerOptions {
 
 export type GameServerStatus = 'created' | 'listening' | 'closing' | 'closed'
 
-export const CLOSE_REASONS: readonly CloseReason[] = [
+const CLOSE_REASONS: readonly CloseReason[] = [
   'client-closed', 'logout', 'idle-timeout', 'protocol-violation', 'rate-limited', 'slow-client', 'server-full', 'shutdown', 'socket-error', 'replaced', 'frame-timeout', 'address-limit',
 ]
 
@@ -72,7 +73,7 @@ const MAX_FREE_CHUNKS = 1024
 export class GameServer implements SessionHost {
   readonly options: SessionOptions
   readonly dispatcher: FrameDispatcher
-  readonly metrics: GameMetrics
+  readonly metrics: NetMetrics
   readonly logger: Logger
   readonly buffers: BufferPool
   readonly scheduler: FlushScheduler
@@ -96,7 +97,7 @@ export class GameServer implements SessionHost {
   constructor(options: GameServerOptions) {
     this.config = options.config
     this.dispatcher = options.dispatcher
-    this.metrics = options.metrics ?? noopMetrics
+    this.metrics = options.metrics ?? noopNetMetrics
     this.logger = (options.logger ?? silentLogger).child({ component: 'game-server' })
     this.options = sessionOptionsFromConfig(options.config, options.session)
     this.cap = options.openFileLimit === undefined ? sessionCap(options.config.server.maxSessions) : sessionCap(options.config.server.maxSessions, options.openFileLimit)
@@ -259,7 +260,7 @@ export class GameServer implements SessionHost {
 
     for (const session of this.active) session.stopReading()
     try {
-      await withDeadline(this.dispatcher.drain ? Promise.resolve(this.dispatcher.drain()) : nextTurn(), deadline)
+      await withDeadline(this.dispatcher.drain ? Promise.resolve(this.dispatcher.drain()) : nextTurn(), deadline - performance.now())
     } catch (err) {
       this.logger.error({ err }, 'dispatcher drain failed during shutdown')
     }
@@ -269,28 +270,16 @@ export class GameServer implements SessionHost {
     }
     if (this.active.size > 0) {
       const all = new Promise<void>((resolve) => (this.allClosed = resolve))
-      const inTime = await withDeadline(all, deadline)
+      const inTime = await withDeadline(all, deadline - performance.now())
       if (!inTime) {
         this.logger.warn({ sessions: this.active.size }, 'shutdown deadline reached; destroying remaining sessions')
         for (const session of [...this.active]) session.destroy('shutdown')
-        await withDeadline(all, performance.now() + 1000)
+        await withDeadline(all, 1000)
       }
       this.allClosed = null
     }
-    await withDeadline(serverClosed, performance.now() + 1000)
+    await withDeadline(serverClosed, 1000)
     this.status = 'closed'
     this.logger.info({ stats: this.stats().closedByReason }, 'game server closed')
-  }
-}
-
-/** Resolve true when `promise` settled before the deadline (performance.now() ms), false otherwise. */
-async function withDeadline(promise: Promise<unknown>, deadline: number): Promise<boolean> {
-  const remaining = Math.max(0, deadline - performance.now())
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), remaining)))
-  try {
-    return await Promise.race([promise.then(() => true as const), timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }

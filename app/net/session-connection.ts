@@ -3,15 +3,16 @@
  * Session while the socket is open. After close the handle is cut loose, so a stale reference held
  * by game code can never send into the next connection that reuses the pooled Session.
  */
-import type { CloseReason, Connection } from './connection.js'
 import type { WireErrorCode } from '../protocol/types.js'
+import type { CloseReason, Connection, ViolationKind } from './connection.js'
+import type { NetMetrics } from './metrics.js'
 
 export interface ConnectionTarget {
   readonly acceptingSends: boolean
   send(type: number, seq: number, playerId: number, payload: Uint8Array | undefined): boolean
   sendError(code: number, refSeq: number, message: string): boolean
   close(reason: CloseReason): void
-  countViolation(reason: CloseReason): boolean
+  countViolation(kind: ViolationKind, reason: CloseReason): boolean
 }
 
 export class SessionConnection implements Connection {
@@ -23,6 +24,7 @@ export class SessionConnection implements Connection {
     readonly id: number,
     remoteAddress: string,
     target: ConnectionTarget,
+    private readonly metrics: NetMetrics,
   ) {
     this.target = target
     this.address = remoteAddress
@@ -55,9 +57,11 @@ export class SessionConnection implements Connection {
     this.target?.close(reason)
   }
 
-  violation(): boolean {
+  violation(kind: ViolationKind): boolean {
     const target = this.target
-    return target === null || target.countViolation('protocol-violation')
+    if (target !== null) return target.countViolation(kind, 'protocol-violation')
+    this.metrics.violation(kind) // a frame processed after its connection closed still counts
+    return true
   }
 
   /** Called by the session when the socket is gone. */

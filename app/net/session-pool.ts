@@ -1,6 +1,6 @@
 /**
  * Session objects (with their decoder, token buckets, error scratch and outbound state) are reused
- * (the seed's SessionPool, row 16.2.2): a session goes back to the pool the moment its socket has
+ * (allocating them per connection costs a connect storm dearly, see BENCHMARKS.md): a session goes back to the pool the moment its socket has
  * closed and the game was told, not after a fixed delay. At most `maxFree` wait in the pool.
  */
 import type { Session } from './session.js'

@@ -2,7 +2,7 @@
  * One client session (pooled; see SessionPool): socket → FrameDecoder → checks → FrameDispatcher,
  * with PING answered here and every reply going through the session's Outbound.
  *
- * Inbound checks, in order (SPEC §2; docs/PROTOCOL.md §6):
+ * Inbound checks, in order (docs/PROTOCOL.md §6):
  *   size < 12 or > max ............ ERROR MALFORMED_FRAME / FRAME_TOO_LARGE, close
  *   frame rate over the bucket .... ERROR RATE_LIMITED, frame dropped; close after maxViolations
  *   BATCH from the client ......... ERROR BATCH_FROM_CLIENT, close
@@ -10,22 +10,23 @@
  *                                   PING included)
  *   PING .......................... PONG (same seq, player_id, payload)
  *   unknown type .................. ERROR UNKNOWN_TYPE, frame dropped; close after maxViolations
-Tolerated violations (rate, unknown type here; malformed payload and not-logged-in in the game)
-share one counter per connection (`countViolation`): MAX_VIOLATIONS is a total, not per kind.
+ * Tolerated violations (rate, unknown type here; malformed payload and not-logged-in in the game,
+ * through `Connection.violation`) are counted in one place, `countViolation`: the metric and one
+ * total per connection (MAX_VIOLATIONS is a total, not per kind).
  * Byte rate over the bucket pauses reading until the bucket refills (TCP backpressure) and counts a
  * 'rate-bytes' violation.
  */
 import type { Socket } from 'node:net'
 import type { Logger } from '../logger.js'
-import type { BufferPool } from '../pool/buffer-pool.js'
+import type { BufferPool } from './buffer-pool.js'
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
 import { writeErrorPayload } from '../protocol/error-frame.js'
 import { HEADER_BYTES } from '../protocol/header.js'
 import { parseProxyV1 } from '../protocol/proxy-header.js'
 import { FrameType, frameTypeName, isClientFrameType, WireError } from '../protocol/types.js'
-import type { GameMetrics, ViolationKind } from '../telemetry/metrics.js'
-import type { CloseReason, FrameDispatcher } from './connection.js'
+import type { CloseReason, FrameDispatcher, ViolationKind } from './connection.js'
 import type { FlushScheduler } from './flush-scheduler.js'
+import type { NetMetrics } from './metrics.js'
 import type { SessionOptions } from './options.js'
 import { Outbound, type OutboundOwner } from './outbound.js'
 import { SessionConnection, type ConnectionTarget } from './session-connection.js'
@@ -37,7 +38,7 @@ export type SessionState = 'free' | 'open' | 'draining' | 'closing' | 'closed'
 export interface SessionHost {
   readonly options: SessionOptions
   readonly dispatcher: FrameDispatcher
-  readonly metrics: GameMetrics
+  readonly metrics: NetMetrics
   readonly logger: Logger
   readonly buffers: BufferPool
   readonly scheduler: FlushScheduler
@@ -111,7 +112,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)
     this.byteBucket.configure(options.maxBytesPerSecond, options.maxBytesPerSecond, nowMs)
     this.outbound.attach(socket)
-    const connection = new SessionConnection(id, socket.remoteAddress ?? '', this)
+    const connection = new SessionConnection(id, socket.remoteAddress ?? '', this, this.host.metrics)
     this.connection = connection
     socket.setNoDelay(true)
     socket.on('data', this.onData)
@@ -199,10 +200,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     if (this.state !== 'open') return false
     const metrics = this.host.metrics
     metrics.frameIn(frameTypeName(type), HEADER_BYTES + payloadEnd - payloadStart)
-    if (!this.frameBucket.take(1, this.nowMs)) {
-      metrics.violation('rate-frames')
-      return this.reject(WireError.RATE_LIMITED, seq, 'frame rate limit exceeded', 'rate-limited')
-    }
+    if (!this.frameBucket.take(1, this.nowMs)) return this.tolerate('rate-frames', WireError.RATE_LIMITED, seq, 'frame rate limit exceeded', 'rate-limited')
     const connection = this.connection!
     if (type === FrameType.BATCH) return this.violate('batch-from-client', WireError.BATCH_FROM_CLIENT, seq, 'BATCH is server-to-client only')
     if (playerId !== connection.playerId) {
@@ -215,10 +213,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
       }
       return this.state === 'open'
     }
-    if (!isClientFrameType(type)) {
-      metrics.violation('unknown-type')
-      return this.reject(WireError.UNKNOWN_TYPE, seq, `unknown frame type ${type}`, 'protocol-violation')
-    }
+    if (!isClientFrameType(type)) return this.tolerate('unknown-type', WireError.UNKNOWN_TYPE, seq, `unknown frame type ${type}`, 'protocol-violation')
     try {
       this.host.dispatcher.dispatch({ connection, type, seq, playerId, payload: source.subarray(payloadStart, payloadEnd), receivedAt: this.nowMs })
     } catch (err) {
@@ -289,17 +284,18 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     return false
   }
 
-  /** A tolerated violation (already counted): ERROR, drop the frame, close after maxViolations. */
-  private reject(code: number, refSeq: number, message: string, reason: CloseReason): boolean {
+  /** A tolerated violation seen here: ERROR, drop the frame, count it; closed at maxViolations. */
+  private tolerate(kind: ViolationKind, code: number, refSeq: number, message: string, reason: CloseReason): boolean {
     this.sendError(code, refSeq, message)
-    return !this.countViolation(reason) && this.state === 'open'
+    return !this.countViolation(kind, reason) && this.state === 'open'
   }
 
   /**
-   * One tolerated violation against this connection, whichever layer saw it (one total per
-   * connection, not one per kind); true when it reached maxViolations and the session is closing.
+   * One tolerated violation against this connection, whichever layer saw it: the metric, and one
+   * total per connection (not one per kind); true when it reached maxViolations and the session is closing.
    */
-  countViolation(reason: CloseReason): boolean {
+  countViolation(kind: ViolationKind, reason: CloseReason): boolean {
+    this.host.metrics.violation(kind)
     if (++this.violations < this.host.options.maxViolations) return false
     this.close(reason)
     return true

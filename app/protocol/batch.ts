@@ -1,5 +1,5 @@
 /**
- * BATCH frames (SPEC §2, type 0xFFFF, server → client). Payload:
+ * BATCH frames (docs/PROTOCOL.md, type 0xFFFF, server → client). Payload:
  *
  *   u16 count · u8 flags (bit 0: body is zlib, RFC 1950) · u8 reserved = 0 · u32 original_size
  *   body: `count` complete frames back to back (zlib-compressed when bit 0 is set)
@@ -13,8 +13,11 @@ import { GameServerError } from '../errors.js'
 import { HEADER_BYTES, writeHeader } from './header.js'
 import { FrameType } from './types.js'
 
+/** zlib level of a BATCH body when the caller names none (COMPRESSION_LEVEL's fastest setting). */
+const ZLIB_FASTEST_LEVEL = 1
+
 export const BATCH_PREFIX_BYTES = 8
-export const BATCH_FLAG_ZLIB = 0x01
+const BATCH_FLAG_ZLIB = 0x01
 
 export interface BatchPackOptions {
   readonly maxFrameBytes: number
@@ -128,7 +131,7 @@ function compressRun(source: Buffer, start: number, end: number, count: number, 
 /** Encode one BATCH frame around whole frames (tests, tools; the server uses packBatches). */
 export function encodeBatch(frames: readonly Buffer[], options: { compress: boolean; level?: number; seq?: number; playerId?: number }): Buffer {
   const raw = Buffer.concat(frames)
-  const body = options.compress ? deflateSync(raw, { level: options.level ?? 1 }) : raw
+  const body = options.compress ? deflateSync(raw, { level: options.level ?? ZLIB_FASTEST_LEVEL }) : raw
   const size = HEADER_BYTES + BATCH_PREFIX_BYTES + body.length
   if (size > 0xffff) throw new RangeError(`BATCH of ${size} bytes exceeds 65535`)
   const out = Buffer.allocUnsafe(size)

@@ -1,5 +1,5 @@
 /**
- * Streaming frame decoder (SPEC §2, row 16.1.1). Feed it socket chunks in order; it calls the sink
+ * Streaming frame decoder (docs/PROTOCOL.md §2). Feed it socket chunks in order; it calls the sink
  * once per whole frame.
  *
  * - Many frames per chunk and frames split across chunks (anywhere, also inside the header).

@@ -9,7 +9,7 @@
 import { GameServerError } from '../errors.js'
 import { HEADER_BYTES } from './header.js'
 
-export const ERROR_PREFIX_BYTES = 6
+const ERROR_PREFIX_BYTES = 6
 const utf8 = new TextEncoder()
 
 export interface ErrorPayload {

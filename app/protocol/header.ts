@@ -1,25 +1,10 @@
 /**
- * The 12-byte little-endian frame header of SPEC §2:
+ * The 12-byte little-endian frame header (docs/PROTOCOL.md §2):
  *   u16 size (whole frame incl. header) · u16 type · u32 seq · u32 player_id
  */
 export const HEADER_BYTES = 12
 /** Hard ceiling from the u16 size field; the configured maximum may be lower. */
 export const ABSOLUTE_MAX_FRAME_BYTES = 0xffff
-
-export interface FrameHeader {
-  size: number
-  type: number
-  seq: number
-  playerId: number
-}
-
-export function readHeader(buf: Uint8Array, offset: number, into: FrameHeader): FrameHeader {
-  into.size = buf[offset]! | (buf[offset + 1]! << 8)
-  into.type = buf[offset + 2]! | (buf[offset + 3]! << 8)
-  into.seq = (buf[offset + 4]! | (buf[offset + 5]! << 8) | (buf[offset + 6]! << 16) | (buf[offset + 7]! << 24)) >>> 0
-  into.playerId = (buf[offset + 8]! | (buf[offset + 9]! << 8) | (buf[offset + 10]! << 16) | (buf[offset + 11]! << 24)) >>> 0
-  return into
-}
 
 export function writeHeader(buf: Buffer, offset: number, size: number, type: number, seq: number, playerId: number): void {
   buf.writeUInt16LE(size, offset)

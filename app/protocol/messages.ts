@@ -11,7 +11,7 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true })
 
 // ── client → server ────────────────────────────────────────────────────────────────────────────
 
-export const LoginMode = { PASSWORD: 0, TOKEN: 1 } as const
+const LoginMode = { PASSWORD: 0, TOKEN: 1 } as const
 
 export interface Credentials {
   readonly username: string

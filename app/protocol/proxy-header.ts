@@ -10,8 +10,8 @@
  */
 import { isIP } from 'node:net'
 
-export const PROXY_V1_MAX_BYTES = 107
-export const PROXY_V1_PREFIX = Buffer.from('PROXY ')
+const PROXY_V1_MAX_BYTES = 107
+const PROXY_V1_PREFIX = Buffer.from('PROXY ')
 
 export type ProxyHeaderParse =
   | { readonly kind: 'header'; readonly consumed: number; readonly source: string | null }

@@ -1,6 +1,6 @@
 /**
- * Frame types and error codes on the wire. Pinned by SPEC §2: MOVE=1, CHAT=2, ATTACK=3, PING=4,
- * PONG=5, BATCH=0xFFFF. Everything else is ours and documented in docs/PROTOCOL.md.
+ * Frame types and error codes on the wire (docs/PROTOCOL.md). MOVE=1, CHAT=2, ATTACK=3, PING=4,
+ * PONG=5 and BATCH=0xFFFF are fixed: clients written against them exist; the rest is ours.
  * Client→server types are < 0x8000; server→client types have the high bit set (except PONG).
  */
 export const FrameType = {
@@ -27,7 +27,6 @@ export const FrameType = {
 } as const
 
 export type FrameTypeName = keyof typeof FrameType
-export type FrameTypeCode = (typeof FrameType)[FrameTypeName]
 
 const namesByCode = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([name, code]) => [code, name as FrameTypeName]))
 
@@ -66,7 +65,7 @@ export const WireError = {
   TOO_MANY_CONNECTIONS: 26,
 } as const
 
-export type WireErrorName = keyof typeof WireError
+type WireErrorName = keyof typeof WireError
 export type WireErrorCode = (typeof WireError)[WireErrorName]
 
 /**

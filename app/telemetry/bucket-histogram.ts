@@ -63,7 +63,7 @@ export class BucketHistogram {
  * PromQL's histogram_quantile: find the bucket holding rank q·count and interpolate linearly inside
  * it (lower bound 0 for the first bucket); a rank in the +Inf bucket returns the highest finite bound.
  */
-export function bucketQuantile(q: number, bounds: Float64Array, counts: Float64Array, total: number): number | undefined {
+function bucketQuantile(q: number, bounds: Float64Array, counts: Float64Array, total: number): number | undefined {
   if (total <= 0 || bounds.length === 0) return undefined
   const rank = q * total
   let cumulative = 0

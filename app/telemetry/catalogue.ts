@@ -6,14 +6,14 @@
  * metrics use OpenTelemetry's semantic-convention names instead (`nodejs.eventloop.delay.p99`,
  * `v8js.gc.duration`, `process.cpu.time`…, exported as `nodejs_eventloop_delay_p99`…), so
  * dashboards built for any OpenTelemetry-instrumented Node service read them unchanged. The instruments
- * (game-metrics.ts, system.ts, the other parts' recorders), the dashboards and the alert rules
+ * (server-metrics.ts, system.ts, the other parts' recorders), the dashboards and the alert rules
  * (deploy) are all generated from this table, so a renamed metric cannot silently break a panel.
  */
 
-export type MetricKind = 'counter' | 'gauge' | 'histogram'
+type MetricKind = 'counter' | 'gauge' | 'histogram'
 
 /** UCUM units as OpenTelemetry expects them (`s`, `By`, `1`, `{frame}`…). */
-export type MetricUnit = 's' | 'By' | '1' | '{frame}' | '{session}' | '{event}' | '{connection}' | '{request}' | '{item}' | '{member}' | '{core}'
+type MetricUnit = 's' | 'By' | '1' | '{frame}' | '{session}' | '{event}' | '{connection}' | '{request}' | '{item}' | '{member}' | '{core}'
 
 export interface MetricDefinition {
   /** The Prometheus name (what dashboards and alert rules query). */
@@ -46,13 +46,13 @@ export const FRAME_DURATION_BUCKETS_SECONDS = [
   0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 ] as const
 /** Frames per batch-processor run: the flush policy is 100 frames (BATCH_MAX_FRAMES). */
-export const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 75, 100, 150, 200, 500, 1000] as const
+const BATCH_SIZE_BUCKETS = [1, 2, 5, 10, 20, 50, 75, 100, 150, 200, 500, 1000] as const
 /** Compressed / original bytes of a BATCH frame; 0.9 is the BATCH_MAX_RATIO cut-off. */
-export const COMPRESSION_RATIO_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const
+const COMPRESSION_RATIO_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] as const
 /** Garbage-collection pauses: scavenges take 0.1–2 ms, full collections up to seconds. */
 export const GC_DURATION_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] as const
 /** Database queries, cache round trips, pool acquisition, backend latency (acquire timeout 5 s). */
-export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
+const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const
 
 function counter(name: string, unit: MetricUnit, help: string, labels: readonly string[] = [], roles = SERVER): MetricDefinition {
   return { name, kind: 'counter', unit, help, labels, roles }
@@ -98,6 +98,7 @@ export const METRICS = {
   violations: counter('gs_protocol_violations_total', '{event}', 'Protocol violations, by kind.', ['kind']),
   slowClients: counter('gs_slow_client_disconnects_total', '{session}', 'Sessions cut off because their outbound backlog exceeded MAX_OUTBOUND_BYTES.'),
   outboundBacklog: gauge('gs_outbound_backlog_bytes', 'By', 'Bytes queued for sending over all sessions (sockets backed up).'),
+  logins: counter('gs_logins_total', '{request}', 'REGISTER and LOGIN requests by result: ok, failed (credentials, token, name taken), throttled, refused (overloaded, shutting down), unavailable (a store is down), abandoned (the client left first), error.', ['result']),
   // --- pools ---
   poolSize: gauge('gs_pool_size', '{item}', 'Resources owned by a pool (idle + borrowed + pending).', ['pool']),
   poolInUse: gauge('gs_pool_in_use', '{item}', 'Resources currently borrowed from a pool.', ['pool']),

@@ -71,7 +71,7 @@ function unescape(path: string): string {
 }
 
 /** `/proc/self/cgroup`: controller (or '' for v2) → path. */
-export function parseProcCgroup(text: string): Map<string, string> {
+function parseProcCgroup(text: string): Map<string, string> {
   const out = new Map<string, string>()
   for (const line of text.split('\n')) {
     const match = /^(\d+):([^:]*):(.*)$/.exec(line.trim())
@@ -84,7 +84,7 @@ export function parseProcCgroup(text: string): Map<string, string> {
 }
 
 /** The directory of `path` (a group) under a mount of the hierarchy, or undefined if the mount does not contain it. */
-export function groupDir(mount: Mount, path: string): string | undefined {
+function groupDir(mount: Mount, path: string): string | undefined {
   if (mount.root === '/') return join(mount.mountPoint, path)
   if (path === mount.root) return mount.mountPoint
   if (path.startsWith(`${mount.root}/`)) return join(mount.mountPoint, path.slice(mount.root.length))
@@ -120,7 +120,7 @@ export function locateCgroup(procCgroup: string, mountinfo: string): CgroupFiles
 }
 
 /** `key value` lines (memory.stat, cpu.stat) as numbers. */
-export function parseKeyValues(text: string): Map<string, number> {
+function parseKeyValues(text: string): Map<string, number> {
   const out = new Map<string, number>()
   for (const line of text.split('\n')) {
     const [key, value] = line.trim().split(/\s+/)

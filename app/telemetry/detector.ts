@@ -1,5 +1,5 @@
 /**
- * The in-process bottleneck detector (row 16.4.3). Every `intervalMs` it reads each threshold's
+ * The in-process bottleneck detector (docs/TELEMETRY.md, "Bottleneck detection"). Every `intervalMs` it reads each threshold's
  * reading (a percentile of a sliding-window histogram, a sampled gauge, or the per-second increase
  * of a total over the window), keeps a threshold *pending* while it is crossed and *raises* it once
  * it has been crossed for `forSeconds` (as a Prometheus alert does), clears it as soon as it no
@@ -27,7 +27,7 @@ export interface DetectorOptions {
   readonly forSecondsOverride?: number
 }
 
-export type BottleneckStatus = 'ok' | 'pending' | 'active'
+type BottleneckStatus = 'ok' | 'pending' | 'active'
 
 export interface ThresholdState {
   readonly name: string

@@ -1,5 +1,5 @@
 /**
- * The periodic performance report (row 16.4.3): one structured log line every REPORT_INTERVAL_MS
+ * The periodic performance report (docs/TELEMETRY.md): one structured log line every REPORT_INTERVAL_MS
  * with *rates over the interval* (frames/s, bytes/s, sessions accepted/closed per second), the
  * interval's frame-processing p95/p99 (from the difference of the cumulative histograms), the
  * current sessions, the last system sample and the active bottlenecks.
@@ -7,7 +7,7 @@
 import { silentLogger, type Logger } from '../logger.js'
 import { BucketHistogram } from './bucket-histogram.js'
 import type { BottleneckDetector } from './detector.js'
-import type { MetricTotals } from './game-metrics.js'
+import type { MetricTotals } from './server-metrics.js'
 import type { SystemSample } from './system.js'
 
 export interface PerformanceReport {

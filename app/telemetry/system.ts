@@ -88,15 +88,15 @@ export function cpuRatio(previous: CpuTimes, current: CpuTimes): number {
   return total > 0 ? Math.min(1, Math.max(0, (current.busy - previous.busy) / total)) : 0
 }
 
-export async function readHostCpu(): Promise<CpuTimes> {
+async function readHostCpu(): Promise<CpuTimes> {
   return parseProcStat(await readFile('/proc/stat', 'utf8'))
 }
 
-export async function readHostMemory(): Promise<HostMemory> {
+async function readHostMemory(): Promise<HostMemory> {
   return parseMeminfo(await readFile('/proc/meminfo', 'utf8'))
 }
 
-export async function readDisk(path: string): Promise<DiskReading> {
+async function readDisk(path: string): Promise<DiskReading> {
   const stats = await statfs(path)
   return { path, totalBytes: stats.blocks * stats.bsize, availableBytes: stats.bavail * stats.bsize }
 }

@@ -1,5 +1,5 @@
 /**
- * Bottleneck thresholds, defined once (row 16.4.3). The in-process detector (detector.ts) evaluates
+ * Bottleneck thresholds, defined once (docs/TELEMETRY.md, docs/METRICS.md). The in-process detector (detector.ts) evaluates
  * them over a sliding window; the deployment generates the Prometheus alert rules and the Grafana
  * threshold lines from the same objects through `promqlExpr()` / `alertRule()`. Each threshold says
  * what it reads (an in-process reading and, for Prometheus, the catalogue metric), the limit, the

@@ -23,7 +23,7 @@ export const SCRAPE_JOBS = { gameServer: 'game-server', balancer: 'balancer', po
  * Stop grace of the services that are not app processes: PostgreSQL gets time for its shutdown
  * checkpoint, Prometheus for writing its head block; the rest stop at once.
  */
-export const STOP_GRACE_SECONDS = { postgres: 30, prometheus: 30, other: 10 } as const
+const STOP_GRACE_SECONDS = { postgres: 30, prometheus: 30, other: 10 } as const
 
 export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   servers: 3,
@@ -42,38 +42,67 @@ export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
 
 const address = (service: string, port: string): ValuePart[] => [{ hostOf: service }, ':', { portOf: service, port }]
 
-export function databaseUrl(): Value {
+function databaseUrl(): Value {
   return [`postgres://${DATABASE_USER}:`, { secret: 'postgresPassword', encode: 'uri' }, '@', ...address(SERVICE_NAMES.postgres, 'postgres'), `/${DATABASE_NAME}`]
 }
 
-export function redisUrls(shards: number): Value {
+function redisUrls(shards: number): Value {
   const urls = range(shards).map((i) => ['redis://:', { secret: 'redisPassword', encode: 'uri' } as const, '@', ...address(SERVICE_NAMES.redis(i), 'redis')])
   return [{ join: urls, separator: ',' }]
 }
 
 /** Cluster membership and the leader lease live on the first shard (the servers' default too). */
-export function clusterRedisUrl(): Value {
+function clusterRedisUrl(): Value {
   return ['redis://:', { secret: 'redisPassword', encode: 'uri' }, '@', ...address(SERVICE_NAMES.redis(0), 'redis')]
 }
 
 /** The exporter's own listen address (`host:port` inside its namespace). */
 const listenOn = (service: string): Value => [{ bindHost: true }, ':', { portOf: service, port: 'metrics' }]
 
+/** What every service's definition draws on: the options, the names and the shared environment. */
+interface Wiring {
+  readonly options: TopologyOptions
+  readonly servers: readonly string[]
+  readonly shards: readonly string[]
+  /** DATABASE_URL, REDIS_URLS and CLUSTER_REDIS_URL of the app processes. */
+  readonly dataEnv: Record<string, Value>
+  /** How the balancer finds the servers: cluster membership, or a fixed BACKENDS list. */
+  readonly discovery: Record<string, Value>
+  /** App processes get their shutdown deadline and the margin before they may be killed. */
+  readonly appStopGraceSeconds: number
+  readonly shutdownEnv: Record<string, Value>
+}
+
 export function buildTopology(options: TopologyOptions): Topology {
   validate(options)
   const servers = range(options.servers).map((i) => SERVICE_NAMES.gameServer(i + 1))
-  const shards = range(options.redisShards).map((i) => SERVICE_NAMES.redis(i))
-  const dataEnv: Record<string, Value> = { DATABASE_URL: databaseUrl(), REDIS_URLS: redisUrls(options.redisShards), CLUSTER_REDIS_URL: clusterRedisUrl() }
-  const discovery: Record<string, Value> =
-    options.backendDiscovery === 'cluster'
-      ? { CLUSTER_REDIS_URL: clusterRedisUrl() }
-      : { BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }] }
-  const services: Service[] = []
-  // App processes get their shutdown deadline and the margin before they may be killed.
-  const appStopGraceSeconds = Math.ceil(options.shutdownDeadlineMs / 1000) + SHUTDOWN_MARGIN_SECONDS
-  const shutdownEnv: Record<string, Value> = { SHUTDOWN_DEADLINE_MS: [String(options.shutdownDeadlineMs)] }
+  const w: Wiring = {
+    options,
+    servers,
+    shards: range(options.redisShards).map((i) => SERVICE_NAMES.redis(i)),
+    dataEnv: { DATABASE_URL: databaseUrl(), REDIS_URLS: redisUrls(options.redisShards), CLUSTER_REDIS_URL: clusterRedisUrl() },
+    discovery: options.backendDiscovery === 'cluster' ? { CLUSTER_REDIS_URL: clusterRedisUrl() } : { BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }] },
+    appStopGraceSeconds: Math.ceil(options.shutdownDeadlineMs / 1000) + SHUTDOWN_MARGIN_SECONDS,
+    shutdownEnv: { SHUTDOWN_DEADLINE_MS: [String(options.shutdownDeadlineMs)] },
+  }
+  const services: Service[] = [
+    postgres(),
+    ...w.shards.map(redisShard),
+    postgresExporter(),
+    redisExporter(w),
+    nodeExporter(),
+    migrate(w),
+    ...w.servers.map((name, i) => gameServer(w, name, i + 1)),
+    balancer(w),
+    prometheus(w),
+    grafana(w),
+    ...range(options.loadGenerators?.count ?? 0).map((i) => loadGenerator(w, i + 1)),
+  ]
+  return Object.freeze({ options, services: Object.freeze(services) })
+}
 
-  services.push({
+function postgres(): Service {
+  return {
     name: SERVICE_NAMES.postgres,
     kind: 'postgres',
     index: 0,
@@ -85,23 +114,27 @@ export function buildTopology(options: TopologyOptions): Topology {
     oneShot: false,
     persistent: true,
     stopGraceSeconds: STOP_GRACE_SECONDS.postgres,
-  })
-  shards.forEach((name, index) =>
-    services.push({
-      name,
-      kind: 'redis',
-      index,
-      ports: [{ name: 'redis', containerPort: CONTAINER_PORTS.redis }],
-      env: {},
-      args: [],
-      health: { kind: 'redis-ping', port: 'redis' },
-      dependsOn: [],
-      oneShot: false,
-      persistent: false,
-      stopGraceSeconds: STOP_GRACE_SECONDS.other,
-    }),
-  )
-  services.push({
+  }
+}
+
+function redisShard(name: string, index: number): Service {
+  return {
+    name,
+    kind: 'redis',
+    index,
+    ports: [{ name: 'redis', containerPort: CONTAINER_PORTS.redis }],
+    env: {},
+    args: [],
+    health: { kind: 'redis-ping', port: 'redis' },
+    dependsOn: [],
+    oneShot: false,
+    persistent: false,
+    stopGraceSeconds: STOP_GRACE_SECONDS.other,
+  }
+}
+
+function postgresExporter(): Service {
+  return {
     name: SERVICE_NAMES.postgresExporter,
     kind: 'postgres-exporter',
     index: 0,
@@ -114,8 +147,11 @@ export function buildTopology(options: TopologyOptions): Topology {
     oneShot: false,
     persistent: false,
     stopGraceSeconds: STOP_GRACE_SECONDS.other,
-  })
-  services.push({
+  }
+}
+
+function redisExporter(w: Wiring): Service {
+  return {
     name: SERVICE_NAMES.redisExporter,
     kind: 'redis-exporter',
     index: 0,
@@ -127,16 +163,19 @@ export function buildTopology(options: TopologyOptions): Topology {
       job: SCRAPE_JOBS.redis,
       port: 'metrics',
       path: '/scrape',
-      probes: shards.map((shard) => ({ service: shard, target: ['redis://', ...address(shard, 'redis')] })),
+      probes: w.shards.map((shard) => ({ service: shard, target: ['redis://', ...address(shard, 'redis')] })),
     },
-    dependsOn: shards,
+    dependsOn: [...w.shards],
     oneShot: false,
     persistent: false,
     stopGraceSeconds: STOP_GRACE_SECONDS.other,
-  })
-  // Host-level readings (CPU, memory, filesystems, network) come from node_exporter, once per
-  // host, rather than from each app process reading the same /proc (alerts would fire N+1 times).
-  services.push({
+  }
+}
+
+/** Host-level readings (CPU, memory, filesystems, network) come from node_exporter, once per host,
+ * rather than from each app process reading the same /proc (alerts would fire N+1 times). */
+function nodeExporter(): Service {
+  return {
     name: SERVICE_NAMES.nodeExporter,
     kind: 'node-exporter',
     index: 0,
@@ -149,65 +188,72 @@ export function buildTopology(options: TopologyOptions): Topology {
     oneShot: false,
     persistent: false,
     stopGraceSeconds: STOP_GRACE_SECONDS.other,
-  })
-  services.push({
+  }
+}
+
+function migrate(w: Wiring): Service {
+  return {
     name: SERVICE_NAMES.migrate,
     kind: 'migrate',
     index: 0,
     ports: [],
-    env: { DATABASE_URL: databaseUrl(), LOG_LEVEL: [options.logLevel] },
+    env: { DATABASE_URL: databaseUrl(), LOG_LEVEL: [w.options.logLevel] },
     app: { module: 'app/cli/migrate.ts' },
     args: [],
     dependsOn: [SERVICE_NAMES.postgres],
     oneShot: true,
     persistent: false,
-    stopGraceSeconds: appStopGraceSeconds,
-  })
-  servers.forEach((name, i) =>
-    services.push({
-      name,
-      kind: 'game-server',
-      index: i + 1,
-      ports: [
-        { name: 'game', containerPort: CONTAINER_PORTS.game },
-        { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
-      ],
-      env: {
-        ...Object.fromEntries(Object.entries(options.serverEnv).map(([key, value]) => [key, [value]])),
-        GAME_HOST: [{ bindHost: true }],
-        GAME_PORT: [{ portOf: name, port: 'game' }],
-        METRICS_HOST: [{ bindHost: true }],
-        METRICS_PORT: [{ portOf: name, port: 'metrics' }],
-        NODE_ID: [name],
-        // What cluster membership tells others (the bound address would be 0.0.0.0 or loopback).
-        ADVERTISE_ADDRESS: address(name, 'game'),
-        LOG_LEVEL: [options.logLevel],
-        // Every client arrives through the balancer, which opens each connection with a PROXY line
-        // naming the client: login throttling and takeover notices see real addresses. The
-        // connection count per address is taken at accept (the balancer's address), so that limit
-        // is the balancer's (BALANCER_MAX_CONNECTIONS_PER_ADDRESS). The port is private: only the
-        // balancer (and health checks) reach it, so the header can be trusted.
-        TRUST_PROXY_HEADER: ['true'],
-        MAX_CONNECTIONS_PER_ADDRESS: ['0'],
-        ...shutdownEnv,
-        ...dataEnv,
-      },
-      app: { module: 'app/main.ts' },
-      args: [],
-      health: { kind: 'game-ping', port: 'game' },
-      scrape: { job: SCRAPE_JOBS.gameServer, port: 'metrics', path: '/metrics' },
-      dependsOn: [SERVICE_NAMES.postgres, ...shards, SERVICE_NAMES.migrate],
-      oneShot: false,
-      persistent: false,
-      stopGraceSeconds: appStopGraceSeconds,
-    }),
-  )
-  services.push({
+    stopGraceSeconds: w.appStopGraceSeconds,
+  }
+}
+
+function gameServer(w: Wiring, name: string, index: number): Service {
+  return {
+    name,
+    kind: 'game-server',
+    index,
+    ports: [
+      { name: 'game', containerPort: CONTAINER_PORTS.game },
+      { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
+    ],
+    env: {
+      ...Object.fromEntries(Object.entries(w.options.serverEnv).map(([key, value]) => [key, [value]])),
+      GAME_HOST: [{ bindHost: true }],
+      GAME_PORT: [{ portOf: name, port: 'game' }],
+      METRICS_HOST: [{ bindHost: true }],
+      METRICS_PORT: [{ portOf: name, port: 'metrics' }],
+      NODE_ID: [name],
+      // What cluster membership tells others (the bound address would be 0.0.0.0 or loopback).
+      ADVERTISE_ADDRESS: address(name, 'game'),
+      LOG_LEVEL: [w.options.logLevel],
+      // Every client arrives through the balancer, which opens each connection with a PROXY line
+      // naming the client: login throttling and takeover notices see real addresses. The
+      // connection count per address is taken at accept (the balancer's address), so that limit
+      // is the balancer's (BALANCER_MAX_CONNECTIONS_PER_ADDRESS). The port is private: only the
+      // balancer (and health checks) reach it, so the header can be trusted.
+      TRUST_PROXY_HEADER: ['true'],
+      MAX_CONNECTIONS_PER_ADDRESS: ['0'],
+      ...w.shutdownEnv,
+      ...w.dataEnv,
+    },
+    app: { module: 'app/main.ts' },
+    args: [],
+    health: { kind: 'game-ping', port: 'game' },
+    scrape: { job: SCRAPE_JOBS.gameServer, port: 'metrics', path: '/metrics' },
+    dependsOn: [SERVICE_NAMES.postgres, ...w.shards, SERVICE_NAMES.migrate],
+    oneShot: false,
+    persistent: false,
+    stopGraceSeconds: w.appStopGraceSeconds,
+  }
+}
+
+function balancer(w: Wiring): Service {
+  return {
     name: SERVICE_NAMES.balancer,
     kind: 'balancer',
     index: 0,
     ports: [
-      { name: 'game', containerPort: CONTAINER_PORTS.balancer, publishedPort: options.balancerPort },
+      { name: 'game', containerPort: CONTAINER_PORTS.balancer, publishedPort: w.options.balancerPort },
       { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
       { name: 'admin', containerPort: CONTAINER_PORTS.balancerAdmin },
     ],
@@ -220,31 +266,34 @@ export function buildTopology(options: TopologyOptions): Topology {
       BALANCER_ADMIN_TOKEN: [{ secret: 'balancerAdminToken' }],
       BALANCER_SEND_PROXY_HEADER: ['true'],
       // load generators open all their players from one address each
-      ...(options.balancerMaxConnectionsPerAddress !== undefined || options.loadGenerators
-        ? { BALANCER_MAX_CONNECTIONS_PER_ADDRESS: [String(options.balancerMaxConnectionsPerAddress ?? 0)] }
+      ...(w.options.balancerMaxConnectionsPerAddress !== undefined || w.options.loadGenerators
+        ? { BALANCER_MAX_CONNECTIONS_PER_ADDRESS: [String(w.options.balancerMaxConnectionsPerAddress ?? 0)] }
         : {}),
       METRICS_HOST: [{ bindHost: true }],
       METRICS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'metrics' }],
-      ...discovery,
-      BALANCE_STRATEGY: [options.balanceStrategy],
+      ...w.discovery,
+      BALANCE_STRATEGY: [w.options.balanceStrategy],
       NODE_ID: [SERVICE_NAMES.balancer],
-      LOG_LEVEL: [options.logLevel],
-      ...shutdownEnv,
+      LOG_LEVEL: [w.options.logLevel],
+      ...w.shutdownEnv,
     },
     app: { module: 'app/cli/balance.ts' },
     args: [],
     health: { kind: 'game-ping', port: 'game' },
     scrape: { job: SCRAPE_JOBS.balancer, port: 'metrics', path: '/metrics' },
-    dependsOn: options.backendDiscovery === 'cluster' ? [SERVICE_NAMES.redis(0), ...servers] : servers,
+    dependsOn: w.options.backendDiscovery === 'cluster' ? [SERVICE_NAMES.redis(0), ...w.servers] : [...w.servers],
     oneShot: false,
     persistent: false,
-    stopGraceSeconds: appStopGraceSeconds,
-  })
-  services.push({
+    stopGraceSeconds: w.appStopGraceSeconds,
+  }
+}
+
+function prometheus(w: Wiring): Service {
+  return {
     name: SERVICE_NAMES.prometheus,
     kind: 'prometheus',
     index: 0,
-    ports: [{ name: 'http', containerPort: CONTAINER_PORTS.prometheus, ...(options.publishPrometheus ? { publishedPort: options.prometheusPort } : {}) }],
+    ports: [{ name: 'http', containerPort: CONTAINER_PORTS.prometheus, ...(w.options.publishPrometheus ? { publishedPort: w.options.prometheusPort } : {}) }],
     env: {},
     args: [],
     health: { kind: 'http', port: 'http', path: '/-/ready' },
@@ -252,12 +301,15 @@ export function buildTopology(options: TopologyOptions): Topology {
     oneShot: false,
     persistent: true,
     stopGraceSeconds: STOP_GRACE_SECONDS.prometheus,
-  })
-  services.push({
+  }
+}
+
+function grafana(w: Wiring): Service {
+  return {
     name: SERVICE_NAMES.grafana,
     kind: 'grafana',
     index: 0,
-    ports: [{ name: 'http', containerPort: CONTAINER_PORTS.grafana, publishedPort: options.grafanaPort }],
+    ports: [{ name: 'http', containerPort: CONTAINER_PORTS.grafana, publishedPort: w.options.grafanaPort }],
     env: {
       GF_SECURITY_ADMIN_USER: ['admin'],
       GF_SECURITY_ADMIN_PASSWORD: [{ secret: 'grafanaAdminPassword' }],
@@ -270,37 +322,36 @@ export function buildTopology(options: TopologyOptions): Topology {
     oneShot: false,
     persistent: true,
     stopGraceSeconds: STOP_GRACE_SECONDS.other,
-  })
-  const load = options.loadGenerators
-  if (load) {
-    range(load.count).forEach((i) =>
-      services.push({
-        name: SERVICE_NAMES.loadGenerator(i + 1),
-        kind: 'load-generator',
-        index: i + 1,
-        ports: [{ name: 'metrics', containerPort: CONTAINER_PORTS.metrics }],
-        env: { LOG_LEVEL: [options.logLevel], METRICS_HOST: [{ bindHost: true }], METRICS_PORT: [{ portOf: SERVICE_NAMES.loadGenerator(i + 1), port: 'metrics' }] },
-        app: { module: 'app/cli/loadtest.ts' },
-        args: [
-            ['--target'],
-            address(SERVICE_NAMES.balancer, 'game'),
-            ['--players'],
-            [String(load.playersPerGenerator)],
-            ['--duration'],
-            [String(load.durationSeconds)],
-            ['--scenario'],
-            [load.scenario],
-        ],
-        // Its client-side view (RTT, errors) while it runs, next to the servers' own.
-        scrape: { job: SCRAPE_JOBS.loadGenerator, port: 'metrics', path: '/metrics' },
-        dependsOn: [SERVICE_NAMES.balancer],
-        oneShot: true,
-        persistent: false,
-        stopGraceSeconds: appStopGraceSeconds,
-      }),
-    )
   }
-  return Object.freeze({ options, services: Object.freeze(services) })
+}
+
+/** A load generator of a load-test stack: its players against the balancer for the run's duration. */
+function loadGenerator(w: Wiring, index: number): Service {
+  const load = w.options.loadGenerators!
+  return {
+    name: SERVICE_NAMES.loadGenerator(index),
+    kind: 'load-generator',
+    index,
+    ports: [{ name: 'metrics', containerPort: CONTAINER_PORTS.metrics }],
+    env: { LOG_LEVEL: [w.options.logLevel], METRICS_HOST: [{ bindHost: true }], METRICS_PORT: [{ portOf: SERVICE_NAMES.loadGenerator(index), port: 'metrics' }] },
+    app: { module: 'app/cli/loadtest.ts' },
+    args: [
+      ['--target'],
+      address(SERVICE_NAMES.balancer, 'game'),
+      ['--players'],
+      [String(load.playersPerGenerator)],
+      ['--duration'],
+      [String(load.durationSeconds)],
+      ['--scenario'],
+      [load.scenario],
+    ],
+    // Its client-side view (RTT, errors) while it runs, next to the servers' own.
+    scrape: { job: SCRAPE_JOBS.loadGenerator, port: 'metrics', path: '/metrics' },
+    dependsOn: [SERVICE_NAMES.balancer],
+    oneShot: true,
+    persistent: false,
+    stopGraceSeconds: w.appStopGraceSeconds,
+  }
 }
 
 export function service(topology: Topology, name: string): Service {

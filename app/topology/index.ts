@@ -9,7 +9,7 @@ export * from './resolve.js'
 export * from './prometheus.js'
 
 /** Tuning variables of the game servers that a topology passes through from the environment. */
-export const PASSED_THROUGH_SERVER_VARIABLES = [
+const PASSED_THROUGH_SERVER_VARIABLES = [
   'FLUSH_MAX_FRAMES',
   'FLUSH_INTERVAL_MS',
   'FLUSH_FILL_RATIO',

@@ -11,7 +11,7 @@
  * (Docker: the service name and its container port; local: 127.0.0.1 and a free port).
  */
 
-export type ServiceKind =
+type ServiceKind =
   | 'postgres'
   | 'redis'
   | 'postgres-exporter'
@@ -26,9 +26,8 @@ export type ServiceKind =
 
 /** Secrets the topology needs; adapters supply them (Pulumi config secrets, or generated per run). */
 export type SecretName = 'postgresPassword' | 'redisPassword' | 'grafanaAdminPassword' | 'balancerAdminToken'
-export const SECRET_NAMES: readonly SecretName[] = ['postgresPassword', 'redisPassword', 'grafanaAdminPassword', 'balancerAdminToken']
 
-export interface PortSpec {
+interface PortSpec {
   /** Name used by references, e.g. `game`, `metrics`. */
   readonly name: string
   /** Port the service listens on inside its own network namespace (a container). */
@@ -58,7 +57,7 @@ export type HealthCheck =
   | { readonly kind: 'postgres-ready'; readonly port: string }
   | { readonly kind: 'http'; readonly port: string; readonly path: string }
 
-export interface ScrapeSpec {
+interface ScrapeSpec {
   /** Prometheus job name; dashboards select on it. */
   readonly job: string
   readonly port: string
@@ -71,7 +70,7 @@ export interface ScrapeSpec {
 }
 
 /** What an app-image service runs: a module of this repository. */
-export interface AppEntry {
+interface AppEntry {
   /** Module path from the repository root, e.g. `app/main.ts` (the image runs the compiled `dist/app/main.js`). */
   readonly module: string
 }

@@ -50,7 +50,7 @@ export type ServerKind = 'ours' | 'ours-seed' | 'ours-net' | 'ours-microtask' | 
 export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'ours-seed', 'ours-net', 'ours-microtask', 'coalescing', 'naive']
 
 /** Env for our server in the benches: per-session rate limits lifted (a bench client sends far more than a player). */
-export const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
+const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
   MAX_FRAMES_PER_SECOND: '100000000',
   MAX_BYTES_PER_SECOND: '1000000000',
   LOG_LEVEL: 'warn',
@@ -114,7 +114,7 @@ export async function startServer(kind: ServerKind, extraEnv: Record<string, str
 }
 
 /** Poll until a PING on a fresh connection gets a PONG. */
-export async function answersPing(port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
+async function answersPing(port: number, timeoutMs: number, alive: () => boolean = () => true): Promise<boolean> {
   const deadline = performance.now() + timeoutMs
   while (performance.now() < deadline && alive()) {
     if (await pingOnce(port, 1000)) return true

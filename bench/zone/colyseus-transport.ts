@@ -93,11 +93,6 @@ class MoveEncoder {
 }
 const moveEncoder = new MoveEncoder()
 
-/** Exported for checks: the bytes of one move as the counters send it. */
-export function encodeColyseusMove(x: number, y: number): Buffer {
-  return moveEncoder.encode(x, y)
-}
-
 class ColyseusCounter implements ZoneConnection {
   failure: string | undefined
   private closing = false

@@ -39,13 +39,13 @@ export interface CellSetup extends Omit<GeneratorOptions, 'protocol' | 'host' | 
 }
 
 /** Seconds the main thread of `pid` has spent runnable but waiting for a CPU (run_delay, /proc/<pid>/schedstat). */
-export function runQueueWaitSeconds(pid: number): number {
+function runQueueWaitSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(' ')
   return Number(fields[1]) / 1e9
 }
 
 /** Resident set size of a process in MiB (VmRSS of /proc/<pid>/status). */
-export function residentMiB(pid: number): number {
+function residentMiB(pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return match ? Math.round(Number(match[1]) / 102.4) / 10 : Number.NaN
 }

@@ -27,9 +27,9 @@ export type Layout = 'packed' | 'spread'
 export const LAYOUTS: readonly Layout[] = ['packed', 'spread']
 
 /** One player every 400 square units in the spread layout: about 78 players within a view radius of 100. */
-export const SPREAD_UNITS_PER_PLAYER = 400
-export const PACKED_SQUARE = 100
-export const PACKED_ZONE_SIDE = 1000
+const SPREAD_UNITS_PER_PLAYER = 400
+const PACKED_SQUARE = 100
+const PACKED_ZONE_SIDE = 1000
 
 /** The zone's side in world units for a layout and a player count (one square zone). */
 export function zoneSideFor(layout: Layout, players: number): number {

@@ -38,7 +38,7 @@ export function appModule(module: string): string {
   return `dist/${module.replace(/\.ts$/, '.js')}`
 }
 
-export function dockerHealthcheck(service: Service, check: HealthCheck): docker.types.input.ContainerHealthcheck {
+function dockerHealthcheck(service: Service, check: HealthCheck): docker.types.input.ContainerHealthcheck {
   const port = service.ports.find((p) => p.name === check.port)
   if (!port) throw new Error(`${service.name}: health check names unknown port ${check.port}`)
   const tests: Record<HealthCheck['kind'], string[]> = {
@@ -82,12 +82,12 @@ export interface ContainerOptions extends StackContext {
 }
 
 /** `<stack>-<service>`: the Docker name of a service's container (on the network it is just `<service>`). */
-export function containerName(service: string): string {
+function containerName(service: string): string {
   return `${pulumi.getStack()}-${service}`
 }
 
 /** Seconds `pulumi up` waits for a container's health check to pass before it fails the update. */
-export const WAIT_TIMEOUT_SECONDS = 180
+const WAIT_TIMEOUT_SECONDS = 180
 
 export function containerArgs(options: ContainerOptions): docker.ContainerArgs {
   const { topology, service, secrets } = options

@@ -22,7 +22,7 @@ const LOG_TAIL_LINES = 20
  * Pulumi deletes it (`pulumi destroy`, a replacement), `protect` makes Pulumi refuse to delete it
  * at all until the setting changes, `delete` removes it with the stack (throwaway stacks).
  */
-export function volumeRetentionOptions(retention: DataVolumeRetention): pulumi.CustomResourceOptions {
+function volumeRetentionOptions(retention: DataVolumeRetention): pulumi.CustomResourceOptions {
   return { retainOnDelete: retention === 'retain', protect: retention === 'protect' }
 }
 

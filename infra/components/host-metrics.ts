@@ -14,7 +14,7 @@ export interface HostMetricsArgs extends StackContext {
 }
 
 /** Where the host's filesystems appear inside the exporter's container. */
-export const HOST_MOUNTS = [
+const HOST_MOUNTS = [
   { hostPath: '/proc', containerPath: '/host/proc', flag: '--path.procfs' },
   { hostPath: '/sys', containerPath: '/host/sys', flag: '--path.sysfs' },
   { hostPath: '/', containerPath: '/host/root', flag: '--path.rootfs' },

@@ -9,12 +9,13 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../app/errors.js'
 import type { AccountStore, NewAccount } from '../../app/game/stores.js'
+import { noNewHandles } from './handles.js'
 
 export type AccountStoreFactory = () => Promise<AccountStore>
 
 const runId = randomBytes(4).toString('hex')
 let counter = 0
-export function uniqueName(prefix = 'user'): string {
+function uniqueName(prefix = 'user'): string {
   return `${prefix}_${runId}_${++counter}`
 }
 
@@ -132,10 +133,12 @@ export function runAccountStoreContract(name: string, factory: AccountStoreFacto
     for (const r of results) if (r.status === 'rejected') assert.ok(isGameServerError(r.reason, 'GS_ERR_ACCOUNT_EXISTS'))
   })
 
-  test('close is idempotent', async () => {
+  test('close: a second close resolves, and nothing the store opened is left running', async () => {
+    const handles = noNewHandles()
     const accounts = await open()
     await accounts.close()
     await accounts.close()
+    await handles.assertNone()
   })
 
   test.run()

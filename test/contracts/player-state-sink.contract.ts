@@ -6,8 +6,9 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { AccountStore, PlayerState, PlayerStateSink } from '../../app/game/stores.js'
 import { newAccount } from './account-store.contract.js'
+import { noNewHandles } from './handles.js'
 
-export interface SinkFixture {
+interface SinkFixture {
   readonly accounts: AccountStore
   readonly sink: PlayerStateSink
   /** Close the sink and the stores. */
@@ -69,11 +70,18 @@ export function runPlayerStateSinkContract(name: string, factory: PlayerStateSin
     assert.is((await accounts.findById(player.id))?.hp, 42)
   })
 
-  test('flush with nothing dirty resolves; close is idempotent', async () => {
+  test('flush with nothing dirty resolves', async () => {
     const { sink } = await open()
     await sink.flush()
-    await sink.close()
-    await sink.close()
+  })
+
+  test('close: a second close resolves, and nothing the sink and its stores opened is left running', async () => {
+    const handles = noNewHandles()
+    const fixture = await open()
+    await fixture.sink.close()
+    await fixture.sink.close()
+    await fixture.close()
+    await handles.assertNone()
   })
 
   test.run()

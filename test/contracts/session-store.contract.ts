@@ -6,6 +6,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { SessionStore } from '../../app/game/stores.js'
+import { noNewHandles } from './handles.js'
 
 export type SessionStoreFactory = (options: { ttlSeconds: number }) => Promise<SessionStore>
 
@@ -79,10 +80,12 @@ export function runSessionStoreContract(name: string, factory: SessionStoreFacto
     assert.ok(await sessions.validate(session.token), 'valid at 1.3 s thanks to the refresh at 0.6 s')
   })
 
-  test('close is idempotent', async () => {
+  test('close: a second close resolves, and nothing the store opened is left running', async () => {
+    const handles = noNewHandles()
     const sessions = await open()
     await sessions.close()
     await sessions.close()
+    await handles.assertNone()
   })
 
   test.run()

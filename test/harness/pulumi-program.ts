@@ -41,17 +41,17 @@ export interface RunOptions {
   readonly foreignConfig?: Record<string, string>
 }
 
-export const PROJECT = 'game-appliance'
+const PROJECT = 'game-appliance'
 export const CONTAINER_TYPE = 'docker:index/container:Container'
 export const VOLUME_TYPE = 'docker:index/volume:Volume'
 export const NETWORK_TYPE = 'docker:index/network:Network'
 export const REMOTE_IMAGE_TYPE = 'docker:index/remoteImage:RemoteImage'
-export const IMAGE_TYPE = 'docker:index/image:Image'
+const IMAGE_TYPE = 'docker:index/image:Image'
 /** What the mocked build of the appliance image reports as its reference. */
 export const MOCK_APP_IMAGE = 'sha256:mock-app-image'
 let run = 0
 
-export function isSecret(value: unknown): value is { value: unknown } {
+function isSecret(value: unknown): value is { value: unknown } {
   return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[specialSigKey] === specialSecretSig
 }
 
@@ -158,7 +158,7 @@ export async function runProgram(stack: string, config: Record<string, string | 
 }
 
 /** The value of an Output, or `{ error }` when it rejects (a failed apply, e.g. a failed migration). */
-export function outputValue(output: pulumi.Output<unknown>): Promise<unknown> {
+function outputValue(output: pulumi.Output<unknown>): Promise<unknown> {
   return new Promise((resolve) => {
     output.apply((value) => resolve(value))
     // A rejected output never calls apply; its promise carries the error.

@@ -9,7 +9,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Balancer } from '../../app/balancer/balancer.js'
 import { Harness } from '../harness/index.js'
-import { ADMIN_TOKEN, adminFetch, backendIdOf, startBackend, startBalancer, type TaggedBackend } from './balancer-support.js'
+import { ADMIN_TOKEN, adminFetch, backendIdOf, startBackend, balancerInFront, type TaggedBackend } from './balancer-support.js'
 
 const test = suite('balancer admin interface: token, Host/Origin, content type, new backends health-checked')
 const h = new Harness()
@@ -19,7 +19,7 @@ let balancer: Balancer
 test.before(async () => {
   backends = [await startBackend(0), await startBackend(1)]
   for (const b of backends) h.own(b.server)
-  balancer = h.own(await startBalancer(backends))
+  balancer = h.own(await balancerInFront(backends))
 })
 test.after(() => h.close())
 
@@ -62,7 +62,7 @@ test('each check on its own: foreign Host, any Origin, cross-site fetch metadata
 })
 
 test('without BALANCER_ADMIN_TOKEN the interface refuses everything', async () => {
-  const open = h.own(await startBalancer(backends, { BALANCER_ADMIN_TOKEN: '' }))
+  const open = h.own(await balancerInFront(backends, { BALANCER_ADMIN_TOKEN: '' }))
   const res = await fetch(`http://127.0.0.1:${open.adminAddress()!.port}/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })
   assert.is(res.status, 401)
   await open.close(500)

@@ -8,11 +8,12 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
 import { THRESHOLDS } from '../../app/telemetry/thresholds.js'
 import { Harness } from '../harness/index.js'
-import { eventually } from './net-support.js'
-import { backendIdOf, connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+
+import { backendIdOf, connectVia, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer bottleneck')
 let h: Harness
@@ -34,13 +35,13 @@ test('a backend whose server reports an active bottleneck gets less new traffic,
     backends.push(backend)
     // Backend 0: a real reading over a limit it always exceeds; the others: no thresholds.
     const thresholds = i === 0 ? [{ ...disk, limit: 0 }] : []
-    const telemetry = await startTelemetry(config, silentLogger, 'server', { port: 0, thresholds, forSecondsOverride: 0 })
+    const telemetry = (await Telemetry.start(config, silentLogger, 'server', { port: 0, thresholds, forSecondsOverride: 0 }))!
     h.own({ stop: () => telemetry.close() })
     telemetries.push(telemetry)
   }
   const metricsPortOf = new Map(backends.map((b, i) => [b.port, telemetries[i]!.port!]))
   await eventually(() => telemetries[0]!.detector!.active().length > 0, 5000, 'bottleneck raised on backend 0')
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin', BOTTLENECK_POLL_MS: '100' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin', BOTTLENECK_POLL_MS: '100' }))
   // Each backend's metrics URL, as cluster membership registers it (BOTTLENECK_URL_TEMPLATE is the
   // alternative when every server uses the same metrics port).
   for (const b of balancer.pool.list()) b.metricsUrl = `http://127.0.0.1:${metricsPortOf.get(b.port)}`
@@ -64,7 +65,7 @@ test('a backend whose server reports an active bottleneck gets less new traffic,
   // The server's telemetry restarts without the crossed threshold (re-registered metrics URL): the
   // bottleneck is gone and the backend gets its full share again.
   await telemetries[0]!.close()
-  const healthy = await startTelemetry(config, silentLogger, 'server', { port: 0, thresholds: [], forSecondsOverride: 0 })
+  const healthy = (await Telemetry.start(config, silentLogger, 'server', { port: 0, thresholds: [], forSecondsOverride: 0 }))!
   h.own({ stop: () => healthy.close() })
   await eventually(() => healthy.detector!.snapshot().evaluatedAt !== null, 3000, 'detector evaluated')
   victim.metricsUrl = `http://127.0.0.1:${healthy.port}`

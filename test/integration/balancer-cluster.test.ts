@@ -7,18 +7,17 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ClusterNode } from '../../app/cluster/cluster-node.js'
-import { fencedSet } from '../../app/cluster/fencing.js'
 import { readLeader } from '../../app/cluster/leader-election.js'
 import { readMembers } from '../../app/cluster/membership.js'
 import { connectClusterRedis } from '../../app/cluster/redis-connection.js'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
-import { startServer } from '../../app/server/start-server.js'
+import { startServer } from '../../app/processes/game-server.js'
 import { ClientConnection } from '../../app/client/connection.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
-import { eventually } from './net-support.js'
-import { connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { connectVia, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer cluster')
 const LEASE_MS = 600
@@ -151,25 +150,6 @@ test('a partitioned leader (Redis unreachable, process alive) steps down before 
   await other.close()
 })
 
-test('fencing: a deposed leader\'s late write with its old token is refused after the new leader wrote', async () => {
-  const cluster = `c${++clusterSeq}`
-  const nodes = [await startNode(cluster, 'f1'), await startNode(cluster, 'f2')]
-  await eventually(() => nodes.some((n) => n.isLeader), LEASE_MS + 2000, 'first leader')
-  const old = nodes.find((n) => n.isLeader)!
-  const next = nodes.find((n) => n !== old)!
-  const oldToken = old.elector.token
-  const key = `cluster:${cluster}:snapshot`
-  assert.ok(await fencedSet(next.redis, key, 'from old leader, on time', oldToken))
-  old.redis.disconnect() // partitioned: it cannot renew; the other takes over
-  await eventually(() => next.isLeader, LEASE_MS + 3000, 'new leader')
-  assert.ok(await fencedSet(next.redis, key, 'from new leader', next.elector.token))
-  // The old leader's write arrives late (sent through any connection): refused by its token.
-  assert.not.ok(await fencedSet(next.redis, key, 'from old leader, late', oldToken))
-  assert.is(await next.redis.get(key), 'from new leader')
-  old.abandon()
-  await next.close()
-})
-
 test('leader-only jobs run on the leader only, with its fencing token, and move with leadership', async () => {
   const cluster = `c${++clusterSeq}`
   const runs: { node: string; token: number }[] = []
@@ -208,7 +188,7 @@ test('the balancer discovers its backends from membership (BACKENDS unset) and d
   for (const b of backends) members.push(await startNode(cluster, `g${b.index}`, `127.0.0.1:${b.port}`))
   const watcher = h.own(Object.assign(await connectClusterRedis({ url: redis.url }), { stop: async () => void watcher.disconnect() }))
   const balancer = h.own(
-    await startBalancer([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
+    await balancerInFront([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
       discover: async () => (await readMembers(watcher, cluster)).filter((m) => m.alive && m.role === 'game'),
     }),
   )
@@ -239,7 +219,7 @@ test('real game servers (npm run serve composition) join the cluster; the balanc
     ['s2', `127.0.0.1:${servers[1]!.port}`, 'game'],
   ])
   const balancer = h.own(
-    await startBalancer([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
+    await balancerInFront([], { BACKENDS: '', BALANCE_STRATEGY: 'round-robin', CLUSTER_NAME: cluster, DISCOVERY_INTERVAL_MS: '100', DRAIN_DEADLINE_MS: '0' }, {
       discover: async () => (await readMembers(watcher, cluster)).filter((m) => m.alive && m.role === 'game'),
     }),
   )

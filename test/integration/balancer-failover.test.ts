@@ -7,8 +7,9 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClientConnection } from '../../app/client/connection.js'
 import { Harness } from '../harness/index.js'
-import { eventually } from './net-support.js'
-import { backendIdOf, connectVia, restartBackend, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+
+import { backendIdOf, connectVia, restartBackend, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer failover')
 const INTERVAL_MS = 100
@@ -41,7 +42,7 @@ async function waitState(get: () => string | undefined, want: string, timeoutMs:
 
 test('killed backend: down within fall × interval, no failed connect, survivors untouched; restarted: back after rise × interval', async () => {
   const balancer = h.own(
-    await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin', HEALTH_CHECK_INTERVAL_MS: String(INTERVAL_MS), HEALTH_CHECK_RISE: String(RISE), HEALTH_CHECK_FALL: String(FALL) }),
+    await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin', HEALTH_CHECK_INTERVAL_MS: String(INTERVAL_MS), HEALTH_CHECK_RISE: String(RISE), HEALTH_CHECK_FALL: String(FALL) }),
   )
   const stateOf = (b: TaggedBackend): string | undefined => balancer.pool.get(backendIdOf(b))?.state
   const before: { client: ClientConnection; on: number }[] = []

@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Harness } from '../harness/index.js'
-import { connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+import { connectVia, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
 
 const test = suite('balancer: hung backend detected by the response probe, clients retried elsewhere')
 
@@ -25,7 +25,7 @@ test('clients routed to a hung backend are served by another within the probe bo
     const live: TaggedBackend = await startBackend(1)
     h.own(live.server)
     // slow periodic checks, as in production: only the probe can find the hung backend quickly
-    const balancer = h.own(await startBalancer([live], {
+    const balancer = h.own(await balancerInFront([live], {
       BACKENDS: `127.0.0.1:${hungPort},127.0.0.1:${live.port}`,
       BALANCE_STRATEGY: 'round-robin',
       HEALTH_CHECK_INTERVAL_MS: '60000',
@@ -50,7 +50,7 @@ test('clients routed to a hung backend are served by another within the probe bo
     await balancer.close(500)
 
     // the same without the probe (the behaviour before it): a client sent to the hung backend waits
-    const unprobed = h.own(await startBalancer([live], {
+    const unprobed = h.own(await balancerInFront([live], {
       BACKENDS: `127.0.0.1:${hungPort},127.0.0.1:${live.port}`,
       BALANCE_STRATEGY: 'round-robin',
       HEALTH_CHECK_INTERVAL_MS: '60000',

@@ -12,7 +12,7 @@ import { WireError } from '../../app/protocol/types.js'
 import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { FrameType } from '../../app/protocol/types.js'
 import { Harness } from '../harness/index.js'
-import { startBalancer } from './balancer-support.js'
+import { balancerInFront } from './balancer-support.js'
 import { PASSWORD, startGame, uniqueUsername } from './game-support.js'
 
 const test = suite('balancer → game server: client addresses relayed by PROXY header')
@@ -30,7 +30,7 @@ test('through the balancer: one address is throttled while another logs in; a ta
   const h = new Harness()
   const game = await startGame({ TRUST_PROXY_HEADER: 'true', LOGIN_ADDRESS_BURST: '3' })
   try {
-    const balancer = h.own(await startBalancer([], { BACKENDS: `127.0.0.1:${game.handle.port}`, BALANCER_SEND_PROXY_HEADER: 'true' }))
+    const balancer = h.own(await balancerInFront([], { BACKENDS: `127.0.0.1:${game.handle.port}`, BALANCER_SEND_PROXY_HEADER: 'true' }))
     const via = (localAddress: string) => GameClient.connect({ host: '127.0.0.1', port: balancer.address()!.port, timeoutMs: 5000, localAddress })
     const name = uniqueUsername('relayed')
     const owner = await via('127.0.0.1')

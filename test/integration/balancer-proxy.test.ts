@@ -14,8 +14,9 @@ import { FrameType, WireError } from '../../app/protocol/types.js'
 import { Harness } from '../harness/index.js'
 import { loadConfig } from '../../app/config/index.js'
 import { Balancer as BalancerClass } from '../../app/balancer/balancer.js'
-import { eventually } from './net-support.js'
-import { adminFetch, backendIdOf, connectVia, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
+
+import { adminFetch, backendIdOf, connectVia, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('balancer proxy')
 let h: Harness
@@ -46,7 +47,7 @@ async function open(balancer: Balancer, n: number): Promise<number[]> {
 }
 
 test('round-robin cycles through the backends in order', async () => {
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin' }))
   const served = await open(balancer, 9)
   const first = served[0]!
   const expected = served.map((_, i) => (first + i) % 3)
@@ -55,7 +56,7 @@ test('round-robin cycles through the backends in order', async () => {
 })
 
 test('least-connections keeps the counts within ±1 while sessions come and go', async () => {
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'least-connections' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'least-connections' }))
   await open(balancer, 12)
   // Close some sessions on one backend, then open more: the emptier backend is refilled first.
   const sessionsOn = (i: number): number => balancer.status().backends.find((b) => b.id === backendIdOf(backends[i]!))!.sessions
@@ -76,7 +77,7 @@ test('least-connections keeps the counts within ±1 while sessions come and go',
 })
 
 test('strategy switch at runtime through the admin interface; every action answered as JSON', async () => {
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'least-connections' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'least-connections' }))
   const put = await adminFetch(balancer, '/strategy', { method: 'PUT', body: { strategy: 'round-robin' } })
   assert.is(put.status, 200)
   assert.is(balancer.pool.strategy, 'round-robin')
@@ -107,7 +108,7 @@ test('strategy switch at runtime through the admin interface; every action answe
 })
 
 test('no healthy backend: the client receives an ERROR frame NO_BACKEND and is closed', async () => {
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin' }))
   for (const b of balancer.pool.list()) balancer.pool.setState(b, 'unhealthy', 'test')
   const client = await connectVia(balancer)
   clients.push(client)
@@ -122,7 +123,7 @@ test('a refused connect retries another backend; only refusals everywhere give N
   const dead = await startBackend(7)
   const port = dead.port
   // One health check at start (both pass), none after: the balancer still believes the backend is up.
-  const balancer = h.own(await startBalancer([dead, backends[1]!], { BALANCE_STRATEGY: 'round-robin', HEALTH_CHECK_INTERVAL_MS: '60000' }))
+  const balancer = h.own(await balancerInFront([dead, backends[1]!], { BALANCE_STRATEGY: 'round-robin', HEALTH_CHECK_INTERVAL_MS: '60000' }))
   await eventually(() => balancer.status().backends.every((b) => b.ewmaLatencyMs !== null), 3000, 'first checks')
   await dead.server.stop()
   const served = await open(balancer, 4)
@@ -140,7 +141,7 @@ test('a refused connect retries another backend; only refusals everywhere give N
 })
 
 test('half-close: the client FIN reaches the backend, the answer still comes back', async () => {
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin' }))
   const socket = connect({ host: '127.0.0.1', port: balancer.address()!.port, allowHalfOpen: true })
   await new Promise((resolve) => socket.once('connect', resolve))
   const received: Buffer[] = []
@@ -159,7 +160,7 @@ test('half-close: the client FIN reaches the backend, the answer still comes bac
 })
 
 test('drain: no new sessions to the backend; existing ones finish; stragglers cut at the deadline', async () => {
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin' }))
   const served = await open(balancer, 6)
   const onZero = clients.filter((_, i) => served[i] === 0)
   assert.is(onZero.length, 2)
@@ -183,7 +184,7 @@ test('drain: no new sessions to the backend; existing ones finish; stragglers cu
 })
 
 test('idle timeout: a silent session is cut (both sockets, counters released); an active one stays', async () => {
-  const balancer = h.own(await startBalancer(backends, { BALANCE_STRATEGY: 'round-robin', PROXY_IDLE_TIMEOUT_MS: '300' }))
+  const balancer = h.own(await balancerInFront(backends, { BALANCE_STRATEGY: 'round-robin', PROXY_IDLE_TIMEOUT_MS: '300' }))
   const silent = await connectVia(balancer)
   const active = await connectVia(balancer)
   clients.push(silent, active)

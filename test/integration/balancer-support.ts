@@ -3,10 +3,10 @@ import { Balancer, type BalancerOptions } from '../../app/balancer/balancer.js'
 import { ClientConnection } from '../../app/client/connection.js'
 import { loadConfig, type Env } from '../../app/config/index.js'
 import { FrameType } from '../../app/protocol/types.js'
-import { EchoDispatcher, startServer, type TestServer } from './net-support.js'
+import { EchoDispatcher, startServer, type TestServer } from '../harness/net-server.js'
 
 /** Echo type of backend i: replies tell which backend served a client. */
-export const tagOf = (index: number): number => 0x8100 + index
+const tagOf = (index: number): number => 0x8100 + index
 
 export interface TaggedBackend {
   readonly index: number
@@ -46,7 +46,7 @@ export function adminFetch(balancer: Balancer, path: string, init: { method?: st
   return fetch(`http://127.0.0.1:${balancer.adminAddress()!.port}${path}`, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) })
 }
 
-export async function startBalancer(backends: readonly TaggedBackend[], env: Env = {}, options: Partial<BalancerOptions> = {}): Promise<Balancer> {
+export async function balancerInFront(backends: readonly TaggedBackend[], env: Env = {}, options: Partial<BalancerOptions> = {}): Promise<Balancer> {
   const config = loadConfig({
     BALANCER_ADMIN_TOKEN: ADMIN_TOKEN,
     BALANCER_HOST: '127.0.0.1',

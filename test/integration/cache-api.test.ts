@@ -6,7 +6,8 @@ import { RedisOnlineCounter } from '../../app/cache/counters.js'
 import { keys } from '../../app/cache/keys.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
-import { CountingCacheMetrics, CountingLoader, directClients, openCache, player, rejection, startShards, waitFor } from './cache-support.js'
+import { CountingCacheMetrics, CountingLoader, directClients, openCache, player, rejection, startShards } from './cache-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('cache: every API over 3 real redis-server shards')
 const harness = new Harness()
@@ -123,7 +124,7 @@ test('sessions: create, validate, sliding refresh, invalidate, expiry', async ()
   assert.equal({ ...seen, expiresAt: 0 }, { token: session.token, playerId: 42, username: 'ada', expiresAt: 0 })
 
   // Sliding: let the TTL run down, validate, and it is back at the full 2 s.
-  await waitFor(async () => (await direct[shard]!.pttl(key)) < 1500, 3000, 'TTL to run down')
+  await eventually(async () => (await direct[shard]!.pttl(key)) < 1500, 3000, 'TTL to run down')
   assert.ok(await cache.sessions.validate(session.token))
   assert.ok((await direct[shard]!.pttl(key)) > 1600, 'validate refreshed the TTL')
 
@@ -133,7 +134,7 @@ test('sessions: create, validate, sliding refresh, invalidate, expiry', async ()
 
   const started = performance.now()
   const expiring = await cache.sessions.create(43, 'bob')
-  await waitFor(async () => (await direct[cache.shards.ring.shardFor(keys.session(expiring.token))]!.exists(keys.session(expiring.token))) === 0, 4000, 'session key expiry')
+  await eventually(async () => (await direct[cache.shards.ring.shardFor(keys.session(expiring.token))]!.exists(keys.session(expiring.token))) === 0, 4000, 'session key expiry')
   assert.ok(performance.now() - started > 950, 'not before its TTL')
   assert.is(await cache.sessions.validate(expiring.token), undefined, 'expired')
 })
@@ -147,7 +148,7 @@ test('player entries expire after their TTL', async () => {
     await players.get(11)
     const key = keys.player(11)
     assert.is((await holders(key)).length, 1)
-    await waitFor(async () => (await holders(key)).length === 0, 3000, 'player key expiry')
+    await eventually(async () => (await holders(key)).length === 0, 3000, 'player key expiry')
     await players.get(11)
     assert.is(loader.loads, 2, 'an expired entry is a miss')
   } finally {

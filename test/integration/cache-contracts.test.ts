@@ -1,21 +1,25 @@
 /**
  * The game's store contracts over the cache, on 3 real redis-server shards: the Redis SessionStore
- * (the same suite as the in-memory one), and the account store / player sink with the player cache
- * in front (cache-aside reads must still see every saved state).
+ * and SharedGameState (the same suites as the in-memory ones), and the account store / player sink
+ * with the player cache in front (cache-aside reads must still see every saved state).
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Cache } from '../../app/cache/cache.js'
 import { CachedAccountStore, InvalidatingPlayerStateSink } from '../../app/cache/cached-stores.js'
+import { CacheSharedState } from '../../app/cache/shared-state.js'
 import { MemoryAccountStore } from '../../app/game/memory-account-store.js'
 import { MemoryPlayerStateSink } from '../../app/game/memory-player-sink.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
+import type { SharedGameState } from '../../app/game/shared-state.js'
 import type { PlayerState } from '../../app/game/stores.js'
 import { runAccountStoreContract } from '../contracts/account-store.contract.js'
 import { runPlayerStateSinkContract } from '../contracts/player-state-sink.contract.js'
 import { runSessionStoreContract } from '../contracts/session-store.contract.js'
+import { runSharedGameStateContract } from '../contracts/shared-game-state.contract.js'
 import { Harness } from '../harness/index.js'
-import { openCache, startShards } from './cache-support.js'
+import { directClients, openCache, startShards } from './cache-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const harness = new Harness()
 let shards: Promise<RedisServer[]> | undefined
@@ -69,6 +73,34 @@ runPlayerStateSinkContract('memory behind the redis player cache, 3 shards', asy
   }
 })
 
+let stateRun = 0
+runSharedGameStateContract('redis, 3 shards', async ({ chatHistory }) => {
+  // every test starts from empty boards, histories and online counts (the keys are cluster-wide)
+  const clients = directClients(await servers())
+  try {
+    await Promise.all(clients.map((c) => c.flushall()))
+  } finally {
+    for (const c of clients) c.disconnect()
+  }
+  const cache = await openCache(await servers(), { chatCapPerChannel: chatHistory, nodeId: `contract-${++stateRun}` })
+  const shared = new CacheSharedState(cache)
+  // the state and the shards under it, closed together
+  const state: SharedGameState = {
+    appendChat: (m) => shared.appendChat(m),
+    recentChat: (zone, count) => shared.recentChat(zone, count),
+    recordKill: (id, experience) => shared.recordKill(id, experience),
+    reportOnline: (count) => shared.reportOnline(count),
+    onlineTotal: () => shared.onlineTotal(),
+    leaderboard: (board, count) => shared.leaderboard(board, count),
+    leaderboardAround: (board, id, radius) => shared.leaderboardAround(board, id, radius),
+    close: async () => {
+      await shared.close()
+      await cache.close()
+    },
+  }
+  return state
+})
+
 /** A sink whose writes are durable at once and that says so, like the write-behind's timed flushes. */
 class NotifyingMemorySink extends MemoryPlayerStateSink {
   private readonly listeners: ((ids: readonly number[]) => void)[] = []
@@ -93,10 +125,8 @@ durable('state made durable without flush()/release() is not served stale from t
     assert.equal((await accounts.findById(created.id))?.position, { zone: 0, x: 1, y: 1 }) // now cached
     sink.markDirty({ id: created.id, level: 1, experience: 0, position: { zone: 0, x: 9, y: 9 }, hp: 50 })
     let seen = await accounts.findById(created.id)
-    for (let i = 0; i < 50 && seen?.hp !== 50; i++) {
-      await new Promise((r) => setTimeout(r, 20)) // the invalidation is an UNLINK in flight
-      seen = await accounts.findById(created.id)
-    }
+    // the invalidation is an UNLINK in flight
+    await eventually(async () => (seen = await accounts.findById(created.id))?.hp === 50, 1000, 'the durable state to be served', 20).catch(() => {})
     assert.is(seen?.hp, 50)
     assert.equal(seen?.position, { zone: 0, x: 9, y: 9 })
     await sink.close()

@@ -15,13 +15,14 @@ import type { RedisServer } from '../../app/local/redis-server.js'
 import { ChatFlags, decodeChatMessage } from '../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { Harness } from '../harness/index.js'
-import { openCache, rejection, startShards, waitFor } from './cache-support.js'
+import { openCache, rejection, startShards } from './cache-support.js'
 import { PASSWORD, startGame, TEST_ENV, uniqueUsername, type GameFixture } from './game-support.js'
 import { loadConfig } from '../../app/config/index.js'
 import { freePort } from '../../app/local/ports.js'
 import { createLogger } from '../../app/logger.js'
-import { startServer } from '../../app/server/start-server.js'
-import { CountingMetrics } from './net-support.js'
+import { startServer } from '../../app/processes/game-server.js'
+import { CountingMetrics } from '../harness/net-server.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('cache: the game on 3 redis shards (two servers)')
 const harness = new Harness()
@@ -81,12 +82,12 @@ test('kills and experience go to the leaderboards; the online count spans both s
   const prey = await serverA.player('prey')
   const result = await hunter.attack(prey.playerId)
   assert.ok(result.killed)
-  await waitFor(async () => (await observer.leaderboards.rank('kills', hunter.playerId))?.score === 1, 3000, 'the kill on the leaderboard')
+  await eventually(async () => (await observer.leaderboards.rank('kills', hunter.playerId))?.score === 1, 3000, 'the kill on the leaderboard')
   const experience = await observer.leaderboards.rank('experience', hunter.playerId)
   assert.ok(experience && experience.score > 0, 'experience recorded')
   const onlineA = serverA.handle.game.stats().online
   const onlineB = serverB.handle.game.stats().online
-  await waitFor(async () => (await observer.online.total()) === onlineA + onlineB, 3000, `online total ${onlineA + onlineB}`)
+  await eventually(async () => (await observer.online.total()) === onlineA + onlineB, 3000, `online total ${onlineA + onlineB}`)
   // The game's own view (SharedGameState), from either server.
   const sharedB = serverB.handle.stores.shared!
   assert.ok((await sharedB.leaderboard('kills', 100)).some((r) => r.playerId === hunter.playerId && r.score === 1), 'server B sees server A\'s kill')
@@ -141,7 +142,7 @@ test('a shard killed mid-game: logins, chat and token checks keep answering; res
   // Restart on the same port: new tokens land on it again and validate.
   shards[victim] = await harness.restartRedis(shards[victim]!)
   let onVictim: string | undefined
-  await waitFor(
+  await eventually(
     async () => {
       const c = await GameClient.connect({ host: '127.0.0.1', port: serverA.handle.port, timeoutMs: 3000 })
       try {

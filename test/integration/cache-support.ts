@@ -1,7 +1,8 @@
 /** Shared pieces of the cache tests: K real redis-server shards and a Cache with short timeouts. */
 import { Redis } from 'ioredis'
-import { Cache, type CacheOptions } from '../../app/cache/cache.js'
-import type { CacheMetrics } from '../../app/cache/shards.js'
+import { Cache, cacheOptionsFrom, type CacheOptions } from '../../app/cache/cache.js'
+import { loadConfig } from '../../app/config/index.js'
+import type { CacheMetrics } from '../../app/cache/metrics.js'
 import type { PlayerRecord } from '../../app/game/stores.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import type { Harness } from '../harness/index.js'
@@ -10,10 +11,10 @@ export async function startShards(harness: Harness, count = 3): Promise<RedisSer
   return Promise.all(Array.from({ length: count }, () => harness.redis()))
 }
 
-/** Options for tests: fast timeouts, breaker and reconnects so failure scenarios stay short. */
-export function testCacheOptions(urls: readonly string[], extra: Partial<CacheOptions> = {}): CacheOptions {
+/** The config table's options with fast timeouts, breaker and reconnects so failure scenarios stay short. */
+function testCacheOptions(urls: readonly string[], extra: Partial<CacheOptions> = {}): CacheOptions {
   return {
-    urls,
+    ...cacheOptionsFrom(loadConfig({ REDIS_URLS: urls.join(',') })),
     commandTimeoutMs: 200,
     connectTimeoutMs: 500,
     maxReconnectDelayMs: 100,
@@ -40,8 +41,6 @@ export class CountingCacheMetrics implements CacheMetrics {
   readonly hits = new Map<string, number>()
   readonly misses = new Map<string, number>()
   readonly errors = new Map<string, number>()
-  readonly skippedWrites = new Map<string, number>()
-  readonly fallbacks = new Map<string, number>()
   cacheHit(shard: string): void {
     this.hits.set(shard, (this.hits.get(shard) ?? 0) + 1)
   }
@@ -50,12 +49,6 @@ export class CountingCacheMetrics implements CacheMetrics {
   }
   cacheError(shard: string): void {
     this.errors.set(shard, (this.errors.get(shard) ?? 0) + 1)
-  }
-  cacheWriteSkipped(shard: string): void {
-    this.skippedWrites.set(shard, (this.skippedWrites.get(shard) ?? 0) + 1)
-  }
-  cacheFallback(shard: string): void {
-    this.fallbacks.set(shard, (this.fallbacks.get(shard) ?? 0) + 1)
   }
 }
 
@@ -93,15 +86,6 @@ export function player(id: number, overrides: Partial<PlayerRecord> = {}): Playe
     lastLogin: null,
     version: 1,
     ...overrides,
-  }
-}
-
-/** Resolve once `predicate` holds (polling every 10 ms); reject after `timeoutMs`. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!(await predicate())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
   }
 }
 

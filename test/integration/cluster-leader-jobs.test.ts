@@ -10,17 +10,19 @@ import * as assert from 'uvu/assert'
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { SNAPSHOT_JOB } from '../../app/server/leader-jobs.js'
+import { SNAPSHOT_JOB } from '../../app/processes/leaderboard-jobs.js'
 import { checkFence, latestLeaderboardSnapshot, leaderboardSnapshots, pruneLeaderboardSnapshots, snapshotFenceResource, writeLeaderboardSnapshots } from '../../app/db/leaderboard-snapshots.js'
 import { migrate } from '../../app/db/migrate.js'
-import { Database } from '../../app/db/pool.js'
+import { DatabasePool } from '../../app/db/pool.js'
 import type { SharedGameState } from '../../app/game/shared-state.js'
 import type { PostgresServer } from '../../app/local/postgres-server.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
 import { Harness } from '../harness/index.js'
-import { rejection, waitFor } from './cache-support.js'
+import { rejection } from './cache-support.js'
 import { startGame, type GameFixture } from './game-support.js'
-import { CountingMetrics } from './net-support.js'
+import { CountingMetrics } from '../harness/net-server.js'
+import { poolSettings } from './db-support.js'
+import { eventually } from '../harness/eventually.js'
 
 /** Counts database operations by name (the leader jobs report theirs through GameMetrics). */
 class DbOpMetrics extends CountingMetrics {
@@ -39,7 +41,7 @@ const CLUSTER = `lj-${randomBytes(3).toString('hex')}`
 let h: Harness
 let redis: RedisServer
 let pg: PostgresServer
-let db: Database
+let db: DatabasePool
 const servers: GameFixture[] = []
 /** The server left running (and leading) after the failover of the first test. */
 let survivor: GameFixture | undefined
@@ -47,7 +49,7 @@ let survivor: GameFixture | undefined
 test.before(async () => {
   h = new Harness()
   ;[redis, pg] = await Promise.all([h.redis(), h.postgres()])
-  db = await Database.connect({ url: pg.url, maxConnections: 4, connectTimeoutSeconds: 5 })
+  db = await DatabasePool.connect(poolSettings(pg.url, { DB_POOL_MAX: '4' }))
   h.own({ stop: () => db.close(1) })
   await migrate(db)
 })
@@ -93,14 +95,17 @@ test('only the leader writes fenced snapshots; retention bounds them; the succes
   // players score through the shared leaderboard API (what the game calls on a kill)
   for (let id = 1; id <= 8; id++) for (let k = 0; k < id; k++) await shared(id % 2 === 0 ? a : b).recordKill(id, id * 100)
 
-  await waitFor(() => isLeader(a) || isLeader(b), 5000, 'a leader')
+  await eventually(() => isLeader(a) || isLeader(b), 5000, 'a leader')
   const leader = isLeader(a) ? a : b
   const follower = leader === a ? b : a
   const firstToken = tokenOf(leader)
   const leaderId = nodeIdOf(leader)
 
-  // the leader snapshots the top 5 of each board, as Redis has them
-  await waitFor(async () => (await latestLeaderboardSnapshot(db, 'experience')) !== undefined, 5000, 'a first snapshot')
+  // the leader snapshots the top 5 of each board, as Redis has them (a round that ran while the
+  // kills above were still being recorded holds a partial board: wait for one of the final boards)
+  const rows = (entries: readonly { playerId: number; score: number; rank: number }[] | undefined) => JSON.stringify(entries?.map((e) => [e.playerId, e.score, e.rank]))
+  const finalKills = rows(await shared(follower).leaderboard('kills', TOP))
+  await eventually(async () => rows((await latestLeaderboardSnapshot(db, 'kills'))?.entries) === finalKills, 5000, 'a snapshot of the final boards')
   const kills = await latestLeaderboardSnapshot(db, 'kills')
   assert.ok(kills, 'kills snapshot written in the same transaction')
   assert.equal(kills.entries, await shared(follower).leaderboard('kills', TOP))
@@ -111,7 +116,7 @@ test('only the leader writes fenced snapshots; retention bounds them; the succes
   assert.equal(experience!.entries.map((e) => e.score), [800, 700, 600, 500, 400])
 
   // several rounds: retention keeps at most RETENTION (+ the rounds since the last prune) per board
-  await waitFor(async () => (await db.sql`SELECT coalesce(max(id), 0)::int AS id FROM leaderboard_snapshots`)[0]!.id > 4 * RETENTION * 2, 15_000, 'many snapshot rounds')
+  await eventually(async () => (await db.sql`SELECT coalesce(max(id), 0)::int AS id FROM leaderboard_snapshots`)[0]!.id > 4 * RETENTION * 2, 15_000, 'many snapshot rounds')
   const kept = await countSnapshots('board = $1', 'kills')
   assert.ok(kept <= RETENTION + 2, `kills snapshots kept: ${kept} (retention ${RETENTION})`)
   assert.ok(kept >= 1)
@@ -125,11 +130,11 @@ test('only the leader writes fenced snapshots; retention bounds them; the succes
 
   // the leader crashes (lease not released); the follower takes over after the lease
   leader.handle.cluster!.node!.abandon()
-  await waitFor(() => isLeader(follower), 5000, 'the follower to take over')
+  await eventually(() => isLeader(follower), 5000, 'the follower to take over')
   const secondToken = tokenOf(follower)
   assert.ok(secondToken > firstToken, `fencing token grew: ${firstToken} → ${secondToken}`)
   await shared(follower).recordKill(3, 5000) // player 3 now has 4 kills and the top experience
-  await waitFor(async () => {
+  await eventually(async () => {
     const latest = await latestLeaderboardSnapshot(db, 'experience')
     return latest !== undefined && latest.fencingToken === secondToken && latest.entries[0]?.playerId === 3
   }, 5000, 'a snapshot by the new leader with the new score')
@@ -173,7 +178,7 @@ test('the fence serialises writers: a smaller token waiting on an open transacti
   const older = rejection(db.withTransaction((tx) => checkFence(tx, { resource, token: 19, holder: 'older' }))).finally(() => (olderSettled = true))
   // the older writer cannot decide before the newer one commits: it waits on the fence row's lock
   try {
-    await waitFor(async () => (await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cluster_fences%'`)[0]!.n === 1, 5000, 'the older writer to block on the fence row')
+    await eventually(async () => (await db.sql`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%cluster_fences%'`)[0]!.n === 1, 5000, 'the older writer to block on the fence row')
     assert.is(olderSettled, false)
   } finally {
     release()
@@ -191,11 +196,11 @@ test('a fencing counter that went backwards (Redis data lost) recovers: the lead
   assert.ok(survivor, 'the first test left a leader running')
   const resource = snapshotFenceResource(CLUSTER)
   const token = tokenOf(survivor)
-  await waitFor(() => isLeader(survivor!), 5000, 'the survivor to lead')
+  await eventually(() => isLeader(survivor!), 5000, 'the survivor to lead')
   // PostgreSQL remembers a token from an earlier incarnation of the Redis counter
   const ahead = token + 1000
   await db.sql`UPDATE cluster_fences SET fencing_token = ${ahead} WHERE resource = ${resource}`
-  await waitFor(async () => ((await latestLeaderboardSnapshot(db, 'kills'))?.fencingToken ?? 0) > ahead, 10_000, 'snapshots with a token beyond the stored one')
+  await eventually(async () => ((await latestLeaderboardSnapshot(db, 'kills'))?.fencingToken ?? 0) > ahead, 10_000, 'snapshots with a token beyond the stored one')
   const latest = (await latestLeaderboardSnapshot(db, 'kills'))!
   assert.is(latest.takenBy, nodeIdOf(survivor))
   assert.is(latest.fencingToken, tokenOf(survivor), 're-elected with the raised token')

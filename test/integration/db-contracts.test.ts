@@ -2,7 +2,8 @@
 // throwaway server shared by both suites.
 import { suite } from 'uvu'
 import { PostgresAccountStore } from '../../app/db/account-store.js'
-import { WriteBehindPlayerSink } from '../../app/db/write-behind.js'
+import { loadConfig } from '../../app/config/index.js'
+import { WriteBehindPlayerSink, writeBehindOptions } from '../../app/db/write-behind.js'
 import { runAccountStoreContract } from '../contracts/account-store.contract.js'
 import { runPlayerStateSinkContract } from '../contracts/player-state-sink.contract.js'
 import { startDb } from './db-support.js'
@@ -15,7 +16,7 @@ runAccountStoreContract('postgres', async () => new PostgresAccountStore((await 
 
 runPlayerStateSinkContract('postgres write-behind', async () => {
   const f = await ready
-  const sink = new WriteBehindPlayerSink(f.db, { flushIntervalMs: 60_000, retryMaxMs: 100, closeDeadlineMs: 2000 })
+  const sink = new WriteBehindPlayerSink(f.db, { ...writeBehindOptions(loadConfig({}).data), flushIntervalMs: 60_000, retryMaxMs: 100, closeDeadlineMs: 2000 })
   const accounts = new PostgresAccountStore(f.db, { pending: (id) => sink.pending(id) })
   return {
     accounts,

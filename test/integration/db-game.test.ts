@@ -1,18 +1,18 @@
-// The game server on PostgreSQL through the store factory: DATABASE_URL selects the Postgres
+// The game server on PostgreSQL through its stores' wiring: DATABASE_URL selects the Postgres
 // stores, DB_MIGRATE_AT_START prepares the schema, a player's state is written behind and comes
 // back at the next login on a new server process-equivalent.
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { loadConfig } from '../../app/config/index.js'
-import { createStores } from '../../app/game/store-factory.js'
+import { GameStores } from '../../app/processes/game-stores.js'
 import { silentLogger } from '../../app/logger.js'
 import { PASSWORD, startGame, uniqueUsername } from './game-support.js'
-import { CountingMetrics } from './net-support.js'
+import { CountingMetrics } from '../harness/net-server.js'
 import { Harness } from '../harness/index.js'
 import type { PostgresServer } from '../../app/local/postgres-server.js'
 import { migrations } from '../../app/db/migrations/index.js'
 
-const test = suite('db: the game server on PostgreSQL via the store factory')
+const test = suite('db: the game server on PostgreSQL through its stores')
 const harness = new Harness()
 let server: PostgresServer
 
@@ -23,21 +23,27 @@ test.after(async () => {
   await harness.close()
 })
 
-test('DATABASE_URL + DB_MIGRATE_AT_START: migrated, database mode, durations reported to GameMetrics', async () => {
+test('DATABASE_URL + DB_MIGRATE_AT_START: migrated, database mode, durations reported through DatabaseMetrics, closed in order', async () => {
   const metrics = new CountingMetrics()
   const seen: string[] = []
   metrics.dbQueryDuration = (op: string) => void seen.push(op)
   const pools = new Map<string, () => { size: number; inUse: number; waiting: number }>()
   metrics.observePool = (name, source) => void pools.set(name, source)
-  const stores = await createStores(loadConfig({ DATABASE_URL: server.url, DB_MIGRATE_AT_START: 'true' }), silentLogger, undefined, metrics)
+  const stores = await GameStores.open(loadConfig({ DATABASE_URL: server.url, DB_MIGRATE_AT_START: 'true' }), { logger: silentLogger, metrics })
   try {
     assert.is(stores.mode, 'database')
-    assert.is(stores.backends.accounts, 'postgres')
+    assert.ok(stores.database, 'the pool is the stores\' own')
+    assert.equal(stores.closeOrder, ['player sink flush', 'player sink', 'shared state', 'sessions', 'accounts', 'database'])
     assert.is((await server.psql('SELECT count(*) FROM schema_migrations')).trim(), String(migrations.length))
     const created = await stores.accounts.create({ username: uniqueUsername('f'), passwordHash: 'h', position: { zone: 0, x: 1, y: 2 }, hp: 100 })
     assert.is((await stores.accounts.findById(created.id))?.username, created.username)
     assert.ok(seen.includes('player.create') && seen.includes('player.findById'), `ops seen: ${seen.join(',')}`)
     assert.equal(pools.get('postgres')?.(), { size: 10, inUse: 0, waiting: 0 }, 'pool occupancy exported (DB_POOL_MAX = 10)')
+    await stores.close()
+    await stores.database!.ping().then(
+      () => assert.unreachable('the pool must be closed with the stores'),
+      () => {},
+    )
   } finally {
     await stores.close()
   }
@@ -45,7 +51,7 @@ test('DATABASE_URL + DB_MIGRATE_AT_START: migrated, database mode, durations rep
 
 test('an unreachable DATABASE_URL fails start-up with one GS_ERR_DB_UNAVAILABLE naming it', async () => {
   try {
-    await createStores(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/game', DB_CONNECT_TIMEOUT_SECONDS: '2' }), silentLogger)
+    await GameStores.open(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/game', DB_CONNECT_TIMEOUT_SECONDS: '2' }), { logger: silentLogger })
     assert.unreachable('must reject')
   } catch (err) {
     assert.is((err as { code?: string }).code, 'GS_ERR_DB_UNAVAILABLE')

@@ -2,8 +2,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { migrate } from '../../app/db/migrate.js'
 import { migrations } from '../../app/db/migrations/index.js'
-import { Database } from '../../app/db/pool.js'
-import { rejection, startDb, type DbFixture } from './db-support.js'
+import { DatabasePool } from '../../app/db/pool.js'
+import { poolSettings, rejection, startDb, type DbFixture } from './db-support.js'
 
 const test = suite('db: migrations and connection errors')
 let f: DbFixture
@@ -33,8 +33,8 @@ test('running again applies nothing; two runners at once are serialised by the a
   // a fresh database, two pools migrating concurrently: exactly one applies each version
   await f.server.psql('CREATE DATABASE concurrent', 'postgres')
   const url = f.server.url.replace(/\/game$/, '/concurrent')
-  const a = await Database.connect({ url })
-  const b = await Database.connect({ url })
+  const a = await DatabasePool.connect(poolSettings(url))
+  const b = await DatabasePool.connect(poolSettings(url))
   try {
     const [ra, rb] = await Promise.all([migrate(a), migrate(b)])
     assert.equal([...ra.applied, ...rb.applied].sort(), migrations.map((m) => m.version))
@@ -48,7 +48,7 @@ test('running again applies nothing; two runners at once are serialised by the a
 test('case-only duplicate usernames: migration 4 reports every group and changes nothing; after a rename it applies', async () => {
   await f.server.psql('CREATE DATABASE legacy', 'postgres')
   const url = f.server.url.replace(/\/game$/, '/legacy')
-  const db = await Database.connect({ url })
+  const db = await DatabasePool.connect(poolSettings(url))
   try {
     await migrate(db, { migrations: migrations.slice(0, 3) })
     await f.server.psql(`INSERT INTO players (username, password_hash, hp) VALUES ('Ann', 'h', 1), ('ann', 'h', 1), ('ANN', 'h', 1), ('bob', 'h', 1), ('Zed', 'h', 1), ('zed', 'h', 1)`, 'legacy')
@@ -84,23 +84,23 @@ test('a failing migration is rolled back with its version; an edited applied one
 })
 
 test('unreachable server, missing database and unset DATABASE_URL each give one typed error naming DATABASE_URL', async () => {
-  const down = await rejection(Database.connect({ url: 'postgres://postgres:secret@127.0.0.1:1/game', connectTimeoutSeconds: 2 }))
+  const down = await rejection(DatabasePool.connect(poolSettings('postgres://postgres:secret@127.0.0.1:1/game', { DB_CONNECT_TIMEOUT_SECONDS: '2' })))
   assert.is(down.code, 'GS_ERR_DB_UNAVAILABLE')
   assert.is(down.context?.variable, 'DATABASE_URL')
   assert.match(down.message, /DATABASE_URL/)
   assert.not.match(down.message, /secret/)
 
-  const missing = await rejection(Database.connect({ url: f.server.url.replace(/\/game$/, '/no_such_db') }))
+  const missing = await rejection(DatabasePool.connect(poolSettings(f.server.url.replace(/\/game$/, '/no_such_db'))))
   assert.is(missing.code, 'GS_ERR_DB_UNAVAILABLE')
   assert.is(missing.context?.reason, '3D000')
 
-  const unset = await rejection(Database.fromConfig({ databaseUrl: undefined, dbPoolMax: 1, dbIdleTimeoutSeconds: 1, dbConnectTimeoutSeconds: 1, dbStatementTimeoutMs: 0 }))
+  const unset = await rejection(DatabasePool.connect({ databaseUrl: undefined, dbPoolMax: 1, dbIdleTimeoutSeconds: 1, dbConnectTimeoutSeconds: 1, dbStatementTimeoutMs: 0 }))
   assert.is(unset.code, 'GS_ERR_CONFIG')
   assert.is(unset.context?.variable, 'DATABASE_URL')
 })
 
 test('statement_timeout applies to pool connections: a stuck statement fails typed instead of hanging', async () => {
-  const quick = await Database.connect({ url: f.server.url, statementTimeoutMs: 200 })
+  const quick = await DatabasePool.connect(poolSettings(f.server.url, { DB_STATEMENT_TIMEOUT_MS: '200' }))
   try {
     const [row] = await quick.sql<{ statement_timeout: string }[]>`SHOW statement_timeout`
     assert.is(row!.statement_timeout, '200ms')

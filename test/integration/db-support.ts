@@ -3,34 +3,44 @@
  * it, and the migrations applied.
  */
 import { migrate } from '../../app/db/migrate.js'
-import { Database, type DatabaseOptions } from '../../app/db/pool.js'
+import type { DatabaseMetrics } from '../../app/db/metrics.js'
+import { DatabasePool } from '../../app/db/pool.js'
+import { loadConfig, type Env } from '../../app/config/index.js'
 import type { PostgresServer } from '../../app/local/postgres-server.js'
 import { Harness } from '../harness/index.js'
 
 export interface DbFixture {
   readonly harness: Harness
   readonly server: PostgresServer
-  readonly db: Database
+  readonly db: DatabasePool
   /** Durations reported by the pool, by operation. */
   readonly durations: Map<string, number[]>
 }
 
-export async function startDb(options: Partial<DatabaseOptions> = {}): Promise<DbFixture> {
+/** The pool settings of the config table for `url`, with `env` overriding some (e.g. DB_POOL_MAX). */
+export function poolSettings(url: string, env: Env = {}) {
+  return loadConfig({ ...env, DATABASE_URL: url }).data
+}
+
+/** Counts durations by operation (what the pool reports through DatabaseMetrics). */
+function durationRecorder(durations: Map<string, number[]>): DatabaseMetrics {
+  return {
+    dbQueryDuration(op, seconds) {
+      const list = durations.get(op) ?? []
+      list.push(seconds)
+      durations.set(op, list)
+    },
+    dbQueryError() {},
+    observePool() {},
+  }
+}
+
+export async function startDb(env: Env = {}): Promise<DbFixture> {
   const harness = new Harness()
   try {
     const server = await harness.postgres()
     const durations = new Map<string, number[]>()
-    const db = await Database.connect({
-      url: server.url,
-      maxConnections: 8,
-      connectTimeoutSeconds: 2,
-      onQueryDuration: (op, seconds) => {
-        const list = durations.get(op) ?? []
-        list.push(seconds)
-        durations.set(op, list)
-      },
-      ...options,
-    })
+    const db = await DatabasePool.connect(poolSettings(server.url, { DB_POOL_MAX: '8', DB_CONNECT_TIMEOUT_SECONDS: '2', ...env }), { metrics: durationRecorder(durations) })
     harness.own({ stop: () => db.close(1) })
     await migrate(db)
     return { harness, server, db, durations }

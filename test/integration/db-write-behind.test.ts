@@ -2,16 +2,18 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { PostgresAccountStore } from '../../app/db/account-store.js'
 import { PlayerRepository } from '../../app/db/player-repository.js'
-import { WriteBehindPlayerSink } from '../../app/db/write-behind.js'
+import { loadConfig } from '../../app/config/index.js'
+import { WriteBehindPlayerSink, writeBehindOptions, type WriteBehindOptions } from '../../app/db/write-behind.js'
 import type { PlayerState } from '../../app/game/stores.js'
 import { rejection, startDb, type DbFixture } from './db-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('db: write-behind PlayerStateSink')
 let f: DbFixture
 const sinks: WriteBehindPlayerSink[] = []
 
-function sink(options: ConstructorParameters<typeof WriteBehindPlayerSink>[1] = {}): WriteBehindPlayerSink {
-  const s = new WriteBehindPlayerSink(f.db, { flushIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 200, closeDeadlineMs: 2000, ...options })
+function sink(options: Partial<WriteBehindOptions> = {}): WriteBehindPlayerSink {
+  const s = new WriteBehindPlayerSink(f.db, { ...writeBehindOptions(loadConfig({}).data), flushIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 200, closeDeadlineMs: 2000, ...options })
   sinks.push(s)
   return s
 }
@@ -76,11 +78,7 @@ test('the interval flushes without being asked; invalid state is refused synchro
   await seedPlayers(2)
   const s = sink({ flushIntervalMs: 20 })
   s.markDirty(stateOf(1, 5))
-  const started = Date.now()
-  while ((await matching(new Map([[1, stateOf(1, 5)]]))) !== 1) {
-    assert.ok(Date.now() - started < 5000, 'flushed by the timer within 5 s')
-    await new Promise((r) => setTimeout(r, 20))
-  }
+  await eventually(async () => (await matching(new Map([[1, stateOf(1, 5)]]))) === 1, 5000, 'the timer to flush')
   assert.throws(() => s.markDirty({ ...stateOf(2, 1), experience: -5 }), (e: { code?: string }) => e.code === 'GS_ERR_DB_INVALID_ARGUMENT')
   assert.throws(() => s.markDirty({ ...stateOf(2, 1), position: { zone: 0, x: Number.NaN, y: 0 } }), (e: { code?: string }) => e.code === 'GS_ERR_DB_INVALID_ARGUMENT')
 })
@@ -149,14 +147,13 @@ test('PostgreSQL stopped and restarted in the middle of write-behind: every ackn
       acknowledged.set(id, state)
     }
   }
-  const waitFor = async (what: string, condition: () => boolean) => {
-    const started = Date.now()
-    while (!condition()) {
-      assert.ok(Date.now() - started < 20_000, `timed out waiting for ${what}`)
+  // writes keep coming while waiting
+  const waitFor = (what: string, condition: () => boolean) =>
+    eventually(() => {
+      if (condition()) return true
       writeRound()
-      await new Promise((r) => setTimeout(r, 10))
-    }
-  }
+      return false
+    }, 20_000, what, 10)
   await waitFor('some flushes', () => s.stats().flushedPlayers > 2 * n)
   await f.server.stop()
   await waitFor('failed flush attempts while the server is down', () => s.stats().consecutiveFailures >= 3)

@@ -14,7 +14,7 @@ import { buildTopology, DEFAULT_TOPOLOGY_OPTIONS, scrapeTargets, servicesOfKind 
 import { EXTERNAL_METRICS } from '../../dashboards/common.js'
 import { GENERATED_DIR } from '../../dashboards/generate.js'
 import { allPanels } from '../../dashboards/index.js'
-import { panelMetricNames, runnableQuery } from '../../dashboards/queries.js'
+import { panelMetricNames, runnableQuery } from '../harness/promql.js'
 import { METRIC_LIST, seriesNames } from '../../dashboards/telemetry.js'
 import { Harness } from '../harness/index.js'
 import { processTree, stillRunning } from './deploy-support.js'

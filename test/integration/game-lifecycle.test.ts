@@ -11,8 +11,9 @@ import type { PlayerState } from '../../app/game/stores.js'
 import { silentLogger } from '../../app/logger.js'
 import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
-import { startServer } from '../../app/server/start-server.js'
+import { startServer } from '../../app/processes/game-server.js'
 import { PASSWORD, TEST_ENV, uniqueUsername } from './game-support.js'
+import { MemorySharedState } from '../../app/game/memory-shared-state.js'
 
 const test = suite('startServer lifecycle')
 
@@ -42,7 +43,7 @@ test('close: SHUTTING_DOWN to clients → player state to the sink → resolved;
   const accounts = new MemoryAccountStore()
   const sessions = new MemorySessionStore({ ttlSeconds: 60 })
   const playerSink = new RecordingSink(accounts, events)
-  const handle = await startServer(loadConfig(TEST_ENV), { logger: silentLogger, stores: { accounts, sessions, playerSink } })
+  const handle = await startServer(loadConfig(TEST_ENV), { logger: silentLogger, stores: { accounts, sessions, playerSink, shared: new MemorySharedState(10) } })
   try {
     const client = await GameClient.connect({ host: '127.0.0.1', port: handle.port })
     const ok = await client.register(uniqueUsername('life'), PASSWORD)

@@ -10,6 +10,7 @@ import { GameClient } from '../../app/client/game-client.js'
 import { isGameServerError } from '../../app/errors.js'
 import { Harness } from '../harness/index.js'
 import { listeningPort, PASSWORD, spawnServer, uniqueUsername } from './game-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('game server with PostgreSQL down: readiness and a retryable, internals-free error')
 
@@ -57,12 +58,7 @@ test('/readyz follows the database; REGISTER/LOGIN get ACCOUNT_STORE_UNAVAILABLE
     assert.match(server.output(), /GS_ERR_DB_UNAVAILABLE/, 'the details are in the log')
 
     await postgres.restart()
-    let back = false
-    for (let i = 0; i < 50 && !back; i++) {
-      back = (await probe(metricsPort, '/readyz')).status === 200
-      if (!back) await new Promise((r) => setTimeout(r, 200))
-    }
-    assert.ok(back, '/readyz is 200 again once the database is back')
+    await eventually(async () => (await probe(metricsPort, '/readyz')).status === 200, 10_000, '/readyz to be 200 again once the database is back', 200)
     const again = await client.login(name, PASSWORD)
     assert.ok(again.playerId > 0)
     client.connection.destroy()

@@ -5,9 +5,9 @@ import { GameClient } from '../../app/client/game-client.js'
 import { loadConfig, type Env } from '../../app/config/index.js'
 import { ManagedProcess } from '../../app/local/child-process.js'
 import { silentLogger } from '../../app/logger.js'
-import { startServer, type ServerHandle } from '../../app/server/start-server.js'
+import { startServer, type ServerHandle } from '../../app/processes/game-server.js'
 import type { Harness } from '../harness/index.js'
-import { CountingMetrics } from './net-support.js'
+import { CountingMetrics } from '../harness/net-server.js'
 
 export const PASSWORD = 'correct-horse-battery'
 

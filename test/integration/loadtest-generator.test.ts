@@ -11,7 +11,7 @@ import { silentLogger } from '../../app/logger.js'
 import { summarize } from '../../app/loadtest/report.js'
 import { runLoad } from '../../app/loadtest/runner.js'
 import { validateScenario } from '../../app/loadtest/scenario.js'
-import { startServer, type ServerHandle } from '../../app/server/start-server.js'
+import { startServer, type ServerHandle } from '../../app/processes/game-server.js'
 import { Harness } from '../harness/index.js'
 import { FrameCountingMetrics, startCountingServer } from './loadtest-support.js'
 

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { LoadReport } from '../../app/loadtest/report.js'
-import { canConnect } from '../../app/local/ports.js'
+import { canConnect } from '../../app/tcp.js'
 import { Harness, isAlive } from '../harness/index.js'
 import { runCli, type CliResult } from './loadtest-support.js'
 

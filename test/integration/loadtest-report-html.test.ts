@@ -13,7 +13,7 @@ import { buildReport, writeReport } from '../../app/loadtest/report.js'
 import { runLoad } from '../../app/loadtest/runner.js'
 import { validateScenario } from '../../app/loadtest/scenario.js'
 import { Harness } from '../harness/index.js'
-import { startServer, type TestServer } from './net-support.js'
+import { startServer, type TestServer } from '../harness/net-server.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const test = suite('loadtest report.html in Chromium')

@@ -2,12 +2,12 @@
 import type { AddressInfo } from 'node:net'
 import { loadConfig } from '../../app/config/index.js'
 import { GameServer } from '../../app/net/server.js'
-import { NoopMetrics } from '../../app/telemetry/metrics.js'
+import { NoopServerMetrics } from '../harness/metrics.js'
 import { runScript, type ScriptOptions, type ScriptResult } from '../harness/run-script.js'
-import { EchoDispatcher } from './net-support.js'
+import { EchoDispatcher } from '../harness/net-server.js'
 
 /** Counts frames in and out by type name and sessions opened, as the server saw them. */
-export class FrameCountingMetrics extends NoopMetrics {
+export class FrameCountingMetrics extends NoopServerMetrics {
   readonly framesIn = new Map<string, number>()
   readonly framesOut = new Map<string, number>()
   sessionsOpened = 0

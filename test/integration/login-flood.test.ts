@@ -65,11 +65,11 @@ async function flood(game: GameFixture, honestName: string, victimName: string, 
   const settleBy = performance.now() + 5000
   await new Promise((r) => setTimeout(r, 300))
   const waveOver = (): boolean => {
-    const queue = game_.loginQueue.stats()
-    return game_.loginThrottle.stats().throttledAddress > 0 && queue.waiting === 0 && queue.running === 0
+    const queue = game_.loginFlow.queue.stats()
+    return game_.loginFlow.throttle.stats().throttledAddress > 0 && queue.waiting === 0 && queue.running === 0
   }
   while (throttling && !waveOver() && performance.now() < settleBy) await new Promise((r) => setTimeout(r, 20))
-  const admittedBefore = game_.loginThrottle.stats().admitted
+  const admittedBefore = game_.loginFlow.throttle.stats().admitted
   const times: number[] = []
   const refused: Record<string, number> = {}
   for (let i = 0; i < HONEST_LOGINS; i++) {
@@ -84,7 +84,7 @@ async function flood(game: GameFixture, honestName: string, victimName: string, 
     }
     honest.connection.destroy()
   }
-  const admittedDuring = game_.loginThrottle.stats().admitted - admittedBefore - HONEST_LOGINS
+  const admittedDuring = game_.loginFlow.throttle.stats().admitted - admittedBefore - HONEST_LOGINS
   stop = true
   for (const a of attackers) a.connection.destroy()
   await Promise.allSettled(loops)

@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert'
 import type { ReceivedFrame } from '../../app/client/connection.js'
 import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../../app/net/connection.js'
 import { FrameType } from '../../app/protocol/types.js'
-import { eventually, startServer } from './net-support.js'
+import { startServer } from '../harness/net-server.js'
+import { eventually } from '../harness/eventually.js'
 
 /** On CHAT: 30 replies, compressible text or (payload 'noise') distinct random bytes. */
 class FanDispatcher implements FrameDispatcher {

@@ -9,7 +9,8 @@ import { ClientConnection } from '../../app/client/connection.js'
 import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { encodeFrame } from '../../app/protocol/header.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
-import { eventually, startServer } from './net-support.js'
+import { startServer } from '../harness/net-server.js'
+import { eventually } from '../harness/eventually.js'
 
 const full = suite('net: MAX_SESSIONS')
 

@@ -7,7 +7,8 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { encodeFrame } from '../../app/protocol/header.js'
 import { FrameType } from '../../app/protocol/types.js'
-import { CountingMetrics, eventually, startServer, type TestServer } from './net-support.js'
+import { CountingMetrics, startServer, type TestServer } from '../harness/net-server.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('net: PING/PONG over TCP')
 let ts: TestServer

@@ -8,7 +8,8 @@ import type { ClientConnection } from '../../app/client/connection.js'
 import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../../app/net/connection.js'
 import type { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
-import { eventually, startServer } from './net-support.js'
+import { startServer } from '../harness/net-server.js'
+import { eventually } from '../harness/eventually.js'
 
 /** Every CHAT is fanned out `copies` times to every open connection (a zone broadcast). */
 class BroadcastDispatcher implements FrameDispatcher {

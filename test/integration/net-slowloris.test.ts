@@ -17,7 +17,8 @@ import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { Harness } from '../harness/index.js'
 import { listeningPort } from './game-support.js'
-import { eventually, startServer } from './net-support.js'
+import { startServer } from '../harness/net-server.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('net: slowloris, per-address limit, descriptor-derived session cap')
 

@@ -14,6 +14,7 @@ import { decodePlayerJoined, decodePlayerLeft, encodeChat, encodeLogin, encodeMo
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { unpackBatch } from '../../app/protocol/batch.js'
 import { PASSWORD, startGame, uniqueUsername, type GameFixture } from './game-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('protocol conformance (docs/PROTOCOL.md)')
 
@@ -70,12 +71,8 @@ class RawReader {
       }
     })
   }
-  async until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-    const deadline = performance.now() + timeoutMs
-    while (!predicate()) {
-      if (performance.now() > deadline) throw new Error(`timed out; frames: ${this.frames.map((f) => f.type.toString(16)).join(',')}`)
-      await new Promise((r) => setTimeout(r, 10))
-    }
+  until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
+    return eventually(predicate, timeoutMs, `the frames to arrive; frames so far: ${this.frames.map((f) => f.type.toString(16)).join(',')}`)
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The balancer's telemetry: a real Balancer with `startTelemetry(…, 'balancer')` in front of two real
+ * The balancer's telemetry: a real Balancer with `Telemetry.start(…, 'balancer')` in front of two real
  * backends; clients connect through it; the balancer's /metrics shows accepted clients, per-backend
  * connections, health and health-check results; stopping a backend turns its health gauge to 0 and
  * raises the detector's `unhealthy-backends` bottleneck, which clears when it is back.
@@ -10,9 +10,10 @@ import type { Balancer } from '../../app/balancer/balancer.js'
 import type { ClientConnection } from '../../app/client/connection.js'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
-import { backendIdOf, connectVia, restartBackend, startBackend, startBalancer, whoServes, type TaggedBackend } from './balancer-support.js'
-import { scrape, series, until } from './telemetry-support.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
+import { backendIdOf, connectVia, restartBackend, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
+import { scrape, series } from './telemetry-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('telemetry: balancer metrics and the unhealthy-backends bottleneck')
 
@@ -24,8 +25,8 @@ const clients: ClientConnection[] = []
 test.before(async () => {
   backends = [await startBackend(0), await startBackend(1)]
   const config = loadConfig({ METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', BOTTLENECK_WINDOW_MS: '1000', BOTTLENECK_EVAL_INTERVAL_MS: '100', REPORT_INTERVAL_MS: '0' })
-  telemetry = await startTelemetry(config, silentLogger, 'balancer', { forSecondsOverride: 0 })
-  balancer = await startBalancer(backends, {}, { metrics: telemetry.balancerMetrics, admin: false })
+  telemetry = (await Telemetry.start(config, silentLogger, 'balancer', { forSecondsOverride: 0 }))!
+  balancer = await balancerInFront(backends, {}, { metrics: telemetry.balancerMetrics!, admin: false })
 })
 
 test.after(async () => {
@@ -63,15 +64,15 @@ test('a stopped backend is unhealthy in the gauge and in the detector; back up, 
   const victim = backends[1]!
   const id = backendIdOf(victim)
   await victim.server.stop()
-  await until(async () => series(await scrape(telemetry.port!), 'gs_balancer_backend_healthy', { backend: id }) === 0, 10_000, 'health gauge 0')
-  await until(() => telemetry.detector!.active().some((b) => b.name === 'unhealthy-backends'), 5000, 'unhealthy-backends raised')
+  await eventually(async () => series(await scrape(telemetry.port!), 'gs_balancer_backend_healthy', { backend: id }) === 0, 10_000, 'health gauge 0')
+  await eventually(() => telemetry.detector!.active().some((b) => b.name === 'unhealthy-backends'), 5000, 'unhealthy-backends raised')
   const s = await scrape(telemetry.port!)
   assert.is(series(s, 'gs_bottleneck_active', { name: 'unhealthy-backends', severity: 'warning' }), 1)
   assert.ok(series(s, 'gs_balancer_health_checks_total', { backend: id, result: 'failed' })! >= 1)
 
   await restartBackend(victim)
-  await until(async () => series(await scrape(telemetry.port!), 'gs_balancer_backend_healthy', { backend: id }) === 1, 10_000, 'health gauge 1')
-  await until(() => !telemetry.detector!.active().some((b) => b.name === 'unhealthy-backends'), 5000, 'unhealthy-backends cleared')
+  await eventually(async () => series(await scrape(telemetry.port!), 'gs_balancer_backend_healthy', { backend: id }) === 1, 10_000, 'health gauge 1')
+  await eventually(() => !telemetry.detector!.active().some((b) => b.name === 'unhealthy-backends'), 5000, 'unhealthy-backends cleared')
 })
 
 test.run()

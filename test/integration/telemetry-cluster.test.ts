@@ -7,9 +7,10 @@ import * as assert from 'uvu/assert'
 import { joinCluster, type ClusterMembershipHandle } from '../../app/cluster/join.js'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
 import { Harness } from '../harness/index.js'
-import { scrape, series, until } from './telemetry-support.js'
+import { scrape, series } from './telemetry-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('telemetry: cluster leader and members gauges')
 
@@ -27,7 +28,7 @@ test('leader 1 and two live members', async () => {
   const redis = await harness.redis()
   const env = { CLUSTER_REDIS_URL: redis.url, CLUSTER_NAME: `telemetry-${process.pid}`, METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', SYSTEM_SAMPLE_INTERVAL_MS: '200', REPORT_INTERVAL_MS: '0' }
   const first = loadConfig({ ...env, NODE_ID: 'tm-first' })
-  telemetry = await startTelemetry(first, silentLogger, 'server')
+  telemetry = (await Telemetry.start(first, silentLogger, 'server'))!
   const a = joinCluster({ config: first, address: '127.0.0.1:1', role: 'game', logger: silentLogger })
   nodes.push(a)
   telemetry.observeClusterNode(a.joined)
@@ -35,8 +36,8 @@ test('leader 1 and two live members', async () => {
   const b = joinCluster({ config: loadConfig({ ...env, NODE_ID: 'tm-second' }), address: '127.0.0.1:2', role: 'game', elect: false, logger: silentLogger })
   nodes.push(b)
   await b.joined
-  await until(async () => series(await scrape(telemetry.port!), 'gs_cluster_leader') === 1, 15_000, 'leader gauge 1')
-  await until(async () => series(await scrape(telemetry.port!), 'gs_cluster_members') === 2, 10_000, 'two live members')
+  await eventually(async () => series(await scrape(telemetry.port!), 'gs_cluster_leader') === 1, 15_000, 'leader gauge 1')
+  await eventually(async () => series(await scrape(telemetry.port!), 'gs_cluster_members') === 2, 10_000, 'two live members')
   assert.ok(a.node!.isLeader)
 })
 

@@ -13,8 +13,9 @@ import { createLogger } from '../../app/logger.js'
 import { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
 import type { BottleneckSnapshot } from '../../app/telemetry/detector.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
-import { scrape, series, TimedEchoDispatcher, until } from './telemetry-support.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
+import { scrape, series, TimedEchoDispatcher } from './telemetry-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('telemetry: bottleneck detector with a slow handler')
 
@@ -50,7 +51,7 @@ test.before(async () => {
   })
   const logger = createLogger({ level: 'info', destination: sink })
   // `for` of 0.3 s instead of 30 s keeps the test short; the window and percentile logic are the real ones
-  telemetry = await startTelemetry(config, logger, 'server', { forSecondsOverride: 0.3 })
+  telemetry = (await Telemetry.start(config, logger, 'server', { forSecondsOverride: 0.3 }))!
   dispatcher = new TimedEchoDispatcher(telemetry.metrics)
   server = new GameServer({ config, dispatcher, metrics: telemetry.metrics })
   const { port } = await server.listen()
@@ -83,8 +84,8 @@ async function bottlenecks(): Promise<BottleneckSnapshot> {
 const isActive = (s: BottleneckSnapshot): boolean => s.active.some((b) => b.name === 'frame-processing-p95')
 
 test('fast handler: no bottleneck, p95 well under 10 ms', async () => {
-  await until(() => dispatcher.handled >= 50, 5000, 'fast traffic')
-  await until(async () => (await bottlenecks()).readings['frame-processing-p95'] !== undefined, 3000, 'a p95 reading')
+  await eventually(() => dispatcher.handled >= 50, 5000, 'fast traffic')
+  await eventually(async () => (await bottlenecks()).readings['frame-processing-p95'] !== undefined, 3000, 'a p95 reading')
   const snapshot = await bottlenecks()
   assert.not.ok(isActive(snapshot))
   assert.ok(snapshot.readings['frame-processing-p95']! < 0.01, `p95 ${snapshot.readings['frame-processing-p95']}`)
@@ -94,7 +95,7 @@ test('fast handler: no bottleneck, p95 well under 10 ms', async () => {
 test('slow handler (15 ms a frame) raises frame-processing-p95, fast again clears it', async () => {
   dispatcher.delayMs = 15
   const slowSince = performance.now()
-  await until(async () => isActive(await bottlenecks()), 8000, 'frame-processing-p95 raised')
+  await eventually(async () => isActive(await bottlenecks()), 8000, 'frame-processing-p95 raised')
   const raisedAfterMs = performance.now() - slowSince
   assert.ok(raisedAfterMs >= 300, `held for the 0.3 s 'for' first (raised after ${raisedAfterMs.toFixed(0)} ms)`)
   const raised = await bottlenecks()
@@ -107,7 +108,7 @@ test('slow handler (15 ms a frame) raises frame-processing-p95, fast again clear
   assert.ok(lines.some((l) => l.msg === 'bottleneck raised' && l.bottleneck === 'frame-processing-p95'), 'raised is logged')
 
   dispatcher.delayMs = 0
-  await until(async () => !isActive(await bottlenecks()), 8000, 'frame-processing-p95 cleared')
+  await eventually(async () => !isActive(await bottlenecks()), 8000, 'frame-processing-p95 cleared')
   metrics = await scrape(telemetry.port!)
   assert.is(series(metrics, 'gs_bottleneck_active', { name: 'frame-processing-p95', severity: 'warning' }), 0)
   assert.ok(lines.some((l) => l.msg === 'bottleneck cleared' && l.bottleneck === 'frame-processing-p95'), 'cleared is logged')

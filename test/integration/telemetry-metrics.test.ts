@@ -11,8 +11,9 @@ import { silentLogger } from '../../app/logger.js'
 import { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
 import { METRIC_LIST } from '../../app/telemetry/catalogue.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
-import { family, scrape, scrapeText, series, TimedEchoDispatcher, until, type Scrape } from './telemetry-support.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
+import { family, scrape, scrapeText, series, TimedEchoDispatcher, type Scrape } from './telemetry-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('telemetry: /metrics of a real server')
 
@@ -31,7 +32,7 @@ test.before(async () => {
     REPORT_INTERVAL_MS: '600000', // started, but the test calls report() itself
     NODE_ID: 'telemetry-test-1',
   })
-  telemetry = await startTelemetry(config, silentLogger, 'server')
+  telemetry = (await Telemetry.start(config, silentLogger, 'server'))!
   const dispatcher = new TimedEchoDispatcher(telemetry.metrics)
   server = new GameServer({ config, dispatcher, metrics: telemetry.metrics })
   telemetry.observeServer(server)
@@ -141,7 +142,7 @@ test('violations and close reasons are labelled', async () => {
   const client = await connect()
   await client.request(0x7777, undefined, { expect: FrameType.ERROR })
   await client.close()
-  await until(async () => delta(before, await scrape(telemetry.port!), 'gs_sessions_closed_total', { reason: 'client-closed' }) === 1, 3000, 'client-closed count')
+  await eventually(async () => delta(before, await scrape(telemetry.port!), 'gs_sessions_closed_total', { reason: 'client-closed' }) === 1, 3000, 'client-closed count')
   const after = await scrape(telemetry.port!)
   assert.is(delta(before, after, 'gs_protocol_violations_total', { kind: 'unknown-type' }), 1)
   assert.is(delta(before, after, 'gs_frames_in_total', { type: 'unknown' }), 1)

@@ -11,11 +11,12 @@ import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
 import { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
 import { alertRule, promqlExpr, THRESHOLDS } from '../../app/telemetry/thresholds.js'
 import { Harness } from '../harness/index.js'
 import type { PrometheusServer } from '../../app/local/prometheus-server.js'
-import { TimedEchoDispatcher, until } from './telemetry-support.js'
+import { TimedEchoDispatcher } from './telemetry-support.js'
+import { eventually } from '../harness/eventually.js'
 
 const test = suite('telemetry: a real Prometheus scrapes /metrics and evaluates the generated rules')
 
@@ -46,7 +47,7 @@ async function query(expr: string): Promise<{ status: string; data: { result: { 
 
 test.before(async () => {
   const config = loadConfig({ GAME_HOST: '127.0.0.1', GAME_PORT: '0', METRICS_HOST: '127.0.0.1', METRICS_PORT: '0', SYSTEM_SAMPLE_INTERVAL_MS: '500', REPORT_INTERVAL_MS: '0' })
-  telemetry = await startTelemetry(config, silentLogger, 'server')
+  telemetry = (await Telemetry.start(config, silentLogger, 'server'))!
   dispatcher = new TimedEchoDispatcher(telemetry.metrics)
   server = new GameServer({ config, dispatcher, metrics: telemetry.metrics })
   telemetry.observeServer(server)
@@ -83,8 +84,8 @@ test.after(async () => {
 })
 
 test('Prometheus accepts the exposition and loads every generated rule', async () => {
-  await until(async () => (await query('up{job="game"}')).data.result[0]?.value[1] === '1', 15_000, 'target up')
-  await until(async () => (await query('gs_frames_in_total{type="CHAT"}')).data.result.length === 1, 10_000, 'frames scraped')
+  await eventually(async () => (await query('up{job="game"}')).data.result[0]?.value[1] === '1', 15_000, 'target up')
+  await eventually(async () => (await query('gs_frames_in_total{type="CHAT"}')).data.result.length === 1, 10_000, 'frames scraped')
   const rules = (await (await fetch(`${prometheus.url}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } }
   const loaded = rules.data.groups.flatMap((g) => g.rules)
   assert.is(loaded.length, THRESHOLDS.length)
@@ -100,13 +101,13 @@ test('every threshold expression is a valid query; the server\'s families yield 
   // and the engine test do); the process thresholds read the server's own families.
   for (const name of ['event-loop-delay-p99', 'outbound-backlog']) {
     const t = THRESHOLDS.find((x) => x.name === name)!
-    await until(async () => (await query(promqlExpr(t, '5s').replace(/ > [^>]+$/, ''))).data.result.length > 0, 10_000, `${name} has data`)
+    await eventually(async () => (await query(promqlExpr(t, '5s').replace(/ > [^>]+$/, ''))).data.result.length > 0, 10_000, `${name} has data`)
   }
 })
 
 test('a slow handler fires the generated frame-processing-p95 alert in Prometheus', async () => {
   dispatcher.delayMs = 15
-  await until(
+  await eventually(
     async () => (await query('ALERTS{alertname="BottleneckFrameProcessingP95",alertstate="firing"}')).data.result.length === 1,
     20_000,
     'the alert firing',

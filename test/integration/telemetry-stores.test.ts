@@ -8,8 +8,8 @@ import * as assert from 'uvu/assert'
 import { GameClient } from '../../app/client/game-client.js'
 import { loadConfig } from '../../app/config/index.js'
 import { silentLogger } from '../../app/logger.js'
-import { startServer, type ServerHandle } from '../../app/server/start-server.js'
-import { startTelemetry, type Telemetry } from '../../app/telemetry/start.js'
+import { startServer, type ServerHandle } from '../../app/processes/game-server.js'
+import { Telemetry } from '../../app/telemetry/telemetry.js'
 import { Harness } from '../harness/index.js'
 import { PASSWORD, TEST_ENV, uniqueUsername } from './game-support.js'
 import { family, scrape, series } from './telemetry-support.js'
@@ -32,9 +32,8 @@ test.before(async () => {
     METRICS_PORT: '0',
     REPORT_INTERVAL_MS: '0',
   })
-  telemetry = await startTelemetry(config, silentLogger, 'server')
-  handle = await startServer(config, { logger: silentLogger, metrics: telemetry.metrics, metricsPort: telemetry.port })
-  telemetry.observeServer(handle.server)
+  telemetry = (await Telemetry.start(config, silentLogger, 'server'))!
+  handle = await startServer(config, { logger: silentLogger, telemetry })
 })
 
 test.after(async () => {

@@ -1,7 +1,7 @@
 /** Shared pieces of the telemetry tests: scrape and parse /metrics, a timed (optionally slow) echo dispatcher. */
 import type { Connection, FrameDispatcher, InboundFrame } from '../../app/net/connection.js'
 import { frameTypeName } from '../../app/protocol/types.js'
-import type { GameMetrics } from '../../app/telemetry/metrics.js'
+import type { GameMetrics } from '../../app/game/metrics.js'
 
 /** Series of one scrape: `name{a="x",b="y"}` (labels sorted, otel_scope_* dropped) → value. */
 export type Scrape = Map<string, number>
@@ -59,13 +59,4 @@ export class TimedEchoDispatcher implements FrameDispatcher {
   }
 
   disconnected(_connection: Connection): void {}
-}
-
-/** Resolve when `predicate` holds, polling; reject after `timeoutMs`. */
-export async function until(predicate: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!(await predicate())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }

@@ -9,7 +9,7 @@ import { request, type IncomingMessage } from 'node:http'
 import { GameServerError } from '../../../app/errors.js'
 
 /** The API version asked for: what podman 4.3 (and every current Docker) serves. */
-export const API_VERSION = 'v1.41'
+const API_VERSION = 'v1.41'
 
 export interface RequestOptions {
   /** Query parameters; an array repeats the parameter (`changes=…&changes=…`). */
@@ -276,7 +276,7 @@ export interface ContainerInspect {
 }
 
 /** The Docker log stream format: 8-byte frame headers (stream, 0, 0, 0, size32be) before each chunk. */
-export function demultiplex(buffer: Buffer): string {
+function demultiplex(buffer: Buffer): string {
   const parts: string[] = []
   let offset = 0
   while (offset + 8 <= buffer.length && buffer[offset]! <= 2 && buffer[offset + 1] === 0) {

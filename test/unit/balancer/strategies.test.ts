@@ -3,6 +3,12 @@ import * as assert from 'uvu/assert'
 import { Backend } from '../../../app/balancer/backend.js'
 import { BackendPool } from '../../../app/balancer/backend-pool.js'
 import { createStrategy, type StrategyName } from '../../../app/balancer/strategies.js'
+import { loadConfig } from '../../../app/config/index.js'
+
+/** The balancer's settings from the config table's defaults. */
+const SETTINGS = loadConfig({}).balancer
+const BACKEND = { fall: SETTINGS.healthCheckFall, ewmaAlpha: SETTINGS.latencyEwmaAlpha }
+const STRATEGY = { connectionWeightMs: SETTINGS.connectionWeightMs }
 
 const test = suite('balancer strategies')
 
@@ -16,7 +22,7 @@ interface Spec {
 
 function backends(specs: Spec[]): Backend[] {
   return specs.map((s) => {
-    const backend = new Backend({ host: s.id, port: 1 }, { weight: s.weight ?? 1 })
+    const backend = new Backend({ host: s.id, port: 1 }, { ...BACKEND, weight: s.weight ?? 1 })
     backend.activeConnections = s.connections ?? 0
     if (s.latencyMs !== undefined) backend.recordLatency(s.latencyMs)
     if (s.bottleneck) backend.bottleneckNames = ['cpu']
@@ -26,7 +32,7 @@ function backends(specs: Spec[]): Backend[] {
 
 /** Pick `n` times; `hold` keeps each pick as an open connection (acquire without release). */
 function sequence(name: StrategyName, list: Backend[], n: number, hold: boolean): string[] {
-  const strategy = createStrategy(name)
+  const strategy = createStrategy(name, STRATEGY)
   const out: string[] = []
   for (let i = 0; i < n; i++) {
     const picked = strategy.pick(list)!
@@ -56,7 +62,7 @@ for (const row of table) {
 
 test('least-connections keeps counts within ±1 while sessions come and go', () => {
   const list = backends([{ id: 'a' }, { id: 'b' }, { id: 'c' }])
-  const strategy = createStrategy('least-connections')
+  const strategy = createStrategy('least-connections', STRATEGY)
   const held: Backend[] = []
   for (let i = 0; i < 300; i++) {
     const picked = strategy.pick(list)!
@@ -71,20 +77,20 @@ test('least-connections keeps counts within ±1 while sessions come and go', () 
   assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `counts ${counts}`)
 })
 
-test('EWMA latency uses alpha 0.1 by default', () => {
-  const backend = new Backend({ host: 'x', port: 1 })
+test('EWMA latency uses LATENCY_EWMA_ALPHA (0.1)', () => {
+  const backend = new Backend({ host: 'x', port: 1 }, BACKEND)
   backend.recordLatency(10)
   backend.recordLatency(20)
   assert.ok(Math.abs(backend.ewmaLatencyMs! - 11) < 1e-9)
 })
 
 test('pool picks only healthy backends, honours exclusions, switches strategy at runtime', () => {
-  const pool = new BackendPool('round-robin')
+  const pool = new BackendPool('round-robin', STRATEGY)
   const changes: string[] = []
   pool.listen({ strategyChanged: (from, to) => changes.push(`${from}->${to}`), stateChanged: (b, from, to) => changes.push(`${b.id}:${from}->${to}`) })
-  const a = pool.add({ host: 'a', port: 1 })
-  const b = pool.add({ host: 'b', port: 1 })
-  const c = pool.add({ host: 'c', port: 1 })
+  const a = pool.add({ host: 'a', port: 1 }, BACKEND)
+  const b = pool.add({ host: 'b', port: 1 }, BACKEND)
+  const c = pool.add({ host: 'c', port: 1 }, BACKEND)
   pool.setState(b, 'unhealthy', 'test')
   assert.equal([pool.pick(), pool.pick(), pool.pick()].map((x) => x!.host), ['a', 'c', 'a'])
   assert.is(pool.pick(new Set([a, c])), undefined)
@@ -97,7 +103,7 @@ test('pool picks only healthy backends, honours exclusions, switches strategy at
   assert.is(pool.pick()!.host, 'b')
   assert.equal(changes, ['a:1:healthy->unhealthy'.replace('a:1', 'b:1'), 'c:1:healthy->draining', 'b:1:unhealthy->healthy', 'round-robin->least-connections'])
   try {
-    pool.add({ host: 'a', port: 1 })
+    pool.add({ host: 'a', port: 1 }, BACKEND)
     assert.unreachable()
   } catch (err) {
     assert.is((err as { code: string }).code, 'GS_ERR_BACKEND_EXISTS')

@@ -69,8 +69,8 @@ test('trip() opens at once (unreachable at start-up)', () => {
 })
 
 test('options are validated', () => {
-  assert.throws(() => new CircuitBreaker({ failureThreshold: 0 }), RangeError)
-  assert.throws(() => new CircuitBreaker({ openMs: -1 }), RangeError)
+  assert.throws(() => new CircuitBreaker({ failureThreshold: 0, openMs: 1000 }), RangeError)
+  assert.throws(() => new CircuitBreaker({ failureThreshold: 5, openMs: -1 }), RangeError)
 })
 
 test.run()

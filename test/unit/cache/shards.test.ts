@@ -1,6 +1,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { cacheMetricsFrom, shardName, ShardSet } from '../../../app/cache/shards.js'
+import { cacheOptionsFrom } from '../../../app/cache/cache.js'
+import { shardName, ShardSet } from '../../../app/cache/shards.js'
+import { loadConfig } from '../../../app/config/index.js'
 import { isGameServerError } from '../../../app/errors.js'
 
 const test = suite('cache: shard set configuration')
@@ -11,28 +13,12 @@ test('shard names are host:port/db without the password', () => {
 })
 
 test('the same shard twice in REDIS_URLS is a GS_ERR_CONFIG naming the variable', async () => {
-  const err = await ShardSet.open({ urls: ['redis://127.0.0.1:6390', 'redis://:pw@127.0.0.1:6390/0'] }).then(
+  const err = await ShardSet.open(cacheOptionsFrom(loadConfig({ REDIS_URLS: 'redis://127.0.0.1:6390,redis://:pw@127.0.0.1:6390/0' }))).then(
     () => undefined,
     (e: unknown) => e,
   )
   assert.ok(isGameServerError(err, 'GS_ERR_CONFIG'), String(err))
   assert.is(err.context.variable, 'REDIS_URLS')
-})
-
-test('metrics: methods the source lacks become noops; present ones are bound', () => {
-  const seen: string[] = []
-  const source = {
-    prefix: 'm',
-    cacheHit(this: { prefix: string }, shard: string) {
-      seen.push(`${this.prefix}:hit:${shard}`)
-    },
-  }
-  const metrics = cacheMetricsFrom(source)
-  metrics.cacheHit('1')
-  metrics.cacheMiss('1')
-  metrics.cacheError('2')
-  assert.equal(seen, ['m:hit:1'])
-  assert.is(metrics.cacheWriteSkipped, undefined)
 })
 
 test.run()

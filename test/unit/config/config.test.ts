@@ -7,7 +7,7 @@ import { isGameServerError } from '../../../app/errors.js'
 
 const test = suite('config')
 
-test('defaults of SPEC §7', () => {
+test('defaults of the variables known by name (README.md, Configuration)', () => {
   const config = loadConfig({})
   assert.is(config.server.host, '0.0.0.0')
   assert.is(config.server.port, 7777)

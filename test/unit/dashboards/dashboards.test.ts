@@ -8,7 +8,7 @@ import { EXTERNAL_METRICS, renderDashboard } from '../../../dashboards/common.js
 import { datasources } from '../../../dashboards/provisioning.js'
 import { GENERATED_DIR, generatedFiles } from '../../../dashboards/generate.js'
 import { allPanels, DASHBOARDS } from '../../../dashboards/index.js'
-import { panelMetricNames } from '../../../dashboards/queries.js'
+import { panelMetricNames } from '../../harness/promql.js'
 import { METRIC_LIST, seriesNames } from '../../../dashboards/telemetry.js'
 
 const root = join(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '..', '..', '..')

@@ -4,9 +4,11 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { Executor, SqlTag } from '../../../app/db/pool.js'
-import { WriteBehindPlayerSink } from '../../../app/db/write-behind.js'
+import { loadConfig } from '../../../app/config/index.js'
+import { WriteBehindPlayerSink, writeBehindOptions } from '../../../app/db/write-behind.js'
 import { GameServerError } from '../../../app/errors.js'
 import type { PlayerState } from '../../../app/game/stores.js'
+import { eventually } from '../../harness/eventually.js'
 
 /** Records what each bulk write carried; fails while `down` is set; can hold a write open. */
 class ScriptedExecutor implements Executor {
@@ -49,7 +51,7 @@ class ScriptedExecutor implements Executor {
 }
 
 const state = (id: number, experience: number): PlayerState => ({ id, level: 1, experience, position: { zone: 0, x: 0, y: 0 }, hp: 1 })
-const options = { flushIntervalMs: 3_600_000, retryBaseMs: 1, retryMaxMs: 5, closeDeadlineMs: 200 }
+const options = { ...writeBehindOptions(loadConfig({}).data), flushIntervalMs: 3_600_000, retryBaseMs: 1, retryMaxMs: 5, closeDeadlineMs: 200 }
 
 test('a failed flush keeps the state and retries until durable', async () => {
   const db = new ScriptedExecutor()
@@ -57,7 +59,7 @@ test('a failed flush keeps the state and retries until durable', async () => {
   sink.markDirty(state(1, 10))
   db.down = true
   const flushing = sink.flush()
-  while (sink.stats().failedAttempts < 3) await new Promise((r) => setTimeout(r, 1))
+  await eventually(() => sink.stats().failedAttempts >= 3, 5000, '3 failed attempts', 1)
   assert.is(db.stored.size, 0)
   assert.is(sink.pending(1)?.experience, 10, 'still pending while down')
   db.down = false
@@ -82,7 +84,7 @@ test('state marked while a write is in flight wins over the in-flight state when
   assert.is(sink.pending(2)?.experience, 1, 'in-flight state is visible to loads')
   db.entered = undefined
   db.release() // the held write now fails: the database is down
-  while (sink.stats().failedAttempts < 1) await new Promise((r) => setTimeout(r, 1))
+  await eventually(() => sink.stats().failedAttempts >= 1, 5000, 'a failed attempt', 1)
   assert.is(sink.pending(1)?.experience, 2, 'the failed batch did not overwrite the newer mark')
   assert.is(sink.pending(2)?.experience, 1, 'the failed batch was put back')
   db.down = false
@@ -121,7 +123,7 @@ test('durable listeners hear the ids of every committed statement, interval flus
     throw new Error('a broken listener does not break the flush')
   })
   for (let id = 1; id <= 3; id++) sink.markDirty(state(id, id))
-  while (heard.flat().length < 3) await new Promise((r) => setTimeout(r, 2)) // the interval flushes
+  await eventually(() => heard.flat().length >= 3, 5000, 'the interval to flush', 2)
   assert.equal(heard, [[1, 2], [3]])
   await sink.close()
 })

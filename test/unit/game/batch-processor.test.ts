@@ -5,7 +5,8 @@ import { BatchProcessor, type BatchProcessorOptions, type FrameHandler } from '.
 import { silentLogger } from '../../../app/logger.js'
 import type { Connection, InboundFrame } from '../../../app/net/connection.js'
 import { FrameType } from '../../../app/protocol/types.js'
-import { NoopMetrics, type GameMetrics } from '../../../app/telemetry/metrics.js'
+import { noopGameMetrics, type GameMetrics } from '../../../app/game/metrics.js'
+import { eventually } from '../../harness/eventually.js'
 
 const connection = { id: 1, playerId: 0, remoteAddress: '', closed: false, send: () => true, sendError: () => true, close: () => {}, violation: () => false } as Connection
 
@@ -18,11 +19,12 @@ function harness(overrides: Partial<BatchProcessorOptions> = {}) {
   const shed: number[] = []
   const handler = (name: string): FrameHandler => (f) => void log.push(`${name}${f.seq}`)
   const metricsSeen = { batches: [] as number[], shed: 0, processed: 0 }
-  const metrics: GameMetrics = new (class extends NoopMetrics {
-    override batchProcessed(n: number): void { metricsSeen.batches.push(n) }
-    override framesShed(n: number): void { metricsSeen.shed += n }
-    override frameProcessed(): void { metricsSeen.processed++ }
-  })()
+  const metrics: GameMetrics = {
+    ...noopGameMetrics,
+    batchProcessed: (n) => void metricsSeen.batches.push(n),
+    framesShed: (n) => void (metricsSeen.shed += n),
+    frameProcessed: () => void metricsSeen.processed++,
+  }
   const processor = new BatchProcessor({
     batchMaxFrames: 100,
     tickMs: 0,
@@ -88,7 +90,7 @@ test('tick mode: frames wait for the tick (or the count trigger)', async () => {
   processor.enqueue(frame(FrameType.MOVE, 1))
   await nextTurn()
   assert.is(log.length, 0, 'not at the end of the turn in tick mode')
-  while (log.length === 0) await new Promise((r) => setTimeout(r, 5))
+  await eventually(() => log.length > 0, 5000, 'the tick')
   assert.ok(performance.now() - started >= 25, 'processed on the tick')
   for (let i = 0; i < 100; i++) processor.enqueue(frame(FrameType.MOVE, i))
   assert.is(log.length, 101, 'count trigger also in tick mode')

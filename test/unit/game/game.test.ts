@@ -3,16 +3,20 @@ import { setImmediate as nextTurn } from 'node:timers/promises'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { loadConfig, type Env } from '../../../app/config/index.js'
+import { GameServerError } from '../../../app/errors.js'
 import { Game } from '../../../app/game/game.js'
+import { noopGameMetrics, type LoginResult } from '../../../app/game/metrics.js'
 import { MemoryAccountStore } from '../../../app/game/memory-account-store.js'
 import { MemoryPlayerStateSink } from '../../../app/game/memory-player-sink.js'
 import { MemorySessionStore } from '../../../app/game/memory-session-store.js'
+import { MemorySharedState } from '../../../app/game/memory-shared-state.js'
+import type { AccountStore, PlayerStateSink } from '../../../app/game/stores.js'
 import { silentLogger } from '../../../app/logger.js'
-import type { CloseReason, Connection, InboundFrame } from '../../../app/net/connection.js'
+import { eventually } from '../../harness/eventually.js'
+import type { CloseReason, Connection, InboundFrame, ViolationKind } from '../../../app/net/connection.js'
 import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { decodeLoginOk, decodePlayerMoved, encodeLogin, encodeMove, encodeRegister, type LoginOk } from '../../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../../app/protocol/types.js'
-import { NoopMetrics, type GameMetrics, type ViolationKind } from '../../../app/telemetry/metrics.js'
 
 interface Sent {
   type: number
@@ -22,6 +26,8 @@ interface Sent {
 }
 
 let nextId = 1
+/** Violations the game reported through its connections, by kind (reset by each setup). */
+let violations = new Map<ViolationKind, number>()
 class FakeConnection implements Connection {
   readonly id = nextId++
   playerId = 0
@@ -45,7 +51,8 @@ class FakeConnection implements Connection {
     this.closedWith ??= reason
   }
   violationCount = 0
-  violation(): boolean {
+  violation(kind: ViolationKind): boolean {
+    violations.set(kind, (violations.get(kind) ?? 0) + 1)
     if (++this.violationCount < 3) return false
     this.close('protocol-violation')
     return true
@@ -58,18 +65,16 @@ class FakeConnection implements Connection {
   }
 }
 
-function setup(env: Env = {}) {
+function setup(env: Env = {}, stores: { accounts?: AccountStore; playerSink?: (accounts: MemoryAccountStore) => PlayerStateSink } = {}) {
   const config = loadConfig({ PASSWORD_HASH_COST: '1024', ZONE_SIZE: '100', ZONE_COUNT: '2', MAX_SPEED: '1000', MAX_VIOLATIONS: '3', ...env })
   const accounts = new MemoryAccountStore()
   const sessions = new MemorySessionStore({ ttlSeconds: 60 })
-  const playerSink = new MemoryPlayerStateSink(accounts)
-  const violations = new Map<ViolationKind, number>()
-  const metrics: GameMetrics = new (class extends NoopMetrics {
-    override violation(kind: ViolationKind): void {
-      violations.set(kind, (violations.get(kind) ?? 0) + 1)
-    }
-  })()
-  const game = new Game({ config, accounts, sessions, playerSink, logger: silentLogger, metrics })
+  const playerSink = stores.playerSink?.(accounts) ?? new MemoryPlayerStateSink(accounts)
+  violations = new Map<ViolationKind, number>()
+  const logins = new Map<LoginResult, number>()
+  const metrics = { ...noopGameMetrics, loginFinished: (result: LoginResult) => void logins.set(result, (logins.get(result) ?? 0) + 1) }
+  const shared = new MemorySharedState(config.game.chatHistory)
+  const game = new Game({ config, stores: { accounts: stores.accounts ?? accounts, sessions, playerSink, shared }, logger: silentLogger, metrics })
   let seq = 0
   const send = (connection: FakeConnection, type: number, payload: Buffer = Buffer.alloc(0), playerId = connection.playerId): number => {
     const s = ++seq
@@ -85,7 +90,7 @@ function setup(env: Env = {}) {
     assert.is(reply?.type, FrameType.LOGIN_OK)
     return { connection, ok: decodeLoginOk(reply!.payload) }
   }
-  return { game, accounts, sessions, violations, send, register, close: async () => { await game.close(); await sessions.close() } }
+  return { game, accounts, sessions, violations, logins, send, register, close: async () => { await game.close(); await sessions.close() } }
 }
 
 test('register → LOGIN_OK sets connection.playerId; a second login on the connection is ALREADY_LOGGED_IN', async () => {
@@ -246,7 +251,7 @@ test('shutdown drain: logins hashing finish (LOGIN_OK), logins waiting for a slo
   await t.game.drain()
   assert.is(connections[0]!.reply(seqs[0]!)?.type, FrameType.LOGIN_OK, 'the running one finished')
   for (const i of [1, 2]) assert.is(decodeErrorPayload(connections[i]!.reply(seqs[i]!)!.payload).code, WireError.SHUTTING_DOWN)
-  assert.is(t.game.loginQueue.stats().refusedClosed, 2)
+  assert.is(t.game.loginFlow.queue.stats().refusedClosed, 2)
   await t.close()
 })
 
@@ -260,9 +265,72 @@ test('a password login whose client left while it waited is dropped without hash
   gone.close('client-closed')
   t.game.disconnected(gone, 'client-closed')
   await t.game.settle()
-  assert.is(t.game.loginQueue.stats().droppedStale, 1)
-  assert.is(t.game.loginQueue.stats().started, 1)
+  assert.is(t.game.loginFlow.queue.stats().droppedStale, 1)
+  assert.is(t.game.loginFlow.queue.stats().started, 1)
   assert.is(await t.accounts.findByUsername('leaves'), undefined, 'never registered')
+  await t.close()
+})
+
+test('every REGISTER and LOGIN is counted once by result (gs_logins_total)', async () => {
+  const t = setup({ LOGIN_ADDRESS_BURST: '2', LOGIN_ACCOUNT_BURST: '0' })
+  const { connection } = await t.register('grace') // ok
+  t.send(connection, FrameType.LOGIN, encodeLogin({ mode: 'password', username: 'grace', password: 'password123' })) // already logged in: failed
+  const guesser = new FakeConnection()
+  for (let i = 0; i < 3; i++) {
+    t.send(guesser, FrameType.LOGIN, encodeLogin({ mode: 'password', username: 'grace', password: `wrong-${i}-guess` })) // failed, failed, throttled
+    await t.game.settle()
+  }
+  t.send(new FakeConnection(), FrameType.LOGIN, encodeLogin({ mode: 'token', token: 'A'.repeat(43) })) // unknown token: failed
+  await t.game.settle()
+  assert.equal(Object.fromEntries(t.logins), { ok: 1, failed: 4, throttled: 1 })
+  await t.close()
+})
+
+test('logins end refused at shutdown, abandoned when the client left, unavailable when a store is down', async () => {
+  const down: AccountStore = {
+    create: async () => { throw new GameServerError('GS_ERR_DB_UNAVAILABLE', 'down', { variable: 'DATABASE_URL' }) },
+    findByUsername: async () => { throw new GameServerError('GS_ERR_DB_UNAVAILABLE', 'down', { variable: 'DATABASE_URL' }) },
+    findById: async () => undefined,
+    close: async () => {},
+  }
+  const t = setup({ PASSWORD_HASH_CONCURRENCY: '1' }, { accounts: down })
+  const gone = new FakeConnection()
+  t.send(new FakeConnection(), FrameType.REGISTER, encodeRegister({ username: 'nobody1', password: 'password123' })) // hashes, then the store is down
+  t.send(gone, FrameType.REGISTER, encodeRegister({ username: 'nobody2', password: 'password123' })) // waits for the one hashing slot…
+  await nextTurn()
+  gone.close('client-closed') // …and its client leaves
+  t.game.disconnected(gone, 'client-closed')
+  await t.game.settle()
+  assert.equal(Object.fromEntries(t.logins), { unavailable: 1, abandoned: 1 })
+  t.send(new FakeConnection(), FrameType.REGISTER, encodeRegister({ username: 'nobody3', password: 'password123' }))
+  t.send(new FakeConnection(), FrameType.REGISTER, encodeRegister({ username: 'nobody4', password: 'password123' })) // still waiting at shutdown
+  await t.game.drain()
+  assert.equal(Object.fromEntries(t.logins), { unavailable: 2, abandoned: 1, refused: 1 })
+  await t.close()
+})
+
+test('regression: logouts and hand-overs in flight never refuse a login (MAX_PENDING_LOGINS counts logins only)', async () => {
+  // a sink that holds every leaving player's hand-over until released: a slow database
+  let releaseAll = (): void => {}
+  const held = new Promise<void>((resolve) => (releaseAll = resolve))
+  const t = setup({ MAX_PENDING_LOGINS: '2' }, {
+    playerSink: (accounts) => {
+      const sink = new MemoryPlayerStateSink(accounts)
+      return { markDirty: (s) => sink.markDirty(s), release: async (s) => { await held; await sink.release(s) }, flush: () => sink.flush(), close: () => sink.close() }
+    },
+  })
+  const leavers = [await t.register('leaver1'), await t.register('leaver2'), await t.register('leaver3')]
+  for (const { connection } of leavers) {
+    connection.close('client-closed')
+    t.game.disconnected(connection, 'client-closed') // its hand-over waits on the sink
+  }
+  // (Game.settle would wait for the held hand-overs too: wait for this login's reply alone)
+  const newcomer = new FakeConnection()
+  const s = t.send(newcomer, FrameType.REGISTER, encodeRegister({ username: 'newcomer', password: 'password123' }))
+  await eventually(() => newcomer.reply(s) !== undefined, 5000, 'the newcomer\'s reply')
+  assert.is(newcomer.reply(s)!.type, FrameType.LOGIN_OK, 'before the fix: OVERLOADED, too many logins in progress')
+  assert.is(t.logins.get('refused'), undefined)
+  releaseAll()
   await t.close()
 })
 

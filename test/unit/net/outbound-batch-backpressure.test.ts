@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { FrameType } from '../../../app/protocol/types.js'
-import { eventually, nextTurn, outboundRig } from './support.js'
+import { nextTurn, outboundRig } from './support.js'
+import { eventually } from '../../harness/eventually.js'
 
 const batch = suite('net/outbound: BATCH aggregation')
 const text = (n: number): Buffer => Buffer.from('player 42 moved to 10,20 in zone 3; '.repeat(Math.ceil(n / 36)).slice(0, n))

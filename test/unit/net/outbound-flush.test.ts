@@ -6,7 +6,8 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { FrameType } from '../../../app/protocol/types.js'
-import { eventually, nextTurn, outboundRig } from './support.js'
+import { nextTurn, outboundRig } from './support.js'
+import { eventually } from '../../harness/eventually.js'
 
 const test = suite('net/outbound: flush triggers')
 const payload = (n: number, fill = 0x61): Buffer => Buffer.alloc(n, fill)

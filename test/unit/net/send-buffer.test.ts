@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { SendBuffer } from '../../../app/net/send-buffer.js'
-import { BufferPool } from '../../../app/pool/buffer-pool.js'
+import { BufferPool } from '../../../app/net/buffer-pool.js'
 import { encodeFrame } from '../../../app/protocol/header.js'
 
 test('frames are laid out exactly like encodeFrame: u32 extremes, small and large payloads, Buffer and Uint8Array sources', () => {

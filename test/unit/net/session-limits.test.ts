@@ -9,7 +9,8 @@ import type { FrameDispatcher, InboundFrame, Connection, CloseReason } from '../
 import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { encodeFrame } from '../../../app/protocol/header.js'
 import { FrameType, WireError } from '../../../app/protocol/types.js'
-import { eventually, startServer, type TestServer } from '../../integration/net-support.js'
+import { startServer, type TestServer } from '../../harness/net-server.js'
+import { eventually } from '../../harness/eventually.js'
 
 /**
  * On CHAT: queue `frames` frames of `bytes` payload for the sender in one go (a one-byte CHAT payload

@@ -7,13 +7,13 @@ import { loadConfig } from '../../../app/config/index.js'
 import { FlushScheduler } from '../../../app/net/flush-scheduler.js'
 import { sessionOptionsFromConfig, type SessionOptions } from '../../../app/net/options.js'
 import { Outbound, type OutboundOwner } from '../../../app/net/outbound.js'
-import { BufferPool } from '../../../app/pool/buffer-pool.js'
+import { BufferPool } from '../../../app/net/buffer-pool.js'
 import { unpackBatch } from '../../../app/protocol/batch.js'
 import { FrameDecoder } from '../../../app/protocol/decoder.js'
 import { FrameType } from '../../../app/protocol/types.js'
-import { CountingMetrics } from '../../integration/net-support.js'
+import { CountingMetrics } from '../../harness/net-server.js'
 
-export interface SocketPair {
+interface SocketPair {
   /** The accepted (server-side) socket. */
   readonly local: Socket
   /** The connecting (client-side) socket. */
@@ -25,7 +25,7 @@ export interface SocketPair {
  * A connected TCP pair over 127.0.0.1. `highWaterMark` sets the accepted socket's stream buffer
  * threshold (the runtime's default otherwise: 16 KiB up to Node 20, 64 KiB from Node 22).
  */
-export async function socketPair(highWaterMark?: number): Promise<SocketPair> {
+async function socketPair(highWaterMark?: number): Promise<SocketPair> {
   const server = createServer(highWaterMark === undefined ? { noDelay: true } : { noDelay: true, highWaterMark })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
@@ -49,7 +49,7 @@ export async function socketPair(highWaterMark?: number): Promise<SocketPair> {
   }
 }
 
-export interface PeerFrame {
+interface PeerFrame {
   readonly type: number
   readonly seq: number
   readonly playerId: number
@@ -59,7 +59,7 @@ export interface PeerFrame {
 }
 
 /** Decodes what arrives on a socket (BATCH unpacked), counting reads and BATCH frames. */
-export class PeerCollector {
+class PeerCollector {
   readonly frames: PeerFrame[] = []
   batches = 0
   reads = 0
@@ -89,7 +89,7 @@ export class PeerCollector {
   }
 }
 
-export class RecordingOwner implements OutboundOwner {
+class RecordingOwner implements OutboundOwner {
   slowClientCalls = 0
   drainedCalls = 0
   batchPlayerId = 0
@@ -156,13 +156,4 @@ export async function outboundRig(overrides: Partial<SessionOptions> = {}, socke
 /** Resolves after the current event-loop turn (all microtasks and already-queued immediates ran). */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
-}
-
-/** Resolve when `predicate` holds, polling; reject after `timeoutMs`. */
-export async function eventually(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 2))
-  }
 }

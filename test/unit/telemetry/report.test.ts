@@ -2,7 +2,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BucketHistogram } from '../../../app/telemetry/bucket-histogram.js'
 import { FRAME_DURATION_BUCKETS_SECONDS } from '../../../app/telemetry/catalogue.js'
-import type { MetricTotals } from '../../../app/telemetry/game-metrics.js'
+import type { MetricTotals } from '../../../app/telemetry/server-metrics.js'
 import { computeReport } from '../../../app/telemetry/report.js'
 
 const test = suite('performance report')

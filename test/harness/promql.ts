@@ -1,12 +1,12 @@
-/** Reading panel queries: the metric names they name, and runnable forms outside Grafana. */
-import type { PanelSpec } from './common.js'
+/** Reading the dashboards' panel queries in tests: the metric names they name, and runnable forms outside Grafana. */
+import type { PanelSpec } from '../../dashboards/common.js'
 
 const PROMQL_WORDS = new Set([
   'sum', 'max', 'min', 'avg', 'count', 'by', 'without', 'rate', 'irate', 'increase', 'histogram_quantile', 'label_values', 'or', 'and', 'unless', 'on', 'ignoring', 'group_left', 'group_right', 'vector', 'bool', 'offset',
 ])
 
 /** Metric names in a PromQL expression (identifiers not followed by `(`, outside label matchers and strings). */
-export function metricNames(expr: string): string[] {
+function metricNames(expr: string): string[] {
   const stripped = expr.replace(/\{[^}]*\}/g, '{}').replace(/"[^"]*"/g, '""').replace(/\[[^\]]*\]/g, '[]').replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '')
   const names = new Set<string>()
   for (const match of stripped.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(\s*\()?/g)) {

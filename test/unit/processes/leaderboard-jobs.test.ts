@@ -1,4 +1,4 @@
-// When a game server runs leader-only jobs: only with DATABASE_URL, REDIS_URLS (the shared state)
+// When a game server runs leader-only jobs: only with DATABASE_URL, REDIS_URLS (the shared leaderboards)
 // and a non-zero LEADERBOARD_SNAPSHOT_INTERVAL_MS; the jobs themselves run in
 // test/integration/cluster-leader-jobs.test.ts against real Redis and PostgreSQL.
 import { test } from 'uvu'
@@ -7,7 +7,7 @@ import type { ClusterMembershipHandle } from '../../../app/cluster/join.js'
 import { loadConfig } from '../../../app/config/index.js'
 import type { SharedGameState } from '../../../app/game/shared-state.js'
 import { silentLogger } from '../../../app/logger.js'
-import { startServerLeaderJobs } from '../../../app/server/leader-jobs.js'
+import { LeaderboardJobs } from '../../../app/processes/leaderboard-jobs.js'
 
 const DB = 'postgres://postgres@127.0.0.1:1/game'
 const REDIS = 'redis://127.0.0.1:1'
@@ -15,12 +15,11 @@ const REDIS = 'redis://127.0.0.1:1'
 const neverJoined: ClusterMembershipHandle = { node: null, joined: new Promise(() => {}), close: async () => {} }
 const shared = {} as SharedGameState
 
-const jobsFor = (env: Record<string, string>, withShared = true) =>
-  startServerLeaderJobs({ config: loadConfig(env), cluster: neverJoined, shared: withShared ? shared : undefined, logger: silentLogger })
+const jobsFor = (env: Record<string, string>) => LeaderboardJobs.start({ config: loadConfig(env), cluster: neverJoined, shared, logger: silentLogger })
 
 test('leader jobs need the database, the cache and a non-zero interval', async () => {
   assert.is(jobsFor({ REDIS_URLS: REDIS }), null, 'no DATABASE_URL')
-  assert.is(jobsFor({ DATABASE_URL: DB }, false), null, 'no REDIS_URLS (no shared leaderboards)')
+  assert.is(jobsFor({ DATABASE_URL: DB }), null, 'no REDIS_URLS (no shared leaderboards)')
   assert.is(jobsFor({ DATABASE_URL: DB, REDIS_URLS: REDIS, LEADERBOARD_SNAPSHOT_INTERVAL_MS: '0' }), null, 'turned off')
   const jobs = jobsFor({ DATABASE_URL: DB, REDIS_URLS: REDIS })
   assert.ok(jobs)

@@ -1,5 +1,7 @@
 /**
- * The real `GameMetrics`: hot-path calls update plain numbers and pre-aggregated histograms held in
+ * What a game server reports, in one implementation of its parts' interfaces (`NetMetrics`,
+ * `GameMetrics`, `DatabaseMetrics`, `CacheMetrics`: each declared by its part, imported here as
+ * types only). Hot-path calls update plain numbers and pre-aggregated histograms held in
  * per-label slots (attribute objects built once per label value; a Map lookup, no allocation per
  * call). OTel observable counters and gauges read the slots at collection time, histograms are
  * exported through the provider's `HistogramProducer`. The frame-processing durations also go to a
@@ -7,20 +9,27 @@
  * report its raw counters.
  */
 import type { Attributes, ObservableResult } from '@opentelemetry/api'
-import type { CloseReason } from '../net/connection.js'
+import type { CacheMetrics } from '../cache/metrics.js'
+import type { DatabaseMetrics, PoolReading } from '../db/metrics.js'
+import type { GameMetrics, LoginResult } from '../game/metrics.js'
+import type { CloseReason, ViolationKind } from '../net/connection.js'
+import type { FlushReason, IoEventKind, NetMetrics } from '../net/metrics.js'
 import { BucketHistogram, WindowedHistogram } from './bucket-histogram.js'
 import { FRAME_DURATION_BUCKETS_SECONDS, METRICS, type MetricDefinition } from './catalogue.js'
 import { IndexedCounter, LabelledCounter, LabelledHistogram } from './labelled.js'
-import type {
-  ClusterReading,
-  FlushReason,
-  GameMetrics,
-  IoEventKind,
-  PoolReading,
-  ServerReading,
-  ViolationKind,
-} from './metrics.js'
 import type { TelemetryProvider } from './provider.js'
+
+/** The game server's live state, read at collection time (GameServer.stats() fits). */
+export interface ServerReading {
+  readonly activeSessions: number
+  readonly outboundBytes: number
+}
+
+/** Cluster membership as this process sees it, read at collection time. */
+export interface ClusterReading {
+  readonly leader: boolean
+  readonly members: number
+}
 
 /** Raw totals for the performance report (it turns them into rates). */
 export interface MetricTotals {
@@ -39,7 +48,7 @@ export interface MetricTotals {
   readonly frameProcessing: BucketHistogram
 }
 
-export interface OtelGameMetricsOptions {
+export interface OtelServerMetricsOptions {
   /** Slices of the detector's sliding window (window / evaluation interval). */
   readonly windowSlices: number
 }
@@ -82,7 +91,7 @@ function histogramBuckets(definition: MetricDefinition): readonly number[] {
   return definition.buckets
 }
 
-export class OtelGameMetrics implements GameMetrics {
+export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetrics, CacheMetrics {
   /** Frame-processing durations (all types) over the detector's sliding window. */
   readonly frameWindow: WindowedHistogram
 
@@ -96,6 +105,7 @@ export class OtelGameMetrics implements GameMetrics {
   private readonly flushedFrames = new IndexedCounter('reason', FLUSH_REASONS)
   private readonly closes = new LabelledCounter('reason')
   private readonly violations = new LabelledCounter('kind')
+  private readonly logins = new LabelledCounter('result')
   private readonly ioEvents = new IndexedCounter('kind', IO_EVENT_KINDS)
   private readonly dbErrors = new LabelledCounter('operation')
   private readonly dbDuration = new LabelledHistogram('operation', histogramBuckets(METRICS.dbQuery))
@@ -121,7 +131,7 @@ export class OtelGameMetrics implements GameMetrics {
   private lastQueueDepth = 0
   private maxQueueDepth = 0
 
-  constructor(provider: TelemetryProvider, options: OtelGameMetricsOptions) {
+  constructor(provider: TelemetryProvider, options: OtelServerMetricsOptions) {
     this.frameWindow = new WindowedHistogram(FRAME_DURATION_BUCKETS_SECONDS, options.windowSlices)
     this.register(provider)
   }
@@ -192,6 +202,10 @@ export class OtelGameMetrics implements GameMetrics {
     this.violations.add(kind, 1)
   }
 
+  loginFinished(result: LoginResult): void {
+    this.logins.add(result, 1)
+  }
+
   slowClientDisconnected(): void {
     this.slowClientsTotal++
   }
@@ -200,7 +214,7 @@ export class OtelGameMetrics implements GameMetrics {
     this.ioEvents.counts[ioIndex(kind)]!++
   }
 
-  // --- pull sources ---
+  // --- pull sources (registered once by their owner, read at collection time) ---
 
   observeServer(source: () => ServerReading): void {
     this.serverSource = source
@@ -291,6 +305,7 @@ export class OtelGameMetrics implements GameMetrics {
       [METRICS.framesOut, this.framesOutByType],
       [METRICS.sessionsClosed, this.closes],
       [METRICS.violations, this.violations],
+      [METRICS.logins, this.logins],
       [METRICS.dbErrors, this.dbErrors],
       [METRICS.cacheHits, this.cacheHits],
       [METRICS.cacheMisses, this.cacheMisses],

@@ -1,4 +1,4 @@
-/** Shared pieces of the net-layer tests: an echo dispatcher and a server on a free loopback port. */
+/** A game server for the tests of the net layer and of what sits on it: an echo dispatcher, counting metrics, a GameServer on a free loopback port. */
 import type { AddressInfo } from 'node:net'
 import { loadConfig, type Env } from '../../app/config/index.js'
 import { ClientConnection, type ClientConnectionOptions } from '../../app/client/connection.js'
@@ -6,8 +6,8 @@ import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../
 import type { SessionOptions } from '../../app/net/options.js'
 import { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
-import type { GameMetrics, ViolationKind } from '../../app/telemetry/metrics.js'
-import { NoopMetrics, noopMetrics } from '../../app/telemetry/metrics.js'
+import type { ViolationKind } from '../../app/net/connection.js'
+import { NoopServerMetrics } from './metrics.js'
 
 /** Answers every frame with CHAT_MESSAGE carrying the same seq, player_id and payload. */
 export class EchoDispatcher implements FrameDispatcher {
@@ -27,7 +27,7 @@ export class EchoDispatcher implements FrameDispatcher {
 }
 
 /** Counts what the hot path reports (assert numbers, not logs). */
-export class CountingMetrics extends NoopMetrics implements GameMetrics {
+export class CountingMetrics extends NoopServerMetrics {
   readonly violations = new Map<ViolationKind, number>()
   readonly flushes = new Map<string, number>()
   readonly closes = new Map<CloseReason, number>()
@@ -83,14 +83,5 @@ export async function startServer(env: Env = {}, session: Partial<SessionOptions
       for (const client of clients) client.destroy()
       await server.close(2000)
     },
-  }
-}
-
-/** Resolve when `predicate` holds, polling; reject after `timeoutMs`. */
-export async function eventually(predicate: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 5))
   }
 }
