@@ -6,6 +6,7 @@
  * Encoders return a fresh Buffer.
  */
 import { GameServerError } from '../errors.js'
+import { PROTOCOL_VERSION } from './types.js'
 
 const utf8Strict = new TextDecoder('utf-8', { fatal: true })
 
@@ -18,7 +19,18 @@ export interface Credentials {
   readonly password: string
 }
 
-export type LoginRequest = ({ readonly mode: 'password' } & Credentials) | { readonly mode: 'token'; readonly token: string }
+/**
+ * The optional last byte of REGISTER and LOGIN: the highest protocol version the client speaks
+ * (docs/PROTOCOL.md §4.2). Decoded as `undefined` when absent; encoders write PROTOCOL_VERSION
+ * unless told `null` (a client from before versioning).
+ */
+export interface VersionedRequest {
+  readonly version?: number | undefined
+}
+
+export type RegisterRequest = Credentials & VersionedRequest
+
+export type LoginRequest = (({ readonly mode: 'password' } & Credentials) | { readonly mode: 'token'; readonly token: string }) & VersionedRequest
 
 /** Target position in world coordinates; the zone follows from x (docs/PROTOCOL.md §4.1). */
 export interface MoveRequest {
@@ -42,6 +54,14 @@ export interface LoginOk {
   readonly tokenTtlSeconds: number
   readonly token: string
   readonly username: string
+  /** The protocol version the server chose (≤ the client's). */
+  readonly protocolVersion: number
+  /** Positions in ZONE_UPDATE are in units of 2^-positionBits (docs/PROTOCOL.md §4.8). */
+  readonly positionBits: number
+  /** ZONE_SIZE: to turn a ZONE_UPDATE's zone-local position into world coordinates. */
+  readonly zoneSize: number
+  /** VIEW_RADIUS: you see players at least this close (0: your whole zone). */
+  readonly viewRadius: number
 }
 
 export interface PlayerMoved {
@@ -81,7 +101,8 @@ export interface PlayerJoined {
   readonly username: string
 }
 
-export const LeaveReason = { DISCONNECTED: 0, ZONE_CHANGE: 1 } as const
+/** PLAYER_LEFT reasons: 2 = the player is still in the zone but no longer within your view. */
+export const LeaveReason = { DISCONNECTED: 0, ZONE_CHANGE: 1, OUT_OF_VIEW: 2 } as const
 
 export interface PlayerLeft {
   readonly playerId: number
@@ -114,6 +135,13 @@ class Reader {
     return at
   }
   u8(): number { return this.buf.readUInt8(this.need(1)) }
+  /** The optional trailing protocol version: absent (undefined) or one u8 in 1…255. */
+  version(): number | undefined {
+    if (this.offset === this.buf.length) return undefined
+    const version = this.u8()
+    if (version === 0) throw malformed(this.what, { field: 'protocol_version', value: 0 })
+    return version
+  }
   u16(): number { return this.buf.readUInt16LE(this.need(2)) }
   u32(): number { return this.buf.readUInt32LE(this.need(4)) }
   f32(): number {
@@ -176,28 +204,30 @@ function truncatedUtf8(value: string, maxBytes: number): Buffer {
 
 // ── REGISTER (7) / LOGIN (6) ───────────────────────────────────────────────────────────────────
 
-export function encodeRegister(credentials: Credentials): Buffer {
+/** `version`: the protocol version byte to append (PROTOCOL_VERSION by default; null: none, as clients before versioning). */
+export function encodeRegister(credentials: Credentials, version: number | null = PROTOCOL_VERSION): Buffer {
   const user = str8Bytes(credentials.username, 'username')
   const pass = str8Bytes(credentials.password, 'password')
-  return new Writer(2 + user.length + pass.length).str8(user).str8(pass).done()
+  return withVersion(new Writer(3 + user.length + pass.length).str8(user).str8(pass), version)
 }
 
-export function decodeRegister(payload: Buffer): Credentials {
+export function decodeRegister(payload: Buffer): RegisterRequest {
   const r = new Reader(payload, 'REGISTER')
   const username = r.str8()
   const password = r.str8()
+  const version = r.version()
   r.end()
-  return { username, password }
+  return { username, password, version }
 }
 
-export function encodeLogin(request: LoginRequest): Buffer {
+export function encodeLogin(request: LoginRequest, version: number | null = PROTOCOL_VERSION): Buffer {
   if (request.mode === 'token') {
     const token = str8Bytes(request.token, 'token')
-    return new Writer(2 + token.length).u8(LoginMode.TOKEN).str8(token).done()
+    return withVersion(new Writer(3 + token.length).u8(LoginMode.TOKEN).str8(token), version)
   }
   const user = str8Bytes(request.username, 'username')
   const pass = str8Bytes(request.password, 'password')
-  return new Writer(3 + user.length + pass.length).u8(LoginMode.PASSWORD).str8(user).str8(pass).done()
+  return withVersion(new Writer(4 + user.length + pass.length).u8(LoginMode.PASSWORD).str8(user).str8(pass), version)
 }
 
 export function decodeLogin(payload: Buffer): LoginRequest {
@@ -206,15 +236,23 @@ export function decodeLogin(payload: Buffer): LoginRequest {
   if (mode === LoginMode.PASSWORD) {
     const username = r.str8()
     const password = r.str8()
+    const version = r.version()
     r.end()
-    return { mode: 'password', username, password }
+    return { mode: 'password', username, password, version }
   }
   if (mode === LoginMode.TOKEN) {
     const token = r.str8()
+    const version = r.version()
     r.end()
-    return { mode: 'token', token }
+    return { mode: 'token', token, version }
   }
   throw malformed('LOGIN', { mode })
+}
+
+function withVersion(writer: Writer, version: number | null): Buffer {
+  if (version === null) return writer.done()
+  if (!Number.isInteger(version) || version < 1 || version > 255) throw new RangeError(`protocol version ${version} is not in 1…255`)
+  return writer.u8(version).done()
 }
 
 // ── MOVE (1) / CHAT (2) / ATTACK (3) ───────────────────────────────────────────────────────────
@@ -255,13 +293,17 @@ export function decodeAttack(payload: Buffer): AttackRequest {
 export function encodeLoginOk(m: LoginOk): Buffer {
   const token = str8Bytes(m.token, 'token')
   const user = str8Bytes(m.username, 'username')
-  return new Writer(24 + token.length + user.length)
-    .u32(m.playerId).u16(m.zone).f32(m.x).f32(m.y).u16(m.hp).u16(m.maxHp).u32(m.tokenTtlSeconds).str8(token).str8(user).done()
+  return new Writer(34 + token.length + user.length)
+    .u32(m.playerId).u16(m.zone).f32(m.x).f32(m.y).u16(m.hp).u16(m.maxHp).u32(m.tokenTtlSeconds).str8(token).str8(user)
+    .u8(m.protocolVersion).u8(m.positionBits).u32(m.zoneSize).f32(m.viewRadius).done()
 }
 
 export function decodeLoginOk(payload: Buffer): LoginOk {
   const r = new Reader(payload, 'LOGIN_OK')
-  const m = { playerId: r.u32(), zone: r.u16(), x: r.f32(), y: r.f32(), hp: r.u16(), maxHp: r.u16(), tokenTtlSeconds: r.u32(), token: r.str8(), username: r.str8() }
+  const m = {
+    playerId: r.u32(), zone: r.u16(), x: r.f32(), y: r.f32(), hp: r.u16(), maxHp: r.u16(), tokenTtlSeconds: r.u32(), token: r.str8(), username: r.str8(),
+    protocolVersion: r.u8(), positionBits: r.u8(), zoneSize: r.u32(), viewRadius: r.f32(),
+  }
   r.end()
   return m
 }

@@ -22,9 +22,20 @@ export const FrameType = {
   PLAYER_LEFT: 0x8007,
   PLAYER_RESPAWNED: 0x8008,
   LOGOUT_OK: 0x8009,
+  ZONE_UPDATE: 0x800a,
 
   BATCH: 0xffff,
 } as const
+
+/**
+ * The protocol version this server speaks (docs/PROTOCOL.md §4.2): LOGIN and REGISTER may end with
+ * the highest version the client speaks, LOGIN_OK names the one the server chose. Version 1 was the
+ * unversioned protocol before zone streams (every move a PLAYER_MOVED to every member of the zone);
+ * this server no longer speaks it.
+ */
+export const PROTOCOL_VERSION = 2
+/** The oldest version a client may ask for. */
+export const MIN_PROTOCOL_VERSION = 2
 
 export type FrameTypeName = keyof typeof FrameType
 
@@ -63,6 +74,7 @@ export const WireError = {
   TAKEN_OVER: 24,
   FRAME_TIMEOUT: 25,
   TOO_MANY_CONNECTIONS: 26,
+  UNSUPPORTED_VERSION: 27,
 } as const
 
 type WireErrorName = keyof typeof WireError
