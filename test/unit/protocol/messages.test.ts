@@ -35,7 +35,7 @@ test('byte layouts are the documented ones', () => {
 })
 
 test('server messages round-trip', () => {
-  const loginOk = { playerId: 42, zone: 1, x: 150.5, y: 50.25, hp: 90, maxHp: 100, tokenTtlSeconds: 7200, token: 'tok'.repeat(10), username: 'bob' }
+  const loginOk = { playerId: 42, zone: 1, x: 150.5, y: 50.25, hp: 90, maxHp: 100, tokenTtlSeconds: 7200, token: 'tok'.repeat(10), username: 'bob', protocolVersion: 2, positionBits: 6, zoneSize: 1000, viewRadius: 100 }
   assert.equal(m.decodeLoginOk(m.encodeLoginOk(loginOk)), loginOk)
   const moved = { playerId: 1, zone: 0, x: 3.25, y: 4.5 }
   assert.equal(m.decodePlayerMoved(m.encodePlayerMoved(moved)), moved)
