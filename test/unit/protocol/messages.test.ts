@@ -120,9 +120,9 @@ test('decoders never throw anything but GS_ERR_PAYLOAD_MALFORMED on arbitrary by
 
 test('the worked examples of docs/PROTOCOL.md §1.3 are what the codecs produce', () => {
   const hex = (b: Buffer): string => b.toString('hex')
-  // The documented REGISTER has no version byte (optional: the server's current version).
-  assert.is(hex(encodeFrame(7, 1, 0, m.encodeRegister({ username: 'ann', password: 'password' }, null))), '190007000100000000000000' + '03616e6e' + '0870617373776f7264')
   assert.is(hex(encodeFrame(7, 1, 0, m.encodeRegister({ username: 'ann', password: 'password' }))), '1a0007000100000000000000' + '03616e6e' + '0870617373776f7264' + '02')
+  // Without the (optional) version byte: 25 bytes, the server's current version.
+  assert.is(hex(encodeFrame(7, 1, 0, m.encodeRegister({ username: 'ann', password: 'password' }, null))), '190007000100000000000000' + '03616e6e' + '0870617373776f7264')
   assert.is(hex(encodeFrame(1, 2, 42, m.encodeMove({ x: 502.5, y: 500 }))), '14000100020000002a000000' + '0040fb43' + '0000fa43')
   assert.is(hex(encodeFrame(4, 3, 0, Buffer.from('hi'))), '0e0004000300000000000000' + '6869')
 })
