@@ -39,16 +39,14 @@ export interface ViewedPlayer {
   readonly hp: number
 }
 
-/** Where a position came from: a view entry (PLAYER_JOINED), the zone stream (ZONE_UPDATE), a respawn, or our own move's reply. */
-export type PositionSource = 'joined' | 'update' | 'respawned' | 'moved'
-
 /** One position the client learned for a player (ours included). */
 export interface PositionEvent {
   readonly playerId: number
   readonly zone: number
   readonly x: number
   readonly y: number
-  readonly source: PositionSource
+  /** A view entry (PLAYER_JOINED), the zone stream (ZONE_UPDATE), a respawn, or our own move's reply. */
+  readonly source: 'joined' | 'update' | 'respawned' | 'moved'
   /** performance.now() of the read that carried it. */
   readonly receivedAt: number
 }

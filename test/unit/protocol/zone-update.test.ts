@@ -6,6 +6,7 @@ import { FrameType } from '../../../app/protocol/types.js'
 import {
   decodeZoneUpdate,
   encodeZoneUpdate,
+  MAX_QUANTISED_ZONE_SIZE,
   positionBitsFor,
   quantise,
   zoneUpdateCapacity,
@@ -23,9 +24,9 @@ function malformed(fn: () => unknown): void {
 }
 
 test('position bits: the largest whole number with zone_size × 2^bits ≤ 65536 (capped at 15)', () => {
-  const cases: [number, number][] = [[1000, 6], [1024, 6], [1025, 5], [2048, 5], [2049, 4], [100, 9], [65536, 0], [1, 15], [2, 15], [3, 14]]
+  const cases: [number, number][] = [[1000, 6], [1024, 6], [1025, 5], [2048, 5], [2049, 4], [100, 9], [MAX_QUANTISED_ZONE_SIZE, 0], [1, 15], [2, 15], [3, 14]]
   for (const [zoneSize, bits] of cases) assert.is(positionBitsFor(zoneSize), bits, `zone size ${zoneSize}`)
-  for (const bad of [0, 0.5, 65537, Number.NaN]) assert.throws(() => positionBitsFor(bad), RangeError)
+  for (const bad of [0, 0.5, MAX_QUANTISED_ZONE_SIZE + 1, Number.NaN]) assert.throws(() => positionBitsFor(bad), RangeError)
 })
 
 test('quantise rounds to the nearest step and clamps to u16', () => {
