@@ -272,6 +272,33 @@ test('§4.8 view radius: players enter and leave each other\'s view (PLAYER_JOIN
   })
 })
 
+test('§4.6 with a view radius: a respawn far from where the player died — PLAYER_LEFT (reason 2) for those who no longer see it, PLAYER_JOINED before PLAYER_RESPAWNED for those who now do', async () => {
+  await withGame({ VIEW_RADIUS: '10', MAX_HP: '10', ATTACK_DAMAGE: '10', ATTACK_COOLDOWN_MS: '0', RESPAWN_MS: '100' }, async (game) => {
+    const [victim, attacker, watcher, spawnWatcher] = await Promise.all(['v', 'a', 'w', 's'].map((p) => game.player(p)))
+    await victim!.move(5, 5)
+    await attacker!.move(6, 5)
+    await watcher!.move(7, 5)
+    await watcher!.untilView((v) => v.get(victim!.playerId)?.x === 5 && v.get(attacker!.playerId)?.x === 6)
+    await spawnWatcher!.untilView((v) => v.size === 0) // alone at the spawn point (the centre)
+    const watcherFrames = record(watcher!)
+    const spawnFrames = record(spawnWatcher!)
+    const victimFrames = record(victim!)
+    assert.is((await attacker!.attack(victim!.playerId)).killed, true)
+    await spawnWatcher!.nextPositionOf(victim!.playerId, (e) => e.source === 'respawned')
+    assert.equal(spawnWatcher!.view.get(victim!.playerId), { playerId: victim!.playerId, username: victim!.session!.username, zone: 0, x: 50, y: 50, hp: 10 })
+    const kinds = (frames: ReceivedFrame[], id: number): number[] => frames.filter((f) => (f.type === FrameType.PLAYER_JOINED || f.type === FrameType.PLAYER_LEFT || f.type === FrameType.PLAYER_RESPAWNED) && f.payload.readUInt32LE(0) === id).map((f) => f.type)
+    assert.equal(kinds(spawnFrames, victim!.playerId), [FrameType.PLAYER_JOINED, FrameType.PLAYER_RESPAWNED])
+    await watcher!.untilView((v) => !v.has(victim!.playerId))
+    assert.equal(kinds(watcherFrames, victim!.playerId), [FrameType.PLAYER_LEFT], 'no PLAYER_RESPAWNED for those who do not see the spawn point')
+    assert.is(decodePlayerLeft(watcherFrames.find((f) => f.type === FrameType.PLAYER_LEFT)!.payload).reason, LeaveReason.OUT_OF_VIEW)
+    // The respawned player's own picture: the spawn point's players, not the corner's.
+    await victim!.untilView((v) => v.size === 1 && v.has(spawnWatcher!.playerId))
+    assert.equal([victim!.self!.x, victim!.self!.y, victim!.self!.hp], [50, 50, 10])
+    assert.ok(kinds(victimFrames, victim!.playerId).includes(FrameType.PLAYER_RESPAWNED))
+    for (const c of [victim!, attacker!, watcher!, spawnWatcher!]) assert.is(c.strayUpdates, 0)
+  })
+})
+
 test('§4.7: over a busy zone with a view radius every entry follows its PLAYER_JOINED and none follows PLAYER_LEFT, and each picture ends exactly right', async () => {
   const radius = 10
   await withGame({ VIEW_RADIUS: String(radius) }, async (game) => {
