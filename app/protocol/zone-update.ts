@@ -17,7 +17,7 @@ import { HEADER_BYTES } from './header.js'
 export const ZONE_UPDATE_PREFIX_BYTES = 4
 export const ZONE_UPDATE_ENTRY_BYTES = 8
 /** The largest ZONE_SIZE a u16 position can cover at a step of one unit. */
-export const MAX_QUANTISED_ZONE_SIZE = 65536
+const MAX_QUANTISED_ZONE_SIZE = 65536
 const MAX_POSITION_BITS = 15
 
 /** Fractional bits of a quantised position for a zone size (ZONE_SIZE × 2^bits ≤ 65536). */
@@ -49,7 +49,7 @@ export function writeZoneUpdateEntry(target: Buffer, at: number, playerId: numbe
   target[at + 7] = qy >>> 8
 }
 
-export interface ZoneUpdateEntry {
+interface ZoneUpdateEntry {
   readonly playerId: number
   /** World coordinates. */
   readonly x: number

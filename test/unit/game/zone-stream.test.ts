@@ -191,16 +191,20 @@ test('view radius: presence when a player walks into and out of view, JOINED bef
 })
 
 test('a player who moves and disconnects in the same tick: LEFT, and no entry of it afterwards', async () => {
-  const t = setup({ ZONE_TICK_WRITES_PER_SECOND: '100' }) // ticks 20 ms apart once two players are in
+  const t = setup()
   const a = await t.join('ann', 100, 100)
   const b = await t.join('bob', 200, 200)
+  await sleep(20)
   b.connection.take()
+  // All in one synchronous run: the move is processed (the tick is only requested), then ann leaves.
   t.send(a.connection, FrameType.MOVE, encodeMove({ x: 110, y: 100 }))
-  await t.game.settle()
+  t.game.processor.drain()
   t.game.disconnected(a.connection, 'client-closed')
-  await sleep(40) // past the tick that would have carried the move
+  await sleep(80) // past the tick that would have carried the move (at most ZONE_TICK_MAX_MS)
   const frames = b.connection.take()
-  assert.equal(frames.map((f) => f.type), [FrameType.PLAYER_LEFT])
+  assert.equal(frames.filter((f) => f.type === FrameType.PLAYER_LEFT).map((f) => decodePlayerLeft(f.payload).playerId), [a.ok.playerId])
+  assert.equal(entriesOf(frames, b.ok).filter((e) => e.playerId === a.ok.playerId), [], 'no entry for ann')
+  assert.ok(a.connection.received.some((f) => f.type === FrameType.PLAYER_MOVED), 'the move itself was accepted')
   await t.close()
 })
 
