@@ -17,7 +17,7 @@ import { HEADER_BYTES } from './header.js'
 export const ZONE_UPDATE_PREFIX_BYTES = 4
 export const ZONE_UPDATE_ENTRY_BYTES = 8
 /** The largest ZONE_SIZE a u16 position can cover at a step of one unit. */
-const MAX_QUANTISED_ZONE_SIZE = 65536
+export const MAX_QUANTISED_ZONE_SIZE = 65536
 const MAX_POSITION_BITS = 15
 
 /** Fractional bits of a quantised position for a zone size (ZONE_SIZE × 2^bits ≤ 65536). */
