@@ -84,6 +84,7 @@ export class Game implements FrameDispatcher {
         compressionLevel: config.protocol.compressionLevel,
       },
       logger: this.logger,
+      metrics: options.metrics ?? noopGameMetrics,
     })
     this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, options.stores.shared)
     const metrics = options.metrics ?? noopGameMetrics

@@ -32,6 +32,8 @@ export class TickPacer {
     /** The tick; returns how many sessions it wrote to. */
     private readonly tick: () => number,
     private readonly onError: (err: unknown) => void,
+    /** After each tick: the sessions it wrote to and the interval that now applies (metrics). */
+    private readonly ticked: (recipients: number, nextIntervalMs: number) => void = () => {},
   ) {}
 
   /** The interval the next tick waits for after the previous one (ms). */
@@ -76,5 +78,6 @@ export class TickPacer {
     }
     this.lastTickAt = performance.now()
     this.intervalMs = Math.min(this.options.maxMs, (recipients * 1000) / this.options.writesPerSecond)
+    this.ticked(recipients, this.intervalMs)
   }
 }

@@ -5,6 +5,7 @@
  * this server's when standalone); leaving tells those who saw the leaver.
  */
 import type { Logger } from '../logger.js'
+import type { GameMetrics } from './metrics.js'
 import { ChatFlags, encodeChatMessage, LeaveReason } from '../protocol/messages.js'
 import { FrameType } from '../protocol/types.js'
 import { positionBitsFor } from '../protocol/zone-update.js'
@@ -25,6 +26,7 @@ export interface WorldOptions {
   readonly ticks: TickPacerOptions
   readonly stream: Omit<ZoneStreamOptions, 'positionBits'>
   readonly logger: Logger
+  readonly metrics: GameMetrics
 }
 
 export class World {
@@ -40,7 +42,12 @@ export class World {
     const stream = new ZoneStream({ ...options.stream, positionBits: this.positionBits })
     this.zones = Array.from({ length: rules.zoneCount }, (_, id) => {
       let zone: Zone | null = null
-      const pacer = new TickPacer(options.ticks, () => zone!.tick(), (err) => options.logger.error({ err, zone: id }, 'zone tick failed'))
+      const pacer = new TickPacer(
+        options.ticks,
+        () => zone!.tick(),
+        (err) => options.logger.error({ err, zone: id }, 'zone tick failed'),
+        (recipients, nextIntervalMs) => options.metrics.zoneTicked(id, recipients, zone!.lastTickBytes, nextIntervalMs / 1000),
+      )
       this.pacers.push(pacer)
       zone = new Zone(id, rules.zoneSize, new ViewGrid(rules.zoneSize, options.viewRadius), stream, pacer)
       return zone

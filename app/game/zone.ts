@@ -34,6 +34,8 @@ interface StreamEvent {
 
 export class Zone {
   readonly players = new Set<Player>()
+  /** Bytes of stream frames the last tick encoded (each queued to every session that sees its cell). */
+  lastTickBytes = 0
   private movers: Player[] = []
   private events: StreamEvent[] = []
   private readonly dirty: Cell[] = []
@@ -120,10 +122,12 @@ export class Zone {
       cell.events.push(event.frame)
     }
     let recipients = 0
+    let bytes = 0
     const tick = this.tickNumber
     for (let i = 0; i < this.dirty.length; i++) {
       const cell = this.dirty[i]!
       const frames = this.stream.encode(this.id, this.zoneSize, cell.events, cell.movers)
+      bytes += frames.bytes.length
       cell.events.length = 0
       cell.movers.length = 0
       cell.dirty = false
@@ -138,6 +142,7 @@ export class Zone {
       }
     }
     this.dirty.length = 0
+    this.lastTickBytes = bytes
     return recipients
   }
 
