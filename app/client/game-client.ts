@@ -236,7 +236,7 @@ export class GameClient {
   }
 
   private needView(): void {
-    if (!this.trackView) throw new GameServerError('GS_ERR_CLIENT_CLOSED', 'this client does not track the view (trackView: false)', {})
+    if (!this.trackView) throw new Error('this client does not track the view (created with trackView: false)') // a caller bug
   }
 
   /** LOGIN_OK was applied synchronously in `received` (before the zone snapshot behind it). */
