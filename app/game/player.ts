@@ -29,8 +29,6 @@ export class Player {
   cell: Cell | null = null
   /** Moved since its zone's last tick (queued for the next ZONE_UPDATE). */
   streamed = false
-  /** The last zone tick that wrote to this player (counting a tick's recipients once). */
-  lastTick = 0
 
   constructor(record: PlayerRecord, connection: Connection, token: string, budget: MoveBudget) {
     this.id = record.id

@@ -9,6 +9,7 @@
  * The grid only answers geometry; the Zone (zone.ts) keeps players in cells and sends the
  * enter/leave-view frames when a player's cell changes.
  */
+import type { SharedFrames } from '../net/connection.js'
 import type { Player } from './player.js'
 
 export class Cell {
@@ -19,6 +20,10 @@ export class Cell {
   readonly events: Buffer[] = []
   readonly movers: Player[] = []
   dirty = false
+  /** This tick's encoded frames while the cell is dirty; null otherwise. */
+  encoded: SharedFrames | null = null
+  /** The last tick whose frames this cell's players were given. */
+  viewedAt = 0
 
   constructor(readonly column: number, readonly row: number) {}
 

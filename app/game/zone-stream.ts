@@ -18,6 +18,7 @@ import {
   zoneUpdateCapacity,
 } from '../protocol/zone-update.js'
 import type { Player } from './player.js'
+import type { Cell } from './view-grid.js'
 
 export interface ZoneStreamOptions {
   readonly maxFrameBytes: number
@@ -33,6 +34,33 @@ export class ZoneStream {
 
   constructor(private readonly options: ZoneStreamOptions) {
     this.capacity = zoneUpdateCapacity(options.maxFrameBytes)
+  }
+
+  /**
+   * What the players of one cell get in a tick: the encoded frames of the changed cells around it
+   * (`encoded` set), as they are when only one changed, else joined into one buffer.
+   */
+  join(around: readonly Cell[]): SharedFrames {
+    let only: SharedFrames | null = null
+    let count = 0
+    let bytes = 0
+    let frames = 0
+    for (let i = 0; i < around.length; i++) {
+      const encoded = around[i]!.encoded
+      if (encoded === null) continue
+      only = encoded
+      count++
+      bytes += encoded.bytes.length
+      frames += encoded.frames
+    }
+    if (count === 1) return only!
+    const out = Buffer.allocUnsafe(bytes)
+    let at = 0
+    for (let i = 0; i < around.length; i++) {
+      const encoded = around[i]!.encoded
+      if (encoded !== null) at += encoded.bytes.copy(out, at)
+    }
+    return { bytes: out, frames, typeName: only!.typeName }
   }
 
   /** A whole stream frame (header seq 0, player_id 0) around `payload`. */

@@ -39,6 +39,8 @@ export class Zone {
   private movers: Player[] = []
   private events: StreamEvent[] = []
   private readonly dirty: Cell[] = []
+  /** Tick scratch: the cells whose players see a changed cell. */
+  private readonly viewing: Cell[] = []
   private tickNumber = 0
 
   constructor(
@@ -121,27 +123,37 @@ export class Zone {
       this.markDirty(cell)
       cell.events.push(event.frame)
     }
-    let recipients = 0
+    // Encode each changed cell once; then give every cell that sees changed cells one buffer for
+    // all its players: the changed cells' bytes as they are (one cell) or joined once per viewing
+    // cell (several), so a player gets one piece per tick, not one per cell around it.
     let bytes = 0
     const tick = this.tickNumber
+    const viewing = this.viewing
     for (let i = 0; i < this.dirty.length; i++) {
       const cell = this.dirty[i]!
-      const frames = this.stream.encode(this.id, this.zoneSize, cell.events, cell.movers)
-      bytes += frames.bytes.length
+      cell.encoded = this.stream.encode(this.id, this.zoneSize, cell.events, cell.movers)
+      bytes += cell.encoded.bytes.length
       cell.events.length = 0
       cell.movers.length = 0
-      cell.dirty = false
       for (const around of cell.neighbours) {
-        for (const viewer of around.players) {
-          viewer.connection.sendShared(frames)
-          if (viewer.lastTick !== tick) {
-            viewer.lastTick = tick
-            recipients++
-          }
-        }
+        if (around.viewedAt === tick || around.players.size === 0) continue
+        around.viewedAt = tick
+        viewing.push(around)
       }
     }
+    let recipients = 0
+    for (let i = 0; i < viewing.length; i++) {
+      const cell = viewing[i]!
+      const frames = this.stream.join(cell.neighbours)
+      for (const viewer of cell.players) viewer.connection.sendShared(frames)
+      recipients += cell.players.size
+    }
+    for (let i = 0; i < this.dirty.length; i++) {
+      this.dirty[i]!.encoded = null
+      this.dirty[i]!.dirty = false
+    }
     this.dirty.length = 0
+    viewing.length = 0
     this.lastTickBytes = bytes
     return recipients
   }
