@@ -22,6 +22,8 @@ export class Cell {
   dirty = false
   /** This tick's encoded frames while the cell is dirty; null otherwise. */
   encoded: SharedFrames | null = null
+  /** This tick, while the cell is dirty: its one mover when that is all it has (no events); else null. */
+  soleMover: Player | null = null
   /** The last tick whose frames this cell's players were given. */
   viewedAt = 0
 

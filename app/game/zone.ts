@@ -132,6 +132,7 @@ export class Zone {
     for (let i = 0; i < this.dirty.length; i++) {
       const cell = this.dirty[i]!
       cell.encoded = this.stream.encode(this.id, this.zoneSize, cell.events, cell.movers)
+      cell.soleMover = cell.events.length === 0 && cell.movers.length === 1 ? cell.movers[0]! : null
       bytes += cell.encoded.bytes.length
       cell.events.length = 0
       cell.movers.length = 0
@@ -144,6 +145,7 @@ export class Zone {
     let recipients = 0
     for (let i = 0; i < viewing.length; i++) {
       const cell = viewing[i]!
+      if (onlyOwnMove(cell)) continue
       const frames = this.stream.join(cell.neighbours)
       for (const viewer of cell.players) viewer.connection.sendShared(frames)
       recipients += cell.players.size
@@ -198,6 +200,17 @@ export class Zone {
     to.players.add(player)
     player.cell = to
   }
+}
+
+/**
+ * A player alone in view whose tick carries nothing but its own move: it already had the reply, so
+ * the tick is not sent (a lone player's every move would otherwise cost a second frame and write).
+ */
+function onlyOwnMove(cell: Cell): boolean {
+  if (cell.players.size !== 1) return false
+  const [player] = cell.players
+  for (const around of cell.neighbours) if (around.encoded !== null && around.soleMover !== player) return false
+  return true
 }
 
 function joinedPayload(player: Player): Buffer {

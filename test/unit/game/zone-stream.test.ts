@@ -143,6 +143,26 @@ test('a move: the reply at once to the mover, then one ZONE_UPDATE encoded once 
   await t.close()
 })
 
+test('a player alone in view gets its move\'s reply and no tick; with someone in view, both get the entry', async () => {
+  const t = setup({ VIEW_RADIUS: '100' })
+  const a = await t.join('ann', 50, 50)
+  const far = await t.join('bob', 900, 900)
+  await sleep(60)
+  a.connection.take()
+  t.send(a.connection, FrameType.MOVE, encodeMove({ x: 51, y: 50 }))
+  await sleep(60)
+  assert.equal(a.connection.take().map((f) => f.type), [FrameType.PLAYER_MOVED], 'only the reply')
+  assert.equal(far.connection.take().filter((f) => f.type === FrameType.ZONE_UPDATE), [])
+  const c = await t.join('cat', 60, 60)
+  await sleep(60)
+  a.connection.take()
+  c.connection.take()
+  t.send(a.connection, FrameType.MOVE, encodeMove({ x: 52, y: 50 }))
+  await sleep(60)
+  for (const viewer of [a, c]) assert.equal(entriesOf(viewer.connection.take(), a.ok).map((e) => e.playerId), [a.ok.playerId])
+  await t.close()
+})
+
 test('chat: the reply to the sender at once, the stream copy (seq 0, player_id 0) to everyone with the tick', async () => {
   const t = setup()
   const a = await t.join('ann', 100, 100)
