@@ -60,6 +60,8 @@ export interface StartServerOptions {
 
 export interface ServerHandle {
   readonly port: number
+  /** The WebSocket listener's port when WS_PORT is set, else null. */
+  readonly webSocketPort: number | null
   readonly address: AddressInfo
   readonly game: Game
   readonly server: GameServer
@@ -98,7 +100,8 @@ export async function startServer(config: Config, options: StartServerOptions): 
     game = new Game({ config, stores, logger, ...(metrics ? { metrics } : {}) })
     server = new GameServer({ config, dispatcher: game, logger, ...(metrics ? { metrics } : {}), ...(options.session ? { session: options.session } : {}) })
     const address = await server.listen()
-    logger.info({ event: 'listening', host: address.address, port: address.port, stores: ownStores?.mode ?? 'injected' }, 'listening')
+    const webSocketPort = server.webSocketAddress()?.port ?? null
+    logger.info({ event: 'listening', host: address.address, port: address.port, webSocketPort, stores: ownStores?.mode ?? 'injected' }, 'listening')
     const activeServer = server
     const advertised = advertisedAddress(config, address)
     const metricsUrl = telemetry ? `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${telemetry.port}` : undefined
@@ -108,6 +111,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
     let closing: Promise<void> | null = null
     const handle: ServerHandle = {
       port: address.port,
+      webSocketPort,
       address,
       game,
       server,

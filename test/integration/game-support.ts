@@ -29,12 +29,15 @@ export function uniqueUsername(prefix = 'p'): string {
   return `${prefix}${run}_${++counter}`
 }
 
-export async function startGame(env: Env = {}, metrics = new CountingMetrics()): Promise<GameFixture> {
-  const config = loadConfig({ ...TEST_ENV, ...env })
+/** The transports a fixture's clients can use; `ws` starts the server with a WebSocket listener. */
+export type ClientTransport = 'tcp' | 'ws'
+
+export async function startGame(env: Env = {}, metrics = new CountingMetrics(), transport: ClientTransport = 'tcp'): Promise<GameFixture> {
+  const config = loadConfig({ ...TEST_ENV, ...(transport === 'ws' ? { WS_PORT: '0', WS_PLAYGROUND: 'false' } : {}), ...env })
   const handle = await startServer(config, { logger: silentLogger, metrics })
   const clients: GameClient[] = []
   const connect = async (): Promise<GameClient> => {
-    const client = await GameClient.connect({ host: '127.0.0.1', port: handle.port, timeoutMs: 3000 })
+    const client = await GameClient.connect(transport === 'ws' ? { host: '127.0.0.1', port: handle.webSocketPort!, transport, timeoutMs: 3000 } : { host: '127.0.0.1', port: handle.port, timeoutMs: 3000 })
     clients.push(client)
     return client
   }
