@@ -30,6 +30,7 @@ import type { Logger } from '../logger.js'
 import type { NetMetrics } from '../net/metrics.js'
 import type { SessionOptions } from '../net/options.js'
 import { GameServer } from '../net/server.js'
+import { playgroundAssets } from '../playground/assets.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import { GameStores, type StoresReadiness } from './game-stores.js'
 import { LeaderboardJobs } from './leaderboard-jobs.js'
@@ -98,7 +99,8 @@ export async function startServer(config: Config, options: StartServerOptions): 
   let server: GameServer | null = null
   try {
     game = new Game({ config, stores, logger, ...(metrics ? { metrics } : {}) })
-    server = new GameServer({ config, dispatcher: game, logger, ...(metrics ? { metrics } : {}), ...(options.session ? { session: options.session } : {}) })
+    const webAssets = config.webSocket.port !== undefined && config.webSocket.playground ? playgroundAssets(config.webSocket.path) : undefined
+    server = new GameServer({ config, dispatcher: game, logger, ...(metrics ? { metrics } : {}), ...(options.session ? { session: options.session } : {}), ...(webAssets ? { webAssets } : {}) })
     const address = await server.listen()
     const webSocketPort = server.webSocketAddress()?.port ?? null
     logger.info({ event: 'listening', host: address.address, port: address.port, webSocketPort, stores: ownStores?.mode ?? 'injected' }, 'listening')
