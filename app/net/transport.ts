@@ -12,7 +12,7 @@
 /** Which listener a session came in on: a metric label, so keep the set closed. */
 export type TransportKind = 'tcp' | 'ws'
 
-export type TransportEvent = 'data' | 'end' | 'error' | 'close' | 'drain'
+type TransportEvent = 'data' | 'end' | 'error' | 'close' | 'drain'
 
 export interface Transport {
   readonly remoteAddress?: string | undefined

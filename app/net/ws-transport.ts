@@ -21,7 +21,7 @@ import { WireError } from '../protocol/types.js'
 import type { Transport } from './transport.js'
 
 /** Normal closure (RFC 6455 §7.4.1). */
-export const WS_CLOSE_NORMAL = 1000
+const WS_CLOSE_NORMAL = 1000
 /** Close codes 4000–4999 are the application's: 4000 + the ERROR frame's wire code. */
 export const WS_CLOSE_WIRE_ERROR_BASE = 4000
 /** A close frame's reason is at most 123 bytes of UTF-8. */

@@ -5,6 +5,7 @@
  */
 import { unzlibSync } from 'fflate'
 
+/** @public */
 export function inflateSync(input: Uint8Array, options: { maxOutputLength?: number } = {}): Buffer {
   const output = unzlibSync(input)
   if (options.maxOutputLength !== undefined && output.length > options.maxOutputLength) {
@@ -13,6 +14,7 @@ export function inflateSync(input: Uint8Array, options: { maxOutputLength?: numb
   return Buffer.from(output.buffer, output.byteOffset, output.length)
 }
 
+/** @public */
 export function deflateSync(): never {
   throw new Error('deflateSync is not part of the browser client')
 }
