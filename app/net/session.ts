@@ -113,7 +113,9 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.violations = 0
     this.lastInboundMs = nowMs
     this.frameStartedMs = 0
-    this.proxyPending = options.trustProxyHeader ? EMPTY : null
+    // A PROXY line is trusted on the TCP port only (behind the balancer); WebSocket clients reach
+    // their port from anywhere and could claim any address with one.
+    this.proxyPending = options.trustProxyHeader && socket.messageFramed !== true ? EMPTY : null
     this.decoder.reset()
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)
     this.byteBucket.configure(options.maxBytesPerSecond, options.maxBytesPerSecond, nowMs)

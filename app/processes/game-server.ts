@@ -107,7 +107,7 @@ export async function startServer(config: Config, options: StartServerOptions): 
     const activeServer = server
     const advertised = advertisedAddress(config, address)
     const metricsUrl = telemetry ? `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${telemetry.port}` : undefined
-    const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertised, role: 'game', load: () => activeServer.activeSessions, logger, ...(metricsUrl ? { metricsUrl } : {}) })
+    const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertised, role: 'game', load: () => activeServer.activeSessions, logger, ...(metricsUrl ? { metricsUrl } : {}), ...(webSocketPort !== null ? { webSocketPort } : {}) })
     const leaderJobs = cluster === null ? null : LeaderboardJobs.start({ config, cluster, shared: stores.shared, logger, ...(metrics ? { metrics } : {}) })
     const parts: Parts = { game, server, cluster, leaderJobs, ownStores }
     let closing: Promise<void> | null = null
