@@ -70,6 +70,7 @@ export function readStackConfig(config = new pulumi.Config(), dockerConfig = new
     servers: integer('servers', DEFAULT_TOPOLOGY_OPTIONS.servers),
     redisShards: integer('redisShards', DEFAULT_TOPOLOGY_OPTIONS.redisShards),
     balancerPort: integer('balancerPort', DEFAULT_TOPOLOGY_OPTIONS.balancerPort),
+    balancerWebSocketPort: integer('balancerWebSocketPort', DEFAULT_TOPOLOGY_OPTIONS.balancerWebSocketPort),
     grafanaPort: integer('grafanaPort', DEFAULT_TOPOLOGY_OPTIONS.grafanaPort),
     prometheusPort: integer('prometheusPort', DEFAULT_TOPOLOGY_OPTIONS.prometheusPort),
     publishPrometheus: config.getBoolean('publishPrometheus') ?? DEFAULT_TOPOLOGY_OPTIONS.publishPrometheus,

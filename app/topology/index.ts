@@ -33,6 +33,7 @@ export function topologyOptionsFromConfig(config: Config, env: Readonly<Record<s
     servers: config.appliance.servers,
     redisShards: config.appliance.redisShards,
     balancerPort: config.balancer.port,
+    balancerWebSocketPort: config.balancer.webSocketPort ?? DEFAULT_TOPOLOGY_OPTIONS.balancerWebSocketPort,
     prometheusPort: config.appliance.prometheusPort,
     balanceStrategy: config.balancer.strategy,
     backendDiscovery: config.appliance.backendDiscovery,
