@@ -164,7 +164,8 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.state = 'closing'
     this.closeReason = reason
     const socket = this.socket!
-    if (this.lastErrorCode !== 0) socket.endWith?.(this.lastErrorCode, this.lastErrorMessage)
+    // The close frame names the ERROR the connection is closed for (not an earlier, tolerated one).
+    if (this.lastErrorCode !== 0 && reason !== 'logout' && reason !== 'client-closed') socket.endWith?.(this.lastErrorCode, this.lastErrorMessage)
     // Keep reading (and discarding) so the peer's FIN is seen and 'close' follows our end().
     socket.resume()
     this.graceTimer = setTimeout(this.onGraceOver, this.host.options.closeGraceMs)

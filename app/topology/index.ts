@@ -19,6 +19,7 @@ const PASSED_THROUGH_SERVER_VARIABLES = [
   'MAX_SESSIONS',
   'BATCH_MAX_FRAMES',
   'MAX_QUEUED_FRAMES',
+  'WS_ALLOWED_ORIGINS',
 ] as const
 
 /** Topology options of the local appliance, from the process configuration (APPLIANCE_* variables). */
