@@ -18,7 +18,7 @@
  * WebSocket clients are the `ws` package's (the server side is `ws` too); TCP clients are net
  * sockets; both through the same typed client (`ClientConnection`).
  *
- *   npx tsx bench/ws-transport.bench.ts [--rounds 3] [--seconds 3] [--players 100]
+ *   npx tsx bench/ws-transport.bench.ts [--rounds 1] [--seconds 2] [--players 100]
  */
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -32,7 +32,8 @@ import { ManagedProcess } from '../app/local/child-process.js'
 import { formatMachineFacts, percentile, requireFdLimit, round, serverNode } from './machine.js'
 import { median } from './stats.js'
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '3' }, players: { type: 'string', default: '100' } } })
+// Defaults keep `npm run bench` short (≈ 25 s); BENCHMARKS.md's figures: --rounds 5 --seconds 4 --players 200
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '1' }, seconds: { type: 'string', default: '2' }, players: { type: 'string', default: '100' } } })
 const ROUNDS = Number(values.rounds)
 const SECONDS = Number(values.seconds)
 const PLAYERS = Number(values.players)
