@@ -1,8 +1,9 @@
 /**
  * The game path of `npm run serve` (a child process), measured from this process's clients:
  *   1. PING → PONG (the net layer only: the reference, same run, same clients);
- *   2. MOVE → PLAYER_MOVED with every player in ONE zone (each move is broadcast to all C players);
- *   3. MOVE → PLAYER_MOVED with every player alone in its zone (no broadcast fan-out);
+ *   2. MOVE → PLAYER_MOVED with every player in ONE zone (each move reaches all C players through the
+ *      zone stream: ZONE_UPDATE entries per zone tick);
+ *   3. MOVE → PLAYER_MOVED with every player alone in its zone (no fan-out);
  *   4. CHAT → CHAT_MESSAGE in the shared zone.
  * C clients × 1 request in flight each, for --seconds per phase.
  *
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     await Promise.race([server.sawLine(/"event":"listening"/), server.waitForExit().then(() => { throw server.startError('exited') })])
     const line = server.output().split('\n').find((l) => l.includes('"event":"listening"'))!
     const port = (JSON.parse(line) as { port: number }).port
-    const clients = await Promise.all(Array.from({ length: CLIENTS }, () => GameClient.connect({ host: '127.0.0.1', port, timeoutMs: 10_000 })))
+    const clients = await Promise.all(Array.from({ length: CLIENTS }, () => GameClient.connect({ host: '127.0.0.1', port, timeoutMs: 10_000, trackView: false })))
     const run = process.pid.toString(36)
     await Promise.all(clients.map((c, i) => c.register(`bench${run}_${i}`, 'bench-password')))
     const centre = ZONE_SIZE / 2

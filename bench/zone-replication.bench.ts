@@ -73,6 +73,7 @@ const retryStarved = Math.floor(positive('retry-starved', values['retry-starved'
 const starvedWait = positive('starved-wait', values['starved-wait'])
 if (!LAYOUTS.includes(values.layout as Layout)) throw new Error(`--layout: expected ${LAYOUTS.join(' or ')}, got ${values.layout}`)
 const layout = values.layout as Layout
+for (const players of playerCounts) zoneSideFor(layout, players) // a zone too large for exact positions stops the run before it starts
 if (values.pin !== 'on' && values.pin !== 'off') throw new Error(`--pin: expected on or off, got ${values.pin}`)
 const pinned = values.pin === 'on'
 if (pinned && availableParallelism() < 2) throw new Error('--pin on needs at least 2 cores (use --pin off)')

@@ -56,6 +56,19 @@ export const serverHotPath: DashboardSpec = {
       ],
     },
     {
+      title: 'Zone stream',
+      panels: [
+        panel.timeseries('Zone ticks and their writes / s', 'Zone ticks per second, and the sessions they wrote to per second (ZONE_TICK_WRITES_PER_SECOND keeps each zone near it by stretching its ticks).', 'ops', [
+          target(q.rate(M.zoneTicks, S), 'ticks'),
+          target(q.rate(M.zoneTickRecipients, S), 'session writes'),
+        ]),
+        panel.timeseries('Zone tick interval', 'The longest current tick interval over the zones of each server: 0 when every change goes out within the event-loop turn, at most ZONE_TICK_MAX_MS when a zone is crowded. A move reaches observers within it.', 's', [
+          target(q.max(M.zoneTickInterval, S, ['service']), '{{service}}'),
+        ]),
+        panel.timeseries('Zone stream bytes / s', 'Bytes of zone-stream frames encoded per second (once per cell and tick, after compression), before being queued to every session that sees the cell.', 'Bps', [target(q.rate(M.zoneStreamBytes, S), 'encoded')]),
+      ],
+    },
+    {
       title: 'Sessions',
       panels: [
         panel.timeseries('Active sessions by server', 'Open game sessions per server.', 'short', [target(q.sum(M.sessionsActive, S, ['service']), '{{service}}')]),

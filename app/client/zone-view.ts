@@ -1,14 +1,24 @@
 /**
- * A client's picture of its zone, kept by the rules of docs/PROTOCOL.md §4.7–4.8 ("a client in six
- * rules"): the players it sees with their positions and hit points, the chat it heard and the hits
- * it saw. Feed it every frame the connection delivers (BATCH contents arrive unpacked) and the
- * LOGIN_OK of the login; it holds no socket and imports nothing of Node, so the browser playground
- * draws from it and tests assert on it.
+ * A client's live picture of its zone (docs/PROTOCOL.md §4.7–§4.8), built from the frames it
+ * receives, in the order it receives them (BATCH contents unpacked in order by the connection):
+ *
+ * - PLAYER_JOINED adds a player to the view, replacing what was known of it; PLAYER_LEFT removes
+ *   it (a PLAYER_LEFT for a player not in view is ignored);
+ * - ZONE_UPDATE entries and PLAYER_RESPAWNED move players in view, ATTACK_RESULT sets the target's
+ *   hit points; an entry for our own id is our position as the zone has it (`self`);
+ * - when our own zone changes (our PLAYER_MOVED reply, our own ZONE_UPDATE entry or respawn names
+ *   another zone) every player of another zone is forgotten: the server does not send PLAYER_LEFT
+ *   for the players of the zone we left, and it sends PLAYER_JOINED for those of the new zone
+ *   *before* our PLAYER_MOVED reply, so they are kept;
+ * - every other frame type is ignored.
+ *
+ * Positions in ZONE_UPDATE are quantised; the geometry (zone size, position bits) comes from
+ * LOGIN_OK. An entry or respawn for a player outside the view is a server bug under the rules of
+ * §4.7: it is ignored and counted in `strays`, so tests can assert there were none.
  */
+import { GameServerError } from '../errors.js'
 import {
   decodeAttackResult,
-  decodeChatMessage,
-  decodeLoginOk,
   decodePlayerJoined,
   decodePlayerLeft,
   decodePlayerMoved,
@@ -17,148 +27,123 @@ import {
 } from '../protocol/messages.js'
 import { FrameType } from '../protocol/types.js'
 import { decodeZoneUpdate } from '../protocol/zone-update.js'
+import type { ReceivedFrame } from './connection.js'
 
-export interface SeenPlayer {
-  readonly id: number
+/** What the view knows of a player (world coordinates). */
+export interface ViewedPlayer {
+  readonly playerId: number
+  readonly username: string
+  readonly zone: number
+  readonly x: number
+  readonly y: number
+  readonly hp: number
+}
+
+/** One position the client learned for a player (ours included). */
+export interface PositionEvent {
+  readonly playerId: number
+  readonly zone: number
+  readonly x: number
+  readonly y: number
+  /** A view entry (PLAYER_JOINED), the zone stream (ZONE_UPDATE), a respawn, or our own move's reply. */
+  readonly source: 'joined' | 'update' | 'respawned' | 'moved'
+  /** performance.now() of the read that carried it. */
+  readonly receivedAt: number
+}
+
+interface MutablePlayer {
+  playerId: number
   username: string
+  zone: number
   x: number
   y: number
   hp: number
 }
 
-export interface HeardChat {
-  readonly senderId: number
-  readonly username: string
-  readonly text: string
-  readonly history: boolean
-  readonly sentAtMs: number
-}
-
-export interface SeenHit {
-  readonly attackerId: number
-  readonly targetId: number
-  readonly damage: number
-  readonly killed: boolean
-  /** performance.now() when it arrived. */
-  readonly at: number
-}
-
-/** What the view needs of a received frame (`ReceivedFrame` fits). */
-export interface ViewFrame {
-  readonly type: number
-  readonly seq: number
-  readonly payload: Buffer
-  readonly receivedAt: number
-}
-
-/** Chat lines and hits kept for display (oldest dropped first). */
-const KEPT_CHAT = 200
-const KEPT_HITS = 50
-
 export class ZoneView {
-  selfId = 0
-  zone = -1
-  zoneSize = 0
-  maxHp = 0
-  readonly players = new Map<number, SeenPlayer>()
-  readonly chat: HeardChat[] = []
-  readonly hits: SeenHit[] = []
-  private positionBits = 0
+  /** Players in view, by id (never ourselves). */
+  readonly players = new Map<number, MutablePlayer>()
+  /** Our own state as the server last told it. */
+  readonly self: MutablePlayer
+  /** ZONE_UPDATE entries and PLAYER_RESPAWNEDs for a player not in view (a protocol breach; ignored). */
+  strays = 0
+  private readonly geometry: { readonly zoneSize: number; readonly positionBits: number }
 
-  /** Start over from a login: our id, zone, position and the zone geometry. */
-  loggedIn(ok: LoginOk): void {
-    this.selfId = ok.playerId
-    this.zoneSize = ok.zoneSize
-    this.positionBits = ok.positionBits
-    this.maxHp = ok.maxHp
-    this.enterZone(ok.zone)
-    this.players.set(ok.playerId, { id: ok.playerId, username: ok.username, x: ok.x, y: ok.y, hp: ok.hp })
-  }
-
-  get self(): SeenPlayer | undefined {
-    return this.players.get(this.selfId)
-  }
-
-  /**
-   * Apply one frame; returns whether the picture changed. Unknown types are ignored (rule 5).
-   * LOGIN_OK starts the picture over: fed every frame from before the login on, the view also
-   * keeps the zone snapshot that arrives right behind LOGIN_OK (in the same read, before the
-   * code awaiting the login resumes).
-   */
-  apply(frame: ViewFrame): boolean {
-    if (frame.type === FrameType.LOGIN_OK) {
-      this.loggedIn(decodeLoginOk(frame.payload))
-      return true
+  constructor(login: LoginOk, private readonly onPosition: (event: PositionEvent) => void) {
+    if (!(login.zoneSize >= 1) || !(login.positionBits >= 0)) {
+      throw new GameServerError('GS_ERR_PAYLOAD_MALFORMED', 'LOGIN_OK carries no zone geometry', { zoneSize: login.zoneSize, positionBits: login.positionBits })
     }
-    if (this.selfId === 0) return false
+    this.geometry = { zoneSize: login.zoneSize, positionBits: login.positionBits }
+    this.self = { playerId: login.playerId, username: login.username, zone: login.zone, x: login.x, y: login.y, hp: login.hp }
+  }
+
+  /** Apply one received frame (a reply or a push); frames that do not change the picture are ignored. Throws GS_ERR_PAYLOAD_MALFORMED on a bad payload. */
+  apply(frame: ReceivedFrame): void {
     switch (frame.type) {
+      case FrameType.ZONE_UPDATE:
+        this.zoneUpdate(frame)
+        return
       case FrameType.PLAYER_JOINED: {
-        const m = decodePlayerJoined(frame.payload)
-        if (m.zone !== this.zone) return false
-        this.players.set(m.playerId, { id: m.playerId, username: m.username, x: m.x, y: m.y, hp: m.hp })
-        return true
+        const joined = decodePlayerJoined(frame.payload)
+        if (joined.playerId === this.self.playerId) return
+        this.players.set(joined.playerId, { playerId: joined.playerId, username: joined.username, zone: joined.zone, x: joined.x, y: joined.y, hp: joined.hp })
+        this.onPosition({ playerId: joined.playerId, zone: joined.zone, x: joined.x, y: joined.y, source: 'joined', receivedAt: frame.receivedAt })
+        return
       }
-      case FrameType.PLAYER_LEFT: {
-        const m = decodePlayerLeft(frame.payload)
-        return m.playerId !== this.selfId && this.players.delete(m.playerId)
-      }
+      case FrameType.PLAYER_LEFT:
+        this.players.delete(decodePlayerLeft(frame.payload).playerId)
+        return
       case FrameType.PLAYER_RESPAWNED: {
-        const m = decodePlayerRespawned(frame.payload)
-        return this.place(m.playerId, m.zone, m.x, m.y, m.hp)
-      }
-      case FrameType.ZONE_UPDATE: {
-        if (this.zoneSize === 0) return false
-        const update = decodeZoneUpdate(frame.payload, { zoneSize: this.zoneSize, positionBits: this.positionBits })
-        if (update.zone !== this.zone) return false
-        let changed = false
-        for (const entry of update.entries) changed = this.place(entry.playerId, update.zone, entry.x, entry.y) || changed
-        return changed
+        const respawned = decodePlayerRespawned(frame.payload)
+        const player = respawned.playerId === this.self.playerId ? this.ownZoneIs(respawned.zone) : this.players.get(respawned.playerId)
+        if (player === undefined) {
+          this.strays++
+          return
+        }
+        Object.assign(player, { zone: respawned.zone, x: respawned.x, y: respawned.y, hp: respawned.hp })
+        this.onPosition({ playerId: respawned.playerId, zone: respawned.zone, x: respawned.x, y: respawned.y, source: 'respawned', receivedAt: frame.receivedAt })
+        return
       }
       case FrameType.PLAYER_MOVED: {
-        // The reply to our MOVE (and, from a server of protocol version 1, others' moves).
-        const m = decodePlayerMoved(frame.payload)
-        if (m.playerId === this.selfId && m.zone !== this.zone) {
-          const self = this.self!
-          this.enterZone(m.zone)
-          this.players.set(self.id, { ...self, x: m.x, y: m.y })
-          return true
-        }
-        return this.place(m.playerId, m.zone, m.x, m.y)
-      }
-      case FrameType.CHAT_MESSAGE: {
-        const m = decodeChatMessage(frame.payload)
-        // rule 4: the stream copy (seq 0) of our own message repeats the reply
-        if (frame.seq === 0 && m.senderId === this.selfId && (m.flags & 1) === 0) return false
-        this.chat.push({ senderId: m.senderId, username: m.username, text: m.text, history: (m.flags & 1) !== 0, sentAtMs: m.sentAtMs })
-        if (this.chat.length > KEPT_CHAT) this.chat.shift()
-        return true
+        // Only ever our own reply (protocol version 2): the accepted position, possibly in a new zone.
+        const moved = decodePlayerMoved(frame.payload)
+        if (moved.playerId !== this.self.playerId) return
+        const self = this.ownZoneIs(moved.zone)
+        self.x = moved.x
+        self.y = moved.y
+        this.onPosition({ ...moved, source: 'moved', receivedAt: frame.receivedAt })
+        return
       }
       case FrameType.ATTACK_RESULT: {
-        const m = decodeAttackResult(frame.payload)
-        if (frame.seq === 0 && m.attackerId === this.selfId) return false
-        const target = this.players.get(m.targetId)
-        if (target) target.hp = m.targetHp
-        this.hits.push({ attackerId: m.attackerId, targetId: m.targetId, damage: m.damage, killed: m.killed, at: frame.receivedAt })
-        if (this.hits.length > KEPT_HITS) this.hits.shift()
-        return true
+        const result = decodeAttackResult(frame.payload)
+        const target = result.targetId === this.self.playerId ? this.self : this.players.get(result.targetId)
+        if (target !== undefined) target.hp = result.targetHp
+        return
       }
-      default:
-        return false
     }
   }
 
-  private place(playerId: number, zone: number, x: number, y: number, hp?: number): boolean {
-    if (zone !== this.zone) return false
-    const player = this.players.get(playerId)
-    if (player === undefined) return false
-    player.x = x
-    player.y = y
-    if (hp !== undefined) player.hp = hp
-    return true
+  private zoneUpdate(frame: ReceivedFrame): void {
+    const update = decodeZoneUpdate(frame.payload, this.geometry)
+    for (const entry of update.entries) {
+      const player = entry.playerId === this.self.playerId ? this.ownZoneIs(update.zone) : this.players.get(entry.playerId)
+      if (player === undefined) {
+        this.strays++
+        continue
+      }
+      player.zone = update.zone
+      player.x = entry.x
+      player.y = entry.y
+      this.onPosition({ playerId: entry.playerId, zone: update.zone, x: entry.x, y: entry.y, source: 'update', receivedAt: frame.receivedAt })
+    }
   }
 
-  private enterZone(zone: number): void {
-    this.zone = zone
-    this.players.clear()
+  /** Our zone is `zone`: on a change, forget the players of every other zone. Returns our own record. */
+  private ownZoneIs(zone: number): MutablePlayer {
+    if (zone !== this.self.zone) {
+      this.self.zone = zone
+      for (const [id, player] of this.players) if (player.zone !== zone) this.players.delete(id)
+    }
+    return this.self
   }
 }

@@ -23,8 +23,8 @@ export const serverSection = {
 
 export const protocolSection = {
   // At least 128: the largest fixed-size reply, LOGIN_OK with a 32-character name and a 43-character
-  // token, is 111 bytes, and the server never sends a frame above MAX_FRAME_BYTES.
-  maxFrameBytes: integer('MAX_FRAME_BYTES', 16384, 'Largest frame accepted or sent, header included (128–65535; LOGIN_OK needs up to 111 bytes).', { min: 128, max: 65535 }),
+  // token, is 121 bytes, and the server never sends a frame above MAX_FRAME_BYTES.
+  maxFrameBytes: integer('MAX_FRAME_BYTES', 16384, 'Largest frame accepted or sent, header included (128–65535; LOGIN_OK needs up to 121 bytes).', { min: 128, max: 65535 }),
   maxInflatedBatchBytes: integer('MAX_INFLATED_BATCH_BYTES', 262144, 'Upper bound on the decompressed body of one BATCH frame.', { min: 1024 }),
   batchThresholdBytes: integer('BATCH_THRESHOLD_BYTES', 1024, 'Outgoing frames of one flush become a compressed BATCH when they total at least this many bytes…', { min: 0 }),
   batchMaxRatio: decimal('BATCH_MAX_RATIO', 0.9, '…and zlib brings them below this fraction of the original size.', { min: 0, max: 1 }),
@@ -51,7 +51,10 @@ export const gameSection = {
   tickMs: integer('TICK_MS', 0, 'Fixed processing tick in ms; 0 processes at the end of the event-loop turn (no added delay).', { min: 0 }),
   maxQueuedFrames: integer('MAX_QUEUED_FRAMES', 50000, 'Inbound queue bound; beyond it frames are shed and counted.', { min: 1 }),
   zoneCount: integer('ZONE_COUNT', 4, 'Zones of the in-memory world.', { min: 1, max: 1024 }),
-  zoneSize: integer('ZONE_SIZE', 1000, 'Width and height of a zone in world units.', { min: 10 }),
+  zoneSize: integer('ZONE_SIZE', 1000, 'Width and height of a zone in world units (at most 65536: positions in ZONE_UPDATE are 16-bit zone-local steps).', { min: 10, max: 65536 }),
+  viewRadius: decimal('VIEW_RADIUS', 0, 'Interest management: a player sees the players of its zone within this distance (cells of this side, the 3 × 3 around its own); 0 = the whole zone.', { min: 0 }),
+  zoneTickMaxMs: integer('ZONE_TICK_MAX_MS', 50, 'Longest a change waits for its zone tick (the tick interval of a crowded zone); a quiet zone ticks at the end of the event-loop turn.', { min: 1, max: 1000 }),
+  zoneTickWritesPerSecond: integer('ZONE_TICK_WRITES_PER_SECOND', 10000, 'A zone\'s tick interval grows with its recipients so that its ticks cause about this many session writes per second (up to ZONE_TICK_MAX_MS).', { min: 100 }),
   maxSpeed: decimal('MAX_SPEED', 10, 'Largest allowed movement in units per second (server-validated).', { min: 0.1 }),
   chatMaxChars: integer('CHAT_MAX_CHARS', 256, 'Longest chat message in characters.', { min: 1, max: 4096 }),
   chatHistory: integer('CHAT_HISTORY', 50, 'Chat messages kept per zone.', { min: 1 }),

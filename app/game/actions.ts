@@ -1,15 +1,15 @@
 /**
- * MOVE, CHAT and ATTACK on the in-memory world, plus respawn. Every accepted action is broadcast to
- * the actor's zone; the actor's own copy carries the seq of its request (its acknowledgement),
- * everyone else's carries seq 0. A rejected action is answered with an ERROR frame (ref_seq = the
- * request's seq) and changes nothing.
+ * MOVE, CHAT and ATTACK on the in-memory world, plus respawn. Every accepted action is answered at
+ * once to the actor (its request's seq: the acknowledgement) and reaches everyone who sees the
+ * actor through the zone stream with the next zone tick (zone.ts): a move as a ZONE_UPDATE entry,
+ * chat and attacks as stream copies (seq 0). A rejected action is answered with an ERROR frame
+ * (ref_seq = the request's seq) and changes nothing.
  */
 import type { Logger } from '../logger.js'
 import {
   encodeAttackResult,
   encodeChatMessage,
   encodePlayerMoved,
-  encodePlayerRespawned,
   type ChatMessage,
 } from '../protocol/messages.js'
 import { FrameType, WireError } from '../protocol/types.js'
@@ -66,8 +66,8 @@ export class Actions {
     player.dirty = true
     const zone = zoneOf(this.rules, player.x)
     if (zone !== player.zone) this.world.changeZone(player, zone)
-    const moved = encodePlayerMoved({ playerId: player.id, zone: player.zone, x: player.x, y: player.y })
-    this.world.broadcast(player.zone, FrameType.PLAYER_MOVED, moved, undefined, (p) => (p === player ? seq : 0))
+    player.send(FrameType.PLAYER_MOVED, seq, encodePlayerMoved({ playerId: player.id, zone: player.zone, x: player.x, y: player.y }))
+    this.world.zone(player.zone).moved(player)
     return true
   }
 
@@ -81,7 +81,9 @@ export class Actions {
     this.counters.chats++
     const message: ChatMessage = { senderId: player.id, zone: player.zone, flags: 0, sentAtMs: this.wallClock(), username: player.username, text: text.trim() }
     this.shared.appendChat(message).catch((err: unknown) => this.logger.error({ err, zone: message.zone }, 'chat history append failed'))
-    this.world.broadcast(player.zone, FrameType.CHAT_MESSAGE, encodeChatMessage(message, this.maxChatTextBytes), undefined, (p) => (p === player ? seq : 0))
+    const payload = encodeChatMessage(message, this.maxChatTextBytes)
+    player.send(FrameType.CHAT_MESSAGE, seq, payload)
+    this.world.zone(player.zone).broadcast(player, FrameType.CHAT_MESSAGE, payload)
     return true
   }
 
@@ -107,7 +109,8 @@ export class Actions {
       this.shared.recordKill(attacker.id, attacker.experience).catch((err: unknown) => this.logger.error({ err, playerId: attacker.id }, 'leaderboard update failed'))
     }
     const result = encodeAttackResult({ attackerId: attacker.id, targetId: target.id, damage: before - target.hp, targetHp: target.hp, killed })
-    this.world.broadcast(attacker.zone, FrameType.ATTACK_RESULT, result, undefined, (p) => (p === attacker ? seq : 0))
+    attacker.send(FrameType.ATTACK_RESULT, seq, result)
+    this.world.zone(attacker.zone).broadcast(attacker, FrameType.ATTACK_RESULT, result)
     if (killed) this.scheduleRespawn(target)
     return true
   }
@@ -138,7 +141,6 @@ export class Actions {
     player.hp = this.rules.maxHp
     player.dirty = true
     this.counters.respawns++
-    const payload = encodePlayerRespawned({ playerId: player.id, zone: player.zone, x: player.x, y: player.y, hp: player.hp })
-    this.world.broadcast(player.zone, FrameType.PLAYER_RESPAWNED, payload)
+    this.world.zone(player.zone).respawned(player)
   }
 }

@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js'
 import type { CloseReason, Connection, FrameDispatcher, InboundFrame, ViolationKind } from '../net/connection.js'
 import { HEADER_BYTES } from '../protocol/header.js'
 import { decodeAttack, decodeChat, decodeMove, encodeLoginOk } from '../protocol/messages.js'
-import { FrameType, WireError, type WireErrorCode } from '../protocol/types.js'
+import { FrameType, PROTOCOL_VERSION, WireError, type WireErrorCode } from '../protocol/types.js'
 import { AccountService, type LoggedIn } from './accounts.js'
 import { Actions } from './actions.js'
 import { BatchProcessor, type FrameHandler } from './batch-processor.js'
@@ -71,7 +71,21 @@ export class Game implements FrameDispatcher {
     this.logger = options.logger.child({ component: 'game' })
     this.rules = rulesFromConfig(config)
     const maxChatTextBytes = config.protocol.maxFrameBytes - HEADER_BYTES - CHAT_MESSAGE_OVERHEAD_BYTES
-    this.world = new World(this.rules, maxChatTextBytes, options.stores.shared)
+    this.world = new World({
+      rules: this.rules,
+      maxChatTextBytes,
+      shared: options.stores.shared,
+      viewRadius: config.game.viewRadius,
+      ticks: { maxMs: config.game.zoneTickMaxMs, writesPerSecond: config.game.zoneTickWritesPerSecond },
+      stream: {
+        maxFrameBytes: config.protocol.maxFrameBytes,
+        batchThresholdBytes: config.protocol.batchThresholdBytes,
+        batchMaxRatio: config.protocol.batchMaxRatio,
+        compressionLevel: config.protocol.compressionLevel,
+      },
+      logger: this.logger,
+      metrics: options.metrics ?? noopGameMetrics,
+    })
     this.actions = new Actions(this.world, this.rules, maxChatTextBytes, this.logger, options.stores.shared)
     const metrics = options.metrics ?? noopGameMetrics
     this.accountService = new AccountService(options.stores.accounts, options.stores.sessions, this.rules, config.game.passwordHashCost)
@@ -127,6 +141,7 @@ export class Game implements FrameDispatcher {
     this.processor.drain()
     this.loginFlow.close()
     await this.settle()
+    this.world.flushTicks() // what the zones gathered goes out before the sessions are flushed and closed
   }
 
   /** Process every queued frame and wait until no login, logout or release is in flight. */
@@ -146,6 +161,7 @@ export class Game implements FrameDispatcher {
     this.processor.close()
     await this.drain()
     clearInterval(this.persistTimer)
+    this.world.close()
     for (const player of [...this.world.players()]) this.leave(player, 'shutdown')
     await this.settle() // the releases just started
   }
@@ -201,6 +217,7 @@ export class Game implements FrameDispatcher {
     player.send(FrameType.LOGIN_OK, seq, encodeLoginOk({
       playerId: player.id, zone: player.zone, x: player.x, y: player.y, hp: player.hp, maxHp: this.rules.maxHp,
       tokenTtlSeconds: this.options.config.game.sessionTokenTtlSeconds, token: session.token, username: player.username,
+      protocolVersion: PROTOCOL_VERSION, positionBits: this.world.positionBits, zoneSize: this.rules.zoneSize, viewRadius: this.options.config.game.viewRadius,
     }))
     this.world.add(player)
     this.options.stores.shared.reportOnline(this.world.size)

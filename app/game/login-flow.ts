@@ -17,7 +17,7 @@ import { isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Connection, InboundFrame, ViolationKind } from '../net/connection.js'
 import { decodeLogin, decodeRegister, type LoginRequest } from '../protocol/messages.js'
-import { WireError, type WireErrorCode } from '../protocol/types.js'
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, WireError, type WireErrorCode } from '../protocol/types.js'
 import type { AccountService, LoggedIn } from './accounts.js'
 import { LoginQueue, type LoginQueueStats } from './login-queue.js'
 import { LoginThrottle, type LoginThrottleStats, type LoginTicket } from './login-throttle.js'
@@ -86,6 +86,12 @@ export class LoginFlow {
       request = kind === 'register' ? { mode: 'password', ...decodeRegister(frame.payload) } : decodeLogin(frame.payload)
     } catch {
       this.options.violation(connection, 'malformed-payload', WireError.MALFORMED_FRAME, seq, `${kind.toUpperCase()} payload malformed`)
+      return
+    }
+    // Absent: the client takes the current version; newer than ours: LOGIN_OK tells it ours.
+    if (request.version !== undefined && request.version < MIN_PROTOCOL_VERSION) {
+      connection.sendError(WireError.UNSUPPORTED_VERSION, seq, `protocol version ${request.version} is not supported; this server speaks ${MIN_PROTOCOL_VERSION}–${PROTOCOL_VERSION}`)
+      this.options.metrics.loginFinished('refused')
       return
     }
     if (this.inProgress.size >= this.options.config.game.maxPendingLogins) {

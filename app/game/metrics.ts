@@ -21,6 +21,8 @@ export interface GameMetrics {
   framesShed(count: number): void
   /** One REGISTER or LOGIN answered (or abandoned), by result. */
   loginFinished(result: LoginResult): void
+  /** A zone ticked: the sessions it wrote to, the stream bytes it encoded, and its next interval. */
+  zoneTicked(zone: number, recipients: number, bytes: number, nextIntervalSeconds: number): void
 }
 
 export const noopGameMetrics: GameMetrics = {
@@ -29,4 +31,5 @@ export const noopGameMetrics: GameMetrics = {
   queueDepth() {},
   framesShed() {},
   loginFinished() {},
+  zoneTicked() {},
 }

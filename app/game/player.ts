@@ -4,6 +4,7 @@
  */
 import type { Connection } from '../net/connection.js'
 import type { MoveBudget } from './rules.js'
+import type { Cell } from './view-grid.js'
 import type { PlayerRecord, PlayerState } from './stores.js'
 
 export class Player {
@@ -24,6 +25,10 @@ export class Player {
   respawnTimer: NodeJS.Timeout | null = null
   /** Changed since the sink last saw it. */
   dirty = false
+  /** Where the zone stream has this player (its zone's grid cell, updated at ticks); null outside a zone. */
+  cell: Cell | null = null
+  /** Moved since its zone's last tick (queued for the next ZONE_UPDATE). */
+  streamed = false
 
   constructor(record: PlayerRecord, connection: Connection, token: string, budget: MoveBudget) {
     this.id = record.id

@@ -1,34 +1,57 @@
 /**
- * The in-memory world: who is online, which zone each player is in, and broadcasts to a zone
- * through the players' send buffers. Entering a zone (login, walking across a border, respawn
- * elsewhere) sends the newcomer the zone's players and then its chat history (read from the
- * shared state: the whole cluster's, or this server's when standalone) and tells the zone about the
- * newcomer; leaving tells the zone.
+ * The in-memory world: who is online and the zones (zone.ts: presence, view and the zone stream).
+ * Entering a zone (login, walking across a border, respawn elsewhere) sends the newcomer the players
+ * it sees and then the zone's chat history (read from the shared state: the whole cluster's, or
+ * this server's when standalone); leaving tells those who saw the leaver.
  */
-import {
-  ChatFlags,
-  encodeChatMessage,
-  encodePlayerJoined,
-  encodePlayerLeft,
-  LeaveReason,
-} from '../protocol/messages.js'
+import type { Logger } from '../logger.js'
+import type { GameMetrics } from './metrics.js'
+import { ChatFlags, encodeChatMessage, LeaveReason } from '../protocol/messages.js'
 import { FrameType } from '../protocol/types.js'
+import { positionBitsFor } from '../protocol/zone-update.js'
 import type { Player } from './player.js'
 import type { GameRules } from './rules.js'
 import type { SharedGameState } from './shared-state.js'
+import { TickPacer, type TickPacerOptions } from './tick-pacer.js'
+import { ViewGrid } from './view-grid.js'
+import { Zone } from './zone.js'
+import { ZoneStream, type ZoneStreamOptions } from './zone-stream.js'
 
-export class Zone {
-  readonly players = new Set<Player>()
-
-  constructor(readonly id: number) {}
+export interface WorldOptions {
+  readonly rules: GameRules
+  readonly maxChatTextBytes: number
+  readonly shared: SharedGameState
+  /** VIEW_RADIUS (0: the whole zone). */
+  readonly viewRadius: number
+  readonly ticks: TickPacerOptions
+  readonly stream: Omit<ZoneStreamOptions, 'positionBits'>
+  readonly logger: Logger
+  readonly metrics: GameMetrics
 }
 
 export class World {
   readonly zones: readonly Zone[]
+  /** ZONE_UPDATE positions are in steps of 2^-positionBits (LOGIN_OK tells clients). */
+  readonly positionBits: number
   private readonly online = new Map<number, Player>()
+  private readonly pacers: TickPacer[] = []
 
-  constructor(readonly rules: GameRules, private readonly maxChatTextBytes: number, private readonly shared: SharedGameState) {
-    this.zones = Array.from({ length: rules.zoneCount }, (_, id) => new Zone(id))
+  constructor(private readonly options: WorldOptions) {
+    const { rules } = options
+    this.positionBits = positionBitsFor(rules.zoneSize)
+    const stream = new ZoneStream({ ...options.stream, positionBits: this.positionBits })
+    this.zones = Array.from({ length: rules.zoneCount }, (_, id) => {
+      let zone: Zone | null = null
+      const pacer = new TickPacer(
+        options.ticks,
+        () => zone!.tick(),
+        (err) => options.logger.error({ err, zone: id }, 'zone tick failed'),
+        (recipients, nextIntervalMs) => options.metrics.zoneTicked(id, recipients, zone!.lastTickBytes, nextIntervalMs / 1000),
+      )
+      this.pacers.push(pacer)
+      zone = new Zone(id, rules.zoneSize, new ViewGrid(rules.zoneSize, options.viewRadius), stream, pacer)
+      return zone
+    })
   }
 
   get size(): number {
@@ -50,7 +73,7 @@ export class World {
   /** Put a logged-in player into the world and their zone. The caller replaced any older entity first. */
   add(player: Player): void {
     this.online.set(player.id, player)
-    this.enter(player, player.zone)
+    this.enter(player)
   }
 
   /** Take a player out of the world (logout, disconnect, replaced). Returns false if not present. */
@@ -58,54 +81,43 @@ export class World {
     if (this.online.get(player.id) !== player) return false
     this.online.delete(player.id)
     player.cancelRespawn()
-    this.leave(player, LeaveReason.DISCONNECTED)
+    this.zone(player.zone).leave(player, LeaveReason.DISCONNECTED)
     return true
   }
 
   /** Move a player to another zone (their position is already updated). */
   changeZone(player: Player, zone: number): void {
-    this.leave(player, LeaveReason.ZONE_CHANGE)
+    this.zone(player.zone).leave(player, LeaveReason.ZONE_CHANGE)
     player.zone = zone
-    this.enter(player, zone)
+    this.enter(player)
   }
 
-  /** Send one frame to every player in a zone; `seqFor` gives the header seq per recipient (default 0). */
-  broadcast(zoneId: number, type: number, payload: Uint8Array, except?: Player, seqFor?: (p: Player) => number): number {
-    let sent = 0
-    for (const p of this.zone(zoneId).players) {
-      if (p === except) continue
-      if (p.send(type, seqFor ? seqFor(p) : 0, payload)) sent++
-    }
-    return sent
+  /** Send every zone's pending tick now (shutdown: before the sessions are flushed and closed). */
+  flushTicks(): void {
+    for (const pacer of this.pacers) pacer.flush()
   }
 
-  private enter(player: Player, zoneId: number): void {
-    const zone = this.zone(zoneId)
-    const joined = encodePlayerJoined({ playerId: player.id, zone: zoneId, x: player.x, y: player.y, hp: player.hp, username: player.username })
-    for (const other of zone.players) {
-      other.send(FrameType.PLAYER_JOINED, 0, joined)
-      player.send(FrameType.PLAYER_JOINED, 0, encodePlayerJoined({ playerId: other.id, zone: zoneId, x: other.x, y: other.y, hp: other.hp, username: other.username }))
-    }
-    zone.players.add(player)
+  close(): void {
+    for (const pacer of this.pacers) pacer.close()
+  }
+
+  private enter(player: Player): void {
+    const zone = this.zone(player.zone)
+    zone.enter(player)
     this.sendHistory(player, zone)
   }
 
   /** The zone's chat history (asynchronous read); sent once it arrives if the player is still there. */
   private sendHistory(player: Player, zone: Zone): void {
-    this.shared.recentChat(zone.id, this.rules.chatHistory).then(
+    const { rules, maxChatTextBytes, shared } = this.options
+    shared.recentChat(zone.id, rules.chatHistory).then(
       (messages) => {
         if (player.zone !== zone.id || !zone.players.has(player)) return
         for (const message of messages) {
-          player.send(FrameType.CHAT_MESSAGE, 0, encodeChatMessage({ ...message, flags: message.flags | ChatFlags.HISTORY }, this.maxChatTextBytes))
+          player.send(FrameType.CHAT_MESSAGE, 0, encodeChatMessage({ ...message, flags: message.flags | ChatFlags.HISTORY }, maxChatTextBytes))
         }
       },
       () => {}, // never rejects (SharedGameState contract); a broken implementation costs the history, not the server
     )
-  }
-
-  private leave(player: Player, reason: number): void {
-    const zone = this.zone(player.zone)
-    if (!zone.players.delete(player)) return
-    this.broadcast(player.zone, FrameType.PLAYER_LEFT, encodePlayerLeft({ playerId: player.id, zone: player.zone, reason }))
   }
 }

@@ -4,9 +4,13 @@
  * - start: REGISTER a fresh account `lt<run>_<index>` (or LOGIN when it exists), keep the token and
  *   position; OVERLOADED (too many logins in progress) is retried with back-off until the timeout.
  * - move: a small step (within the MAX_SPEED budget at the scenario's rate) in a random direction,
- *   staying inside the spawn zone → PLAYER_MOVED.
- * - chat: a short line → CHAT_MESSAGE (the sender's copy).
- * - attack: a player seen in our zone (PLAYER_JOINED / PLAYER_MOVED pushes) → ATTACK_RESULT.
+ *   staying inside the spawn zone (ZONE_SIZE from LOGIN_OK) → PLAYER_MOVED (the mover's own reply).
+ * - chat: a short line → CHAT_MESSAGE (the reply; the zone stream's copy follows with the tick).
+ * - attack: a player in our view (PLAYER_JOINED adds, PLAYER_LEFT removes) → ATTACK_RESULT.
+ *
+ * Protocol version 2 (docs/PROTOCOL.md §4.8): others' moves arrive as ZONE_UPDATE frames of the zone
+ * stream. The driver does not decode them (a virtual player keeps no picture of the zone: its cost
+ * per received frame stays a header read); attack targets come from the presence frames alone.
  * - login: re-login with the token on a new connection (the server closes the old one as
  *   replaced); the RTT is connect + LOGIN.
  * - ping: PING → PONG.
@@ -18,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { ClientConnection, ReceivedFrame } from '../client/connection.js'
 import { GameServerError } from '../errors.js'
 import { decodeErrorPayload } from '../protocol/error-frame.js'
-import { decodeLoginOk, decodePlayerJoined, decodePlayerMoved, encodeAttack, encodeChat, encodeLogin, encodeMove, encodeRegister } from '../protocol/messages.js'
+import { decodeLoginOk, decodePlayerMoved, encodeAttack, encodeChat, encodeLogin, encodeMove, encodeRegister } from '../protocol/messages.js'
 import { FrameType, WireError } from '../protocol/types.js'
 import type { ActionDriver, PlayerContext } from './actions.js'
 import { trackerFor } from './request-tracker.js'
@@ -27,7 +31,6 @@ import type { ActionName, Scenario } from './scenario.js'
 const PASSWORD = 'loadtest-password'
 /** Step per move in world units: 20 moves/s stay inside the default MAX_SPEED budget of 10 units/s. */
 const STEP_UNITS = 0.4
-const ZONE_SIZE = 1000
 const KNOWN_PLAYERS = 64
 const RULE_REJECTIONS = new Set<number>([WireError.MOVE_REJECTED, WireError.CHAT_REJECTED, WireError.ATTACK_REJECTED])
 
@@ -35,10 +38,12 @@ interface GamePlayer {
   playerId: number
   token: string
   zone: number
+  /** ZONE_SIZE, from LOGIN_OK. */
+  zoneSize: number
   x: number
   y: number
   chats: number
-  /** Recently seen players in our zone (attack targets), bounded. */
+  /** Players who entered our view most recently (attack targets), bounded. */
   readonly others: number[]
   unsubscribe: () => void
 }
@@ -72,7 +77,7 @@ export class GameDriver implements ActionDriver {
     }
     const ok = decodeLoginOk(frame.payload)
     player.conn.playerId = ok.playerId
-    const state: GamePlayer = { playerId: ok.playerId, token: ok.token, zone: ok.zone, x: ok.x, y: ok.y, chats: 0, others: [], unsubscribe: () => {} }
+    const state: GamePlayer = { playerId: ok.playerId, token: ok.token, zone: ok.zone, zoneSize: ok.zoneSize, x: ok.x, y: ok.y, chats: 0, others: [], unsubscribe: () => {} }
     this.watch(player.conn, state)
     this.players.set(player, state)
   }
@@ -87,9 +92,9 @@ export class GameDriver implements ActionDriver {
           return 'ok'
         case 'move': {
           const angle = player.random() * 2 * Math.PI
-          const minX = state.zone * ZONE_SIZE + 1
-          const x = Math.min(minX + ZONE_SIZE - 2, Math.max(minX, state.x + Math.cos(angle) * STEP_UNITS))
-          const y = Math.min(ZONE_SIZE - 1, Math.max(1, state.y + Math.sin(angle) * STEP_UNITS))
+          const minX = state.zone * state.zoneSize + 1
+          const x = Math.min(minX + state.zoneSize - 2, Math.max(minX, state.x + Math.cos(angle) * STEP_UNITS))
+          const y = Math.min(state.zoneSize - 1, Math.max(1, state.y + Math.sin(angle) * STEP_UNITS))
           const moved = decodePlayerMoved((await this.request(player.conn, FrameType.MOVE, encodeMove({ x, y }), FrameType.PLAYER_MOVED, timeoutMs)).payload)
           state.x = moved.x
           state.y = moved.y
@@ -120,7 +125,7 @@ export class GameDriver implements ActionDriver {
       const frame = await this.request(fresh, FrameType.LOGIN, encodeLogin({ mode: 'token', token: state.token }), FrameType.LOGIN_OK, timeoutMs)
       const ok = decodeLoginOk(frame.payload)
       fresh.playerId = ok.playerId
-      Object.assign(state, { playerId: ok.playerId, token: ok.token, zone: ok.zone, x: ok.x, y: ok.y })
+      Object.assign(state, { playerId: ok.playerId, token: ok.token, zone: ok.zone, zoneSize: ok.zoneSize, x: ok.x, y: ok.y })
     } catch (err) {
       fresh.destroy()
       throw err
@@ -133,20 +138,17 @@ export class GameDriver implements ActionDriver {
     await old.close(1000)
   }
 
-  /** Track who is in our zone from the server's pushes (attack targets). */
+  /**
+   * Track who is in our view from the presence frames (attack targets): PLAYER_JOINED (u32
+   * player_id first) adds, PLAYER_LEFT removes. Every other frame costs one type check.
+   */
   private watch(conn: ClientConnection, state: GamePlayer): void {
     state.unsubscribe = conn.onFrame((frame) => {
-      if (frame.seq !== 0) return
-      let id = 0
-      let zone = -1
-      try {
-        if (frame.type === FrameType.PLAYER_JOINED) ({ playerId: id, zone } = decodePlayerJoined(frame.payload))
-        else if (frame.type === FrameType.PLAYER_MOVED) ({ playerId: id, zone } = decodePlayerMoved(frame.payload))
-        else return
-      } catch {
-        return
-      }
-      if (id === state.playerId || zone !== state.zone || state.others.includes(id)) return
+      if (frame.seq !== 0 || (frame.type !== FrameType.PLAYER_JOINED && frame.type !== FrameType.PLAYER_LEFT) || frame.payload.length < 4) return
+      const id = frame.payload.readUInt32LE(0)
+      const at = state.others.indexOf(id)
+      if (at >= 0) state.others.splice(at, 1)
+      if (frame.type === FrameType.PLAYER_LEFT || id === state.playerId) return
       state.others.push(id)
       if (state.others.length > KNOWN_PLAYERS) state.others.shift()
     })

@@ -47,6 +47,12 @@ export interface Connection {
    * may reuse it. Returns false when the connection is closed or was just cut off as a slow client.
    */
   send(type: number, seq: number, playerId: number, payload?: Uint8Array): boolean
+  /**
+   * Queue frames encoded once for many connections (a zone tick's), by reference: never copied,
+   * packed or compressed per connection, so `frames.bytes` must not change afterwards. Counted
+   * against the connection's outbound cap like any other frame. False as for `send`.
+   */
+  sendShared(frames: SharedFrames): boolean
   /** Queue an ERROR frame (see docs/PROTOCOL.md) answering the frame with `refSeq`. */
   sendError(code: WireErrorCode, refSeq: number, message?: string): boolean
   /** Flush what is queued, then close. Idempotent. */
@@ -57,6 +63,15 @@ export interface Connection {
    * reached and the connection is closing (or was already closed).
    */
   violation(kind: ViolationKind): boolean
+}
+
+/** Complete frames encoded once and sent as the same bytes to many connections. */
+export interface SharedFrames {
+  readonly bytes: Buffer
+  /** How many frames `bytes` holds (top-level frames: a BATCH counts once). */
+  readonly frames: number
+  /** The metric label they are counted under (one count per connection they are sent to). */
+  readonly typeName: string
 }
 
 /**

@@ -17,6 +17,11 @@
  *   that would exceed it makes the owner cut the slow client off.
  * - BATCH: a write of ≥ batchThresholdBytes is packed into zlib BATCH frames where that brings it
  *   below batchMaxRatio (app/protocol/batch.ts).
+ * - Shared frames (`enqueueShared`): bytes encoded once for many sessions (a zone tick) are queued
+ *   by reference and written as they are — never copied, packed or compressed per session; they
+ *   count against the cap like any other bytes. A write takes the oldest pieces up to and
+ *   including one chunk of the session's own frames plus the shared pieces around it, corked, so
+ *   they leave in one writev.
  */
 import type { Socket } from 'node:net'
 import type { BufferPool } from './buffer-pool.js'
@@ -46,6 +51,8 @@ export class Outbound implements IdleFlushable {
   private inflight: Buffer | null = null
   private inflightBytes = 0
   private timer: NodeJS.Timeout | null = null
+  /** Scratch list of the pieces of one corked write. */
+  private readonly pending: Buffer[] = []
   /** seq of the connection's next BATCH frame: 1, 2, 3, … (wrapping at 2³²). */
   private batchSeq = 1
   private readonly onWritten = (err?: Error | null): void => this.written(err)
@@ -101,6 +108,21 @@ export class Outbound implements IdleFlushable {
     if (!this.writing) this.proceed()
   }
 
+  /**
+   * Queue `frames` complete frames encoded once for many sessions, by reference (`bytes` must never
+   * change afterwards). False when over the cap (the owner was told) or detached.
+   */
+  enqueueShared(bytes: Buffer, frames: number): boolean {
+    if (this.socket === null) return false
+    if (this.buffer.bytes + this.inflightBytes + bytes.length > this.options.maxOutboundBytes) {
+      this.owner.slowClient()
+      return false
+    }
+    this.buffer.appendShared(bytes, frames)
+    this.queued()
+    return true
+  }
+
   /** Queue one frame. False when over the cap (the owner was told) or detached. */
   enqueue(type: number, seq: number, playerId: number, source: Uint8Array | undefined, start: number, end: number): boolean {
     if (this.socket === null) return false
@@ -110,6 +132,12 @@ export class Outbound implements IdleFlushable {
       return false
     }
     this.buffer.append(type, seq, playerId, source, start, end)
+    this.queued()
+    return true
+  }
+
+  /** Something was queued: flush now (count, fill), at the end of the turn (idle) or on the timer. */
+  private queued(): void {
     // A session already due for its end-of-turn idle flush sends this turn's frames in that one
     // write: flushing early on count would only split them into two writes (two syscalls).
     if (this.buffer.frames >= this.options.flushMaxFrames && !this.idleQueued) this.flush('count')
@@ -124,7 +152,6 @@ export class Outbound implements IdleFlushable {
         this.armTimer()
       }
     }
-    return true
   }
 
   flush(reason: FlushReason): void {
@@ -151,9 +178,65 @@ export class Outbound implements IdleFlushable {
 
   private writeNext(reason: FlushReason): void {
     const socket = this.socket!
-    const chunk = this.buffer.takeOldest()!
+    const buffer = this.buffer
+    if (buffer.chunkCount === 1) {
+      // The common case: one piece (usually a chunk of the session's own frames), one plain write.
+      const shared = buffer.oldestShared
+      const piece = buffer.takeOldest()!
+      const bytes = shared ? piece : this.ownBytes(piece)
+      this.startWrite(reason, buffer.takenFrames, bytes.length)
+      if (!socket.write(bytes, this.onWritten)) this.needDrain = true
+      else this.recycleIfWritten()
+      return
+    }
+    // Shared pieces and at most one own chunk, in queue order, in one corked write (one writev).
+    let frames = 0
+    let total = 0
+    let ownTaken = false
+    let pieces = 0
+    socket.cork()
+    while (buffer.chunkCount > 0 && (buffer.oldestShared || !ownTaken)) {
+      const shared = buffer.oldestShared
+      const piece = buffer.takeOldest()!
+      frames += buffer.takenFrames
+      const bytes = shared ? piece : this.ownBytes(piece)
+      if (!shared) ownTaken = true
+      total += bytes.length
+      pieces++
+      this.pending.push(bytes)
+    }
+    this.startWrite(reason, frames, total)
+    let flowing = true
+    for (let i = 0; i < pieces; i++) flowing = socket.write(this.pending[i]!, i === pieces - 1 ? this.onWritten : undefined)
+    this.pending.length = 0
+    socket.uncork()
+    if (!flowing) this.needDrain = true
+    else this.recycleIfWritten()
+  }
+
+  private startWrite(reason: FlushReason, frames: number, bytes: number): void {
+    this.metrics.flushed(reason, frames, bytes)
+    this.metrics.bytesOut(bytes)
+    this.writing = true
+    this.inflightBytes = bytes
+  }
+
+  /**
+   * Written synchronously (the kernel took every byte; nothing references the chunk any more):
+   * back to the pool now, so the next session flushed in this turn reuses it instead of the pool
+   * allocating a fresh chunk per session (1,000 sessions flushed in one setImmediate). The
+   * callback still ends the write (one write in flight).
+   */
+  private recycleIfWritten(): void {
+    if (this.inflight !== null && this.socket!.writableLength === 0) {
+      this.pool.give(this.inflight)
+      this.inflight = null
+    }
+  }
+
+  /** The bytes to write for one of the session's own chunks just taken: packed into BATCHes where that pays. */
+  private ownBytes(chunk: Buffer): Buffer {
     const length = this.buffer.takenBytes
-    const frames = this.buffer.takenFrames
     let bytes: Buffer
     if (length >= this.options.batchThresholdBytes) {
       const packed = packBatches(chunk, length, {
@@ -178,19 +261,7 @@ export class Outbound implements IdleFlushable {
       bytes = chunk.subarray(0, length)
       this.inflight = chunk
     }
-    this.metrics.flushed(reason, frames, bytes.length)
-    this.metrics.bytesOut(bytes.length)
-    this.writing = true
-    this.inflightBytes = bytes.length
-    if (!socket.write(bytes, this.onWritten)) this.needDrain = true
-    else if (this.inflight !== null && socket.writableLength === 0) {
-      // Written synchronously (the kernel took every byte; nothing references the chunk any more):
-      // back to the pool now, so the next session flushed in this turn reuses it instead of the
-      // pool allocating a fresh chunk per session (1,000 sessions flushed in one setImmediate).
-      // The callback still ends the write (one write in flight).
-      this.pool.give(this.inflight)
-      this.inflight = null
-    }
+    return bytes
   }
 
   private written(err: Error | null | undefined): void {

@@ -4,6 +4,10 @@
  * is copied, so the caller may reuse it). The oldest chunk is taken for writing; frames queued while
  * a write is in flight go into the next chunk. A frame larger than a chunk gets a one-off buffer of
  * its own size. The owner enforces the byte cap (see Outbound).
+ *
+ * A shared piece (`appendShared`) is queued by reference instead: bytes encoded once for many
+ * sessions (a zone tick's frames), never copied, never given to the pool, never modified. Frames
+ * appended after it start a new chunk, so the queue keeps the order in which frames were sent.
  */
 import type { BufferPool } from './buffer-pool.js'
 import { HEADER_BYTES } from '../protocol/header.js'
@@ -19,9 +23,13 @@ export class SendBuffer {
   /** Set by `takeOldest`: bytes and frames of the chunk just taken. */
   takenBytes = 0
   takenFrames = 0
+  /** Set by `takeOldest`: false when the piece taken is shared (not the pool's; never packed or given back). */
+  takenOwned = true
   private readonly chunks: Buffer[] = []
   private readonly fills: number[] = []
   private readonly counts: number[] = []
+  /** Per piece: true for a pool (or one-off) chunk this buffer fills, false for a shared piece. */
+  private readonly owned: boolean[] = []
   private readonly pool: BufferPool
 
   constructor(pool: BufferPool) {
@@ -32,13 +40,29 @@ export class SendBuffer {
     return this.chunks.length
   }
 
+  /** Whether the oldest piece still queued is shared (false when none is queued). */
+  get oldestShared(): boolean {
+    return this.owned.length > 0 && !this.owned[0]
+  }
+
+  /** Queue `frames` complete frames held in `bytes`, by reference (see the module comment). */
+  appendShared(bytes: Buffer, frames: number): void {
+    this.chunks.push(bytes)
+    this.fills.push(bytes.length)
+    this.counts.push(frames)
+    this.owned.push(false)
+    this.frames += frames
+    this.bytes += bytes.length
+  }
+
   append(type: number, seq: number, playerId: number, source: Uint8Array | undefined, start: number, end: number): number {
     const size = HEADER_BYTES + (end - start)
     let last = this.chunks.length - 1
-    if (last < 0 || this.fills[last]! + size > this.chunks[last]!.length) {
+    if (last < 0 || !this.owned[last] || this.fills[last]! + size > this.chunks[last]!.length) {
       this.chunks.push(size <= this.pool.bufferBytes ? this.pool.take() : Buffer.allocUnsafe(size))
       this.fills.push(0)
       this.counts.push(0)
+      this.owned.push(true)
       last++
     }
     const chunk = this.chunks[last]!
@@ -75,12 +99,16 @@ export class SendBuffer {
     return size
   }
 
-  /** Detach the oldest chunk (caller writes `chunk[0, takenBytes)` and gives it back to the pool). */
+  /**
+   * Detach the oldest piece: the caller writes `piece[0, takenBytes)` and, when `takenOwned`, gives
+   * it back to the pool once written.
+   */
   takeOldest(): Buffer | undefined {
     const chunk = this.chunks.shift()
     if (chunk === undefined) return undefined
     this.takenBytes = this.fills.shift()!
     this.takenFrames = this.counts.shift()!
+    this.takenOwned = this.owned.shift()!
     this.frames -= this.takenFrames
     this.bytes -= this.takenBytes
     return chunk
@@ -88,10 +116,11 @@ export class SendBuffer {
 
   /** Drop everything queued and give the chunks back. */
   clear(): void {
-    for (const chunk of this.chunks) this.pool.give(chunk)
+    for (let i = 0; i < this.chunks.length; i++) if (this.owned[i]) this.pool.give(this.chunks[i]!)
     this.chunks.length = 0
     this.fills.length = 0
     this.counts.length = 0
+    this.owned.length = 0
     this.frames = 0
     this.bytes = 0
   }

@@ -4,12 +4,13 @@
  * by game code can never send into the next connection that reuses the pooled Session.
  */
 import type { WireErrorCode } from '../protocol/types.js'
-import type { CloseReason, Connection, ViolationKind } from './connection.js'
+import type { CloseReason, Connection, SharedFrames, ViolationKind } from './connection.js'
 import type { NetMetrics } from './metrics.js'
 
 export interface ConnectionTarget {
   readonly acceptingSends: boolean
   send(type: number, seq: number, playerId: number, payload: Uint8Array | undefined): boolean
+  sendShared(frames: SharedFrames): boolean
   sendError(code: number, refSeq: number, message: string): boolean
   close(reason: CloseReason): void
   countViolation(kind: ViolationKind, reason: CloseReason): boolean
@@ -46,6 +47,11 @@ export class SessionConnection implements Connection {
   send(type: number, seq: number, playerId: number, payload?: Uint8Array): boolean {
     const target = this.target
     return target !== null && target.acceptingSends && target.send(type, seq, playerId, payload)
+  }
+
+  sendShared(frames: SharedFrames): boolean {
+    const target = this.target
+    return target !== null && target.acceptingSends && target.sendShared(frames)
   }
 
   sendError(code: WireErrorCode, refSeq: number, message = ''): boolean {

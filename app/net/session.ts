@@ -24,7 +24,7 @@ import { writeErrorPayload } from '../protocol/error-frame.js'
 import { HEADER_BYTES } from '../protocol/header.js'
 import { parseProxyV1 } from '../protocol/proxy-header.js'
 import { FrameType, frameTypeName, isClientFrameType, WireError } from '../protocol/types.js'
-import type { CloseReason, FrameDispatcher, ViolationKind } from './connection.js'
+import type { CloseReason, FrameDispatcher, SharedFrames, ViolationKind } from './connection.js'
 import type { FlushScheduler } from './flush-scheduler.js'
 import type { NetMetrics } from './metrics.js'
 import type { SessionOptions } from './options.js'
@@ -137,6 +137,13 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     if (!this.acceptingSends) return false
     const ok = this.outbound.enqueue(type, seq, playerId, payload, 0, payload === undefined ? 0 : payload.length)
     if (ok) this.host.metrics.frameOut(frameTypeName(type), HEADER_BYTES + (payload?.length ?? 0))
+    return ok
+  }
+
+  sendShared(frames: SharedFrames): boolean {
+    if (!this.acceptingSends) return false
+    const ok = this.outbound.enqueueShared(frames.bytes, frames.frames)
+    if (ok) this.host.metrics.frameOut(frames.typeName, frames.bytes.length)
     return ok
   }
 

@@ -1,16 +1,19 @@
 /// <reference lib="dom" />
 /**
  * The playground's script (bundled for the browser by build.ts, served as /client.js): the typed
- * client over a WebSocket to the page's own server, a `ZoneView` fed with every frame, and a
- * canvas redrawn from it. It is also the reference browser client: everything a web game needs
- * is here — connect (ws: or wss: as the page was loaded), register or log in, send moves, chat and
- * attacks, and keep the zone's picture from the pushed frames.
+ * client over a WebSocket to the page's own server — which keeps the zone's picture itself
+ * (`client.view`, `client.self`: app/client/zone-view.ts) — the chat and hits it heard, and a
+ * canvas redrawn after every frame. It is also the reference browser client: everything a web game
+ * needs is here — connect (ws: or wss: as the page was loaded), register or log in, send moves,
+ * chat and attacks, and draw the zone from the pushed frames.
  *
  * `window.playground` exposes the same operations (the browser test drives the page with them).
  */
+import type { ReceivedFrame } from '../client/connection.js'
 import { GameClient } from '../client/game-client.js'
-import { ZoneView } from '../client/zone-view.js'
+import type { ViewedPlayer } from '../client/zone-view.js'
 import { isGameServerError } from '../errors.js'
+import { ChatFlags, decodeAttackResult, decodeChatMessage } from '../protocol/messages.js'
 import { FrameType } from '../protocol/types.js'
 
 /** Moves are sent at most this often while walking (the server checks MAX_SPEED between them). */
@@ -20,8 +23,29 @@ const HIT_FLASH_MS = 600
 /** Pixels around a dot that count as clicking it. */
 const PICK_RADIUS_PX = 10
 
-const view = new ZoneView()
+interface HeardChat {
+  readonly senderId: number
+  readonly username: string
+  readonly text: string
+  readonly history: boolean
+}
+
+interface SeenHit {
+  readonly attackerId: number
+  readonly targetId: number
+  readonly damage: number
+  readonly killed: boolean
+  /** performance.now() when it arrived. */
+  readonly at: number
+}
+
+/** Chat lines and hits kept for display (oldest dropped first). */
+const KEPT_CHAT = 200
+const KEPT_HITS = 50
+
 let client: GameClient | null = null
+const chatLines: HeardChat[] = []
+const hits: SeenHit[] = []
 let walkTarget: { x: number; y: number } | null = null
 let walking = false
 let lastMoveAt = 0
@@ -52,10 +76,14 @@ function describe(err: unknown): string {
 async function connect(): Promise<GameClient> {
   if (client !== null && client.connection.status === 'open') return client
   const fresh = await GameClient.connect({ host: location.hostname, port: 0, url: webSocketUrl(), inboxCapacity: 0 })
+  // After the client's own listener: its view already holds what this frame changed.
   fresh.connection.onFrame((frame) => {
-    if (!view.apply(frame)) return
+    if (frame.type === FrameType.LOGIN_OK) {
+      chatLines.length = 0
+      hits.length = 0
+    } else if (frame.type === FrameType.CHAT_MESSAGE) heardChat(frame)
+    else if (frame.type === FrameType.ATTACK_RESULT) sawHit(frame)
     draw()
-    if (frame.type === FrameType.CHAT_MESSAGE) renderChat()
   })
   void fresh.connection.closed.then(() => {
     const code = fresh.connection.closeCode
@@ -68,7 +96,7 @@ async function connect(): Promise<GameClient> {
 
 async function login(username: string, password: string, register: boolean): Promise<number> {
   const connection = await connect()
-  // the view took LOGIN_OK (and the zone snapshot right behind it) from the frame listener
+  // the client took LOGIN_OK (and the zone snapshot right behind it) as the frames arrived
   const ok = register ? await connection.register(username, password) : await connection.login(username, password)
   say(`Logged in as ${ok.username} (player ${ok.playerId}), zone ${ok.zone}.`)
   renderChat()
@@ -94,25 +122,64 @@ async function attack(targetId: number): Promise<void> {
   await client.attack(targetId)
 }
 
+/** docs/PROTOCOL.md §4.8 rule 4: the stream copy (seq 0) of our own live chat or attack repeats our reply. */
+function ownStreamCopy(frame: ReceivedFrame, senderId: number): boolean {
+  return frame.seq === 0 && client !== null && senderId === client.playerId
+}
+
+function heardChat(frame: ReceivedFrame): void {
+  const m = decodeChatMessage(frame.payload)
+  const history = (m.flags & ChatFlags.HISTORY) !== 0
+  if (!history && ownStreamCopy(frame, m.senderId)) return
+  chatLines.push({ senderId: m.senderId, username: m.username, text: m.text, history })
+  if (chatLines.length > KEPT_CHAT) chatLines.shift()
+  renderChat()
+}
+
+function sawHit(frame: ReceivedFrame): void {
+  const m = decodeAttackResult(frame.payload)
+  if (ownStreamCopy(frame, m.attackerId)) return
+  hits.push({ attackerId: m.attackerId, targetId: m.targetId, damage: m.damage, killed: m.killed, at: frame.receivedAt })
+  if (hits.length > KEPT_HITS) hits.shift()
+}
+
+/** Everyone drawn: the players in view and ourselves. */
+function everyone(): ViewedPlayer[] {
+  if (client === null || client.self === null) return []
+  return [...client.view.values(), client.self]
+}
+
+/** Where the page's picture has `playerId` (ourselves included), or null. */
+function positionOf(playerId: number): { x: number; y: number } | null {
+  const player = everyone().find((p) => p.playerId === playerId)
+  return player === undefined ? null : { x: player.x, y: player.y }
+}
+
 // ── drawing ────────────────────────────────────────────────────────────────────────────────────
 
+function zoneSize(): number {
+  return client?.session?.zoneSize ?? 1
+}
+
 function scale(): number {
-  return canvas.width / Math.max(1, view.zoneSize)
+  return canvas.width / zoneSize()
 }
 
 function toCanvas(x: number, y: number): [number, number] {
-  const s = scale()
-  return [(x - view.zone * view.zoneSize) * s, y * s]
+  const zone = client?.self?.zone ?? 0
+  return [(x - zone * zoneSize()) * scale(), y * scale()]
 }
 
 function draw(): void {
   context.clearRect(0, 0, canvas.width, canvas.height)
-  if (view.selfId === 0) return
+  const self = client?.self ?? null
+  if (client === null || self === null) return
   const now = performance.now()
-  for (const hit of view.hits) {
+  const byId = new Map(everyone().map((p) => [p.playerId, p]))
+  for (const hit of hits) {
     const age = now - hit.at
-    const attacker = view.players.get(hit.attackerId)
-    const target = view.players.get(hit.targetId)
+    const attacker = byId.get(hit.attackerId)
+    const target = byId.get(hit.targetId)
     if (age > HIT_FLASH_MS || attacker === undefined || target === undefined) continue
     const [ax, ay] = toCanvas(attacker.x, attacker.y)
     const [tx, ty] = toCanvas(target.x, target.y)
@@ -125,18 +192,18 @@ function draw(): void {
     context.fillStyle = context.strokeStyle
     context.fillText(hit.killed ? 'KO' : `-${hit.damage}`, tx + 8, ty - 8)
   }
-  for (const player of view.players.values()) {
+  for (const player of byId.values()) {
+    const mine = player.playerId === self.playerId
     const [px, py] = toCanvas(player.x, player.y)
-    context.fillStyle = player.hp === 0 ? '#aaa' : player.id === view.selfId ? '#1565c0' : '#ef6c00'
+    context.fillStyle = player.hp === 0 ? '#aaa' : mine ? '#1565c0' : '#ef6c00'
     context.beginPath()
-    context.arc(px, py, player.id === view.selfId ? 6 : 5, 0, Math.PI * 2)
+    context.arc(px, py, mine ? 6 : 5, 0, Math.PI * 2)
     context.fill()
     context.fillStyle = '#333'
     context.fillText(`${player.username} ${player.hp}`, px + 8, py + 4)
   }
-  const self = view.self
-  $('me').textContent = self ? `You: ${self.username} at (${self.x.toFixed(1)}, ${self.y.toFixed(1)}), hp ${self.hp}/${view.maxHp}, zone ${view.zone}; ${view.players.size - 1} other player(s) in view` : ''
-  if (!animating && view.hits.some((hit) => now - hit.at < HIT_FLASH_MS)) {
+  $('me').textContent = `You: ${self.username} at (${self.x.toFixed(1)}, ${self.y.toFixed(1)}), hp ${self.hp}/${client.session?.maxHp ?? '?'}, zone ${self.zone}; ${client.view.size} other player(s) in view`
+  if (!animating && hits.some((hit) => now - hit.at < HIT_FLASH_MS)) {
     animating = true
     requestAnimationFrame(() => {
       animating = false
@@ -146,7 +213,7 @@ function draw(): void {
 }
 
 function renderChat(): void {
-  chatLog.replaceChildren(...view.chat.map((line) => {
+  chatLog.replaceChildren(...chatLines.map((line) => {
     const row = document.createElement('div')
     if (line.history) row.className = 'history'
     row.textContent = `${line.username}: ${line.text}`
@@ -166,8 +233,8 @@ async function walk(): Promise<void> {
   if (walking) return
   walking = true
   try {
-    while (walkTarget !== null && client !== null && view.self) {
-      const self = view.self
+    while (walkTarget !== null && client !== null && client.self !== null) {
+      const self = client.self
       const dx = walkTarget.x - self.x
       const dy = walkTarget.y - self.y
       const distance = Math.hypot(dx, dy)
@@ -188,19 +255,18 @@ async function walk(): Promise<void> {
 }
 
 canvas.addEventListener('click', (event) => {
-  if (view.selfId === 0) return
+  if (client === null || client.self === null) return
   const rect = canvas.getBoundingClientRect()
   const cx = event.clientX - rect.left
   const cy = event.clientY - rect.top
-  for (const player of view.players.values()) {
-    if (player.id === view.selfId) continue
+  for (const player of client.view.values()) {
     const [px, py] = toCanvas(player.x, player.y)
     if (Math.hypot(px - cx, py - cy) <= PICK_RADIUS_PX) {
-      attack(player.id).catch((err) => say(`Attack: ${describe(err)}`, true))
+      attack(player.playerId).catch((err) => say(`Attack: ${describe(err)}`, true))
       return
     }
   }
-  walkTarget = { x: view.zone * view.zoneSize + cx / scale(), y: cy / scale() }
+  walkTarget = { x: client.self.zone * zoneSize() + cx / scale(), y: cy / scale() }
   void walk()
 })
 
@@ -209,8 +275,8 @@ const KEYS: Readonly<Record<string, readonly [number, number]>> = {
 }
 document.addEventListener('keydown', (event) => {
   const direction = KEYS[event.code]
-  const self = view.self
-  if (direction === undefined || self === undefined || (event.target as HTMLElement).tagName === 'INPUT') return
+  const self = client?.self ?? null
+  if (direction === undefined || self === null || (event.target as HTMLElement).tagName === 'INPUT') return
   event.preventDefault()
   const step = speed() * (STEP_MS / 1000)
   walkTarget = { x: self.x + direction[0] * step, y: self.y + direction[1] * step }
@@ -239,5 +305,16 @@ declare global {
   }
 }
 
-const playground = { view, login, moveTo, chat, attack, webSocketUrl }
+const playground = {
+  login,
+  moveTo,
+  chat,
+  attack,
+  webSocketUrl,
+  positionOf,
+  /** The chat lines heard, oldest first. */
+  chatTexts: (): string[] => chatLines.map((line) => line.text),
+  /** Players in view (ourselves excluded). */
+  othersInView: (): number => client?.view.size ?? 0,
+}
 window.playground = playground

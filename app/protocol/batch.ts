@@ -30,7 +30,10 @@ export interface BatchPackOptions {
    * frame size must not end in a small BATCH the threshold promised never to send [0].
    */
   readonly minBytes?: number
-  /** seq of the first BATCH produced; each further one in this call takes the next number. */
+  /**
+   * seq of the first BATCH produced; each further one in this call takes the next number (skipping
+   * 0). 0: every BATCH carries seq 0 (the zone stream's, shared by every recipient).
+   */
   readonly seq: number
   readonly playerId: number
 }
@@ -110,7 +113,7 @@ export function packBatches(source: Buffer, length: number, options: BatchPackOp
     }
     const frameBytes = HEADER_BYTES + BATCH_PREFIX_BYTES + part.compressed.length
     writeHeader(bytes, at, frameBytes, FrameType.BATCH, seq, options.playerId)
-    seq = (seq + 1) >>> 0
+    if (seq !== 0) seq = (seq + 1) >>> 0 || 1
     bytes.writeUInt16LE(part.count, at + HEADER_BYTES)
     bytes[at + HEADER_BYTES + 2] = BATCH_FLAG_ZLIB
     bytes[at + HEADER_BYTES + 3] = 0

@@ -24,7 +24,7 @@ export interface Credentials {
  * (docs/PROTOCOL.md §4.2). Decoded as `undefined` when absent; encoders write PROTOCOL_VERSION
  * unless told `null` (a client from before versioning).
  */
-export interface VersionedRequest {
+interface VersionedRequest {
   readonly version?: number | undefined
 }
 

@@ -49,7 +49,7 @@ export function writeZoneUpdateEntry(target: Buffer, at: number, playerId: numbe
   target[at + 7] = qy >>> 8
 }
 
-export interface ZoneUpdateEntry {
+interface ZoneUpdateEntry {
   readonly playerId: number
   /** World coordinates. */
   readonly x: number

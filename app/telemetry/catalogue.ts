@@ -13,7 +13,7 @@
 type MetricKind = 'counter' | 'gauge' | 'histogram'
 
 /** UCUM units as OpenTelemetry expects them (`s`, `By`, `1`, `{frame}`…). */
-type MetricUnit = 's' | 'By' | '1' | '{frame}' | '{session}' | '{event}' | '{connection}' | '{request}' | '{item}' | '{member}' | '{core}'
+type MetricUnit = 's' | 'By' | '1' | '{frame}' | '{session}' | '{event}' | '{connection}' | '{request}' | '{item}' | '{member}' | '{core}' | '{tick}'
 
 export interface MetricDefinition {
   /** The Prometheus name (what dashboards and alert rules query). */
@@ -105,6 +105,10 @@ export const METRICS = {
   transportFramesIn: counter('gs_transport_frames_in_total', '{frame}', 'Frames received, by transport (tcp, ws).', ['transport']),
   transportSlowClients: counter('gs_transport_slow_client_disconnects_total', '{session}', 'Slow-client cut-offs, by transport (tcp, ws).', ['transport']),
   outboundBacklog: gauge('gs_outbound_backlog_bytes', 'By', 'Bytes queued for sending over all sessions (sockets backed up).'),
+  zoneTicks: counter('gs_zone_ticks_total', '{tick}', 'Zone ticks: each sends what gathered in a zone since its previous tick (moves, chat, attacks), encoded once per cell.'),
+  zoneTickRecipients: counter('gs_zone_tick_recipients_total', '{session}', 'Sessions written to by zone ticks (one per session and tick): the rate ZONE_TICK_WRITES_PER_SECOND keeps each zone near.'),
+  zoneStreamBytes: counter('gs_zone_stream_bytes_total', 'By', 'Bytes of zone-stream frames encoded by zone ticks (once per cell and tick, after compression; each is queued to every session that sees the cell).'),
+  zoneTickInterval: gauge('gs_zone_tick_interval_seconds', 's', 'The longest current tick interval over the zones: how far crowded zones have stretched their ticks (at most ZONE_TICK_MAX_MS; 0 = every change goes out within the event-loop turn).'),
   logins: counter('gs_logins_total', '{request}', 'REGISTER and LOGIN requests by result: ok, failed (credentials, token, name taken), throttled, refused (overloaded, shutting down), unavailable (a store is down), abandoned (the client left first), error.', ['result']),
   // --- pools ---
   poolSize: gauge('gs_pool_size', '{item}', 'Resources owned by a pool (idle + borrowed + pending).', ['pool']),

@@ -110,6 +110,11 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
   private readonly closes = new LabelledCounter('reason')
   private readonly violations = new LabelledCounter('kind')
   private readonly logins = new LabelledCounter('result')
+  private zoneTicksTotal = 0
+  private zoneTickRecipientsTotal = 0
+  private zoneStreamBytesTotal = 0
+  /** The current tick interval of each zone that ticked, by zone id. */
+  private readonly zoneIntervals: number[] = []
   private readonly ioEvents = new IndexedCounter('kind', IO_EVENT_KINDS)
   private readonly dbErrors = new LabelledCounter('operation')
   private readonly dbDuration = new LabelledHistogram('operation', histogramBuckets(METRICS.dbQuery))
@@ -211,6 +216,13 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
   violation(kind: ViolationKind): void {
     this.violationsTotal++
     this.violations.add(kind, 1)
+  }
+
+  zoneTicked(zone: number, recipients: number, bytes: number, nextIntervalSeconds: number): void {
+    this.zoneTicksTotal++
+    this.zoneTickRecipientsTotal += recipients
+    this.zoneStreamBytesTotal += bytes
+    this.zoneIntervals[zone] = nextIntervalSeconds
   }
 
   loginFinished(result: LoginResult): void {
@@ -363,6 +375,10 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
       [METRICS.batchBytesSaved, () => this.bytesSavedTotal],
       [METRICS.sessionsAccepted, () => this.sessionsOpened],
       [METRICS.slowClients, () => this.slowClientsTotal],
+      [METRICS.zoneTicks, () => this.zoneTicksTotal],
+      [METRICS.zoneTickRecipients, () => this.zoneTickRecipientsTotal],
+      [METRICS.zoneStreamBytes, () => this.zoneStreamBytesTotal],
+      [METRICS.zoneTickInterval, () => this.zoneIntervals.reduce((max, v) => (v > max ? v : max), 0)],
       [METRICS.queueDepth, () => this.lastQueueDepth],
     ]
     for (const [definition, read] of plain) provider.observe(definition, (r) => r.observe(read()))

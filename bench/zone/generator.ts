@@ -106,7 +106,12 @@ function observerIndices(players: number, observers: number): Set<number> {
   return out
 }
 
-async function joinAll(transport: ZoneTransport, options: GeneratorOptions, sinks: Map<number, PositionSink>): Promise<ZoneConnection[]> {
+/**
+ * Join every player; each goes to its starting place (`start`) right after joining, as a player
+ * walks away from the spawn point, so the spawn point never holds more than the players joining at
+ * once (with a view radius, a newcomer at a crowded spawn point would be shown everyone there).
+ */
+async function joinAll(transport: ZoneTransport, options: GeneratorOptions, sinks: Map<number, PositionSink>, start: (index: number) => { x: number; y: number }): Promise<ZoneConnection[]> {
   const connections: ZoneConnection[] = new Array(options.players)
   let next = 0
   let failure: Error | undefined
@@ -115,7 +120,10 @@ async function joinAll(transport: ZoneTransport, options: GeneratorOptions, sink
       const index = next++
       const sink = sinks.get(index)
       try {
-        connections[index] = await transport.join(index, sink === undefined ? 'counter' : 'observer', sink)
+        const connection = await transport.join(index, sink === undefined ? 'counter' : 'observer', sink)
+        connections[index] = connection
+        const { x, y } = start(index)
+        connection.sendMove(x, y)
       } catch (err) {
         failure ??= new Error(`player ${index} of ${options.players} could not join: ${(err as Error).message}`, { cause: err })
       }
@@ -214,7 +222,9 @@ async function run(options: GeneratorOptions): Promise<GeneratorResult> {
   }
 
   const joinStarted = performance.now()
-  const connections = await joinAll(transport, options, sinks)
+  // The starting place: the walker's integer position, which no move of the log encodes before its
+  // first step (moveSlotOf gives slot 0, and the tracker ignores slots of players who sent nothing yet).
+  const connections = await joinAll(transport, options, sinks, (index) => ({ x: walkers[index]!.x, y: walkers[index]!.y }))
   const joinMs = performance.now() - joinStarted
   connections.forEach((c, index) => indexByKey.set(c.key, index))
   process.stdout.write(`MARK joined ${Math.round(joinMs)}\n`)

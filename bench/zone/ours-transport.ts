@@ -1,21 +1,28 @@
 /**
- * Our server's side of the zone-replication workload (docs/PROTOCOL.md): TCP, REGISTER → LOGIN_OK,
- * MOVE frames, and today's replication — one PLAYER_MOVED frame per move to every player of the
- * zone, packed into zlib BATCH frames by the session layer when that pays.
+ * Our server's side of the zone-replication workload (docs/PROTOCOL.md, protocol version 2): TCP,
+ * REGISTER → LOGIN_OK (which names the zone geometry), MOVE frames answered by PLAYER_MOVED to the
+ * mover only, and the zone stream: per zone tick one set of ZONE_UPDATE frames (u16 zone · u16
+ * count · count × (u32 player_id · u16 qx · u16 qy), positions zone-local in steps of
+ * 2^-position_bits) written as the same bytes to everyone who sees the movers, packed into zlib
+ * BATCH frames with seq 0 once per tick when that pays; with a view radius, PLAYER_JOINED /
+ * PLAYER_LEFT (reason 2) as players enter and leave an observer's view.
  *
- * Observers decode every frame (BATCHes inflated, as the reference client does); counters split
- * the byte stream into top-level frames and count them.
+ * Observers decode every frame (BATCHes inflated, per-connection and zone-stream ones alike, as the
+ * reference client does): each ZONE_UPDATE entry and each PLAYER_JOINED is a position
+ * (`sink.position`), each PLAYER_LEFT a view exit (`sink.left`). Counters split the byte stream
+ * into top-level frames and count them.
  *
- * When the zone-replication redesign lands (batched zone updates, enter/leave-view events), decode
- * its frames in `observe` below: report each player position with `sink.position` and each view
- * exit with `sink.left`. Nothing else in the generator needs to change.
+ * The workload's positions carry the move number in their last 5 fractional bits (workload.ts), so
+ * the quantised positions must be exact to 1/32 of a unit: position_bits ≥ 5, i.e. ZONE_SIZE ≤ 2048
+ * (workload.ts keeps zones that small; a LOGIN_OK naming fewer bits fails the join).
  */
 import { connect, type Socket } from 'node:net'
 import { unpackBatch } from '../../app/protocol/batch.js'
 import { FrameDecoder, type FrameSink } from '../../app/protocol/decoder.js'
 import { ABSOLUTE_MAX_FRAME_BYTES, HEADER_BYTES, writeHeader } from '../../app/protocol/header.js'
-import { encodeRegister } from '../../app/protocol/messages.js'
+import { decodeLoginOk, encodeRegister } from '../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
+import { ZONE_UPDATE_ENTRY_BYTES, ZONE_UPDATE_PREFIX_BYTES } from '../../app/protocol/zone-update.js'
 import type { ConnectionCounters, PositionSink, Role, TransportTarget, ZoneConnection, ZoneTransport } from './transport.js'
 
 const MOVE_FRAME_BYTES = HEADER_BYTES + 8
@@ -24,9 +31,11 @@ const PASSWORD = 'bench-password'
 const REGISTER_ATTEMPTS = 20
 const LOGIN_TIMEOUT_MS = 30_000
 const BATCH_LIMITS = { maxFrameBytes: ABSOLUTE_MAX_FRAME_BYTES, maxInflatedBatchBytes: 262_144 }
+/** The workload's move number lives in 5 fractional bits of each coordinate (workload.ts). */
+const WORKLOAD_FRACTION_BITS = 5
 
 export class OursTransport implements ZoneTransport {
-  readonly label = 'ours (TCP: MOVE → PLAYER_MOVED to the zone, zlib BATCH)'
+  readonly label = 'ours (TCP, protocol 2: MOVE → zone stream of quantised ZONE_UPDATEs per tick, shared zlib BATCH)'
   constructor(private readonly target: TransportTarget) {}
 
   async join(index: number, role: Role, sink: PositionSink | undefined): Promise<ZoneConnection> {
@@ -63,6 +72,9 @@ class OursConnection implements ZoneConnection {
   readonly counters: ConnectionCounters = { bytesIn: 0, messagesIn: 0, movesRefused: 0, lastRefusalCode: 0 }
   failure: string | undefined
   key = 0
+  /** ZONE_SIZE and the size of a position step (2^-position_bits), from LOGIN_OK. */
+  private zoneSize = 0
+  private positionStep = 0
   private seq = 0
   private closing = false
   private pending: PendingRegister | undefined
@@ -158,7 +170,14 @@ class OursConnection implements ZoneConnection {
     const pending = this.pending
     if (pending === undefined || seq !== pending.seq) return
     if (type === FrameType.LOGIN_OK) {
-      this.key = source.readUInt32LE(start)
+      const ok = decodeLoginOk(source.subarray(start, end))
+      if (ok.positionBits < WORKLOAD_FRACTION_BITS) {
+        this.settle(new Error(`LOGIN_OK: position_bits ${ok.positionBits} (ZONE_SIZE ${ok.zoneSize}) cannot carry the workload's 1/32-unit positions exactly; keep ZONE_SIZE ≤ 2048`))
+        return
+      }
+      this.key = ok.playerId
+      this.zoneSize = ok.zoneSize
+      this.positionStep = 2 ** -ok.positionBits
       // From here on the zone traffic goes to the steady-state sink.
       this.frames = this.sink === undefined ? this.countFrame : this.observeFrame
       this.settle(undefined)
@@ -230,11 +249,21 @@ class OursConnection implements ZoneConnection {
     this.counters.lastRefusalCode = code
   }
 
-  /** One (inner) frame of today's protocol; payload at `source[start…]`. */
+  /** One (inner) frame; payload at `source[start…]`. */
   private observe(type: number, source: Buffer, start: number, now: number): void {
     switch (type) {
-      case FrameType.PLAYER_MOVED:
-        // u32 player_id · u16 zone · f32 x · f32 y
+      case FrameType.ZONE_UPDATE: {
+        // u16 zone · u16 count · count × (u32 player_id · u16 qx · u16 qy), zone-local, in position steps
+        const origin = source.readUInt16LE(start) * this.zoneSize
+        const count = source.readUInt16LE(start + 2)
+        const step = this.positionStep
+        for (let i = 0, at = start + ZONE_UPDATE_PREFIX_BYTES; i < count; i++, at += ZONE_UPDATE_ENTRY_BYTES) {
+          this.sink!.position(source.readUInt32LE(at), origin + source.readUInt16LE(at + 4) * step, source.readUInt16LE(at + 6) * step, now)
+        }
+        break
+      }
+      case FrameType.PLAYER_JOINED:
+        // u32 player_id · u16 zone · f32 x · f32 y · … (the player entered the view where it stands)
         this.sink!.position(source.readUInt32LE(start), source.readFloatLE(start + 6), source.readFloatLE(start + 10), now)
         break
       case FrameType.PLAYER_LEFT:

@@ -14,11 +14,7 @@ import { serverNode } from '../machine.js'
 import { nodeCommand, REPO_ROOT, scriptArgs, startServer } from '../net/processes.js'
 import type { ProtocolKind } from './generator.js'
 
-/**
- * The environment variable that will carry the view radius of interest management. Today's server
- * does not read it (it has no interest management): the bench passes it through so that the same
- * command measures the redesign once it does. Rename here if the redesign names it differently.
- */
+/** The environment variable of our server's view radius (interest management, docs/PROTOCOL.md §4.8). */
 export const VIEW_RADIUS_VARIABLE = 'VIEW_RADIUS'
 
 export interface ZoneServerSpec {

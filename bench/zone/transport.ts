@@ -4,9 +4,8 @@
  * client learns about. One implementation per server (ours-transport.ts, colyseus-transport.ts);
  * the generator, the schedule and the latency accounting are shared.
  *
- * A later protocol of ours (batched zone updates, enter/leave-view events) is a change of
- * ours-transport.ts only: decode the new frames and call `position` for each player update or
- * view entry it carries, `left` for a view exit.
+ * A protocol change is a change of its transport only: ours-transport.ts decodes protocol version 2
+ * (ZONE_UPDATE entries and PLAYER_JOINED → `position`, PLAYER_LEFT → `left`).
  */
 
 /**
@@ -56,7 +55,7 @@ export interface ZoneConnection {
 }
 
 export interface ZoneTransport {
-  /** For the report, e.g. `ours (TCP, PLAYER_MOVED)`. */
+  /** For the report, e.g. `ours (TCP, protocol 2: …)`. */
   readonly label: string
   /** Join player `index`; an observer gets `sink`. Rejects with a clear message when the server refuses. */
   join(index: number, role: Role, sink: PositionSink | undefined): Promise<ZoneConnection>

@@ -26,6 +26,7 @@ export class NoopServerMetrics implements ServerMetrics {
   queueDepth(_depth: number): void {}
   framesShed(_count: number): void {}
   loginFinished(_result: LoginResult): void {}
+  zoneTicked(_zone: number, _recipients: number, _bytes: number, _nextIntervalSeconds: number): void {}
   dbQueryDuration(_operation: string, _seconds: number): void {}
   dbQueryError(_operation: string): void {}
   observePool(_pool: string, _source: () => PoolReading): void {}

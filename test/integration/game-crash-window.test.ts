@@ -21,7 +21,7 @@ test(`SIGKILL under load: every player's lost window ≤ RECOVERY_POINT_MS (${RE
     const postgres = await harness.postgres()
     const server = spawnServer(harness, {
       DATABASE_URL: postgres.url, DB_MIGRATE_AT_START: 'true', RECOVERY_POINT_MS: String(RECOVERY_POINT_MS),
-      PASSWORD_HASH_COST: '1024', ZONE_SIZE: '100000', ZONE_COUNT: '1', MAX_SPEED: '100000',
+      PASSWORD_HASH_COST: '1024', ZONE_SIZE: '65536', ZONE_COUNT: '1', MAX_SPEED: '100000',
     })
     const port = await listeningPort(server)
     const players = await Promise.all(Array.from({ length: PLAYERS }, async () => {

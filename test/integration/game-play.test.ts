@@ -2,7 +2,7 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../app/errors.js'
-import { ChatFlags, decodeAttackResult, decodeChatMessage, decodePlayerJoined, decodePlayerMoved, decodePlayerRespawned, encodeMove } from '../../app/protocol/messages.js'
+import { ChatFlags, decodeAttackResult, decodeChatMessage, decodePlayerJoined, decodePlayerRespawned, encodeMove } from '../../app/protocol/messages.js'
 import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { PASSWORD, startGame, uniqueUsername, type GameFixture } from './game-support.js'
@@ -66,14 +66,20 @@ test('wrong password, unknown user, taken name, bad token, invalid name: coded r
   await rejectedWith(client.move(1, 1), WireError.NOT_LOGGED_IN)
 })
 
-test('a move is seen by a neighbour in the same zone', async () => {
+test('a move is seen by a neighbour in the same zone (its view, from the zone stream), and by the mover as its own entry', async () => {
   const a = await game.player('mover')
   const b = await game.player('watcher')
-  const moved = await a.move(55, 52)
-  assert.equal(moved, { playerId: a.playerId, zone: 0, x: 55, y: 52 })
-  const seen = await b.next(FrameType.PLAYER_MOVED, (f) => decodePlayerMoved(f.payload).playerId === a.playerId)
-  assert.equal(decodePlayerMoved(seen.payload), moved)
+  assert.equal(b.view.get(a.playerId), { playerId: a.playerId, username: a.session!.username, zone: 0, x: 50, y: 50, hp: 20 }, 'b saw a join')
+  const seen = b.nextPositionOf(a.playerId, (e) => e.source === 'update')
+  const own = a.nextPositionOf(a.playerId, (e) => e.source === 'update')
+  const moved = await a.move(55.25, 52)
+  assert.equal(moved, { playerId: a.playerId, zone: 0, x: 55.25, y: 52 })
+  assert.equal([(await seen).x, (await seen).y], [55.25, 52])
+  assert.equal([(await own).x, (await own).y], [55.25, 52])
+  assert.equal(b.view.get(a.playerId)!.x, 55.25)
+  assert.is(b.pending(FrameType.PLAYER_MOVED).length, 0, 'PLAYER_MOVED is the mover\'s reply only')
   await rejectedWith(a.move(5000, 5), WireError.MOVE_REJECTED) // out of bounds
+  assert.is(a.strayUpdates + b.strayUpdates, 0)
 })
 
 test('walking across the border changes zone: the old zone sees PLAYER_LEFT, the new one PLAYER_JOINED', async () => {
@@ -88,6 +94,11 @@ test('walking across the border changes zone: the old zone sees PLAYER_LEFT, the
   assert.is(bMoved.zone, 1)
   const joined = await a.next(FrameType.PLAYER_JOINED, (f) => decodePlayerJoined(f.payload).playerId === b.playerId)
   assert.is(decodePlayerJoined(joined.payload).zone, 1)
+  // The views: a forgot zone 0 when it crossed, and sees b in zone 1; the old neighbour no longer sees a.
+  assert.equal(a.view.get(b.playerId)?.zone, 1)
+  assert.ok([...a.view.values()].every((p) => p.zone === 1), 'only zone 1 players in view')
+  assert.is(a.self!.zone, 1)
+  assert.is(oldNeighbour.view.has(a.playerId), false)
 })
 
 test('chat reaches the zone; a later arrival gets the zone history (bounded, oldest first)', async () => {
@@ -126,8 +137,10 @@ test('attacks: damage, range, kill, respawn with full HP; the zone sees the outc
   assert.is(kill.targetHp, 0)
   await rejectedWith(a.attack(b.playerId), WireError.ATTACK_REJECTED) // target dead
   await rejectedWith(b.move(50, 51), WireError.MOVE_REJECTED) // dead players cannot move
+  assert.is(a.view.get(b.playerId)!.hp, 0, 'the attacker sees the target dead')
   const respawned = await b.next(FrameType.PLAYER_RESPAWNED, (f) => decodePlayerRespawned(f.payload).playerId === b.playerId)
   assert.equal(decodePlayerRespawned(respawned.payload), { playerId: b.playerId, zone: 0, x: 50, y: 50, hp: 20 })
+  await a.untilView((v) => v.get(b.playerId)?.hp === 20)
   await b.move(80, 50) // 30 units away, range is 5
   await rejectedWith(a.attack(b.playerId), WireError.ATTACK_REJECTED)
   await rejectedWith(a.attack(a.playerId), WireError.ATTACK_REJECTED)

@@ -10,7 +10,8 @@ import * as assert from 'uvu/assert'
 import { WebSocketServer } from 'ws'
 import { MoveLog, ObserverTracker, Samples, Window } from '../../../bench/zone/accounting.js'
 import { WsCounter } from '../../../bench/zone/ws-counter.js'
-import { encodePosition, MAX_COORDINATE, MOVE_RING, moveSlotOf } from '../../../bench/zone/workload.js'
+import { encodePosition, MAX_COORDINATE, MAX_ZONE_SIDE, MOVE_RING, moveSlotOf, zoneSideFor } from '../../../bench/zone/workload.js'
+import { decodeZoneUpdate, encodeZoneUpdate, positionBitsFor } from '../../../app/protocol/zone-update.js'
 
 const positions = suite('bench/zone: positions carry the move number')
 
@@ -22,6 +23,22 @@ positions('every move slot survives float32 at the largest coordinate, and forei
     }
   }
   assert.is(moveSlotOf(500.3, 500.3), -1, 'a spawn position is not a move')
+})
+
+positions('zones stay small enough for ZONE_UPDATE to carry every move slot exactly (position_bits ≥ 5), and a larger one is refused', () => {
+  assert.is(zoneSideFor('packed', 1600), 1000)
+  assert.is(zoneSideFor('spread', 5000), 1415)
+  assert.is(zoneSideFor('spread', 10_485), MAX_ZONE_SIDE)
+  assert.throws(() => zoneSideFor('spread', 10_486), RangeError)
+  for (const side of [1000, 1415, MAX_ZONE_SIDE]) {
+    const geometry = { zoneSize: side, positionBits: positionBitsFor(side) }
+    assert.ok(geometry.positionBits >= 5, `zone ${side}: ${geometry.positionBits} bits`)
+    for (let n = 0; n < MOVE_RING; n += 13) {
+      const { x, y } = encodePosition(side - 2, side - 2, n)
+      const [entry] = decodeZoneUpdate(encodeZoneUpdate({ zone: 0, entries: [{ playerId: 1, x, y }] }, geometry), geometry).entries
+      assert.is(moveSlotOf(entry!.x, entry!.y), n % MOVE_RING, `zone ${side}, move ${n}`)
+    }
+  }
 })
 
 const tracking = suite('bench/zone: observer accounting')

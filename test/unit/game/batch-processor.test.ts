@@ -8,7 +8,7 @@ import { FrameType } from '../../../app/protocol/types.js'
 import { noopGameMetrics, type GameMetrics } from '../../../app/game/metrics.js'
 import { eventually } from '../../harness/eventually.js'
 
-const connection = { id: 1, playerId: 0, remoteAddress: '', closed: false, send: () => true, sendError: () => true, close: () => {}, violation: () => false } as Connection
+const connection = { id: 1, playerId: 0, remoteAddress: '', closed: false, send: () => true, sendShared: () => true, sendError: () => true, close: () => {}, violation: () => false } as Connection
 
 function frame(type: number, seq: number): InboundFrame {
   return { connection, type, seq, playerId: 0, payload: Buffer.alloc(0), receivedAt: 0 }

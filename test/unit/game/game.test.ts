@@ -13,7 +13,8 @@ import { MemorySharedState } from '../../../app/game/memory-shared-state.js'
 import type { AccountStore, PlayerStateSink } from '../../../app/game/stores.js'
 import { silentLogger } from '../../../app/logger.js'
 import { eventually } from '../../harness/eventually.js'
-import type { CloseReason, Connection, InboundFrame, ViolationKind } from '../../../app/net/connection.js'
+import type { CloseReason, Connection, InboundFrame, SharedFrames, ViolationKind } from '../../../app/net/connection.js'
+import { splitFrames } from '../../harness/frames.js'
 import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { decodeLoginOk, decodePlayerMoved, encodeLogin, encodeMove, encodeRegister, type LoginOk } from '../../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../../app/protocol/types.js'
@@ -40,6 +41,11 @@ class FakeConnection implements Connection {
   send(type: number, seq: number, playerId: number, payload: Uint8Array = new Uint8Array(0)): boolean {
     if (this.closed) return false
     this.sent.push({ type, seq, playerId, payload: Buffer.from(payload) })
+    return true
+  }
+  sendShared(frames: SharedFrames): boolean {
+    if (this.closed) return false
+    for (const frame of splitFrames(frames.bytes)) this.sent.push(frame)
     return true
   }
   sendError(code: number, refSeq: number, message = ''): boolean {

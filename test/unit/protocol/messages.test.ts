@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert'
 import { isGameServerError } from '../../../app/errors.js'
 import { encodeFrame } from '../../../app/protocol/header.js'
 import * as m from '../../../app/protocol/messages.js'
+import { PROTOCOL_VERSION } from '../../../app/protocol/types.js'
 
 function malformed(fn: () => unknown): void {
   try {
@@ -13,16 +14,30 @@ function malformed(fn: () => unknown): void {
   }
 }
 
-test('REGISTER and LOGIN (password, token) round-trip, with UTF-8', () => {
+test('REGISTER and LOGIN (password, token) round-trip, with UTF-8 and the protocol version byte', () => {
   const creds = { username: 'alice_01', password: 'pässwörd ✓' }
-  assert.equal(m.decodeRegister(m.encodeRegister(creds)), creds)
-  assert.equal(m.decodeLogin(m.encodeLogin({ mode: 'password', ...creds })), { mode: 'password', ...creds })
-  assert.equal(m.decodeLogin(m.encodeLogin({ mode: 'token', token: 'abc-_XYZ' })), { mode: 'token', token: 'abc-_XYZ' })
+  const version = PROTOCOL_VERSION
+  assert.equal(m.decodeRegister(m.encodeRegister(creds)), { ...creds, version })
+  assert.equal(m.decodeLogin(m.encodeLogin({ mode: 'password', ...creds })), { mode: 'password', ...creds, version })
+  assert.equal(m.decodeLogin(m.encodeLogin({ mode: 'token', token: 'abc-_XYZ' })), { mode: 'token', token: 'abc-_XYZ', version })
+  assert.equal(m.decodeLogin(m.encodeLogin({ mode: 'token', token: 'T' }, 9)), { mode: 'token', token: 'T', version: 9 })
+})
+
+test('the version byte is optional (absent → undefined), 0 is malformed, and encoders refuse values outside 1…255', () => {
+  const creds = { username: 'ab', password: 'c' }
+  assert.equal(m.decodeRegister(m.encodeRegister(creds, null)), { ...creds, version: undefined })
+  assert.equal(m.decodeLogin(m.encodeLogin({ mode: 'password', ...creds }, null)), { mode: 'password', ...creds, version: undefined })
+  assert.equal(m.decodeLogin(m.encodeLogin({ mode: 'token', token: 'T' }, null)), { mode: 'token', token: 'T', version: undefined })
+  malformed(() => m.decodeRegister(Buffer.from([2, 0x61, 0x62, 1, 0x63, 0])))
+  malformed(() => m.decodeLogin(Buffer.from([1, 1, 0x54, 0])))
+  malformed(() => m.decodeLogin(Buffer.from([1, 1, 0x54, 2, 2]))) // one byte too many
+  for (const bad of [0, 256, 1.5]) assert.throws(() => m.encodeRegister(creds, bad), RangeError)
 })
 
 test('byte layouts are the documented ones', () => {
-  assert.equal([...m.encodeRegister({ username: 'ab', password: 'c' })], [2, 0x61, 0x62, 1, 0x63])
-  assert.equal([...m.encodeLogin({ mode: 'token', token: 'T' })], [1, 1, 0x54])
+  assert.equal([...m.encodeRegister({ username: 'ab', password: 'c' })], [2, 0x61, 0x62, 1, 0x63, PROTOCOL_VERSION])
+  assert.equal([...m.encodeLogin({ mode: 'token', token: 'T' })], [1, 1, 0x54, PROTOCOL_VERSION])
+  assert.equal([...m.encodeLogin({ mode: 'password', username: 'a', password: 'b' }, 3)], [0, 1, 0x61, 1, 0x62, 3])
   const move = m.encodeMove({ x: 1.5, y: -2 })
   assert.is(move.length, 8)
   assert.is(move.readFloatLE(0), 1.5)
@@ -35,7 +50,7 @@ test('byte layouts are the documented ones', () => {
 })
 
 test('server messages round-trip', () => {
-  const loginOk = { playerId: 42, zone: 1, x: 150.5, y: 50.25, hp: 90, maxHp: 100, tokenTtlSeconds: 7200, token: 'tok'.repeat(10), username: 'bob' }
+  const loginOk = { playerId: 42, zone: 1, x: 150.5, y: 50.25, hp: 90, maxHp: 100, tokenTtlSeconds: 7200, token: 'tok'.repeat(10), username: 'bob', protocolVersion: 2, positionBits: 6, zoneSize: 1000, viewRadius: 62.5 }
   assert.equal(m.decodeLoginOk(m.encodeLoginOk(loginOk)), loginOk)
   const moved = { playerId: 1, zone: 0, x: 3.25, y: 4.5 }
   assert.equal(m.decodePlayerMoved(m.encodePlayerMoved(moved)), moved)
@@ -52,6 +67,17 @@ test('server messages round-trip', () => {
   assert.is(m.decodeChat(m.encodeChat('plain text ✓')), 'plain text ✓')
 })
 
+test('LOGIN_OK layout: the version, position bits, zone size and view radius follow the username', () => {
+  const ok = m.encodeLoginOk({ playerId: 1, zone: 0, x: 0, y: 0, hp: 1, maxHp: 1, tokenTtlSeconds: 1, token: 'tk', username: 'ann', protocolVersion: 2, positionBits: 6, zoneSize: 1000, viewRadius: 0 })
+  const tail = 22 + 1 + 2 + 1 + 3 // fixed fields, str8 token, str8 username
+  assert.is(ok.length, tail + 1 + 1 + 4 + 4)
+  assert.equal([ok[tail], ok[tail + 1]], [2, 6])
+  assert.is(ok.readUInt32LE(tail + 2), 1000)
+  assert.is(ok.readFloatLE(tail + 6), 0)
+  malformed(() => m.decodeLoginOk(ok.subarray(0, tail))) // a version 1 LOGIN_OK
+  malformed(() => m.decodeLoginOk(Buffer.concat([ok, Buffer.from([0])])))
+})
+
 test('chat text is cut on a character boundary to fit', () => {
   const encoded = m.encodeChatMessage({ senderId: 1, zone: 0, flags: 0, sentAtMs: 0, username: 'u', text: 'aé👋' }, 4)
   assert.is(m.decodeChatMessage(encoded).text, 'aé') // 'a' + 2-byte 'é' = 3 bytes; the 4-byte emoji does not fit
@@ -59,7 +85,7 @@ test('chat text is cut on a character boundary to fit', () => {
 
 test('malformed payloads: truncated, trailing bytes, bad mode, bad UTF-8, non-finite floats', () => {
   malformed(() => m.decodeRegister(Buffer.from([5, 0x61])))
-  malformed(() => m.decodeRegister(Buffer.from([1, 0x61, 1, 0x62, 0xff])))
+  malformed(() => m.decodeRegister(Buffer.from([1, 0x61, 1, 0x62, 2, 0xff]))) // a byte after the version
   malformed(() => m.decodeLogin(Buffer.from([2, 1, 0x61])))
   malformed(() => m.decodeLogin(Buffer.alloc(0)))
   malformed(() => m.decodeMove(Buffer.alloc(7)))
@@ -94,7 +120,9 @@ test('decoders never throw anything but GS_ERR_PAYLOAD_MALFORMED on arbitrary by
 
 test('the worked examples of docs/PROTOCOL.md §1.3 are what the codecs produce', () => {
   const hex = (b: Buffer): string => b.toString('hex')
-  assert.is(hex(encodeFrame(7, 1, 0, m.encodeRegister({ username: 'ann', password: 'password' }))), '190007000100000000000000' + '03616e6e' + '0870617373776f7264')
+  assert.is(hex(encodeFrame(7, 1, 0, m.encodeRegister({ username: 'ann', password: 'password' }))), '1a0007000100000000000000' + '03616e6e' + '0870617373776f7264' + '02')
+  // Without the (optional) version byte: 25 bytes, the server's current version.
+  assert.is(hex(encodeFrame(7, 1, 0, m.encodeRegister({ username: 'ann', password: 'password' }, null))), '190007000100000000000000' + '03616e6e' + '0870617373776f7264')
   assert.is(hex(encodeFrame(1, 2, 42, m.encodeMove({ x: 502.5, y: 500 }))), '14000100020000002a000000' + '0040fb43' + '0000fa43')
   assert.is(hex(encodeFrame(4, 3, 0, Buffer.from('hi'))), '0e0004000300000000000000' + '6869')
 })
