@@ -149,10 +149,10 @@ function everyone(): ViewedPlayer[] {
   return [...client.view.values(), client.self]
 }
 
-/** Where the page's picture has `playerId` (ourselves included), or null. */
-function positionOf(playerId: number): { x: number; y: number } | null {
+/** Where the page's picture has `playerId` (ourselves included) and its hit points, or null. */
+function positionOf(playerId: number): { x: number; y: number; hp: number } | null {
   const player = everyone().find((p) => p.playerId === playerId)
-  return player === undefined ? null : { x: player.x, y: player.y }
+  return player === undefined ? null : { x: player.x, y: player.y, hp: player.hp }
 }
 
 // ── drawing ────────────────────────────────────────────────────────────────────────────────────
@@ -314,6 +314,8 @@ const playground = {
   positionOf,
   /** The chat lines heard, oldest first. */
   chatTexts: (): string[] => chatLines.map((line) => line.text),
+  /** Hits seen so far (attacker, target, damage). */
+  hitsSeen: (): { attackerId: number; targetId: number; damage: number }[] => hits.map(({ attackerId, targetId, damage }) => ({ attackerId, targetId, damage })),
   /** Players in view (ourselves excluded). */
   othersInView: (): number => client?.view.size ?? 0,
 }

@@ -27,8 +27,10 @@ interface PagePlayground {
   login(username: string, password: string, register: boolean): Promise<number>
   moveTo(x: number, y: number): Promise<void>
   chat(text: string): Promise<void>
-  positionOf(playerId: number): { x: number; y: number } | null
+  positionOf(playerId: number): { x: number; y: number; hp: number } | null
   chatTexts(): string[]
+  attack(targetId: number): Promise<void>
+  hitsSeen(): { attackerId: number; targetId: number; damage: number }[]
 }
 declare const window: { playground: PagePlayground }
 
@@ -52,7 +54,7 @@ async function openPlayground(): Promise<Page> {
   return page
 }
 
-function positionSeen(page: Page, playerId: number): Promise<{ x: number; y: number } | null> {
+function positionSeen(page: Page, playerId: number): Promise<{ x: number; y: number; hp: number } | null> {
   return page.evaluate((id) => window.playground.positionOf(id), playerId)
 }
 
@@ -89,6 +91,14 @@ test('two browser players and a TCP player share a zone: a move and a chat of on
   await eventually(async () => (await pageB.evaluate(() => window.playground.chatTexts())).includes('hello from a browser'), 5000, 'page B to hear A')
   await eventually(() => tcpChat.includes('hello from a browser'), 5000, 'the TCP client to hear A')
   assert.match(await pageB.textContent('#chat-log') ?? '', /hello from a browser/)
+
+  // B walks up to A and hits it: A's page sees the hit on itself, the TCP player sees A's hit points drop
+  const hpBefore = (await positionSeen(pageA, idA))!.hp
+  await pageB.evaluate(([x, y]) => window.playground.moveTo(x!, y!), [target.x + 1, target.y])
+  await pageB.evaluate((id) => window.playground.attack(id), idA)
+  await eventually(async () => (await pageA.evaluate(() => window.playground.hitsSeen())).some((h) => h.attackerId === idB && h.targetId === idA), 5000, 'page A to see B\'s hit')
+  await eventually(async () => (await positionSeen(pageA, idA))!.hp < hpBefore, 5000, 'page A to see its hit points drop')
+  await eventually(() => (tcp.view.get(idA)?.hp ?? hpBefore) < hpBefore, 5000, 'the TCP client to see A\'s hit points drop')
 
   // the canvas shows the three players (a screenshot of a drawn zone is not blank)
   const dir = await harness.tempDir('gs-playground-')
