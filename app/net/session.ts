@@ -1,6 +1,8 @@
 /**
  * One client session (pooled; see SessionPool): socket → FrameDecoder → checks → FrameDispatcher,
- * with PING answered here and every reply going through the session's Outbound.
+ * with PING answered here and every reply going through the session's Outbound. The socket is a
+ * `Transport` (transport.ts): a TCP socket as it is, or a WebSocket (ws-transport.ts), whose
+ * messages must hold whole frames and whose close frame names the ERROR the session closed for.
  *
  * Inbound checks, in order (docs/PROTOCOL.md §6):
  *   size < 12 or > max ............ ERROR MALFORMED_FRAME / FRAME_TOO_LARGE, close
