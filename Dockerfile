@@ -30,7 +30,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 USER node
-EXPOSE 7777 9464
+EXPOSE 7777 7780 9464
 # PING → PONG on the game port (GAME_PORT; the balancer's container passes --port).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["node", "dist/app/cli/healthcheck.js"]
 # Node is PID 1 and the app handles SIGTERM/SIGINT itself (graceful shutdown within

@@ -14,6 +14,8 @@ export const ErrorCodes = {
   GS_ERR_BATCH_MALFORMED: 'a BATCH frame is inconsistent (count, flags, sizes or inner frames)',
   GS_ERR_BATCH_TOO_LARGE: 'a BATCH frame would inflate beyond the configured bound',
   GS_ERR_PAYLOAD_MALFORMED: 'a frame payload does not match its type\'s layout',
+  GS_ERR_WS_TEXT_MESSAGE: 'a WebSocket client sent a text message; the protocol is binary (closed with 4001)',
+  GS_ERR_WS_ORIGIN_REFUSED: 'a WebSocket upgrade came from an Origin that WS_ALLOWED_ORIGINS does not allow (HTTP 403)',
   // pool
   // client connection
   GS_ERR_CLIENT_CLOSED: 'the client connection is closed or could not be opened',

@@ -47,7 +47,7 @@ console.log(`appliance: ${servers} servers, ${shards} Redis shards, PostgreSQL, 
 const dir = await mkdtemp(join(tmpdir(), 'gs-bench-appliance-'))
 const ready = new Map<string, number>()
 const logger = createLogger({ level: 'info', name: 'bench', destination: { write: (line: string) => void (/"msg":"ready"/.test(line) && ready.set(JSON.parse(line).service, performance.now())) } })
-const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers, redisShards: shards, balancerPort: await freePort(), prometheusPort: await freePort(), logLevel: 'warn' })
+const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers, redisShards: shards, balancerPort: await freePort(), balancerWebSocketPort: await freePort(), prometheusPort: await freePort(), logLevel: 'warn' })
 const started = performance.now()
 const appliance = await Appliance.start({ topology, dir, logger, readyTimeoutMs: 120_000, observability: true })
 const readyMs = performance.now() - started

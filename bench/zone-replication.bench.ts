@@ -6,7 +6,7 @@
  * on a shared machine hits them alike, medians over rounds and per-round ratios.
  *
  *   npx tsx bench/zone-replication.bench.ts [--players 50,200] [--rounds 1]   (the full sweep: --players 50,100,200,400,800,1200,1600)
- *       [--servers ours,colyseus-50,colyseus-5] [--warmup 1] [--duration 2] [--drain 5]
+ *       [--servers ours,colyseus-50,colyseus-5 (also ours-ws: ours over its WebSocket transport)] [--warmup 1] [--duration 2] [--drain 5]
  *       [--observers 20] [--move-rate 10] [--layout packed|spread] [--view-radius R]
  *       [--join-concurrency 32] [--pin on|off] [--cpu-prof DIR] [--generator-cpu-prof DIR]
  *       [--runtime compiled|tsx] [--seed 1] [--retry-starved 0] [--starved-wait 0.15]
@@ -212,14 +212,15 @@ for (const cell of cells) {
   )
 }
 
-const ours = servers.find((s) => s.protocol === 'ours')
+// ours over TCP and ours over WebSocket (ours-ws) are each compared with every peer
+const oursVariants = servers.filter((s) => s.protocol !== 'colyseus')
 const peers = servers.filter((s) => s.protocol === 'colyseus')
-if (ours !== undefined && peers.length > 0) {
+if (oursVariants.length > 0 && peers.length > 0) {
   console.log('')
   console.log('## ours ÷ peer, median of the per-round ratios (each round runs both back to back)')
-  console.log(`| P | peer | CPU per player | observer p50 | observer p99 | KB/s per client |`)
-  console.log('|---:|---|---:|---:|---:|---:|')
-  for (const players of playerCounts) {
+  console.log(`| P | ours | peer | CPU per player | observer p50 | observer p99 | KB/s per client |`)
+  console.log('|---:|---|---|---:|---:|---:|---:|')
+  for (const players of playerCounts) for (const ours of oursVariants) {
     const mine = cells.find((c) => c.players === players && c.server === ours.name)!
     for (const peer of peers) {
       const theirs = cells.find((c) => c.players === players && c.server === peer.name)!
@@ -234,7 +235,7 @@ if (ours !== undefined && peers.length > 0) {
         const m = median(pairs)
         return Number.isFinite(m) ? `${m.toFixed(2)}× (${pairs.map((p) => p.toFixed(2)).join(', ')})` : '–'
       }
-      console.log(`| ${players} | ${peer.name} | ${ratio((r) => r.serverCpuShare / r.players)} | ${ratio((r) => r.latencyP50Ms)} | ${ratio((r) => r.latencyP99Ms)} | ${ratio((r) => r.bytesPerClientPerSecond)} |`)
+      console.log(`| ${players} | ${ours.name} | ${peer.name} | ${ratio((r) => r.serverCpuShare / r.players)} | ${ratio((r) => r.latencyP50Ms)} | ${ratio((r) => r.latencyP99Ms)} | ${ratio((r) => r.bytesPerClientPerSecond)} |`)
     }
   }
 }
@@ -243,7 +244,7 @@ console.log('')
 console.log('CPU: server process CPU time (user + system, /proc) ÷ wall time of the window; per player = that ÷ P. waited for CPU: share of the window its main thread was runnable but not running (schedstat run_delay): another process had its core, or one of its own helper threads (GC, libuv pool) that share the pinned core — above ~10 % mostly the machine\'s other work.')
 console.log('observer p50/p99: from a move being written by one player until an observer holds that position or a newer one of that player, over all moves of the window and all observers.')
 console.log('seen / sent: moves of the window an observer saw (its own position, or a newer one) before the drain ended; exact / sent: those delivered with their own position — Colyseus sends the latest state per patch, so a move superseded within one patch interval is coalesced, by design.')
-console.log('KB/s, msg/s per client: received by each player during the window (ours: frames incl. headers, a BATCH counts once; Colyseus: WebSocket messages incl. frame headers, one per patch).')
+console.log('KB/s, msg/s per client: received by each player during the window (ours: frames incl. headers, a BATCH counts once; ours-ws and Colyseus: WebSocket messages incl. frame headers — ours-ws one per flush, Colyseus one per patch).')
 console.log('generator CPU: the load generator\'s own core. "saturated n/k": above 90 % in n of k rounds — the generator, not the server, may have set the figures; "late n/k": moves left > 20 ms after they were due (p99) — its core was busy, with its own work (high CPU) or with other work on the machine (high wait).')
 console.log(`rounds ok (runs): rounds that gave a result, and the runs they took (more than the rounds: starved runs repeated, --retry-starved ${retryStarved}, starved = server or generator waited > ${pct(starvedWait)} of the window).`)
 console.log('(≥): some moves of the window were not seen before the drain bound; the percentiles are over the seen ones and understate the tail.')

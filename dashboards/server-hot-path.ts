@@ -82,5 +82,18 @@ export const serverHotPath: DashboardSpec = {
         panel.timeseries('Slow-client disconnects / s', 'Sessions cut off because their backlog passed MAX_OUTBOUND_BYTES.', 'ops', [target(q.rate(M.slowClients, S), 'disconnects')], { sparse: true }),
       ],
     },
+    {
+      title: 'Transports (TCP, WebSocket)',
+      panels: [
+        panel.timeseries('Active sessions by transport', 'Open game sessions by the listener they came in on: tcp (GAME_PORT) or ws (WS_PORT).', 'short', [target(q.sum(M.transportSessionsActive, S, ['transport']), '{{transport}}')]),
+        panel.timeseries('Sessions accepted / s by transport', 'Sessions accepted per second by transport.', 'ops', [target(q.rate(M.transportSessionsAccepted, S, ['transport']), '{{transport}}')]),
+        panel.timeseries('Bytes in / out by transport', 'Bytes read from and written to game sessions per second, by transport (WebSocket: message payloads).', 'Bps', [
+          target(q.rate(M.transportBytesIn, S, ['transport']), 'in {{transport}}'),
+          target(q.rate(M.transportBytesOut, S, ['transport']), 'out {{transport}}'),
+        ]),
+        panel.timeseries('Frames in / s by transport', 'Frames received per second by transport.', 'ops', [target(q.rate(M.transportFramesIn, S, ['transport']), '{{transport}}')]),
+        panel.timeseries('Slow-client disconnects / s by transport', 'Slow-client cut-offs by transport.', 'ops', [target(q.rate(M.transportSlowClients, S, ['transport']), '{{transport}}')], { sparse: true }),
+      ],
+    },
   ],
 }

@@ -8,6 +8,7 @@
  */
 import * as pulumi from '@pulumi/pulumi'
 import { LOG_LEVELS } from '../app/config/sections.js'
+import { webSocketSection } from '../app/config/websocket-section.js'
 import { GameServerError } from '../app/errors.js'
 import { SHIPPED_SCENARIOS } from '../app/loadtest/scenario.js'
 import { DEFAULT_TOPOLOGY_OPTIONS, type LoadGeneratorOptions, type SecretName, type TopologyOptions } from '../app/topology/index.js'
@@ -65,11 +66,21 @@ export function readStackConfig(config = new pulumi.Config(), dockerConfig = new
     const value = config.getNumber(key)
     if (value !== undefined) serverEnv[variable] = String(value)
   }
+  // Checked here with the servers' own parser: a bad list fails the preview, not every server's start.
+  const origins = config.get('wsAllowedOrigins')
+  if (origins !== undefined && origins.trim() !== '') {
+    try {
+      serverEnv['WS_ALLOWED_ORIGINS'] = webSocketSection.allowedOrigins.parse(origins.trim()).join(',')
+    } catch (err) {
+      throw new GameServerError('GS_ERR_CONFIG', `wsAllowedOrigins: ${(err as Error).message}`, { variable: 'wsAllowedOrigins' })
+    }
+  }
   const topology: TopologyOptions = {
     ...DEFAULT_TOPOLOGY_OPTIONS,
     servers: integer('servers', DEFAULT_TOPOLOGY_OPTIONS.servers),
     redisShards: integer('redisShards', DEFAULT_TOPOLOGY_OPTIONS.redisShards),
     balancerPort: integer('balancerPort', DEFAULT_TOPOLOGY_OPTIONS.balancerPort),
+    balancerWebSocketPort: integer('balancerWebSocketPort', DEFAULT_TOPOLOGY_OPTIONS.balancerWebSocketPort),
     grafanaPort: integer('grafanaPort', DEFAULT_TOPOLOGY_OPTIONS.grafanaPort),
     prometheusPort: integer('prometheusPort', DEFAULT_TOPOLOGY_OPTIONS.prometheusPort),
     publishPrometheus: config.getBoolean('publishPrometheus') ?? DEFAULT_TOPOLOGY_OPTIONS.publishPrometheus,

@@ -59,6 +59,8 @@ if (topology.options.loadGenerators) new LoadGenerators('load', { ...context, ap
 /** @public */
 export const gameEndpoint = balancer.endpoint
 /** @public */
+export const playgroundUrl = balancer.playground
+/** @public */
 export const grafanaUrl = grafana.url
 /** @public */
 export const prometheusUrl = prometheus.url

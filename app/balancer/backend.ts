@@ -46,6 +46,8 @@ export interface BackendOptions {
   readonly fall: number
   /** Extra metadata from membership (e.g. the metrics URL). */
   readonly metricsUrl?: string
+  /** Its WebSocket listener's port (from membership); unset: BACKEND_WS_PORT. */
+  readonly webSocketPort?: number
   /**
    * 'unhealthy': no traffic until `rise` health checks pass (a backend added by hand through the
    * admin interface must prove it answers first). Default 'healthy' (configured and discovered ones).
@@ -60,6 +62,7 @@ export class Backend {
   readonly source: BackendSource
   readonly ewmaAlpha: number
   metricsUrl: string | undefined
+  readonly webSocketPort: number | undefined
   weight: number
   private stateValue: BackendState = 'healthy'
   /** Sessions open through this backend (counted from the pick, released exactly once). */
@@ -82,6 +85,7 @@ export class Backend {
     this.source = options.source ?? 'static'
     this.ewmaAlpha = options.ewmaAlpha
     this.metricsUrl = options.metricsUrl
+    this.webSocketPort = options.webSocketPort
     this.consecutiveFailures = Math.max(0, options.fall - 1)
     if (options.initialState === 'unhealthy') {
       this.stateValue = 'unhealthy'

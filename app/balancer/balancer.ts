@@ -35,11 +35,19 @@ export interface BalancerStatus {
   readonly admin: { readonly host: string; readonly port: number } | null
   readonly backends: readonly (BackendSnapshot & { readonly sessions: number })[]
   readonly proxy: ProxyStats
+  /** The WebSocket front (BALANCER_WS_PORT), when configured. */
+  readonly webSocket: { readonly port: number; readonly proxy: ProxyStats } | null
 }
 
 export class Balancer {
   readonly pool: BackendPool
   readonly proxy: ProxyServer
+  /**
+   * BALANCER_WS_PORT: the WebSocket front, a second proxy over the same pool and strategy that
+   * passes connections through to each backend's WebSocket listener (browsers; TLS is terminated
+   * in front of it). The game port's health checks stand for the process behind both ports.
+   */
+  readonly webSocketProxy: ProxyServer | null
   readonly health: HealthChecker
   private readonly config: Config
   private readonly logger: Logger
@@ -96,15 +104,33 @@ export class Balancer {
       metrics: this.metrics,
       logger: this.logger,
     })
+    this.webSocketProxy = b.webSocketPort === undefined ? null : new ProxyServer(this.pool, {
+      connectTimeoutMs: b.backendConnectTimeoutMs,
+      // the bytes are an HTTP upgrade, then WebSocket frames: no PING probe, no PROXY line
+      responseTimeoutMs: 0,
+      sendProxyHeader: false,
+      retries: b.backendConnectRetries,
+      idleTimeoutMs: b.proxyIdleTimeoutMs,
+      passiveFall: b.healthCheckFall,
+      listenBacklog: config.server.listenBacklog,
+      maxConnectionsPerAddress: b.maxConnectionsPerAddress,
+      metrics: this.metrics,
+      logger: this.logger.child({ front: 'websocket' }),
+      webSocket: {
+        backendPort: (backend) => backend.webSocketPort ?? b.backendWebSocketPort,
+        noBackendReply: httpRefusal(503, 'Service Unavailable'),
+        tooManyReply: httpRefusal(429, 'Too Many Requests'),
+      },
+    })
     if (b.backends.length === 0 && options.discover !== undefined) {
       this.discovery = new MembershipDiscovery(
         options.discover,
         {
           discoveredIds: () => this.pool.list().filter((x) => x.source === 'membership' && x.state !== 'draining').map((x) => x.id),
-          addDiscovered: (address, metricsUrl) => {
+          addDiscovered: (address, metricsUrl, webSocketPort) => {
             const existing = this.pool.get(backendId(address))
             if (existing !== undefined && existing.state === 'draining') return
-            if (existing === undefined) this.addBackend(address, { source: 'membership', ...(metricsUrl ? { metricsUrl } : {}) })
+            if (existing === undefined) this.addBackend(address, { source: 'membership', ...(metricsUrl ? { metricsUrl } : {}), ...(webSocketPort ? { webSocketPort } : {}) })
           },
           retireDiscovered: (id) => void this.removeBackend(id, { drainMs: b.drainDeadlineMs }).catch(() => {}),
         },
@@ -118,6 +144,10 @@ export class Balancer {
   /** Listen for clients (BALANCER_HOST:BALANCER_PORT unless given) and start the admin interface. */
   async listen(host: string = this.config.balancer.host, port: number = this.config.balancer.port): Promise<AddressInfo> {
     const address = await this.proxy.listen(host, port)
+    if (this.webSocketProxy !== null) {
+      const ws = await this.webSocketProxy.listen(host, this.config.balancer.webSocketPort!)
+      this.logger.info({ host: ws.address, port: ws.port }, 'balancer WebSocket front listening')
+    }
     if (this.adminServer !== null) await this.adminServer.listen(this.config.balancer.adminHost, this.config.balancer.adminPort)
     this.logger.info({ host: address.address, port: address.port, strategy: this.pool.strategy, backends: this.pool.size, admin: this.adminServer?.address() }, 'balancer listening')
     return address
@@ -143,12 +173,23 @@ export class Balancer {
       strategy: this.pool.strategy,
       listening: address ? { host: address.address, port: address.port } : null,
       admin: admin ? { host: admin.address, port: admin.port } : null,
-      backends: this.pool.list().map((backend) => ({ ...backend.snapshot(), sessions: this.proxy.sessionCount(backend) })),
+      backends: this.pool.list().map((backend) => ({ ...backend.snapshot(), sessions: this.sessionCount(backend) })),
       proxy: this.proxy.stats(),
+      webSocket: this.webSocketProxy === null ? null : { port: this.webSocketProxy.address()?.port ?? 0, proxy: this.webSocketProxy.stats() },
     }
   }
 
-  addBackend(address: HostPort, options: { source?: BackendSource; weight?: number; metricsUrl?: string; initialState?: 'healthy' | 'unhealthy' } = {}): Backend {
+  /** The WebSocket front's address (null when BALANCER_WS_PORT is unset or not listening). */
+  webSocketAddress(): AddressInfo | null {
+    return this.webSocketProxy?.address() ?? null
+  }
+
+  /** Sessions through `backend` on both fronts. */
+  private sessionCount(backend: Backend): number {
+    return this.proxy.sessionCount(backend) + (this.webSocketProxy?.sessionCount(backend) ?? 0)
+  }
+
+  addBackend(address: HostPort, options: { source?: BackendSource; weight?: number; metricsUrl?: string; webSocketPort?: number; initialState?: 'healthy' | 'unhealthy' } = {}): Backend {
     this.assertOpen()
     const b = this.config.balancer
     const backend = this.pool.add(address, { fall: b.healthCheckFall, ewmaAlpha: b.latencyEwmaAlpha, ...options })
@@ -175,8 +216,10 @@ export class Balancer {
     const running = this.drains.get(backend)
     if (running !== undefined) return running
     this.pool.setState(backend, 'draining', 'drain requested')
-    this.logger.info({ backend: id, sessions: this.proxy.sessionCount(backend), deadlineMs }, 'draining backend')
-    const result = this.proxy.drain(backend, deadlineMs).then((r) => {
+    this.logger.info({ backend: id, sessions: this.sessionCount(backend), deadlineMs }, 'draining backend')
+    const fronts = [this.proxy, ...(this.webSocketProxy ? [this.webSocketProxy] : [])]
+    const result = Promise.all(fronts.map((front) => front.drain(backend, deadlineMs))).then((results) => {
+      const r: DrainResult = { backend: id, finished: results.reduce((n, x) => n + x.finished, 0), cut: results.reduce((n, x) => n + x.cut, 0) }
       this.logger.info(r, 'backend drained')
       return r
     })
@@ -193,7 +236,7 @@ export class Balancer {
       result = await this.drain(id, drainMs)
     } else {
       this.pool.setState(backend, 'draining', 'removed without drain')
-      result = { backend: id, finished: 0, cut: this.proxy.cut(backend, 'removed') }
+      result = { backend: id, finished: 0, cut: this.proxy.cut(backend, 'removed') + (this.webSocketProxy?.cut(backend, 'removed') ?? 0) }
     }
     if (this.pool.get(id) === backend) this.pool.remove(id)
     this.drains.delete(backend)
@@ -218,9 +261,14 @@ export class Balancer {
     this.logger.info({ deadlineMs }, 'balancer closing')
     this.discovery?.close()
     await this.adminServer?.close()
-    await this.proxy.close(deadlineMs)
+    await Promise.all([this.proxy.close(deadlineMs), this.webSocketProxy?.close(deadlineMs)])
     this.bottlenecks.close()
     this.health.close()
     this.logger.info({ stats: this.proxy.stats() }, 'balancer closed')
   }
+}
+
+/** What the WebSocket front writes to a client it refuses: an HTTP status (its client speaks HTTP until the upgrade). */
+function httpRefusal(status: number, text: string): Buffer {
+  return Buffer.from(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
 }

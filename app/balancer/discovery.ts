@@ -12,12 +12,13 @@ export interface DiscoveredBackend {
   readonly id: string
   readonly address: string
   readonly metricsUrl?: string | undefined
+  readonly webSocketPort?: number | undefined
 }
 
 export interface DiscoveryTarget {
   /** Backends currently from membership, by id (host:port). */
   discoveredIds(): string[]
-  addDiscovered(address: HostPort, metricsUrl: string | undefined): void
+  addDiscovered(address: HostPort, metricsUrl: string | undefined, webSocketPort: number | undefined): void
   retireDiscovered(id: string): void
 }
 
@@ -54,7 +55,7 @@ export class MembershipDiscovery {
       }
       const id = backendId(address)
       seen.add(id)
-      if (!this.target.discoveredIds().includes(id)) this.target.addDiscovered(address, member.metricsUrl)
+      if (!this.target.discoveredIds().includes(id)) this.target.addDiscovered(address, member.metricsUrl, member.webSocketPort)
     }
     for (const id of this.target.discoveredIds()) if (!seen.has(id)) this.target.retireDiscovered(id)
     this.resolveFirst()

@@ -36,6 +36,10 @@ export interface ProxySessionHost {
   readonly idleTimeoutMs: number
   /** Time a refused client has to read the NO_BACKEND frame before it is destroyed. */
   readonly closeGraceMs: number
+  /** What a client gets when no backend takes it (the NO_BACKEND frame; an HTTP 503 on the WebSocket front). */
+  readonly noBackendReply: Buffer
+  /** The backend port this front connects to (its game port, or its WebSocket port). */
+  backendPort(backend: Backend): number
   pick(exclude: ReadonlySet<Backend>): Backend | undefined
   connectFailed(session: ProxySession, backend: Backend, error: Error): void
   opened(session: ProxySession): void
@@ -70,7 +74,7 @@ const READ_BUFFER_BYTES = 65536
 let sharedReadBuffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES)
 const currentReadBuffer = (): Buffer => sharedReadBuffer
 
-const NO_BACKEND_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.NO_BACKEND, 0, 'no healthy backend'))
+export const NO_BACKEND_FRAME = encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.NO_BACKEND, 0, 'no healthy backend'))
 /** The balancer's own PING to a fresh backend connection, and the PONG it must get back first. */
 const PROBE_PAYLOAD = Buffer.from('balancer-probe')
 const PROBE_FRAME = encodeFrame(FrameType.PING, 0, 0, PROBE_PAYLOAD)
@@ -133,7 +137,7 @@ export class ProxySession {
     backend.acquire()
     const upstream = connect({
       host: backend.host,
-      port: backend.port,
+      port: this.host.backendPort(backend),
       noDelay: true,
       allowHalfOpen: true,
       onread: { buffer: currentReadBuffer, callback: this.fromBackend },
@@ -238,7 +242,7 @@ export class ProxySession {
     client.setTimeout(this.host.closeGraceMs, () => client.destroy())
     client.on('end', () => client.destroy())
     client.resume()
-    client.end(NO_BACKEND_FRAME)
+    client.end(this.host.noBackendReply)
   }
 
   private socketClosed(): void {

@@ -10,7 +10,7 @@ import { silentLogger, type Logger } from '../logger.js'
 import type { Backend } from './backend.js'
 import type { BackendPool } from './backend-pool.js'
 import { noopBalancerMetrics, type BalancerMetrics, type ProxyCloseReason } from './metrics.js'
-import { ProxySession, type ProxySessionHost } from './proxy-session.js'
+import { NO_BACKEND_FRAME, ProxySession, type ProxySessionHost } from './proxy-session.js'
 import { encodeErrorPayload } from '../protocol/error-frame.js'
 import { encodeFrame } from '../protocol/header.js'
 import { FrameType, WireError } from '../protocol/types.js'
@@ -38,6 +38,11 @@ export interface ProxyOptions {
   readonly passiveFall: number
   readonly metrics?: BalancerMetrics
   readonly logger?: Logger
+  /**
+   * The balancer's WebSocket front: which backend port to connect to, and what refused clients get
+   * (an HTTP status line instead of a game ERROR frame). Default: the backend's game port, ERROR frames.
+   */
+  readonly webSocket?: { readonly backendPort: (backend: Backend) => number; readonly noBackendReply: Buffer; readonly tooManyReply: Buffer }
 }
 
 export interface ProxyStats {
@@ -66,6 +71,9 @@ export class ProxyServer implements ProxySessionHost {
   readonly retries: number
   readonly idleTimeoutMs: number
   readonly closeGraceMs: number
+  readonly noBackendReply: Buffer
+  private readonly tooManyReply: Buffer
+  private readonly portOf: (backend: Backend) => number
   private readonly server: Server
   private readonly sessions = new Set<ProxySession>()
   private readonly perAddress = new Map<string, number>()
@@ -94,11 +102,18 @@ export class ProxyServer implements ProxySessionHost {
     this.retries = options.retries
     this.idleTimeoutMs = options.idleTimeoutMs
     this.closeGraceMs = options.closeGraceMs ?? CLOSE_GRACE_MS
+    this.noBackendReply = options.webSocket?.noBackendReply ?? NO_BACKEND_FRAME
+    this.tooManyReply = options.webSocket?.tooManyReply ?? TOO_MANY_FRAME
+    this.portOf = options.webSocket?.backendPort ?? ((backend) => backend.port)
     this.passiveFall = options.passiveFall
     this.metrics = options.metrics ?? noopBalancerMetrics
     this.logger = (options.logger ?? silentLogger).child({ component: 'proxy' })
     this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket))
     this.server.on('error', (err) => this.logger.error({ err }, 'balancer listen socket error'))
+  }
+
+  backendPort(backend: Backend): number {
+    return this.portOf(backend)
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
@@ -250,7 +265,7 @@ export class ProxyServer implements ProxySessionHost {
       client.on('error', () => {})
       client.setTimeout(1000, () => client.destroy())
       client.resume()
-      client.end(TOO_MANY_FRAME)
+      client.end(this.tooManyReply)
       return
     }
     this.perAddress.set(address, open + 1)

@@ -48,7 +48,7 @@ async function execute(args: LoadTestArgs, signal: AbortSignal, onLocal: (local:
         ? `starting the local appliance: PostgreSQL, ${args.localRedisShards} Redis shard(s), ${args.localServers} game server(s), balancer, Prometheus…\n`
         : `starting local target: ${args.localServers} game server(s) + Prometheus…\n`,
     )
-    local = await startLocalTarget({ stack: args.localStack, servers: args.localServers, redisShards: args.localRedisShards })
+    local = await startLocalTarget({ stack: args.localStack, servers: args.localServers, redisShards: args.localRedisShards, transport: args.transport })
     onLocal(local)
     process.stderr.write(`local target up: ${local.targets.map((t) => `${t.host}:${t.port}`).join(', ')}, Prometheus ${local.prometheusUrl ?? 'not running'} (pids ${local.pids.join(',')}; dir ${local.dir})\n`)
   }

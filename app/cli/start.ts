@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   const topology = buildTopology({
     ...options,
     balancerPort: options.balancerPort || (await freePort()),
+    balancerWebSocketPort: options.balancerWebSocketPort || (await freePort()),
     prometheusPort: options.prometheusPort || (await freePort()),
   })
   const dir = resolve(REPOSITORY_ROOT, config.appliance.dir)
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     '',
     'game appliance ready',
     `  game (balancer)   ${endpoints.game}        e.g. npm run loadtest -- --target ${endpoints.game} --players 50 --duration 30`,
+    `  playground        ${endpoints.playground}   (browsers: WebSocket ws://${endpoints.webSocket}/ws)`,
     `  prometheus        ${endpoints.prometheus ?? '(not running)'}`,
     `  database          ${endpoints.database}${appliance.postgresDir === join(dir, 'postgres') ? '' : ` (data in ${appliance.postgresDir})`}`,
     ...endpoints.redis.map((url, i) => `  redis shard ${i}     ${url}`),

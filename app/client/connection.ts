@@ -1,14 +1,16 @@
 /**
- * A client-side connection to the game server (tests, the typed game client, the load generator):
- * connect, send frames (coalesced per event-loop turn with cork/uncork), receive frames with BATCH
- * frames unpacked transparently, wait for frames by seq or type, measure RTT with PING, close.
+ * A client-side connection to the game server (tests, the typed game client, the load generator,
+ * the browser playground): connect over TCP or WebSocket, send frames (coalesced per event-loop
+ * turn with cork/uncork: one write, or one WebSocket message), receive frames with BATCH frames
+ * unpacked transparently, wait for frames by seq or type, measure RTT with PING, close.
  */
-import { connect as netConnect, type Socket } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { GameServerError } from '../errors.js'
 import { unpackBatch } from '../protocol/batch.js'
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
 import { ABSOLUTE_MAX_FRAME_BYTES, encodeFrame } from '../protocol/header.js'
 import { FrameType } from '../protocol/types.js'
+import { WebSocketStream, type WebSocketFactory } from './websocket-stream.js'
 
 /** How long a request waits for its reply, and a connect for the socket. */
 const REPLY_TIMEOUT_MS = 5000
@@ -28,6 +30,27 @@ export interface ClientConnectionOptions {
   readonly localAddress?: string
   /** Default for request()/waitFor()/ping() [5000]. */
   readonly timeoutMs?: number
+  /** `ws`: the server's WebSocket listener (host:port is then WS_PORT's) [tcp]. */
+  readonly transport?: 'tcp' | 'ws'
+  /** WebSocket: the upgrade path [/ws]. */
+  readonly path?: string
+  /** WebSocket: the whole URL (e.g. `wss://game.example.com/ws` behind TLS); overrides host, port and path. */
+  readonly url?: string
+  /** WebSocket: how to open one [the runtime's global WebSocket]. */
+  readonly webSocket?: WebSocketFactory
+}
+
+/** What the connection reads and writes: a TCP socket, or a WebSocket as a stream (websocket-stream.ts). */
+interface ClientStream {
+  on(event: 'data' | 'error' | 'close', listener: (...args: any[]) => void): unknown
+  once(event: 'close', listener: () => void): unknown
+  write(bytes: Uint8Array): unknown
+  cork(): void
+  uncork(): void
+  end(): unknown
+  destroy(): unknown
+  pause(): unknown
+  resume(): unknown
 }
 
 export interface ReceivedFrame {
@@ -68,7 +91,7 @@ export class ClientConnection {
   readonly stats: ClientStats = { framesIn: 0, framesOut: 0, batchesIn: 0, bytesIn: 0, bytesOut: 0 }
   /** Resolves once the socket is closed (never rejects). */
   readonly closed: Promise<void>
-  private readonly socket: Socket
+  private readonly socket: ClientStream
   private readonly decoder: FrameDecoder
   private readonly maxInflatedBatchBytes: number
   private readonly timeoutMs: number
@@ -81,7 +104,7 @@ export class ClientConnection {
     this.socket.uncork()
   }
 
-  private constructor(socket: Socket, options: ClientConnectionOptions) {
+  private constructor(socket: ClientStream, options: ClientConnectionOptions) {
     this.socket = socket
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? ABSOLUTE_MAX_FRAME_BYTES)
     this.maxInflatedBatchBytes = options.maxInflatedBatchBytes ?? MAX_INFLATED_BATCH_BYTES
@@ -93,6 +116,10 @@ export class ClientConnection {
   }
 
   static connect(options: ClientConnectionOptions): Promise<ClientConnection> {
+    if (options.transport === 'ws' || options.url !== undefined) {
+      const url = options.url ?? `ws://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}${options.path ?? '/ws'}`
+      return WebSocketStream.open(url, options.connectTimeoutMs ?? REPLY_TIMEOUT_MS, options.webSocket).then((stream) => new ClientConnection(stream, options))
+    }
     return new Promise((resolve, reject) => {
       const socket = netConnect({ host: options.host, port: options.port, noDelay: true, ...(options.localAddress ? { localAddress: options.localAddress } : {}) })
       const timer = setTimeout(() => {
@@ -195,6 +222,11 @@ export class ClientConnection {
       clearTimeout(timer)
     }
     await this.closed
+  }
+
+  /** WebSocket: the close frame's code (4000 + wire error code after an ERROR); null over TCP or while open. */
+  get closeCode(): number | null {
+    return this.socket instanceof WebSocketStream && this.socket.closeCode !== 0 ? this.socket.closeCode : null
   }
 
   /** Close now. */

@@ -24,6 +24,8 @@ export interface ClusterNodeOptions {
   readonly address: string
   readonly role?: MemberRole
   readonly metricsUrl?: string
+  /** Port of this node's WebSocket listener (same host as `address`). */
+  readonly webSocketPort?: number
   readonly load?: () => number
   readonly logger?: Logger
   /** Take part in leader election [true]. */
@@ -63,6 +65,7 @@ export class ClusterNode {
       address: options.address,
       role: options.role ?? c.nodeRole,
       metricsUrl: options.metricsUrl,
+      webSocketPort: options.webSocketPort,
       heartbeatIntervalMs: c.heartbeatIntervalMs,
       memberTtlMs: c.memberTtlMs,
       ...(options.load ? { load: options.load } : {}),

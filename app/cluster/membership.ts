@@ -20,6 +20,8 @@ interface MemberInfo {
   readonly load: number
   /** Base URL of its metrics/telemetry HTTP port, when it has one (bottleneck reports). */
   readonly metricsUrl?: string | undefined
+  /** Port of its WebSocket listener on the same host, when it has one (the balancer's WebSocket front). */
+  readonly webSocketPort?: number | undefined
   readonly startedAt: number
   readonly heartbeatAt: number
 }
@@ -37,6 +39,7 @@ export interface MembershipOptions {
   readonly address: string
   readonly role: MemberRole
   readonly metricsUrl?: string | undefined
+  readonly webSocketPort?: number | undefined
   readonly heartbeatIntervalMs: number
   readonly memberTtlMs: number
   /** Read on every heartbeat [() => 0]. */
@@ -78,6 +81,7 @@ export class Membership {
       role: this.options.role,
       load: this.options.load?.() ?? 0,
       ...(this.options.metricsUrl ? { metricsUrl: this.options.metricsUrl } : {}),
+      ...(this.options.webSocketPort ? { webSocketPort: this.options.webSocketPort } : {}),
       startedAt: this.startedAt,
       heartbeatAt: now,
     }

@@ -9,11 +9,13 @@ import { applianceSection } from './appliance-section.js'
 import { balancerSection, dataSection, gameSection, protocolSection, serverSection, sessionSection } from './sections.js'
 import { cacheSection } from './cache-section.js'
 import { telemetrySection } from './telemetry-section.js'
+import { webSocketSection } from './websocket-section.js'
 
 const sections = {
   server: serverSection,
   protocol: protocolSection,
   session: sessionSection,
+  webSocket: webSocketSection,
   game: gameSection,
   data: dataSection,
   cache: cacheSection,

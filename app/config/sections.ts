@@ -83,6 +83,8 @@ export const dataSection = {
 export const balancerSection = {
   host: text('BALANCER_HOST', '0.0.0.0', 'Address the balancer listens on.'),
   port: port('BALANCER_PORT', 7000, 'TCP port of the balancer.'),
+  webSocketPort: port('BALANCER_WS_PORT', undefined, 'Port of the balancer\'s WebSocket front: connections are passed through (TCP, no PING probe, no PROXY line) to a backend\'s WebSocket listener. Unset: none.'),
+  backendWebSocketPort: port('BACKEND_WS_PORT', 7780, 'WebSocket port of a backend that did not announce its own through cluster membership (BACKENDS lists only game ports).'),
   backends: hostPortList('BACKENDS', 'Comma-separated host:port of game servers; unset discovers them through cluster membership.'),
   strategy: oneOf('BALANCE_STRATEGY', ['least-connections', 'round-robin', 'weighted-response-time'] as const, 'least-connections', 'How the balancer picks a backend.'),
   adminPort: port('BALANCER_ADMIN_PORT', 9470, 'HTTP admin port of the balancer (backends, drain, strategy; JSON); 0 picks a free port.'),

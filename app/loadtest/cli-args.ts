@@ -17,6 +17,9 @@ failed, 2 bad arguments, 3 the run could not be done (target unreachable, worker
 
 Target (one of):
   --target HOST:PORT        server or balancer to load; repeat or comma-separate for several
+  --transport tcp|ws        how the players connect [tcp]; ws: over WebSocket (binary messages, path /ws),
+                            --target then names WebSocket ports (WS_PORT, BALANCER_WS_PORT); --local
+                            starts its servers with a WebSocket listener and loads those
   --local                   start an ephemeral local target, run, tear it down (also on Ctrl-C / failure)
   --local-stack KIND        appliance: the local appliance of npm start (PostgreSQL, Redis shards, game
                             servers, balancer, Prometheus); servers: game servers + Prometheus only [appliance]
@@ -60,6 +63,8 @@ interface CapacityArgs {
 export interface LoadTestArgs {
   readonly help: boolean
   readonly targets: readonly Target[]
+  /** How the players connect (--transport). */
+  readonly transport: 'tcp' | 'ws'
   readonly local: boolean
   readonly localStack: LocalStack
   readonly localServers: number
@@ -110,6 +115,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
       options: {
         help: { type: 'boolean', short: 'h' },
         target: { type: 'string', multiple: true },
+        transport: { type: 'string' },
         local: { type: 'boolean' },
         'local-servers': { type: 'string' },
         'local-stack': { type: 'string' },
@@ -135,8 +141,10 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
     const flag = /'(-{1,2}[^']+)'/.exec((err as Error).message)?.[1] ?? 'argv'
     argError((err as Error).message.split('\n')[0]!, flag.replace(/^-+/, ''))
   }
-  if (values.help) return { help: true, targets: [], local: false, localStack: 'appliance', localServers: 2, localRedisShards: 1, scenario: 'steady', workers: 1, thresholds: [], quiet: false }
-  const targets = (values.target ?? []).flatMap((t) => t.split(',')).filter((t) => t.trim() !== '').map(parseTarget)
+  if (values.help) return { help: true, targets: [], transport: 'tcp', local: false, localStack: 'appliance', localServers: 2, localRedisShards: 1, scenario: 'steady', workers: 1, thresholds: [], quiet: false }
+  const transport = values.transport ?? 'tcp'
+  if (transport !== 'tcp' && transport !== 'ws') argError(`--transport must be tcp or ws, got "${transport}"`, 'transport')
+  const targets = (values.target ?? []).flatMap((t) => t.split(',')).filter((t) => t.trim() !== '').map((t): Target => ({ ...parseTarget(t), ...(transport === 'ws' ? { transport: 'ws' as const } : {}) }))
   const local = values.local ?? false
   if (local && targets.length > 0) argError('--local and --target are exclusive: --local starts its own target', 'target')
   if (!local && targets.length === 0) argError('--target HOST:PORT is required (or --local)', 'target')
@@ -189,6 +197,7 @@ export function parseLoadTestArgs(argv: readonly string[]): LoadTestArgs {
   return {
     help: false,
     targets,
+    transport,
     local,
     localStack,
     localServers: integer('local-servers', values['local-servers'], 1, 16) ?? 2,

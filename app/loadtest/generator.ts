@@ -24,6 +24,8 @@ const SINGLE_WORKER = 1
 export interface Target {
   readonly host: string
   readonly port: number
+  /** `ws`: the port is a WebSocket listener's (WS_PORT, or a balancer's WebSocket port) [tcp]. */
+  readonly transport?: 'tcp' | 'ws'
 }
 
 export interface GeneratorOptions {
@@ -119,7 +121,7 @@ class VirtualPlayer {
     const target = g.targets[this.index % g.targets.length]!
     const random = seededRandom(this.index * 7919 + 17)
     const connect = (): Promise<ClientConnection> =>
-      ClientConnection.connect({ host: target.host, port: target.port, timeoutMs: g.scenario.requestTimeoutMs, connectTimeoutMs: 5000 })
+      ClientConnection.connect({ host: target.host, port: target.port, ...(target.transport === 'ws' ? { transport: 'ws' as const } : {}), timeoutMs: g.scenario.requestTimeoutMs, connectTimeoutMs: 5000 })
     let conn: ClientConnection
     try {
       conn = await connect()

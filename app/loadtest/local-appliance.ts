@@ -40,6 +40,7 @@ export async function startLocalAppliance(options: LocalTargetOptions): Promise<
       servers: options.servers,
       redisShards: options.redisShards ?? LOCAL_REDIS_SHARDS,
       balancerPort: await freePort(),
+      balancerWebSocketPort: await freePort(),
       prometheusPort: await freePort(),
       logLevel: process.env['LOG_LEVEL'] ?? 'warn',
       scrapeIntervalSeconds: 1,
@@ -60,7 +61,8 @@ export async function startLocalAppliance(options: LocalTargetOptions): Promise<
       .filter(([service]) => topology.services.some((s) => s.name === service && s.kind === 'game-server'))
       .map(([, url]) => new URL(url).host)
     if (endpoints.prometheus !== undefined) await awaitScraping(endpoints.prometheus, serverMetrics, options.readyTimeoutMs ?? READY_TIMEOUT_MS)
-    return { stack: 'appliance', targets: [parseTarget(endpoints.game)], prometheusUrl: endpoints.prometheus ?? null, pids: appliance.pids(), dir, stop }
+    const target = options.transport === 'ws' ? { ...parseTarget(endpoints.webSocket), transport: 'ws' as const } : parseTarget(endpoints.game)
+    return { stack: 'appliance', targets: [target], prometheusUrl: endpoints.prometheus ?? null, pids: appliance.pids(), dir, stop }
   } catch (err) {
     await stop()
     throw new GameServerError('GS_ERR_LOADTEST_TARGET', `--local appliance failed to start: ${(err as Error).message}`, {}, { cause: err })

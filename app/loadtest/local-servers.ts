@@ -63,16 +63,18 @@ export async function startLocalServers(options: LocalTargetOptions): Promise<Lo
     for (let i = 0; i < options.servers; i++) {
       const port = await freePort()
       const metricsPort = await freePort()
+      const webSocketPort = options.transport === 'ws' ? await freePort() : null
+      const webSocketEnv = webSocketPort === null ? {} : { WS_PORT: String(webSocketPort), WS_HOST: '127.0.0.1' }
       const server = new ManagedProcess({
         name: `game-server-${i}:${port}`,
         // node itself with the tsx loader (not the tsx CLI, which would add a grandchild process)
         command: process.execPath,
         args: ['--import', 'tsx', main],
         cwd: root,
-        env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...LOAD_TEST_SERVER_ENV, ...options.env },
+        env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: String(port), METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn', ...LOAD_TEST_SERVER_ENV, ...webSocketEnv, ...options.env },
       })
       servers.push(server)
-      targets.push({ host: '127.0.0.1', port })
+      targets.push(webSocketPort === null ? { host: '127.0.0.1', port } : { host: '127.0.0.1', port: webSocketPort, transport: 'ws' })
       metricsTargets.push(`127.0.0.1:${metricsPort}`)
     }
     await Promise.all(

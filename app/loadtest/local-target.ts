@@ -22,6 +22,8 @@ export interface LocalTargetOptions {
   readonly servers: number
   /** Redis shards (appliance only). */
   readonly redisShards?: number
+  /** How the players connect: `ws` gives the servers a WebSocket listener and targets it [tcp]. */
+  readonly transport?: 'tcp' | 'ws'
   /** Extra environment for the game servers. */
   readonly env?: Readonly<Record<string, string>>
   readonly readyTimeoutMs?: number

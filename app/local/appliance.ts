@@ -54,6 +54,10 @@ interface Started {
 export interface ApplianceEndpoints {
   /** host:port of the balancer: where players connect. */
   readonly game: string
+  /** host:port of the balancer's WebSocket front: where browsers connect (path WS_PATH). */
+  readonly webSocket: string
+  /** The playground page, served through the WebSocket front. */
+  readonly playground: string
   readonly prometheus: string | undefined
   /** Metrics URL per scraped app process. */
   readonly metrics: Readonly<Record<string, string>>
@@ -117,6 +121,8 @@ export class Appliance {
     for (const s of this.started) if (s.service.scrape) metrics[s.service.name] = `http://${LOCAL_BIND_HOST}:${this.port(s.service.name, s.service.scrape.port)}${s.service.scrape.path}`
     return {
       game: `${LOCAL_BIND_HOST}:${this.port('balancer', 'game')}`,
+      webSocket: `${LOCAL_BIND_HOST}:${this.port('balancer', 'ws')}`,
+      playground: `http://${LOCAL_BIND_HOST}:${this.port('balancer', 'ws')}/`,
       prometheus: runs('prometheus') ? `http://${LOCAL_BIND_HOST}:${this.port('prometheus', 'http')}` : undefined,
       metrics,
       database: `postgres://game@${LOCAL_BIND_HOST}:${this.port('postgres', 'postgres')}/game`,
@@ -307,7 +313,7 @@ async function allocatePorts(topology: Topology): Promise<Map<string, number>> {
       let value = port.publishedPort
       if (value !== undefined) {
         if (await canConnect(LOCAL_BIND_HOST, value, 500)) {
-          throw new GameServerError('GS_ERR_APPLIANCE_START', `port ${value} (${service.name} ${port.name}) is already in use; choose another (BALANCER_PORT, PROMETHEUS_PORT) or stop what uses it`, {
+          throw new GameServerError('GS_ERR_APPLIANCE_START', `port ${value} (${service.name} ${port.name}) is already in use; choose another (BALANCER_PORT, BALANCER_WS_PORT, PROMETHEUS_PORT) or stop what uses it`, {
             service: service.name,
             port: value,
           })

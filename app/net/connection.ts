@@ -26,6 +26,7 @@ export type CloseReason =
 export type ViolationKind =
   | 'frame-too-small'
   | 'frame-too-large'
+  | 'split-frame' // WebSocket: a message ended inside a frame
   | 'batch-from-client'
   | 'player-id-mismatch'
   | 'unknown-type'

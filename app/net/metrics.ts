@@ -5,6 +5,7 @@
  * names, closed sets of reasons), never ids.
  */
 import type { CloseReason, ViolationKind } from './connection.js'
+import type { TransportKind } from './transport.js'
 
 /**
  * Why a send buffer was written: count, fill or timer trigger, latency-aware `idle` (same
@@ -29,6 +30,11 @@ export interface NetMetrics {
   violation(kind: ViolationKind): void
   slowClientDisconnected(): void
   ioEvent(kind: IoEventKind): void
+  /**
+   * The same metrics for the sessions of one transport (a `transport` label on what they report);
+   * asked once per transport when the server starts. Without it both transports report here.
+   */
+  forTransport?(kind: TransportKind): NetMetrics
 }
 
 export const noopNetMetrics: NetMetrics = {

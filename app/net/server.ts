@@ -8,7 +8,7 @@
  *   what it queued (`dispatcher.drain`, else one event-loop turn) → ERROR SHUTTING_DOWN + flush +
  *   end every session → resolve when all sockets closed; stragglers destroyed at the deadline.
  */
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer, type AddressInfo, type Server } from 'node:net'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Config } from '../config/index.js'
 import { withDeadline } from '../deadline.js'
@@ -25,6 +25,8 @@ import { noopNetMetrics, type NetMetrics } from './metrics.js'
 import { sessionOptionsFromConfig, type SessionOptions } from './options.js'
 import { Session, type SessionHost } from './session.js'
 import { SessionPool, type SessionPoolStats } from './session-pool.js'
+import type { Transport, TransportKind } from './transport.js'
+import { WebSocketListener, type HttpAsset } from './ws-listener.js'
 
 export interface GameServerOptions {
   readonly config: Config
@@ -35,6 +37,44 @@ export interface GameServerOptions {
   readonly session?: Partial<SessionOptions>
   /** The process's open-file limit (tests); default: read from /proc/self/limits. */
   readonly openFileLimit?: number | null
+  /** Static files the WebSocket listener serves over HTTP (the playground), by path. */
+  readonly webAssets?: ReadonlyMap<string, HttpAsset>
+}
+
+/**
+ * The sessions of one transport: their pool, and the metrics they report through (labelled with
+ * the transport when the metrics support it). Both transports share the server's options,
+ * dispatcher, send buffers, flush scheduler, session cap and address limits.
+ */
+class TransportSessions implements SessionHost {
+  readonly pool: SessionPool
+  readonly metrics: NetMetrics
+
+  constructor(private readonly server: GameServer, readonly kind: TransportKind) {
+    this.metrics = server.metrics.forTransport?.(kind) ?? server.metrics
+    this.pool = new SessionPool(server.options.sessionPoolSize, () => new Session(this))
+  }
+
+  get options(): SessionOptions {
+    return this.server.options
+  }
+  get dispatcher(): FrameDispatcher {
+    return this.server.dispatcher
+  }
+  get logger(): Logger {
+    return this.server.logger
+  }
+  get buffers(): BufferPool {
+    return this.server.buffers
+  }
+  get scheduler(): FlushScheduler {
+    return this.server.scheduler
+  }
+
+  sessionEnded(session: Session, reason: CloseReason): void {
+    this.server.sessionEnded(session, reason)
+    this.pool.release(session)
+  }
 }
 
 export type GameServerStatus = 'created' | 'listening' | 'closing' | 'closed'
@@ -70,7 +110,7 @@ export interface GameServerStats {
 /** Free send-buffer chunks kept for reuse (× SEND_BUFFER_BYTES each). */
 const MAX_FREE_CHUNKS = 1024
 
-export class GameServer implements SessionHost {
+export class GameServer {
   readonly options: SessionOptions
   readonly dispatcher: FrameDispatcher
   readonly metrics: NetMetrics
@@ -79,7 +119,9 @@ export class GameServer implements SessionHost {
   readonly scheduler: FlushScheduler
   private readonly config: Config
   private readonly server: Server
-  private readonly pool: SessionPool
+  /** WS_PORT set: the WebSocket listener, whose sessions are this server's like TCP ones. */
+  private readonly webSocket: WebSocketListener | null
+  private readonly transports: Readonly<Record<TransportKind, TransportSessions>>
   private readonly active = new Set<Session>()
   readonly cap: SessionCap
   private readonly perAddress = new Map<string, number>()
@@ -103,9 +145,18 @@ export class GameServer implements SessionHost {
     this.cap = options.openFileLimit === undefined ? sessionCap(options.config.server.maxSessions) : sessionCap(options.config.server.maxSessions, options.openFileLimit)
     this.buffers = new BufferPool({ bufferBytes: this.options.sendBufferBytes, maxFree: MAX_FREE_CHUNKS })
     this.scheduler = new FlushScheduler(this.options.idleFlushMode, (err) => this.logger.error({ err }, 'idle flush failed'))
-    this.pool = new SessionPool(this.options.sessionPoolSize, () => new Session(this))
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket))
+    this.transports = { tcp: new TransportSessions(this, 'tcp'), ws: new TransportSessions(this, 'ws') }
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket, 'tcp'))
     this.server.on('error', (err) => this.logger.error({ err }, 'listen socket error'))
+    const ws = options.config.webSocket
+    this.webSocket = ws.port === undefined ? null : new WebSocketListener({
+      path: ws.path,
+      allowedOrigins: ws.allowedOrigins,
+      maxFrameBytes: this.options.maxFrameBytes,
+      accept: (transport, kind) => this.accept(transport, kind),
+      ...(options.webAssets ? { assets: options.webAssets } : {}),
+      logger: this.logger,
+    })
   }
 
   /** Listen on host:port (defaults: GAME_HOST, GAME_PORT) with backlog LISTEN_BACKLOG. */
@@ -119,6 +170,14 @@ export class GameServer implements SessionHost {
         resolve()
       })
     })
+    if (this.webSocket !== null) {
+      try {
+        await this.webSocket.listen(this.config.webSocket.host ?? host, this.config.webSocket.port!)
+      } catch (err) {
+        await new Promise<void>((resolve) => this.server.close(() => resolve()))
+        throw err
+      }
+    }
     this.status = 'listening'
     const timeouts = [this.options.idleTimeoutMs, this.options.frameDeadlineMs].filter((ms) => ms > 0)
     if (timeouts.length > 0) {
@@ -136,6 +195,11 @@ export class GameServer implements SessionHost {
   address(): AddressInfo | null {
     const address = this.server.address()
     return address !== null && typeof address === 'object' ? address : null
+  }
+
+  /** The WebSocket listener's address (null when WS_PORT is unset or not listening). */
+  webSocketAddress(): AddressInfo | null {
+    return this.webSocket?.address() ?? null
   }
 
   get activeSessions(): number {
@@ -159,7 +223,7 @@ export class GameServer implements SessionHost {
       addresses: this.perAddress.size,
       closedByReason: { ...this.closedByReason },
       outboundBytes,
-      sessionPool: this.pool.stats(),
+      sessionPool: mergePoolStats(this.transports.tcp.pool.stats(), this.transports.ws.pool.stats()),
       sendBuffers: this.buffers.stats(),
     }
   }
@@ -185,11 +249,14 @@ export class GameServer implements SessionHost {
       else this.perAddress.delete(address)
     }
     this.closedByReason[reason]++
-    this.pool.release(session)
     if (this.active.size === 0 && this.allClosed !== null) this.allClosed()
   }
 
-  private accept(socket: Socket): void {
+  /**
+   * Run a session on an accepted transport (the TCP listener's sockets, the WebSocket listener's
+   * connections): the same cap, address limit and refusal for both.
+   */
+  accept(socket: Transport, kind: TransportKind): void {
     if (this.status !== 'listening') {
       socket.destroy()
       return
@@ -206,14 +273,14 @@ export class GameServer implements SessionHost {
       return
     }
     this.accepted++
-    const session = this.pool.acquire()
+    const session = this.transports[kind].pool.acquire()
     this.active.add(session)
     this.perAddress.set(address, fromAddress + 1)
     this.addressOf.set(session, address)
     session.open(socket, ++this.nextConnectionId, performance.now())
   }
 
-  private refuse(socket: Socket, reason: 'server-full' | 'address-limit', code: number, message: string): void {
+  private refuse(socket: Transport, reason: 'server-full' | 'address-limit', code: number, message: string): void {
     this.rejected++
     this.closedByReason[reason]++
     this.metrics.sessionClosed(reason)
@@ -232,6 +299,7 @@ export class GameServer implements SessionHost {
       clearTimeout(deadline)
     })
     socket.resume()
+    socket.endWith?.(code, message)
     socket.end(encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(code, 0, message, this.options.maxFrameBytes)))
   }
 
@@ -255,7 +323,7 @@ export class GameServer implements SessionHost {
     this.status = 'closing'
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer)
     this.sweepTimer = null
-    const serverClosed = wasListening ? new Promise<void>((resolve) => this.server.close(() => resolve())) : Promise.resolve()
+    const serverClosed = wasListening ? Promise.all([new Promise<void>((resolve) => this.server.close(() => resolve())), this.webSocket?.close()]) : Promise.resolve()
     this.logger.info({ sessions: this.active.size, deadlineMs }, 'game server shutting down')
 
     for (const session of this.active) session.stopReading()
@@ -282,4 +350,8 @@ export class GameServer implements SessionHost {
     this.status = 'closed'
     this.logger.info({ stats: this.stats().closedByReason }, 'game server closed')
   }
+}
+
+function mergePoolStats(a: SessionPoolStats, b: SessionPoolStats): SessionPoolStats {
+  return { free: a.free + b.free, created: a.created + b.created, reused: a.reused + b.reused, dropped: a.dropped + b.dropped }
 }

@@ -1,6 +1,8 @@
 /**
  * One client session (pooled; see SessionPool): socket → FrameDecoder → checks → FrameDispatcher,
- * with PING answered here and every reply going through the session's Outbound.
+ * with PING answered here and every reply going through the session's Outbound. The socket is a
+ * `Transport` (transport.ts): a TCP socket as it is, or a WebSocket (ws-transport.ts), whose
+ * messages must hold whole frames and whose close frame names the ERROR the session closed for.
  *
  * Inbound checks, in order (docs/PROTOCOL.md §6):
  *   size < 12 or > max ............ ERROR MALFORMED_FRAME / FRAME_TOO_LARGE, close
@@ -31,6 +33,7 @@ import type { SessionOptions } from './options.js'
 import { Outbound, type OutboundOwner } from './outbound.js'
 import { SessionConnection, type ConnectionTarget } from './session-connection.js'
 import { TokenBucket } from './token-bucket.js'
+import type { Transport } from './transport.js'
 
 /** free: in the pool · open · draining: shutdown, no more reads, sends allowed · closing · closed */
 export type SessionState = 'free' | 'open' | 'draining' | 'closing' | 'closed'
@@ -55,7 +58,10 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
   /** performance.now() when the frame now held partially began to arrive; 0 between frames. */
   frameStartedMs = 0
   closeReason: CloseReason | null = null
-  private socket: Socket | null = null
+  private socket: Transport | null = null
+  /** The last ERROR this connection was sent (a WebSocket's close frame carries it); 0: none. */
+  private lastErrorCode = 0
+  private lastErrorMessage = ''
   private readonly decoder: FrameDecoder
   private readonly outbound: Outbound
   private readonly frameBucket = new TokenBucket()
@@ -99,19 +105,24 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     return this.outbound.queuedBytes
   }
 
-  open(socket: Socket, id: number, nowMs: number): SessionConnection {
+  open(socket: Transport, id: number, nowMs: number): SessionConnection {
     const options = this.host.options
     this.state = 'open'
     this.socket = socket
+    this.lastErrorCode = 0
+    this.lastErrorMessage = ''
     this.closeReason = null
     this.violations = 0
     this.lastInboundMs = nowMs
     this.frameStartedMs = 0
-    this.proxyPending = options.trustProxyHeader ? EMPTY : null
+    // A PROXY line is trusted on the TCP port only (behind the balancer); WebSocket clients reach
+    // their port from anywhere and could claim any address with one.
+    this.proxyPending = options.trustProxyHeader && socket.messageFramed !== true ? EMPTY : null
     this.decoder.reset()
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)
     this.byteBucket.configure(options.maxBytesPerSecond, options.maxBytesPerSecond, nowMs)
-    this.outbound.attach(socket)
+    // Outbound writes through the Transport subset of a socket (write, cork/uncork, writableLength, 'drain').
+    this.outbound.attach(socket as Socket)
     const connection = new SessionConnection(id, socket.remoteAddress ?? '', this, this.host.metrics)
     this.connection = connection
     socket.setNoDelay(true)
@@ -142,6 +153,8 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     if (this.state === 'closed' || this.state === 'free') return false
     const scratch = SHARED_ERROR_SCRATCH.subarray(0, this.errorPayloadBytes)
     const length = writeErrorPayload(scratch, code, refSeq, message)
+    this.lastErrorCode = code
+    this.lastErrorMessage = message
     const ok = this.outbound.enqueue(FrameType.ERROR, refSeq, this.connection?.playerId ?? 0, scratch, 0, length)
     if (ok) this.host.metrics.frameOut('ERROR', HEADER_BYTES + length)
     return ok
@@ -160,6 +173,8 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.state = 'closing'
     this.closeReason = reason
     const socket = this.socket!
+    // The close frame names the ERROR the connection is closed for (not an earlier, tolerated one).
+    if (this.lastErrorCode !== 0 && reason !== 'logout' && reason !== 'client-closed') socket.endWith?.(this.lastErrorCode, this.lastErrorMessage)
     // Keep reading (and discarding) so the peer's FIN is seen and 'close' follows our end().
     socket.resume()
     this.graceTimer = setTimeout(this.onGraceOver, this.host.options.closeGraceMs)
@@ -253,6 +268,10 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
       data = relayed
     }
     const result = this.decoder.push(data, this)
+    if (result === 'ok' && this.decoder.bufferedBytes > 0 && this.socket?.messageFramed === true) {
+      this.violate('split-frame', WireError.MALFORMED_FRAME, 0, 'a frame must not span WebSocket messages')
+      return
+    }
     // Slow-drip defence: every byte refreshes the idle timer, so a frame's own deadline runs from
     // its first byte (a frame that began in an earlier chunk keeps its start).
     if (this.decoder.bufferedBytes === 0) this.frameStartedMs = 0

@@ -30,6 +30,7 @@ import type { Logger } from '../logger.js'
 import type { NetMetrics } from '../net/metrics.js'
 import type { SessionOptions } from '../net/options.js'
 import { GameServer } from '../net/server.js'
+import { playgroundAssets } from '../playground/assets.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 import { GameStores, type StoresReadiness } from './game-stores.js'
 import { LeaderboardJobs } from './leaderboard-jobs.js'
@@ -60,6 +61,8 @@ export interface StartServerOptions {
 
 export interface ServerHandle {
   readonly port: number
+  /** The WebSocket listener's port when WS_PORT is set, else null. */
+  readonly webSocketPort: number | null
   readonly address: AddressInfo
   readonly game: Game
   readonly server: GameServer
@@ -96,18 +99,21 @@ export async function startServer(config: Config, options: StartServerOptions): 
   let server: GameServer | null = null
   try {
     game = new Game({ config, stores, logger, ...(metrics ? { metrics } : {}) })
-    server = new GameServer({ config, dispatcher: game, logger, ...(metrics ? { metrics } : {}), ...(options.session ? { session: options.session } : {}) })
+    const webAssets = config.webSocket.port !== undefined && config.webSocket.playground ? playgroundAssets(config.webSocket.path) : undefined
+    server = new GameServer({ config, dispatcher: game, logger, ...(metrics ? { metrics } : {}), ...(options.session ? { session: options.session } : {}), ...(webAssets ? { webAssets } : {}) })
     const address = await server.listen()
-    logger.info({ event: 'listening', host: address.address, port: address.port, stores: ownStores?.mode ?? 'injected' }, 'listening')
+    const webSocketPort = server.webSocketAddress()?.port ?? null
+    logger.info({ event: 'listening', host: address.address, port: address.port, webSocketPort, stores: ownStores?.mode ?? 'injected' }, 'listening')
     const activeServer = server
     const advertised = advertisedAddress(config, address)
     const metricsUrl = telemetry ? `http://${advertised.slice(0, advertised.lastIndexOf(':'))}:${telemetry.port}` : undefined
-    const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertised, role: 'game', load: () => activeServer.activeSessions, logger, ...(metricsUrl ? { metricsUrl } : {}) })
+    const cluster = clusterRedisUrl(config) === undefined ? null : joinCluster({ config, address: advertised, role: 'game', load: () => activeServer.activeSessions, logger, ...(metricsUrl ? { metricsUrl } : {}), ...(webSocketPort !== null ? { webSocketPort } : {}) })
     const leaderJobs = cluster === null ? null : LeaderboardJobs.start({ config, cluster, shared: stores.shared, logger, ...(metrics ? { metrics } : {}) })
     const parts: Parts = { game, server, cluster, leaderJobs, ownStores }
     let closing: Promise<void> | null = null
     const handle: ServerHandle = {
       port: address.port,
+      webSocketPort,
       address,
       game,
       server,

@@ -97,6 +97,13 @@ export const METRICS = {
   sessionsClosed: counter('gs_sessions_closed_total', '{session}', 'Game sessions closed (or refused), by reason.', ['reason']),
   violations: counter('gs_protocol_violations_total', '{event}', 'Protocol violations, by kind.', ['kind']),
   slowClients: counter('gs_slow_client_disconnects_total', '{session}', 'Sessions cut off because their outbound backlog exceeded MAX_OUTBOUND_BYTES.'),
+  // --- by transport (TCP, WebSocket): the same sessions, split by the listener they came in on ---
+  transportSessionsActive: gauge('gs_transport_sessions_active', '{session}', 'Open game sessions, by transport (tcp, ws).', ['transport']),
+  transportSessionsAccepted: counter('gs_transport_sessions_accepted_total', '{session}', 'Game sessions accepted, by transport (tcp, ws).', ['transport']),
+  transportBytesIn: counter('gs_transport_received_bytes_total', 'By', 'Bytes read from game sessions, by transport (tcp, ws; WebSocket: message payloads).', ['transport']),
+  transportBytesOut: counter('gs_transport_sent_bytes_total', 'By', 'Bytes written to game sessions, by transport (tcp, ws; WebSocket: message payloads).', ['transport']),
+  transportFramesIn: counter('gs_transport_frames_in_total', '{frame}', 'Frames received, by transport (tcp, ws).', ['transport']),
+  transportSlowClients: counter('gs_transport_slow_client_disconnects_total', '{session}', 'Slow-client cut-offs, by transport (tcp, ws).', ['transport']),
   outboundBacklog: gauge('gs_outbound_backlog_bytes', 'By', 'Bytes queued for sending over all sessions (sockets backed up).'),
   zoneTicks: counter('gs_zone_ticks_total', '{tick}', 'Zone ticks: each sends what gathered in a zone since its previous tick (moves, chat, attacks), encoded once per cell.'),
   zoneTickRecipients: counter('gs_zone_tick_recipients_total', '{session}', 'Sessions written to by zone ticks (one per session and tick): the rate ZONE_TICK_WRITES_PER_SECOND keeps each zone near.'),

@@ -14,6 +14,7 @@ import type { DatabaseMetrics, PoolReading } from '../db/metrics.js'
 import type { GameMetrics, LoginResult } from '../game/metrics.js'
 import type { CloseReason, ViolationKind } from '../net/connection.js'
 import type { FlushReason, IoEventKind, NetMetrics } from '../net/metrics.js'
+import type { TransportKind } from '../net/transport.js'
 import { BucketHistogram, WindowedHistogram } from './bucket-histogram.js'
 import { FRAME_DURATION_BUCKETS_SECONDS, METRICS, type MetricDefinition } from './catalogue.js'
 import { IndexedCounter, LabelledCounter, LabelledHistogram } from './labelled.js'
@@ -52,6 +53,9 @@ export interface OtelServerMetricsOptions {
   /** Slices of the detector's sliding window (window / evaluation interval). */
   readonly windowSlices: number
 }
+
+const TRANSPORTS: readonly TransportKind[] = ['tcp', 'ws']
+const TRANSPORT_LABEL = 'transport'
 
 const FLUSH_REASONS: readonly FlushReason[] = ['count', 'fill', 'timer', 'idle', 'drain', 'close']
 const IO_EVENT_KINDS: readonly IoEventKind[] = ['read', 'write', 'timeout', 'error']
@@ -119,6 +123,13 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
   private readonly cacheErrors = new LabelledCounter('shard')
   private readonly pools = new Map<string, { readonly attributes: Attributes; readonly source: () => PoolReading }>()
   private serverSource: (() => ServerReading) | null = null
+  private readonly transportSessionsOpened = new IndexedCounter(TRANSPORT_LABEL, TRANSPORTS)
+  private readonly transportSessionsClosed = new IndexedCounter(TRANSPORT_LABEL, TRANSPORTS)
+  private readonly transportBytesIn = new IndexedCounter(TRANSPORT_LABEL, TRANSPORTS)
+  private readonly transportBytesOut = new IndexedCounter(TRANSPORT_LABEL, TRANSPORTS)
+  private readonly transportFramesIn = new IndexedCounter(TRANSPORT_LABEL, TRANSPORTS)
+  private readonly transportSlowClients = new IndexedCounter(TRANSPORT_LABEL, TRANSPORTS)
+  private readonly transportViews = new Map<TransportKind, NetMetrics>()
   private clusterSource: (() => ClusterReading) | null = null
 
   private bytesInTotal = 0
@@ -226,6 +237,26 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
     this.ioEvents.counts[ioIndex(kind)]!++
   }
 
+  /**
+   * The net metrics of one transport's sessions: everything reported here as before, plus the
+   * transport-labelled counters (one view per transport, built once).
+   */
+  forTransport(kind: TransportKind): NetMetrics {
+    let view = this.transportViews.get(kind)
+    if (view === undefined) {
+      view = new TransportNetMetrics(this, TRANSPORTS.indexOf(kind), {
+        sessionsOpened: this.transportSessionsOpened.counts,
+        sessionsClosed: this.transportSessionsClosed.counts,
+        bytesIn: this.transportBytesIn.counts,
+        bytesOut: this.transportBytesOut.counts,
+        framesIn: this.transportFramesIn.counts,
+        slowClients: this.transportSlowClients.counts,
+      })
+      this.transportViews.set(kind, view)
+    }
+    return view
+  }
+
   // --- pull sources (registered once by their owner, read at collection time) ---
 
   observeServer(source: () => ServerReading): void {
@@ -325,6 +356,11 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
     ]
     for (const [definition, counter] of labelled) provider.observe(definition, (r) => counter.observe(r))
     const indexed: [MetricDefinition, IndexedCounter][] = [
+      [METRICS.transportSessionsAccepted, this.transportSessionsOpened],
+      [METRICS.transportBytesIn, this.transportBytesIn],
+      [METRICS.transportBytesOut, this.transportBytesOut],
+      [METRICS.transportFramesIn, this.transportFramesIn],
+      [METRICS.transportSlowClients, this.transportSlowClients],
       [METRICS.flushes, this.flushes],
       [METRICS.flushedFrames, this.flushedFrames],
       [METRICS.ioEvents, this.ioEvents],
@@ -352,6 +388,11 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
       this.maxQueueDepth = this.lastQueueDepth
     })
     provider.observe(METRICS.sessionsActive, (r) => r.observe(this.serverSource?.().activeSessions ?? this.sessionsActive))
+    provider.observe(METRICS.transportSessionsActive, (r) => {
+      const opened = this.transportSessionsOpened.counts
+      const closed = this.transportSessionsClosed.counts
+      for (let i = 0; i < TRANSPORTS.length; i++) r.observe(opened[i]! - closed[i]!, { [TRANSPORT_LABEL]: TRANSPORTS[i]! })
+    })
     provider.observe(METRICS.outboundBacklog, (r) => {
       const backlog = this.outboundBacklogBytes()
       if (backlog !== undefined) r.observe(backlog)
@@ -370,5 +411,64 @@ export class OtelServerMetrics implements NetMetrics, GameMetrics, DatabaseMetri
       const cluster = this.clusterSource?.()
       if (cluster) r.observe(cluster.members)
     })
+  }
+}
+
+interface TransportCounts {
+  readonly sessionsOpened: Float64Array
+  /** Sessions that were opened and closed (refusals are not sessions of a transport). */
+  readonly sessionsClosed: Float64Array
+  readonly bytesIn: Float64Array
+  readonly bytesOut: Float64Array
+  readonly framesIn: Float64Array
+  readonly slowClients: Float64Array
+}
+
+/** One transport's view of the server metrics: forwards every call and counts its own slot. */
+class TransportNetMetrics implements NetMetrics {
+  constructor(
+    private readonly all: OtelServerMetrics,
+    private readonly slot: number,
+    private readonly counts: TransportCounts,
+  ) {}
+
+  frameIn(typeName: string, bytes: number): void {
+    this.counts.framesIn[this.slot]!++
+    this.all.frameIn(typeName, bytes)
+  }
+  frameOut(typeName: string, bytes: number): void {
+    this.all.frameOut(typeName, bytes)
+  }
+  flushed(reason: FlushReason, frames: number, bytes: number): void {
+    this.all.flushed(reason, frames, bytes)
+  }
+  batchCompressed(originalBytes: number, compressedBytes: number): void {
+    this.all.batchCompressed(originalBytes, compressedBytes)
+  }
+  bytesIn(bytes: number): void {
+    this.counts.bytesIn[this.slot]! += bytes
+    this.all.bytesIn(bytes)
+  }
+  bytesOut(bytes: number): void {
+    this.counts.bytesOut[this.slot]! += bytes
+    this.all.bytesOut(bytes)
+  }
+  sessionOpened(): void {
+    this.counts.sessionsOpened[this.slot]!++
+    this.all.sessionOpened()
+  }
+  sessionClosed(reason: CloseReason): void {
+    if (reason !== 'server-full' && reason !== 'address-limit') this.counts.sessionsClosed[this.slot]!++
+    this.all.sessionClosed(reason)
+  }
+  violation(kind: ViolationKind): void {
+    this.all.violation(kind)
+  }
+  slowClientDisconnected(): void {
+    this.counts.slowClients[this.slot]!++
+    this.all.slowClientDisconnected()
+  }
+  ioEvent(kind: IoEventKind): void {
+    this.all.ioEvent(kind)
   }
 }

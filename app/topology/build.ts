@@ -29,6 +29,7 @@ export const DEFAULT_TOPOLOGY_OPTIONS: TopologyOptions = Object.freeze({
   servers: 3,
   redisShards: 2,
   balancerPort: 7000,
+  balancerWebSocketPort: 7080,
   grafanaPort: 3000,
   prometheusPort: 9090,
   publishPrometheus: true,
@@ -214,12 +215,17 @@ function gameServer(w: Wiring, name: string, index: number): Service {
     index,
     ports: [
       { name: 'game', containerPort: CONTAINER_PORTS.game },
+      { name: 'ws', containerPort: CONTAINER_PORTS.webSocket },
       { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
     ],
     env: {
       ...Object.fromEntries(Object.entries(w.options.serverEnv).map(([key, value]) => [key, [value]])),
       GAME_HOST: [{ bindHost: true }],
       GAME_PORT: [{ portOf: name, port: 'game' }],
+      // Browsers reach it through the balancer's WebSocket front (the server announces the port
+      // through membership); the playground page is served there too.
+      WS_HOST: [{ bindHost: true }],
+      WS_PORT: [{ portOf: name, port: 'ws' }],
       METRICS_HOST: [{ bindHost: true }],
       METRICS_PORT: [{ portOf: name, port: 'metrics' }],
       NODE_ID: [name],
@@ -254,12 +260,16 @@ function balancer(w: Wiring): Service {
     index: 0,
     ports: [
       { name: 'game', containerPort: CONTAINER_PORTS.balancer, publishedPort: w.options.balancerPort },
+      { name: 'ws', containerPort: CONTAINER_PORTS.balancerWebSocket, publishedPort: w.options.balancerWebSocketPort },
       { name: 'metrics', containerPort: CONTAINER_PORTS.metrics },
       { name: 'admin', containerPort: CONTAINER_PORTS.balancerAdmin },
     ],
     env: {
       BALANCER_HOST: [{ bindHost: true }],
       BALANCER_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'game' }],
+      BALANCER_WS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'ws' }],
+      // for backends that did not announce their WebSocket port (static BACKENDS): the containers' one
+      BACKEND_WS_PORT: [String(CONTAINER_PORTS.webSocket)],
       // The admin interface (drain, strategy) stays on loopback of the balancer's own namespace.
       BALANCER_ADMIN_HOST: ['127.0.0.1'],
       BALANCER_ADMIN_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'admin' }],
@@ -380,11 +390,11 @@ function validate(options: TopologyOptions): void {
   const bad = (field: string, reason: string) => new GameServerError('GS_ERR_TOPOLOGY', `topology option ${field} ${reason}`, { field })
   if (!Number.isInteger(options.servers) || options.servers < 1 || options.servers > 64) throw bad('servers', 'must be an integer in 1..64')
   if (!Number.isInteger(options.redisShards) || options.redisShards < 1 || options.redisShards > 64) throw bad('redisShards', 'must be an integer in 1..64')
-  for (const field of ['balancerPort', 'grafanaPort', 'prometheusPort'] as const) {
+  for (const field of ['balancerPort', 'balancerWebSocketPort', 'grafanaPort', 'prometheusPort'] as const) {
     const port = options[field]
     if (!Number.isInteger(port) || port < 1 || port > 65535) throw bad(field, 'must be a port in 1..65535')
   }
-  const published = [options.balancerPort, options.grafanaPort, ...(options.publishPrometheus ? [options.prometheusPort] : [])]
+  const published = [options.balancerPort, options.balancerWebSocketPort, options.grafanaPort, ...(options.publishPrometheus ? [options.prometheusPort] : [])]
   if (new Set(published).size !== published.length) throw bad('ports', 'must not publish two services on one host port')
   if (options.loadGenerators && (!Number.isInteger(options.loadGenerators.count) || options.loadGenerators.count < 1)) throw bad('loadGenerators.count', 'must be ≥ 1')
   if (!Number.isInteger(options.shutdownDeadlineMs) || options.shutdownDeadlineMs < 0 || options.shutdownDeadlineMs > 600_000) throw bad('shutdownDeadlineMs', 'must be an integer in 0..600000')

@@ -19,6 +19,7 @@ const PASSED_THROUGH_SERVER_VARIABLES = [
   'MAX_SESSIONS',
   'BATCH_MAX_FRAMES',
   'MAX_QUEUED_FRAMES',
+  'WS_ALLOWED_ORIGINS',
 ] as const
 
 /** Topology options of the local appliance, from the process configuration (APPLIANCE_* variables). */
@@ -33,6 +34,7 @@ export function topologyOptionsFromConfig(config: Config, env: Readonly<Record<s
     servers: config.appliance.servers,
     redisShards: config.appliance.redisShards,
     balancerPort: config.balancer.port,
+    balancerWebSocketPort: config.balancer.webSocketPort ?? DEFAULT_TOPOLOGY_OPTIONS.balancerWebSocketPort,
     prometheusPort: config.appliance.prometheusPort,
     balanceStrategy: config.balancer.strategy,
     backendDiscovery: config.appliance.backendDiscovery,

@@ -117,6 +117,8 @@ export interface TopologyOptions {
   readonly redisShards: number
   /** Host port of the balancer (the only published game port). */
   readonly balancerPort: number
+  /** Host port of the balancer's WebSocket front (browsers; TLS terminates in front of it, docs/DEPLOY.md). */
+  readonly balancerWebSocketPort: number
   readonly grafanaPort: number
   readonly prometheusPort: number
   /** Publish Prometheus on the host too (Grafana always is). */
@@ -153,6 +155,9 @@ export const CONTAINER_PORTS = {
   game: 7777,
   metrics: 9464,
   balancer: 7000,
+  /** The game servers' WebSocket listener (WS_PORT) and the balancer's WebSocket front (BALANCER_WS_PORT). */
+  webSocket: 7780,
+  balancerWebSocket: 7080,
   postgres: 5432,
   redis: 6379,
   prometheus: 9090,

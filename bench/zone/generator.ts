@@ -14,10 +14,11 @@
 import { ColyseusTransport } from './colyseus-transport.js'
 import { MoveLog, ObserverTracker, percentileOf, Samples, Window } from './accounting.js'
 import { OursTransport } from './ours-transport.js'
+import { OursWebSocketTransport } from './ours-ws-transport.js'
 import type { PlayerKey, PositionSink, ZoneConnection, ZoneTransport } from './transport.js'
 import { encodePosition, moveSlotOf, seededRandom, walkAreaFor, Walker, type Layout } from './workload.js'
 
-export type ProtocolKind = 'ours' | 'colyseus'
+export type ProtocolKind = 'ours' | 'ours-ws' | 'colyseus'
 
 export interface GeneratorOptions {
   readonly protocol: ProtocolKind
@@ -93,7 +94,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 function transportFor(options: GeneratorOptions): ZoneTransport {
   const target = { host: options.host, port: options.port, runId: options.runId }
-  return options.protocol === 'ours' ? new OursTransport(target) : new ColyseusTransport(target, options.patchRateMs)
+  if (options.protocol === 'ours') return new OursTransport(target)
+  if (options.protocol === 'ours-ws') return new OursWebSocketTransport(target)
+  return new ColyseusTransport(target, options.patchRateMs)
 }
 
 /** Observer i is player observerIndex(i): spread over the join order. */

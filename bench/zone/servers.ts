@@ -3,6 +3,7 @@
  * (bench/machine.ts), compiled once to JavaScript (bench/net/processes.ts), optionally pinned:
  *
  *   ours          `npm run serve` (app/main.ts, standalone stores) with one zone that holds everyone
+ *   ours-ws       the same server, its players connected over its WebSocket listener (WS_PORT)
  *   colyseus-<ms> Colyseus 0.16 (colyseus-server.ts) with patches every <ms> ms (50 is its default)
  *
  * Every server started here is stopped by its owner (and killed on exit by ManagedProcess).
@@ -26,9 +27,10 @@ export interface ZoneServerSpec {
 
 export function parseServerSpec(name: string): ZoneServerSpec {
   if (name === 'ours') return { name, protocol: 'ours', patchRateMs: 0 }
+  if (name === 'ours-ws') return { name, protocol: 'ours-ws', patchRateMs: 0 }
   const m = /^colyseus-(\d+)$/.exec(name)
   if (m && Number(m[1]) > 0) return { name, protocol: 'colyseus', patchRateMs: Number(m[1]) }
-  throw new Error(`unknown server ${name}: expected ours or colyseus-<patch ms> (e.g. colyseus-50, colyseus-5)`)
+  throw new Error(`unknown server ${name}: expected ours, ours-ws or colyseus-<patch ms> (e.g. colyseus-50, colyseus-5)`)
 }
 
 export interface ZoneServerSetup {
@@ -52,7 +54,7 @@ export interface RunningZoneServer {
 const READY_TIMEOUT_MS = 30_000
 
 export async function startZoneServer(spec: ZoneServerSpec, setup: ZoneServerSetup): Promise<RunningZoneServer> {
-  return spec.protocol === 'ours' ? startOurs(spec, setup) : startColyseus(spec, setup)
+  return spec.protocol === 'colyseus' ? startColyseus(spec, setup) : startOurs(spec, setup)
 }
 
 async function startOurs(spec: ZoneServerSpec, setup: ZoneServerSetup): Promise<RunningZoneServer> {
@@ -68,13 +70,16 @@ async function startOurs(spec: ZoneServerSpec, setup: ZoneServerSetup): Promise<
     PASSWORD_HASH_COST: '1024',
   }
   if (setup.viewRadius > 0) env[VIEW_RADIUS_VARIABLE] = String(setup.viewRadius)
+  // ours-ws: the players connect to the WebSocket listener (it listens before the TCP port answers PINGs)
+  const webSocketPort = spec.protocol === 'ours-ws' ? await freePort() : null
+  if (webSocketPort !== null) Object.assign(env, { WS_HOST: '127.0.0.1', WS_PORT: String(webSocketPort), WS_PLAYGROUND: 'false' })
   const running = await startServer('ours', env, [...setup.nodeArgs], setup.cpus)
   const pid = running.process.pid
   if (pid === undefined) {
     await running.stop()
     throw new Error('our server has no pid')
   }
-  return { spec, port: running.port, pid, stop: running.stop }
+  return { spec, port: webSocketPort ?? running.port, pid, stop: running.stop }
 }
 
 async function startColyseus(spec: ZoneServerSpec, setup: ZoneServerSetup): Promise<RunningZoneServer> {

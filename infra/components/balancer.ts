@@ -1,4 +1,4 @@
-/** The balancer: the only container whose game port is published on the host. */
+/** The balancer: the only container whose game ports (TCP, and the WebSocket front) are published on the host. */
 import * as docker from '@pulumi/docker'
 import * as pulumi from '@pulumi/pulumi'
 import { SERVICE_NAMES, service } from '../../app/topology/index.js'
@@ -17,6 +17,8 @@ export class Balancer extends pulumi.ComponentResource {
   readonly container: docker.Container
   /** host:port clients connect to. */
   readonly endpoint: pulumi.Output<string>
+  /** The playground page and the WebSocket of browser players (plain HTTP/WebSocket: TLS goes in front). */
+  readonly playground: pulumi.Output<string>
 
   constructor(name: string, args: BalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super('game-appliance:infra:Balancer', name, {}, opts)
@@ -27,6 +29,7 @@ export class Balancer extends pulumi.ComponentResource {
       { ...NAMED_RESOURCE, parent: this, dependsOn: args.backends },
     )
     this.endpoint = pulumi.output(`${args.publicHost}:${args.topology.options.balancerPort}`)
-    this.registerOutputs({ endpoint: this.endpoint })
+    this.playground = pulumi.output(`http://${args.publicHost}:${args.topology.options.balancerWebSocketPort}/`)
+    this.registerOutputs({ endpoint: this.endpoint, playground: this.playground })
   }
 }

@@ -60,6 +60,9 @@ export interface TestServer {
   readonly dispatcher: EchoDispatcher
   readonly metrics: CountingMetrics
   readonly address: AddressInfo
+  /** The WebSocket listener's address when the env set WS_PORT, else null. */
+  readonly webSocketAddress: AddressInfo | null
+  /** A client over TCP, or over WebSocket with `{ transport: 'ws' }`. */
   connect(options?: Partial<ClientConnectionOptions>): Promise<ClientConnection>
   stop(): Promise<void>
 }
@@ -74,8 +77,10 @@ export async function startServer(env: Env = {}, session: Partial<SessionOptions
     dispatcher,
     metrics,
     address,
+    webSocketAddress: server.webSocketAddress(),
     async connect(options = {}) {
-      const client = await ClientConnection.connect({ host: '127.0.0.1', port: address.port, ...options })
+      const port = options.transport === 'ws' ? server.webSocketAddress()!.port : address.port
+      const client = await ClientConnection.connect({ host: '127.0.0.1', port, ...options })
       clients.push(client)
       return client
     },

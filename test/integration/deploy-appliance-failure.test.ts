@@ -16,7 +16,7 @@ test.after(() => harness.close())
 
 test('a game server that refuses its configuration: GS_ERR_APPLIANCE_START naming it, the data stores are stopped again', async () => {
   const before = new Set(liveDescendants())
-  const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers: 1, redisShards: 1, balancerPort: await freePort(), prometheusPort: await freePort(), serverEnv: { FLUSH_INTERVAL_MS: 'soon' } })
+  const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers: 1, redisShards: 1, balancerPort: await freePort(), balancerWebSocketPort: await freePort(), prometheusPort: await freePort(), serverEnv: { FLUSH_INTERVAL_MS: 'soon' } })
   try {
     await Appliance.start({ topology, dir: await harness.tempDir('gs-appliance-bad-'), logger: silentLogger, readyTimeoutMs: 45_000, observability: false })
     assert.unreachable('started with a bad FLUSH_INTERVAL_MS')

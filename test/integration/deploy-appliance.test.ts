@@ -52,7 +52,7 @@ test.before(async () => {
 })
 
 async function startAppliance(): Promise<void> {
-  const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers: 2, redisShards: 2, balancerPort: await freePort(), prometheusPort: await freePort(), scrapeIntervalSeconds: 1, logLevel: 'warn' })
+  const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers: 2, redisShards: 2, balancerPort: await freePort(), balancerWebSocketPort: await freePort(), prometheusPort: await freePort(), scrapeIntervalSeconds: 1, logLevel: 'warn' })
   appliance = await Appliance.start({
     topology,
     dir: await harness.tempDir('gs-appliance-'),
@@ -130,6 +130,22 @@ test('a scenario through the balancer, with every dashboard panel query answered
   assert.equal([...new Set(notLive)], [], 'metrics named by panels but not exported by the running appliance')
   assert.equal(empty, [], 'every query that is not about rare events returns data')
   await Promise.all(clients.map((c) => c.close()))
+})
+
+test('browsers: the playground page and a WebSocket player through the balancer\'s WebSocket front (each server announced its WebSocket port)', async () => {
+  const page = await fetch(appliance.endpoints.playground)
+  assert.is(page.status, 200)
+  assert.match(await page.text(), /name="gs-websocket-path" content="\/ws"/)
+  assert.is((await fetch(`${appliance.endpoints.playground}client.js`)).status, 200)
+  const [wsHost, wsPort] = appliance.endpoints.webSocket.split(':')
+  const browser = await GameClient.connect({ host: wsHost!, port: Number(wsPort), transport: 'ws', timeoutMs: 5000 })
+  assert.is((await browser.register('browser1', 'pw-browser1-secret')).username, 'browser1')
+  await play(browser, 'hello over WebSocket')
+  // a second one, so that round-robin or least-connections reaches both servers' WebSocket ports
+  const second = await GameClient.connect({ host: wsHost!, port: Number(wsPort), transport: 'ws', timeoutMs: 5000 })
+  await second.register('browser2', 'pw-browser2-secret')
+  await play(second, 'hello again')
+  await Promise.all([browser.close(), second.close()])
 })
 
 test('a killed server: play continues on the other through the balancer', async () => {

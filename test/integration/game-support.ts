@@ -2,6 +2,8 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import WebSocket from 'ws'
+import type { WebSocketLike } from '../../app/client/websocket-stream.js'
 import { GameClient, type GameClientOptions } from '../../app/client/game-client.js'
 import { loadConfig, type Env } from '../../app/config/index.js'
 import { ManagedProcess } from '../../app/local/child-process.js'
@@ -35,12 +37,19 @@ export function uniqueUsername(prefix = 'p'): string {
   return `${prefix}${run}_${++counter}`
 }
 
-export async function startGame(env: Env = {}, metrics = new CountingMetrics()): Promise<GameFixture> {
-  const config = loadConfig({ ...TEST_ENV, ...env })
+/** The transports a fixture's clients can use; `ws` starts the server with a WebSocket listener. */
+export type ClientTransport = 'tcp' | 'ws'
+
+export async function startGame(env: Env = {}, metrics = new CountingMetrics(), transport: ClientTransport = 'tcp'): Promise<GameFixture> {
+  const config = loadConfig({ ...TEST_ENV, ...(transport === 'ws' ? { WS_PORT: '0', WS_PLAYGROUND: 'false' } : {}), ...env })
   const handle = await startServer(config, { logger: silentLogger, metrics })
   const clients: GameClient[] = []
   const connect = async (options: GameClientOptions & { localAddress?: string } = {}): Promise<GameClient> => {
-    const client = await GameClient.connect({ host: '127.0.0.1', port: handle.port, timeoutMs: 3000, ...options })
+    const { localAddress, ...rest } = options
+    // over WebSocket a local address is the `ws` package's option (the standard WebSocket API has none)
+    const client = await GameClient.connect(transport === 'ws'
+      ? { host: '127.0.0.1', port: handle.webSocketPort!, transport, timeoutMs: 3000, ...rest, ...(localAddress ? { webSocket: (url: string) => new WebSocket(url, { localAddress }) as unknown as WebSocketLike } : {}) }
+      : { host: '127.0.0.1', port: handle.port, timeoutMs: 3000, ...options })
     clients.push(client)
     return client
   }
@@ -93,24 +102,43 @@ export interface RawFrame {
 const RAW_BATCH_LIMITS = { maxFrameBytes: 65535, maxInflatedBatchBytes: 1 << 20 }
 
 /** A connection that keeps the frames exactly as the server wrote them (BATCH frames not unpacked). */
+/** What a raw reader writes to: a TCP socket, or a WebSocket (each write one binary message). */
+interface RawStream {
+  write(bytes: Uint8Array): void
+  destroy(): void
+}
+
 export class RawReader {
   readonly frames: RawFrame[] = []
   private pending = Buffer.alloc(0)
-  readonly socket: Socket
+  readonly socket: RawStream
   readonly closed: Promise<void>
-  constructor(port: number) {
-    this.socket = connect({ host: '127.0.0.1', port, noDelay: true })
-    this.closed = new Promise((resolve) => this.socket.once('close', () => resolve()))
-    this.socket.on('error', () => {})
-    this.socket.on('data', (chunk: Buffer) => {
-      this.pending = Buffer.concat([this.pending, chunk])
-      while (this.pending.length >= 12) {
-        const size = this.pending.readUInt16LE(0)
-        if (this.pending.length < size) break
-        this.frames.push({ size, type: this.pending.readUInt16LE(2), seq: this.pending.readUInt32LE(4), playerId: this.pending.readUInt32LE(8), payload: Buffer.from(this.pending.subarray(12, size)) })
-        this.pending = this.pending.subarray(size)
-      }
-    })
+  /** `ws`: `port` is a WebSocket listener's; writes wait for the upgrade. */
+  constructor(port: number, transport: ClientTransport = 'tcp') {
+    if (transport === 'tcp') {
+      const socket: Socket = connect({ host: '127.0.0.1', port, noDelay: true })
+      this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
+      socket.on('error', () => {})
+      socket.on('data', (chunk: Buffer) => this.received(chunk))
+      this.socket = socket
+      return
+    }
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`)
+    const opened = new Promise<void>((resolve) => ws.once('open', () => resolve()))
+    this.closed = new Promise((resolve) => ws.once('close', () => resolve()))
+    ws.on('error', () => {})
+    ws.on('message', (data: Buffer) => this.received(data))
+    this.socket = { write: (bytes) => void opened.then(() => ws.send(bytes)), destroy: () => ws.terminate() }
+  }
+
+  private received(chunk: Buffer): void {
+    this.pending = Buffer.concat([this.pending, chunk])
+    while (this.pending.length >= 12) {
+      const size = this.pending.readUInt16LE(0)
+      if (this.pending.length < size) break
+      this.frames.push({ size, type: this.pending.readUInt16LE(2), seq: this.pending.readUInt32LE(4), playerId: this.pending.readUInt32LE(8), payload: Buffer.from(this.pending.subarray(12, size)) })
+      this.pending = this.pending.subarray(size)
+    }
   }
 
   until(predicate: () => boolean, timeoutMs = 3000): Promise<void> {

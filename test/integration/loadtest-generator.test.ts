@@ -47,6 +47,21 @@ test('game actions: the server received exactly what the report counts, per type
   assert.is(s.peakConnected, 6)
 })
 
+test('--transport ws: the same game actions over WebSocket arrive one for one', async () => {
+  const metrics = new FrameCountingMetrics()
+  const config = loadConfig({ GAME_HOST: '127.0.0.1', GAME_PORT: '0', WS_PORT: '0', WS_PLAYGROUND: 'false', PASSWORD_HASH_COST: '1024', METRICS_ENABLED: 'false' })
+  const handle: ServerHandle = await startServer(config, { logger: silentLogger, metrics })
+  harness.own({ stop: () => handle.close(2000) })
+  const scenario = validateScenario({ name: 'ws-check', durationSeconds: 2, load: { mode: 'players', players: 4 }, mix: { move: 4, chat: 1, ping: 1, login: 0.5 }, actionsPerSecond: 12 })
+  const run = await runLoad({ scenario, targets: [{ host: '127.0.0.1', port: handle.webSocketPort!, transport: 'ws' }], workers: 1 })
+  const s = summarize(run.intervals, 2)
+  assert.is(s.errors, 0, JSON.stringify(s.byAction))
+  assert.is(s.disconnects, 0)
+  assert.ok(s.byAction.move.ok > 5, JSON.stringify(s.byAction))
+  assert.is(metrics.framesIn.get('MOVE') ?? 0, s.byAction.move.ok + s.byAction.move.errors)
+  assert.is(metrics.framesIn.get('REGISTER') ?? 0, 4)
+})
+
 test('arrival mode: arrivals follow the rate, leave after sessionSeconds, never exceed maxPlayers', async () => {
   const target = harness.own(await startCountingServer())
   const scenario = validateScenario({ name: 'arrivals', durationSeconds: 3, load: { mode: 'arrival', arrivalsPerSecond: 6, sessionSeconds: 1, maxPlayers: 4 }, mix: { ping: 1 }, actionsPerSecond: 10 })

@@ -26,6 +26,8 @@ test.before(async () => {
   const config = loadConfig({
     GAME_HOST: '127.0.0.1',
     GAME_PORT: '0',
+    WS_PORT: '0',
+    WS_HOST: '127.0.0.1',
     METRICS_HOST: '127.0.0.1',
     METRICS_PORT: '0',
     SYSTEM_SAMPLE_INTERVAL_MS: '200',
@@ -87,6 +89,27 @@ test('frames, bytes, flushes, sessions and processing time move by what the clie
   assert.ok(delta(before, after, 'gs_io_events_total', { kind: 'read' }) >= 1)
   assert.ok(delta(before, after, 'gs_io_events_total', { kind: 'write' }) >= 1)
   assert.is(series(after, 'gs_outbound_backlog_bytes'), 0)
+})
+
+test('sessions, frames and bytes are split by transport (tcp, ws); the totals count both', async () => {
+  const before = await scrape(telemetry.port!)
+  const tcp = await connect()
+  const ws = await ClientConnection.connect({ host: '127.0.0.1', port: server.webSocketAddress()!.port, transport: 'ws' })
+  clients.push(ws)
+  for (let i = 0; i < 3; i++) await tcp.ping()
+  for (let i = 0; i < 5; i++) await ws.ping()
+  const after = await scrape(telemetry.port!)
+  assert.is(delta(before, after, 'gs_transport_sessions_accepted_total', { transport: 'tcp' }), 1)
+  assert.is(delta(before, after, 'gs_transport_sessions_accepted_total', { transport: 'ws' }), 1)
+  assert.is(delta(before, after, 'gs_sessions_accepted_total'), 2)
+  assert.is(series(after, 'gs_transport_sessions_active', { transport: 'ws' }), 1)
+  assert.is(delta(before, after, 'gs_transport_frames_in_total', { transport: 'tcp' }), 3)
+  assert.is(delta(before, after, 'gs_transport_frames_in_total', { transport: 'ws' }), 5)
+  assert.is(delta(before, after, 'gs_transport_received_bytes_total', { transport: 'ws' }), 5 * 12)
+  assert.ok(delta(before, after, 'gs_transport_sent_bytes_total', { transport: 'ws' }) >= 5 * 12)
+  assert.is(delta(before, after, 'gs_frames_in_total', { type: 'PING' }), 8)
+  await ws.close()
+  await eventually(async () => series(await scrape(telemetry.port!), 'gs_transport_sessions_active', { transport: 'ws' }) === 0, 3000, 'the WebSocket session to close')
 })
 
 test('closed label sets are all exported and each value counts under its own label', async () => {

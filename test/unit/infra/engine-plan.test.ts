@@ -10,7 +10,7 @@ import { NO_STAND_IN, STAND_INS } from '../../harness/engine/stand-ins.js'
 import { containers, runProgram, SECRETS } from '../../harness/pulumi-program.js'
 
 test('the plan is the program: containers, options, order', async () => {
-  const run = await runProgram('plan', { ...SECRETS, publishAddress: '127.0.0.1', balancerPort: 17000, appMemoryMb: 256, appCpus: 1, shutdownDeadlineMs: 20_000 })
+  const run = await runProgram('plan', { ...SECRETS, publishAddress: '127.0.0.1', balancerPort: 17000, balancerWebSocketPort: 17080, appMemoryMb: 256, appCpus: 1, shutdownDeadlineMs: 20_000 })
   const remote = new Map(Object.keys(STAND_INS).map((key) => [DEFAULT_IMAGES[key as keyof typeof DEFAULT_IMAGES], `local/${key}`]))
   const plan = planStack('plan', run, { app: 'local/app', remote, missing: new Map([[DEFAULT_IMAGES.grafana, NO_STAND_IN.grafana!]]) })
   assert.is(plan.containers.length + plan.omitted.length, containers(run.resources).length)
@@ -26,7 +26,7 @@ test('the plan is the program: containers, options, order', async () => {
   assert.equal((game.createBody.Healthcheck as { Interval: number }).Interval, 10e9)
   assert.ok(game.wait.healthy)
   const balancer = plan.containers.find((c) => c.service === 'balancer')!
-  assert.equal((balancer.createBody.HostConfig as { PortBindings: unknown }).PortBindings, { '7000/tcp': [{ HostIp: '127.0.0.1', HostPort: '17000' }] })
+  assert.equal((balancer.createBody.HostConfig as { PortBindings: unknown }).PortBindings, { '7000/tcp': [{ HostIp: '127.0.0.1', HostPort: '17000' }], '7080/tcp': [{ HostIp: '127.0.0.1', HostPort: '17080' }] })
   const postgres = plan.containers.find((c) => c.service === 'postgres')!
   assert.is(postgres.createBody.Image, 'local/postgres')
   assert.equal((postgres.createBody.HostConfig as { Binds: string[] }).Binds, ['plan-db-data:/var/lib/postgresql/data'])

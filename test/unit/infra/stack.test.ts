@@ -90,12 +90,12 @@ for (const c of cases) {
     for (let i = 0; i < c.redisShards; i++) assert.ok(envOf(byName(run, `redis-${i}`)).get('REDIS_PASSWORD')!.secret)
   })
 
-  test(`${c.stack}: only the balancer game port, Grafana and Prometheus are published`, () => {
+  test(`${c.stack}: only the balancer's game and WebSocket ports, Grafana and Prometheus are published`, () => {
     const run = runs.get(c.stack)!
     const published = containers(run.resources).flatMap((container) =>
       ((plain(container.inputs.ports) as { internal: number; external: number }[] | undefined) ?? []).map((p) => `${serviceOf(container, c.stack)}:${p.internal}->${p.external}`),
     )
-    assert.equal(published.sort(), ['balancer:7000->7000', 'grafana:3000->3000', 'prometheus:9090->9090'])
+    assert.equal(published.sort(), ['balancer:7000->7000', 'balancer:7080->7080', 'grafana:3000->3000', 'prometheus:9090->9090'])
   })
 
   test(`${c.stack}: every container has a health check (one-shot jobs excepted) and a restart policy`, () => {
@@ -129,6 +129,7 @@ for (const c of cases) {
     })
     assert.equal(containers(run.resources).map((r) => serviceOf(r, c.stack)).sort(), topology.services.map((s) => s.name).sort())
     assert.is(run.outputs.gameEndpoint, 'localhost:7000')
+    assert.is(run.outputs.playgroundUrl, 'http://localhost:7080/')
     assert.is(run.outputs.grafanaUrl, 'http://localhost:3000')
     assert.is(run.outputs.prometheusUrl, 'http://localhost:9090')
   })

@@ -34,6 +34,14 @@ test('defaults and --help', () => {
   assert.ok(parseLoadTestArgs(['-h']).help)
 })
 
+test('--transport ws marks every target as a WebSocket port; tcp is the default', () => {
+  assert.equal(parseLoadTestArgs(['--target', 'h:7100', '--transport', 'ws']).targets, [{ host: 'h', port: 7100, transport: 'ws' }])
+  assert.is(parseLoadTestArgs(['--local', '--transport', 'ws']).transport, 'ws')
+  const plain = parseLoadTestArgs(['--target', 'h:7000'])
+  assert.is(plain.transport, 'tcp')
+  assert.equal(plain.targets, [{ host: 'h', port: 7000 }])
+})
+
 test('each bad argument is named', () => {
   const cases: Array<[string[], string]> = [
     [['--players', '10'], 'target'],
@@ -48,6 +56,7 @@ test('each bad argument is named', () => {
     [['--target', 'h:1', '--threshold', 'p97<1ms'], 'threshold'],
     [['--target', 'h:1', '--prometheus', 'ftp://x'], 'prometheus'],
     [['--target', 'h:1', '--frobnicate'], 'frobnicate'],
+    [['--target', 'h:1', '--transport', 'quic'], 'transport'],
     [['--target', 'h:1', 'stray'], 'argv'],
     [['--target', 'h:1', '--local'], 'target'],
     [['--target', 'h:1', '--local-servers', '2'], 'local-servers'],

@@ -79,10 +79,22 @@ test('game servers bound to 0.0.0.0 advertise their service host:port to the clu
   assert.is(advertisedAddress(loadConfig(env), { address: '0.0.0.0', family: 'IPv4', port: 7777 }), '127.0.0.1:7777')
 })
 
-test('only the balancer game port, Grafana and (optionally) Prometheus are published', () => {
+test('only the balancer\'s game and WebSocket ports, Grafana and (optionally) Prometheus are published', () => {
   const published = (t: ReturnType<typeof buildTopology>) => t.services.flatMap((s) => s.ports.filter((p) => p.publishedPort !== undefined).map((p) => `${s.name}.${p.name}:${p.publishedPort}`))
-  assert.equal(published(buildTopology(options())), ['balancer.game:7000', 'prometheus.http:9090', 'grafana.http:3000'])
-  assert.equal(published(buildTopology(options({ publishPrometheus: false, balancerPort: 17000 }))), ['balancer.game:17000', 'grafana.http:3000'])
+  assert.equal(published(buildTopology(options())), ['balancer.game:7000', 'balancer.ws:7080', 'prometheus.http:9090', 'grafana.http:3000'])
+  assert.equal(published(buildTopology(options({ publishPrometheus: false, balancerPort: 17000, balancerWebSocketPort: 17080 }))), ['balancer.game:17000', 'balancer.ws:17080', 'grafana.http:3000'])
+})
+
+test('WebSocket: every game server listens on its ws port; the balancer\'s front passes through to it', () => {
+  const topology = buildTopology(options({ servers: 2 }))
+  for (const game of servicesOfKind(topology, 'game-server')) {
+    assert.equal(game.env['WS_PORT'], [{ portOf: game.name, port: 'ws' }])
+    assert.equal(game.env['WS_HOST'], [{ bindHost: true }])
+  }
+  const balancer = topology.services.find((s) => s.kind === 'balancer')!
+  assert.equal(balancer.env['BALANCER_WS_PORT'], [{ portOf: 'balancer', port: 'ws' }])
+  assert.equal(balancer.env['BACKEND_WS_PORT'], ['7780'])
+  assert.throws(() => buildTopology(options({ balancerWebSocketPort: 7000 })), /publish two services/)
 })
 
 test('the stack binds metrics on the private network only, the admin token comes from the stack secret, the balancer relays client addresses', () => {

@@ -1,0 +1,173 @@
+/**
+ * The WebSocket listener: an HTTP server on its own port (WS_PORT) whose upgrades on WS_PATH
+ * become sessions of the game server (each WebSocket wrapped in a `WebSocketTransport`), and whose
+ * GET requests serve a fixed set of static assets (the playground page and its browser client,
+ * handed in by the composition root; the net layer knows no page).
+ *
+ * Browser safety, checked before the upgrade:
+ *   - Origin: no Origin header (native clients, tools) is allowed; a browser's Origin must be the
+ *     listener's own (the Host it was asked for: the page it served) or one of WS_ALLOWED_ORIGINS
+ *     (`*` allows all), else 403 — a page on another site cannot ride a visitor's browser into the
+ *     game (cross-site WebSocket hijacking).
+ *   - maxPayload: a message of more than MESSAGE_FRAMES × MAX_FRAME_BYTES is refused by ws (close
+ *     1009) before it is buffered whole.
+ *   - permessage-deflate is off: the server's large flushes already go out as zlib BATCH frames,
+ *     and a second compression layer costs CPU and a per-connection zlib context for nothing
+ *     (BENCHMARKS.md "WebSocket transport").
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { Logger } from '../logger.js'
+import { listenError } from '../tcp.js'
+import type { TransportKind } from './transport.js'
+import { WebSocketTransport } from './ws-transport.js'
+
+/** A client message may hold several whole frames: up to this many maximum-size frames' worth. */
+export const MESSAGE_FRAMES = 4
+
+export interface HttpAsset {
+  readonly contentType: string
+  readonly body: Buffer
+}
+
+export interface WebSocketListenerOptions {
+  readonly path: string
+  readonly allowedOrigins: readonly string[]
+  readonly maxFrameBytes: number
+  /** Called with every accepted WebSocket. */
+  readonly accept: (transport: WebSocketTransport, kind: TransportKind) => void
+  /** GET path → asset (e.g. `/` → the playground page). */
+  readonly assets?: ReadonlyMap<string, HttpAsset>
+  readonly logger: Logger
+}
+
+export interface WebSocketListenerStats {
+  readonly upgrades: number
+  readonly refusedOrigin: number
+  readonly refusedPath: number
+}
+
+/**
+ * Whether a browser upgrade from `origin` may proceed: absent (not a browser), the listener's own
+ * origin (its Host), listed, or `*` listed.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowed: readonly string[]): boolean {
+  if (origin === undefined) return true
+  if (allowed.includes('*') || allowed.includes(origin)) return true
+  if (host === undefined) return false
+  try {
+    return new URL(origin).host === host.toLowerCase()
+  } catch {
+    return false
+  }
+}
+
+export class WebSocketListener {
+  private readonly http: Server
+  private readonly wss: WebSocketServer
+  private upgrades = 0
+  private refusedOrigin = 0
+  private refusedPath = 0
+  private closing: Promise<void> | null = null
+
+  constructor(private readonly options: WebSocketListenerOptions) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MESSAGE_FRAMES * options.maxFrameBytes, perMessageDeflate: false, clientTracking: false })
+    this.http = createServer((req, res) => this.serve(req, res))
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head))
+    this.http.on('clientError', (_err, socket: Duplex) => socket.destroy())
+    this.http.on('error', (err) => options.logger.error({ err }, 'WebSocket listen socket error'))
+  }
+
+  async listen(host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(listenError(err, { host: 'WS_HOST', port: 'WS_PORT' }, host, port))
+      this.http.once('error', onError)
+      this.http.listen({ host, port }, () => {
+        this.http.off('error', onError)
+        resolve()
+      })
+    })
+    const address = this.address()!
+    this.options.logger.info({ host: address.address, port: address.port, path: this.options.path, allowedOrigins: this.options.allowedOrigins }, 'WebSocket listener listening')
+    return address
+  }
+
+  address(): AddressInfo | null {
+    const address = this.http.address()
+    return address !== null && typeof address === 'object' ? address : null
+  }
+
+  stats(): WebSocketListenerStats {
+    return { upgrades: this.upgrades, refusedOrigin: this.refusedOrigin, refusedPath: this.refusedPath }
+  }
+
+  /** Stop accepting (sessions already open are the game server's to close). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      if (!this.http.listening) {
+        resolve()
+        return
+      }
+      this.http.close(() => resolve())
+      this.http.closeIdleConnections()
+    })
+    return this.closing
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', ignore)
+    if (this.closing !== null) {
+      socket.destroy()
+      return
+    }
+    const path = (req.url ?? '').split('?')[0]
+    if (path !== this.options.path) {
+      this.refusedPath++
+      refuseUpgrade(socket, 404, 'Not Found')
+      return
+    }
+    if (!originAllowed(req.headers.origin, req.headers.host, this.options.allowedOrigins)) {
+      this.refusedOrigin++
+      this.options.logger.info({ code: 'GS_ERR_WS_ORIGIN_REFUSED', origin: req.headers.origin, remoteAddress: req.socket.remoteAddress }, 'WebSocket upgrade refused: origin not allowed')
+      refuseUpgrade(socket, 403, 'Forbidden')
+      return
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      this.upgrades++
+      socket.off('error', ignore)
+      this.options.accept(new WebSocketTransport(ws, req.socket as Socket), 'ws')
+    })
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]!
+    const asset = this.options.assets?.get(path)
+    if (asset === undefined) {
+      res.writeHead(path === this.options.path ? 426 : 404, { 'content-type': 'text/plain; charset=utf-8' })
+      res.end(path === this.options.path ? 'Upgrade Required: this path speaks WebSocket\n' : 'Not Found\n')
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' })
+      res.end()
+      return
+    }
+    res.writeHead(200, {
+      'content-type': asset.contentType,
+      'content-length': asset.body.length,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'",
+    })
+    res.end(req.method === 'HEAD' ? undefined : asset.body)
+  }
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+  setTimeout(() => socket.destroy(), 1000).unref()
+}
+
+function ignore(): void {}
