@@ -23,13 +23,13 @@
  *   including one chunk of the session's own frames plus the shared pieces around it, corked, so
  *   they leave in one writev.
  */
-import type { Socket } from 'node:net'
 import type { BufferPool } from './buffer-pool.js'
 import { packBatches } from '../protocol/batch.js'
 import type { FlushReason, NetMetrics } from './metrics.js'
 import type { FlushScheduler, IdleFlushable } from './flush-scheduler.js'
 import type { SessionOptions } from './options.js'
 import { SendBuffer } from './send-buffer.js'
+import type { Transport } from './transport.js'
 
 export interface OutboundOwner {
   /** The cap was hit: cut the client off now. */
@@ -43,7 +43,7 @@ export interface OutboundOwner {
 export class Outbound implements IdleFlushable {
   private readonly buffer: SendBuffer
   private readonly fillBytes: number
-  private socket: Socket | null = null
+  private socket: Transport | null = null
   private writing = false
   private needDrain = false
   private closing = false
@@ -81,7 +81,7 @@ export class Outbound implements IdleFlushable {
     return this.buffer.frames
   }
 
-  attach(socket: Socket): void {
+  attach(socket: Transport): void {
     this.socket = socket
     this.writing = false
     this.needDrain = false

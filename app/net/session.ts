@@ -18,7 +18,6 @@
  * Byte rate over the bucket pauses reading until the bucket refills (TCP backpressure) and counts a
  * 'rate-bytes' violation.
  */
-import type { Socket } from 'node:net'
 import type { Logger } from '../logger.js'
 import type { BufferPool } from './buffer-pool.js'
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
@@ -122,7 +121,7 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)
     this.byteBucket.configure(options.maxBytesPerSecond, options.maxBytesPerSecond, nowMs)
     // Outbound writes through the Transport subset of a socket (write, cork/uncork, writableLength, 'drain').
-    this.outbound.attach(socket as Socket)
+    this.outbound.attach(socket)
     const connection = new SessionConnection(id, socket.remoteAddress ?? '', this, this.host.metrics)
     this.connection = connection
     socket.setNoDelay(true)
