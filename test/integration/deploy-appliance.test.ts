@@ -78,6 +78,17 @@ test('appliance is up: every topology service runs or says why not; a PING throu
 })
 
 test('a scenario through the balancer, with every dashboard panel query answered by Prometheus', async () => {
+  const prometheus = appliance.endpoints.prometheus!
+  const query = async (expr: string) => {
+    const response = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`)
+    const body = (await response.json()) as { status: string; error?: string; data: { result: unknown[] } }
+    assert.is(body.status, 'success', `${expr}: ${body.error}`)
+    return body.data.result
+  }
+  const targets = scrapeTargets(appliance.topology, { host: () => '127.0.0.1', port: (s, p) => appliance.port(s, p) }).length
+  assert.is(targets, 7, 'game-1, game-2, balancer, postgres exporter, 2 redis shards, node exporter')
+  // Prometheus may take a few seconds after start-up to scrape at all: the load below is for it to see.
+  await waitUntil(async () => (await query('up == 1')).length === targets, { what: 'every target scraped and up', timeoutMs: 20_000, intervalMs: 250 })
   const clients = await Promise.all(Array.from({ length: 6 }, (_, i) => player(`alice${i}`, true)))
   // Load for a few scrapes: moves and chats on every client, and players coming and going.
   const until = Date.now() + 4000
@@ -89,16 +100,8 @@ test('a scenario through the balancer, with every dashboard panel query answered
     await visitor.close()
     round++
   }
-  const prometheus = appliance.endpoints.prometheus!
-  const query = async (expr: string) => {
-    const response = await fetch(`${prometheus}/api/v1/query?query=${encodeURIComponent(expr)}`)
-    const body = (await response.json()) as { status: string; error?: string; data: { result: unknown[] } }
-    assert.is(body.status, 'success', `${expr}: ${body.error}`)
-    return body.data.result
-  }
-  const targets = scrapeTargets(appliance.topology, { host: () => '127.0.0.1', port: (s, p) => appliance.port(s, p) }).length
-  assert.is(targets, 7, 'game-1, game-2, balancer, postgres exporter, 2 redis shards, node exporter')
-  await waitUntil(async () => (await query('up == 1')).length === targets, { what: 'every target scraped and up', timeoutMs: 20_000, intervalMs: 250 })
+  // A rate over the 10 s window below needs at least two scrapes of every target in it.
+  await waitUntil(async () => (await query('count_over_time(up[10s]) >= 3')).length === targets, { what: 'three scrapes of every target within 10 s', timeoutMs: 20_000, intervalMs: 250 })
   const liveNames = async () => new Set(((await (await fetch(`${prometheus}/api/v1/label/__name__/values`)).json()) as { data: string[] }).data)
   const denseNames = allPanels().flatMap(({ panel }) => (panel.sparse ? [] : panelMetricNames(panel)))
   // Every server has been scraped at least once after its first system sample.
