@@ -36,11 +36,6 @@ export class TickPacer {
     private readonly ticked: (recipients: number, nextIntervalMs: number) => void = () => {},
   ) {}
 
-  /** The interval the next tick waits for after the previous one (ms). */
-  get currentIntervalMs(): number {
-    return this.intervalMs
-  }
-
   /** Something changed: make sure a tick follows. */
   request(): void {
     if (this.scheduled || this.closed) return

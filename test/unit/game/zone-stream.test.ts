@@ -228,8 +228,8 @@ test('a player who moves and disconnects in the same tick: LEFT, and no entry of
   await t.close()
 })
 
-test('ticks: a quiet zone ticks within the turn; the interval then grows with the recipients (ZONE_TICK_WRITES_PER_SECOND) up to ZONE_TICK_MAX_MS', async () => {
-  const t = setup({ ZONE_TICK_WRITES_PER_SECOND: '100', ZONE_TICK_MAX_MS: '40' })
+test('ticks: a quiet zone ticks within the turn; the interval then grows with the recipients (ZONE_TICK_WRITES_PER_SECOND)', async () => {
+  const t = setup({ ZONE_TICK_WRITES_PER_SECOND: '100', ZONE_TICK_MAX_MS: '1000' })
   const a = await t.join('ann', 100, 100)
   const b = await t.join('bob', 200, 200)
   await sleep(60)
@@ -247,7 +247,8 @@ test('ticks: a quiet zone ticks within the turn; the interval then grows with th
   assert.is(entriesOf(b.connection.take(), b.ok).length, 0, 'not yet')
   while (entriesOf(b.connection.received, b.ok).length === 0 && performance.now() - sentAt < 1000) await sleep(1)
   const waited = performance.now() - sentAt
-  assert.ok(waited >= 18 && waited < 40, `waited ${waited.toFixed(1)} ms for the tick (interval 20 ms)`)
+  // 20 ms (2 recipients ÷ 100 writes/s), neither 0 nor the 1,000 ms bound; generous above for a loaded machine.
+  assert.ok(waited >= 18 && waited < 300, `waited ${waited.toFixed(1)} ms for the tick (interval 20 ms)`)
   assert.is(t.game.world.zone(0).players.size, 2)
   await t.close()
 })
