@@ -21,7 +21,9 @@ test('the interval is recipients ÷ writes per second, at most maxMs; a request 
   await Promise.resolve()
   assert.is(ticks.length, 1, 'inside the interval: not yet')
   while (ticks.length < 2 && performance.now() - asked < 2000) await sleep(1)
-  assert.ok(ticks[1]! - ticks[0]! >= 9, `the second tick ${(ticks[1]! - ticks[0]!).toFixed(1)} ms after the first (interval 10 ms)`)
+  // Node's timers count from the event loop's cached clock, which may lag performance.now() by a
+  // millisecond or two: allow that much below the 10 ms interval.
+  assert.ok(ticks[1]! - ticks[0]! >= 7, `the second tick ${(ticks[1]! - ticks[0]!).toFixed(1)} ms after the first (interval 10 ms)`)
   assert.equal(intervals, [10, 30], 'capped at maxMs')
   await sleep(50)
   assert.is(ticks.length, 2, 'two requests, one tick')

@@ -247,8 +247,9 @@ test('ticks: a quiet zone ticks within the turn; the interval then grows with th
   assert.is(entriesOf(b.connection.take(), b.ok).length, 0, 'not yet')
   while (entriesOf(b.connection.received, b.ok).length === 0 && performance.now() - sentAt < 1000) await sleep(1)
   const waited = performance.now() - sentAt
-  // 20 ms (2 recipients ÷ 100 writes/s), neither 0 nor the 1,000 ms bound; generous above for a loaded machine.
-  assert.ok(waited >= 18 && waited < 300, `waited ${waited.toFixed(1)} ms for the tick (interval 20 ms)`)
+  // 20 ms (2 recipients ÷ 100 writes/s), neither 0 nor the 1,000 ms bound; generous above for a
+  // loaded machine, and a little below (Node's timers count from the loop's cached clock).
+  assert.ok(waited >= 16 && waited < 300, `waited ${waited.toFixed(1)} ms for the tick (interval 20 ms)`)
   assert.is(t.game.world.zone(0).players.size, 2)
   await t.close()
 })
