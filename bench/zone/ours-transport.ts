@@ -1,38 +1,16 @@
 /**
- * Our server's side of the zone-replication workload (docs/PROTOCOL.md, protocol version 2): TCP,
- * REGISTER → LOGIN_OK (which names the zone geometry), MOVE frames answered by PLAYER_MOVED to the
- * mover only, and the zone stream: per zone tick one set of ZONE_UPDATE frames (u16 zone · u16
- * count · count × (u32 player_id · u16 qx · u16 qy), positions zone-local in steps of
- * 2^-position_bits) written as the same bytes to everyone who sees the movers, packed into zlib
- * BATCH frames with seq 0 once per tick when that pays; with a view radius, PLAYER_JOINED /
- * PLAYER_LEFT (reason 2) as players enter and leave an observer's view.
+ * Our server's side of the zone-replication workload over TCP (docs/PROTOCOL.md, protocol version
+ * 2): REGISTER → LOGIN_OK (which names the zone geometry), MOVE frames answered by PLAYER_MOVED to
+ * the mover only, and the zone stream: per zone tick one set of ZONE_UPDATE frames written as the
+ * same bytes to everyone who sees the movers, packed into zlib BATCH frames with seq 0 once per
+ * tick when that pays; with a view radius, PLAYER_JOINED / PLAYER_LEFT (reason 2) as players enter
+ * and leave an observer's view. The protocol is ours-player.ts; this file moves the bytes.
  *
- * Observers decode every frame (BATCHes inflated, per-connection and zone-stream ones alike, as the
- * reference client does): each ZONE_UPDATE entry and each PLAYER_JOINED is a position
- * (`sink.position`), each PLAYER_LEFT a view exit (`sink.left`). Counters split the byte stream
- * into top-level frames and count them.
- *
- * The workload's positions carry the move number in their last 5 fractional bits (workload.ts), so
- * the quantised positions must be exact to 1/32 of a unit: position_bits ≥ 5, i.e. ZONE_SIZE ≤ 2048
- * (workload.ts keeps zones that small; a LOGIN_OK naming fewer bits fails the join).
+ * Observers decode every frame; counters split the byte stream into top-level frames and count them.
  */
 import { connect, type Socket } from 'node:net'
-import { unpackBatch } from '../../app/protocol/batch.js'
-import { FrameDecoder, type FrameSink } from '../../app/protocol/decoder.js'
-import { ABSOLUTE_MAX_FRAME_BYTES, HEADER_BYTES, writeHeader } from '../../app/protocol/header.js'
-import { decodeLoginOk, encodeRegister } from '../../app/protocol/messages.js'
-import { FrameType, WireError } from '../../app/protocol/types.js'
-import { ZONE_UPDATE_ENTRY_BYTES, ZONE_UPDATE_PREFIX_BYTES } from '../../app/protocol/zone-update.js'
-import type { ConnectionCounters, PositionSink, Role, TransportTarget, ZoneConnection, ZoneTransport } from './transport.js'
-
-const MOVE_FRAME_BYTES = HEADER_BYTES + 8
-const PASSWORD = 'bench-password'
-/** REGISTER answered OVERLOADED (too many logins in flight server-wide) is retried this often. */
-const REGISTER_ATTEMPTS = 20
-const LOGIN_TIMEOUT_MS = 30_000
-const BATCH_LIMITS = { maxFrameBytes: ABSOLUTE_MAX_FRAME_BYTES, maxInflatedBatchBytes: 262_144 }
-/** The workload's move number lives in 5 fractional bits of each coordinate (workload.ts). */
-const WORKLOAD_FRACTION_BITS = 5
+import { OursPlayer } from './ours-player.js'
+import type { PositionSink, Role, TransportTarget, ZoneConnection, ZoneTransport } from './transport.js'
 
 export class OursTransport implements ZoneTransport {
   readonly label = 'ours (TCP, protocol 2: MOVE → zone stream of quantised ZONE_UPDATEs per tick, shared zlib BATCH)'
@@ -42,7 +20,7 @@ export class OursTransport implements ZoneTransport {
     const connection = new OursConnection(this.target.host, this.target.port, role === 'observer' ? sink : undefined)
     try {
       await connection.connected
-      await connection.register(`z${this.target.runId}_${index}`)
+      await connection.player.register(`z${this.target.runId}_${index}`)
       return connection
     } catch (err) {
       await connection.close()
@@ -59,35 +37,16 @@ export class OursTransport implements ZoneTransport {
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
 
-/** What the connection waits for during REGISTER. */
-interface PendingRegister {
-  readonly username: string
-  seq: number
-  attempt: number
-  readonly resolve: () => void
-  readonly reject: (err: Error) => void
-}
-
 class OursConnection implements ZoneConnection {
-  readonly counters: ConnectionCounters = { bytesIn: 0, messagesIn: 0, movesRefused: 0, lastRefusalCode: 0 }
-  failure: string | undefined
-  key = 0
-  /** ZONE_SIZE and the size of a position step (2^-position_bits), from LOGIN_OK. */
-  private zoneSize = 0
-  private positionStep = 0
-  private seq = 0
-  private closing = false
-  private pending: PendingRegister | undefined
-  /** One decoder for the connection's whole life: the login reply and the zone traffic share the byte stream. */
-  private readonly decoder = new FrameDecoder(ABSOLUTE_MAX_FRAME_BYTES)
-  private frames: FrameSink = this.loginFrame()
-  private readonly closed: Promise<void>
+  readonly player: OursPlayer
   readonly connected: Promise<void>
+  private readonly closed: Promise<void>
   private readonly socket: Socket
 
-  constructor(host: string, port: number, private readonly sink: PositionSink | undefined) {
+  constructor(host: string, port: number, sink: PositionSink | undefined) {
     const socket = connect({ host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: (bytes) => this.received(bytes) } })
     this.socket = socket
+    this.player = new OursPlayer({ get open() { return !socket.destroyed }, write: (frame) => socket.write(frame) }, sink, true)
     this.connected = new Promise((resolve, reject) => {
       socket.once('connect', () => {
         socket.removeListener('error', reject)
@@ -96,182 +55,40 @@ class OursConnection implements ZoneConnection {
       socket.once('error', reject)
     })
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()))
-    socket.on('error', (err) => this.ended(err.message))
-    socket.on('close', () => this.ended('closed by the server'))
+    socket.on('error', (err) => this.player.ended(err.message))
+    socket.on('close', () => this.player.ended('closed by the server'))
+  }
+
+  get key(): number {
+    return this.player.key
+  }
+
+  get counters() {
+    return this.player.counters
+  }
+
+  get failure(): string | undefined {
+    return this.player.failure
   }
 
   /** One read of `bytes` bytes into READ_BUFFER. */
   private received(bytes: number): boolean {
-    this.counters.bytesIn += bytes
-    const result = this.decoder.push(READ_BUFFER.subarray(0, bytes), this.frames)
-    if (result === 'frame-too-small' || result === 'frame-too-large') {
-      this.ended(`server sent a bad frame (${result})`)
-      this.socket.destroy()
-    }
+    this.player.counters.bytesIn += bytes
+    if (!this.player.receive(READ_BUFFER.subarray(0, bytes))) this.socket.destroy()
     return true
   }
 
-  /** REGISTER a new account; resolves once LOGIN_OK arrived (OVERLOADED is retried with back-off). */
-  register(username: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.settle(new Error(`REGISTER ${username}: no LOGIN_OK within ${LOGIN_TIMEOUT_MS} ms`)), LOGIN_TIMEOUT_MS)
-      this.pending = {
-        username,
-        seq: 0,
-        attempt: 0,
-        resolve: () => {
-          clearTimeout(timer)
-          resolve()
-        },
-        reject: (err) => {
-          clearTimeout(timer)
-          reject(err)
-        },
-      }
-      this.sendRegister()
-    })
-  }
-
-  private sendRegister(): void {
-    const pending = this.pending
-    if (pending === undefined || this.socket.destroyed) return
-    pending.attempt++
-    pending.seq = this.nextSeq()
-    const payload = encodeRegister({ username: pending.username, password: PASSWORD })
-    const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length)
-    writeHeader(frame, 0, frame.length, FrameType.REGISTER, pending.seq, 0)
-    payload.copy(frame, HEADER_BYTES)
-    this.socket.write(frame)
-  }
-
-  private settle(result: Error | undefined): void {
-    const pending = this.pending
-    if (pending === undefined) return
-    this.pending = undefined
-    if (result === undefined) pending.resolve()
-    else pending.reject(result)
-  }
-
-  private loginFrame(): FrameSink {
-    return {
-      onFrame: (type, seq, _playerId, source, start, end) => {
-        if (type !== FrameType.BATCH) {
-          this.loginReply(type, seq, source, start, end)
-          return true
-        }
-        // LOGIN_OK usually travels in a BATCH with the zone snapshot that follows it (the snapshot is not needed here).
-        for (const inner of unpackBatch(source.subarray(start, end), BATCH_LIMITS)) this.loginReply(inner.type, inner.seq, inner.payload, 0, inner.payload.length)
-        return true
-      },
-    }
-  }
-
-  private loginReply(type: number, seq: number, source: Buffer, start: number, end: number): void {
-    const pending = this.pending
-    if (pending === undefined || seq !== pending.seq) return
-    if (type === FrameType.LOGIN_OK) {
-      const ok = decodeLoginOk(source.subarray(start, end))
-      if (ok.positionBits < WORKLOAD_FRACTION_BITS) {
-        this.settle(new Error(`LOGIN_OK: position_bits ${ok.positionBits} (ZONE_SIZE ${ok.zoneSize}) cannot carry the workload's 1/32-unit positions exactly; keep ZONE_SIZE ≤ 2048`))
-        return
-      }
-      this.key = ok.playerId
-      this.zoneSize = ok.zoneSize
-      this.positionStep = 2 ** -ok.positionBits
-      // From here on the zone traffic goes to the steady-state sink.
-      this.frames = this.sink === undefined ? this.countFrame : this.observeFrame
-      this.settle(undefined)
-    } else if (type === FrameType.ERROR) {
-      const code = source.readUInt16LE(start)
-      if (code === WireError.OVERLOADED && pending.attempt < REGISTER_ATTEMPTS) setTimeout(() => this.sendRegister(), 20 * pending.attempt).unref()
-      else this.settle(new Error(`REGISTER ${pending.username}: ERROR code ${code} ${source.subarray(start + 6, end).toString('utf8')}`))
-    }
-  }
-
-  private ended(reason: string): void {
-    if (!this.closing) this.failure ??= reason
-    this.settle(new Error(`REGISTER: ${reason}`))
-  }
-
-  private nextSeq(): number {
-    this.seq = (this.seq + 1) >>> 0 || 1
-    return this.seq
-  }
-
   sendMove(x: number, y: number): void {
-    if (this.socket.destroyed) return
-    const frame = Buffer.allocUnsafe(MOVE_FRAME_BYTES)
-    writeHeader(frame, 0, MOVE_FRAME_BYTES, FrameType.MOVE, this.nextSeq(), this.key)
-    frame.writeFloatLE(x, HEADER_BYTES)
-    frame.writeFloatLE(y, HEADER_BYTES + 4)
-    this.socket.write(frame)
+    this.player.sendMove(x, y)
   }
 
   keepAlive(): void {
-    if (this.socket.destroyed) return
-    const frame = Buffer.allocUnsafe(HEADER_BYTES)
-    writeHeader(frame, 0, HEADER_BYTES, FrameType.PING, this.nextSeq(), this.key)
-    this.socket.write(frame)
+    this.player.keepAlive()
   }
 
   async close(): Promise<void> {
-    this.closing = true
+    this.player.closing = true
     this.socket.destroy()
     await this.closed
-  }
-
-  private readonly countFrame: FrameSink = {
-    onFrame: (type, _seq, _playerId, source, start) => {
-      this.counters.messagesIn++
-      if (type === FrameType.ERROR) this.refused(source.readUInt16LE(start))
-      return true
-    },
-  }
-
-  private readonly observeFrame: FrameSink = {
-    onFrame: (type, _seq, _playerId, source, start, end) => {
-      this.counters.messagesIn++
-      const now = performance.now()
-      if (type !== FrameType.BATCH) {
-        this.observe(type, source, start, now)
-        return true
-      }
-      for (const inner of unpackBatch(source.subarray(start, end), BATCH_LIMITS)) {
-        this.observe(inner.type, inner.payload, 0, now)
-      }
-      return true
-    },
-  }
-
-  /** After login the connection sends only MOVEs: every ERROR refuses one. */
-  private refused(code: number): void {
-    this.counters.movesRefused++
-    this.counters.lastRefusalCode = code
-  }
-
-  /** One (inner) frame; payload at `source[start…]`. */
-  private observe(type: number, source: Buffer, start: number, now: number): void {
-    switch (type) {
-      case FrameType.ZONE_UPDATE: {
-        // u16 zone · u16 count · count × (u32 player_id · u16 qx · u16 qy), zone-local, in position steps
-        const origin = source.readUInt16LE(start) * this.zoneSize
-        const count = source.readUInt16LE(start + 2)
-        const step = this.positionStep
-        for (let i = 0, at = start + ZONE_UPDATE_PREFIX_BYTES; i < count; i++, at += ZONE_UPDATE_ENTRY_BYTES) {
-          this.sink!.position(source.readUInt32LE(at), origin + source.readUInt16LE(at + 4) * step, source.readUInt16LE(at + 6) * step, now)
-        }
-        break
-      }
-      case FrameType.PLAYER_JOINED:
-        // u32 player_id · u16 zone · f32 x · f32 y · … (the player entered the view where it stands)
-        this.sink!.position(source.readUInt32LE(start), source.readFloatLE(start + 6), source.readFloatLE(start + 10), now)
-        break
-      case FrameType.PLAYER_LEFT:
-        this.sink!.left(source.readUInt32LE(start))
-        break
-      case FrameType.ERROR:
-        this.refused(source.readUInt16LE(start))
-        break
-    }
   }
 }
