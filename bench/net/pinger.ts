@@ -7,6 +7,7 @@
  *   (the benches run the compiled copy, see Runtime in processes.ts)
  */
 import { connect, type Socket } from 'node:net'
+import { Samples } from '../stats.js'
 import { FrameSplitter, HEADER_BYTES, PING, PONG } from './frames.js'
 
 export interface PingerOptions {
@@ -53,32 +54,6 @@ export interface PingerResult {
   readonly sendLagP99: number
 }
 
-class Samples {
-  private data: Float64Array
-  length = 0
-  constructor(capacity = 1 << 20) {
-    this.data = new Float64Array(capacity)
-  }
-  /** Grow now (not in the middle of the measurement) to hold at least n values. */
-  reserve(n: number): void {
-    if (n <= this.data.length) return
-    const bigger = new Float64Array(n)
-    bigger.set(this.data.subarray(0, this.length))
-    this.data = bigger
-  }
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2)
-      bigger.set(this.data)
-      this.data = bigger
-    }
-    this.data[this.length++] = value
-  }
-  sorted(): Float64Array {
-    return this.data.subarray(0, this.length).sort()
-  }
-}
-
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!
@@ -90,7 +65,7 @@ async function run(options: PingerOptions): Promise<PingerResult> {
   template.writeUInt16LE(frameBytes, 0)
   template.writeUInt16LE(PING, 2)
   template.writeUInt32LE(0, 8)
-  const samples = new Samples()
+  const samples = new Samples(1 << 20)
   // The warm-up records exactly as the measurement does (same code path, same memory touched), and
   // the counters are reset when the measurement starts: a path first taken at that moment would
   // deoptimise and re-optimise the generator inside the measured window.

@@ -15,33 +15,10 @@
  * all other players' moves, or with a view radius those sent while the mover was within the radius
  * of the observer (decided at send time from the generator's own positions).
  */
+import { Samples } from '../stats.js'
 import { MOVE_RING } from './workload.js'
 
 const RING_MASK = MOVE_RING - 1
-
-/** A growable Float64Array of samples (latencies, lags). */
-export class Samples {
-  private data: Float64Array
-  length = 0
-  constructor(capacity = 1 << 16) {
-    this.data = new Float64Array(capacity)
-  }
-  push(value: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new Float64Array(this.data.length * 2)
-      bigger.set(this.data)
-      this.data = bigger
-    }
-    this.data[this.length++] = value
-  }
-  clear(): void {
-    this.length = 0
-  }
-  /** Sorted copy of the samples. */
-  sorted(): Float64Array {
-    return this.data.slice(0, this.length).sort()
-  }
-}
 
 /** Nearest-rank percentile (p in 0–1) of sorted samples; NaN when empty. */
 export function percentileOf(sorted: Float64Array, p: number): number {

@@ -12,11 +12,13 @@
  *   node .tmp/bench-build/bench/zone/generator.js '{"server":"ours","port":7777,"players":200,…}'
  */
 import { ColyseusTransport } from './colyseus-transport.js'
-import { MoveLog, ObserverTracker, percentileOf, Samples, Window } from './accounting.js'
+import { Samples } from '../stats.js'
+import { MoveLog, ObserverTracker, percentileOf, Window } from './accounting.js'
 import { OursTransport } from './ours-transport.js'
 import { OursWebSocketTransport } from './ours-ws-transport.js'
 import type { PlayerKey, PositionSink, ZoneConnection, ZoneTransport } from './transport.js'
-import { encodePosition, moveSlotOf, seededRandom, walkAreaFor, Walker, type Layout } from './workload.js'
+import { seededRandom } from '../../app/random.js'
+import { encodePosition, moveSlotOf, walkAreaFor, Walker, type Layout } from './workload.js'
 
 export type ProtocolKind = 'ours' | 'ours-ws' | 'colyseus'
 

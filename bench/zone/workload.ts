@@ -95,15 +95,3 @@ export class Walker {
     return v < this.area.min ? this.area.min + 1 : v > this.area.max ? this.area.max - 1 : v
   }
 }
-
-/** A small seeded PRNG (mulberry32), so both servers get the same walks in a round. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
