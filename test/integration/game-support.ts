@@ -6,6 +6,7 @@ import WebSocket from 'ws'
 import type { WebSocketLike } from '../../app/client/websocket-stream.js'
 import { GameClient, type GameClientOptions } from '../../app/client/game-client.js'
 import { loadConfig, type Env } from '../../app/config/index.js'
+import { isGameServerError } from '../../app/errors.js'
 import { ManagedProcess } from '../../app/local/child-process.js'
 import { silentLogger } from '../../app/logger.js'
 import { startServer, type ServerHandle } from '../../app/processes/game-server.js'
@@ -33,6 +34,17 @@ export interface GameFixture {
 
 const run = randomBytes(3).toString('hex')
 let counter = 0
+/** The wire error code a typed-client request was rejected with; throws when it was not rejected. */
+export async function rejected(work: Promise<unknown>): Promise<number> {
+  try {
+    await work
+  } catch (err) {
+    if (isGameServerError(err, 'GS_ERR_REQUEST_REJECTED')) return err.context.wireCode as number
+    throw err
+  }
+  throw new Error('the request was not rejected')
+}
+
 export function uniqueUsername(prefix = 'p'): string {
   return `${prefix}${run}_${++counter}`
 }

@@ -11,20 +11,10 @@ import { encodeFrame } from '../../app/protocol/header.js'
 import { decodePlayerJoined, decodePlayerLeft, encodeChat, encodeLogin, encodeMove } from '../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { unpackBatch } from '../../app/protocol/batch.js'
-import { PASSWORD, RawReader, startGame, uniqueUsername, type ClientTransport, type GameFixture } from './game-support.js'
+import { type ClientTransport, type GameFixture, PASSWORD, RawReader, rejected, startGame, uniqueUsername } from './game-support.js'
 
 function errorOf(frame: { payload: Buffer }): { code: number; refSeq: number } {
   return decodeErrorPayload(frame.payload)
-}
-
-async function rejected(work: Promise<unknown>): Promise<number> {
-  try {
-    await work
-  } catch (err) {
-    if (isGameServerError(err, 'GS_ERR_REQUEST_REJECTED')) return err.context.wireCode as number
-    throw err
-  }
-  throw new Error('the request was not rejected')
 }
 
 /** The server closed the connection within `ms` (a test that waited forever would hide a failure). */

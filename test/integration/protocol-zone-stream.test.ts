@@ -10,7 +10,6 @@ import * as assert from 'uvu/assert'
 import type { GameClient } from '../../app/client/game-client.js'
 import type { ReceivedFrame } from '../../app/client/connection.js'
 import type { Env } from '../../app/config/index.js'
-import { isGameServerError } from '../../app/errors.js'
 import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { encodeFrame } from '../../app/protocol/header.js'
 import {
@@ -27,7 +26,7 @@ import {
 } from '../../app/protocol/messages.js'
 import { FrameType, PROTOCOL_VERSION, WireError } from '../../app/protocol/types.js'
 import { decodeZoneUpdate, positionBitsFor, ZONE_UPDATE_ENTRY_BYTES, ZONE_UPDATE_PREFIX_BYTES } from '../../app/protocol/zone-update.js'
-import { PASSWORD, RawReader, startGame, uniqueUsername, type GameFixture, type RawFrame } from './game-support.js'
+import { type GameFixture, PASSWORD, type RawFrame, RawReader, rejected, startGame, uniqueUsername } from './game-support.js'
 
 const test = suite('protocol version 2: versions, the zone stream, view (docs/PROTOCOL.md)')
 
@@ -42,16 +41,6 @@ async function withGame(env: Env, body: (game: GameFixture) => Promise<void>): P
   } finally {
     await game.close()
   }
-}
-
-async function rejected(work: Promise<unknown>): Promise<number> {
-  try {
-    await work
-  } catch (err) {
-    if (isGameServerError(err, 'GS_ERR_REQUEST_REJECTED')) return err.context.wireCode as number
-    throw err
-  }
-  throw new Error('the request was not rejected')
 }
 
 /** Every frame a client receives, in order (BATCH contents unpacked by the connection). */

@@ -1,18 +1,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { malformed } from './assert-malformed.js'
 import { isGameServerError } from '../../../app/errors.js'
 import { encodeFrame } from '../../../app/protocol/header.js'
 import * as m from '../../../app/protocol/messages.js'
 import { PROTOCOL_VERSION } from '../../../app/protocol/types.js'
-
-function malformed(fn: () => unknown): void {
-  try {
-    fn()
-    assert.unreachable('should throw')
-  } catch (err) {
-    assert.ok(isGameServerError(err, 'GS_ERR_PAYLOAD_MALFORMED'), String(err))
-  }
-}
 
 test('REGISTER and LOGIN (password, token) round-trip, with UTF-8 and the protocol version byte', () => {
   const creds = { username: 'alice_01', password: 'pässwörd ✓' }

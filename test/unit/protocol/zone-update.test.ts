@@ -1,5 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { malformed } from './assert-malformed.js'
 import { isGameServerError } from '../../../app/errors.js'
 import { encodeFrame } from '../../../app/protocol/header.js'
 import { FrameType } from '../../../app/protocol/types.js'
@@ -13,15 +14,6 @@ import {
   ZONE_UPDATE_ENTRY_BYTES,
   ZONE_UPDATE_PREFIX_BYTES,
 } from '../../../app/protocol/zone-update.js'
-
-function malformed(fn: () => unknown): void {
-  try {
-    fn()
-    assert.unreachable('should throw')
-  } catch (err) {
-    assert.ok(isGameServerError(err, 'GS_ERR_PAYLOAD_MALFORMED'), String(err))
-  }
-}
 
 test('position bits: the largest whole number with zone_size × 2^bits ≤ 65536 (capped at 15)', () => {
   const cases: [number, number][] = [[1000, 6], [1024, 6], [1025, 5], [2048, 5], [2049, 4], [100, 9], [MAX_QUANTISED_ZONE_SIZE, 0], [1, 15], [2, 15], [3, 14]]
