@@ -13,61 +13,18 @@ import { MemorySharedState } from '../../../app/game/memory-shared-state.js'
 import type { AccountStore, PlayerStateSink } from '../../../app/game/stores.js'
 import { silentLogger } from '../../../app/logger.js'
 import { eventually } from '../../harness/eventually.js'
-import type { CloseReason, Connection, InboundFrame, SharedFrames, ViolationKind } from '../../../app/net/connection.js'
-import { splitFrames } from '../../harness/frames.js'
+import type { InboundFrame, ViolationKind } from '../../../app/net/connection.js'
+import { RecordingConnection } from './recording-connection.js'
 import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { decodeLoginOk, decodePlayerMoved, encodeLogin, encodeMove, encodeRegister, type LoginOk } from '../../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../../app/protocol/types.js'
 
-interface Sent {
-  type: number
-  seq: number
-  playerId: number
-  payload: Buffer
-}
-
-let nextId = 1
 /** Violations the game reported through its connections, by kind (reset by each setup). */
 let violations = new Map<ViolationKind, number>()
-class FakeConnection implements Connection {
-  readonly id = nextId++
-  playerId = 0
-  readonly remoteAddress = '127.0.0.1'
-  readonly sent: Sent[] = []
-  closedWith: CloseReason | null = null
-  get closed(): boolean {
-    return this.closedWith !== null
-  }
-  send(type: number, seq: number, playerId: number, payload: Uint8Array = new Uint8Array(0)): boolean {
-    if (this.closed) return false
-    this.sent.push({ type, seq, playerId, payload: Buffer.from(payload) })
-    return true
-  }
-  sendShared(frames: SharedFrames): boolean {
-    if (this.closed) return false
-    for (const frame of splitFrames(frames.bytes)) this.sent.push(frame)
-    return true
-  }
-  sendError(code: number, refSeq: number, message = ''): boolean {
-    if (this.closed) return false
-    this.sent.push({ type: FrameType.ERROR, seq: refSeq, playerId: this.playerId, payload: Buffer.concat([Buffer.from([code & 0xff, code >> 8]), Buffer.alloc(4), Buffer.from(message)]) })
-    return true
-  }
-  close(reason: CloseReason): void {
-    this.closedWith ??= reason
-  }
-  violationCount = 0
-  violation(kind: ViolationKind): boolean {
+class FakeConnection extends RecordingConnection {
+  override violation(kind: ViolationKind): boolean {
     violations.set(kind, (violations.get(kind) ?? 0) + 1)
-    if (++this.violationCount < 3) return false
-    this.close('protocol-violation')
-    return true
-  }
-  errors(): number[] {
-    return this.sent.filter((f) => f.type === FrameType.ERROR).map((f) => decodeErrorPayload(f.payload).code)
-  }
-  reply(seq: number): Sent | undefined {
-    return this.sent.find((f) => f.seq === seq)
+    return super.violation(kind)
   }
 }
 

@@ -13,54 +13,11 @@ import { MemoryPlayerStateSink } from '../../../app/game/memory-player-sink.js'
 import { MemorySessionStore } from '../../../app/game/memory-session-store.js'
 import { MemorySharedState } from '../../../app/game/memory-shared-state.js'
 import { silentLogger } from '../../../app/logger.js'
-import type { CloseReason, Connection, SharedFrames } from '../../../app/net/connection.js'
 import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { decodeChatMessage, decodeLoginOk, decodePlayerJoined, decodePlayerLeft, encodeChat, encodeLogin, encodeMove, encodeRegister, LeaveReason, type LoginOk } from '../../../app/protocol/messages.js'
 import { FrameType, PROTOCOL_VERSION, WireError } from '../../../app/protocol/types.js'
 import { decodeZoneUpdate } from '../../../app/protocol/zone-update.js'
-import { splitFrames, type SplitFrame } from '../../harness/frames.js'
-
-interface Received extends SplitFrame {
-  /** The Buffer it came in when it was queued as shared frames. */
-  readonly shared: Buffer | null
-  /** performance.now() when it was queued. */
-  readonly at: number
-}
-
-let nextId = 1
-class RecordingConnection implements Connection {
-  readonly id = nextId++
-  playerId = 0
-  readonly remoteAddress = '127.0.0.1'
-  readonly received: Received[] = []
-  closedWith: CloseReason | null = null
-  get closed(): boolean {
-    return this.closedWith !== null
-  }
-  send(type: number, seq: number, playerId: number, payload: Uint8Array = new Uint8Array(0)): boolean {
-    this.received.push({ type, seq, playerId, payload: Buffer.from(payload), shared: null, at: performance.now() })
-    return !this.closed
-  }
-  sendShared(frames: SharedFrames): boolean {
-    const at = performance.now()
-    for (const frame of splitFrames(frames.bytes)) this.received.push({ ...frame, shared: frames.bytes, at })
-    return !this.closed
-  }
-  sendError(code: number, refSeq: number, message = ''): boolean {
-    this.received.push({ type: FrameType.ERROR, seq: refSeq, playerId: this.playerId, payload: Buffer.concat([Buffer.from([code & 0xff, code >> 8]), Buffer.alloc(4), Buffer.from(message)]), shared: null, at: performance.now() })
-    return true
-  }
-  close(reason: CloseReason): void {
-    this.closedWith ??= reason
-  }
-  violation(): boolean {
-    return false
-  }
-  /** Frames received since the last call. */
-  take(): Received[] {
-    return this.received.splice(0)
-  }
-}
+import { RecordingConnection, type Recorded } from './recording-connection.js'
 
 function setup(env: Env = {}) {
   const config = loadConfig({ PASSWORD_HASH_COST: '1024', ZONE_SIZE: '1000', ZONE_COUNT: '2', MAX_SPEED: '100000', ...env })
@@ -77,7 +34,7 @@ function setup(env: Env = {}) {
     const connection = new RecordingConnection()
     const s = send(connection, FrameType.REGISTER, encodeRegister({ username: name, password: 'password123' }))
     await game.settle()
-    const reply = connection.received.find((f) => f.seq === s)!
+    const reply = connection.sent.find((f) => f.seq === s)!
     assert.is(reply.type, FrameType.LOGIN_OK, `${name} registered`)
     const ok = decodeLoginOk(reply.payload)
     connection.playerId = ok.playerId
@@ -93,7 +50,7 @@ function setup(env: Env = {}) {
   return { game, config, send, join, turn, close: async () => { await game.close(); await sessions.close() } }
 }
 
-function entriesOf(frames: readonly Received[], ok: LoginOk) {
+function entriesOf(frames: readonly Recorded[], ok: LoginOk) {
   return frames.filter((f) => f.type === FrameType.ZONE_UPDATE).flatMap((f) => decodeZoneUpdate(f.payload, ok).entries)
 }
 
@@ -109,17 +66,17 @@ test('the login exchange negotiates the version: absent and newer get 2, older i
   const connection = new RecordingConnection()
   const old = t.send(connection, FrameType.REGISTER, encodeRegister({ username: 'ann', password: 'password123' }, 1))
   await t.game.settle()
-  const refused = connection.received.find((f) => f.seq === old)!
+  const refused = connection.sent.find((f) => f.seq === old)!
   assert.is(refused.type, FrameType.ERROR)
   assert.is(decodeErrorPayload(refused.payload).code, WireError.UNSUPPORTED_VERSION)
   assert.is(t.game.world.size, 0)
   const newer = t.send(connection, FrameType.REGISTER, encodeRegister({ username: 'ann', password: 'password123' }, 9))
   await t.game.settle()
-  assert.is(decodeLoginOk(connection.received.find((f) => f.seq === newer)!.payload).protocolVersion, 2)
+  assert.is(decodeLoginOk(connection.sent.find((f) => f.seq === newer)!.payload).protocolVersion, 2)
   const other = new RecordingConnection()
   const absent = t.send(other, FrameType.LOGIN, encodeLogin({ mode: 'password', username: 'ann', password: 'password123' }, null))
   await t.game.settle()
-  assert.is(decodeLoginOk(other.received.find((f) => f.seq === absent)!.payload).protocolVersion, 2)
+  assert.is(decodeLoginOk(other.sent.find((f) => f.seq === absent)!.payload).protocolVersion, 2)
   await t.close()
 })
 
@@ -132,7 +89,7 @@ test('a move: the reply at once to the mover, then one ZONE_UPDATE encoded once 
   const s = t.send(a.connection, FrameType.MOVE, encodeMove({ x: 101.5, y: 100.25 }))
   t.send(a.connection, FrameType.MOVE, encodeMove({ x: 102.015625, y: 100.5 }))
   await t.game.settle()
-  const reply = a.connection.received.find((f) => f.seq === s)
+  const reply = a.connection.sent.find((f) => f.seq === s)
   assert.is(reply?.type, FrameType.PLAYER_MOVED, 'the reply does not wait for the tick')
   await t.turn()
   const seen = [a, b, c].map((p) => p.connection.take().filter((f) => f.type === FrameType.ZONE_UPDATE))
@@ -227,7 +184,7 @@ test('a player who moves and disconnects in the same tick: LEFT, and no entry of
   const frames = b.connection.take()
   assert.equal(frames.filter((f) => f.type === FrameType.PLAYER_LEFT).map((f) => decodePlayerLeft(f.payload).playerId), [a.ok.playerId])
   assert.equal(entriesOf(frames, b.ok).filter((e) => e.playerId === a.ok.playerId), [], 'no entry for ann')
-  assert.ok(a.connection.received.some((f) => f.type === FrameType.PLAYER_MOVED), 'the move itself was accepted')
+  assert.ok(a.connection.sent.some((f) => f.type === FrameType.PLAYER_MOVED), 'the move itself was accepted')
   await t.close()
 })
 
@@ -246,8 +203,8 @@ test('ticks: a quiet zone ticks within the turn; the interval then grows with th
   const sentAt = performance.now()
   t.send(a.connection, FrameType.MOVE, encodeMove({ x: 102, y: 100 }))
   await t.game.settle()
-  while (!b.connection.received.some((f) => f.type === FrameType.ZONE_UPDATE) && performance.now() - sentAt < 1000) await sleep(1)
-  const waited = b.connection.received.find((f) => f.type === FrameType.ZONE_UPDATE)!.at - sentAt
+  while (!b.connection.sent.some((f) => f.type === FrameType.ZONE_UPDATE) && performance.now() - sentAt < 1000) await sleep(1)
+  const waited = b.connection.sent.find((f) => f.type === FrameType.ZONE_UPDATE)!.at - sentAt
   // 20 ms (2 recipients ÷ 100 writes/s), neither 0 nor the 1,000 ms bound; generous above for a
   // loaded machine, and a little below (Node's timers count from the loop's cached clock).
   assert.ok(waited >= 16 && waited < 300, `waited ${waited.toFixed(1)} ms for the tick (interval 20 ms)`)
