@@ -90,3 +90,18 @@ export async function startServer(env: Env = {}, session: Partial<SessionOptions
     },
   }
 }
+
+/** Every CHAT is fanned out `copies` times to every open connection (a zone broadcast). */
+export class BroadcastDispatcher implements FrameDispatcher {
+  server: GameServer | null = null
+  readonly disconnects: { connection: Connection; reason: CloseReason }[] = []
+  constructor(private readonly copies: number) {}
+  dispatch(frame: InboundFrame): void {
+    for (const connection of this.server!.connections()) {
+      for (let i = 0; i < this.copies; i++) connection.send(FrameType.CHAT_MESSAGE, frame.seq, 0, frame.payload)
+    }
+  }
+  disconnected(connection: Connection, reason: CloseReason): void {
+    this.disconnects.push({ connection, reason })
+  }
+}

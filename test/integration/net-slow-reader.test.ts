@@ -5,26 +5,9 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { ClientConnection } from '../../app/client/connection.js'
-import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../../app/net/connection.js'
-import type { GameServer } from '../../app/net/server.js'
 import { FrameType } from '../../app/protocol/types.js'
-import { startServer } from '../harness/net-server.js'
+import { BroadcastDispatcher, startServer } from '../harness/net-server.js'
 import { eventually } from '../harness/eventually.js'
-
-/** Every CHAT is fanned out `copies` times to every open connection (a zone broadcast). */
-class BroadcastDispatcher implements FrameDispatcher {
-  server: GameServer | null = null
-  readonly disconnects: { connection: Connection; reason: CloseReason }[] = []
-  constructor(private readonly copies: number) {}
-  dispatch(frame: InboundFrame): void {
-    for (const connection of this.server!.connections()) {
-      for (let i = 0; i < this.copies; i++) connection.send(FrameType.CHAT_MESSAGE, frame.seq, 0, frame.payload)
-    }
-  }
-  disconnected(connection: Connection, reason: CloseReason): void {
-    this.disconnects.push({ connection, reason })
-  }
-}
 
 const test = suite('net: slow reader')
 

@@ -8,15 +8,13 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import WebSocket from 'ws'
 import type { ClientConnection } from '../../app/client/connection.js'
-import type { CloseReason, Connection, FrameDispatcher, InboundFrame } from '../../app/net/connection.js'
-import type { GameServer } from '../../app/net/server.js'
 import { MESSAGE_FRAMES } from '../../app/net/ws-listener.js'
 import { WS_CLOSE_WIRE_ERROR_BASE } from '../../app/net/ws-transport.js'
 import { decodeErrorPayload } from '../../app/protocol/error-frame.js'
 import { encodeFrame } from '../../app/protocol/header.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { eventually } from '../harness/eventually.js'
-import { startServer, type TestServer } from '../harness/net-server.js'
+import { BroadcastDispatcher, startServer, type TestServer } from '../harness/net-server.js'
 
 const test = suite('net: WebSocket transport')
 const WS_ENV = { WS_PORT: '0', WS_HOST: '127.0.0.1' }
@@ -152,21 +150,6 @@ test('without WS_PORT there is no WebSocket listener', async () => {
     await plain.stop()
   }
 })
-
-/** Every CHAT is fanned out `copies` times to every open connection (a zone broadcast). */
-class BroadcastDispatcher implements FrameDispatcher {
-  server: GameServer | null = null
-  readonly disconnects: { connection: Connection; reason: CloseReason }[] = []
-  constructor(private readonly copies: number) {}
-  dispatch(frame: InboundFrame): void {
-    for (const connection of this.server!.connections()) {
-      for (let i = 0; i < this.copies; i++) connection.send(FrameType.CHAT_MESSAGE, frame.seq, 0, frame.payload)
-    }
-  }
-  disconnected(connection: Connection, reason: CloseReason): void {
-    this.disconnects.push({ connection, reason })
-  }
-}
 
 test('a WebSocket client that stops reading is cut off as slow; TCP and WebSocket readers keep every broadcast', async () => {
   const dispatcher = new BroadcastDispatcher(4)
