@@ -91,30 +91,28 @@ export class Balancer {
       onProbe: (backend, ok, latencyMs) => this.metrics.healthCheck(backend.id, ok, latencyMs),
     })
     this.bottlenecks = new BottleneckPoller(this.pool, { urlTemplate: b.bottleneckUrlTemplate, intervalMs: b.bottleneckPollMs, logger: this.logger })
-    this.proxy = new ProxyServer(this.pool, {
+    // What both fronts share: the same backends, retries, limits and metrics.
+    const front = {
       connectTimeoutMs: b.backendConnectTimeoutMs,
+      retries: b.backendConnectRetries,
+      idleTimeoutMs: b.proxyIdleTimeoutMs,
+      passiveFall: b.healthCheckFall,
+      listenBacklog: config.server.listenBacklog,
+      maxConnectionsPerAddress: b.maxConnectionsPerAddress,
+      metrics: this.metrics,
+    }
+    this.proxy = new ProxyServer(this.pool, {
+      ...front,
       // the probe speaks the game protocol; with HEALTH_CHECK_MODE=tcp the backends need not
       responseTimeoutMs: b.healthCheckMode === 'ping' ? b.backendResponseTimeoutMs : 0,
       sendProxyHeader: b.sendProxyHeader,
-      retries: b.backendConnectRetries,
-      idleTimeoutMs: b.proxyIdleTimeoutMs,
-      passiveFall: b.healthCheckFall,
-      listenBacklog: config.server.listenBacklog,
-      maxConnectionsPerAddress: b.maxConnectionsPerAddress,
-      metrics: this.metrics,
       logger: this.logger,
     })
     this.webSocketProxy = b.webSocketPort === undefined ? null : new ProxyServer(this.pool, {
-      connectTimeoutMs: b.backendConnectTimeoutMs,
+      ...front,
       // the bytes are an HTTP upgrade, then WebSocket frames: no PING probe, no PROXY line
       responseTimeoutMs: 0,
       sendProxyHeader: false,
-      retries: b.backendConnectRetries,
-      idleTimeoutMs: b.proxyIdleTimeoutMs,
-      passiveFall: b.healthCheckFall,
-      listenBacklog: config.server.listenBacklog,
-      maxConnectionsPerAddress: b.maxConnectionsPerAddress,
-      metrics: this.metrics,
       logger: this.logger.child({ front: 'websocket' }),
       webSocket: {
         backendPort: (backend) => backend.webSocketPort ?? b.backendWebSocketPort,
