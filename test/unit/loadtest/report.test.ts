@@ -77,6 +77,7 @@ test('errorCause labels wire errors by name, timeouts, closed connections; nothi
   assert.is(errorCause(new GameServerError('GS_ERR_REQUEST_REJECTED', 'x', { wireCode: WireError.OVERLOADED })), 'OVERLOADED')
   assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_TIMEOUT', 'x')), 'timeout')
   assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_CLOSED', 'x')), 'connection-closed')
+  assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_CLOSED', 'x', { wireCode: WireError.TOO_MANY_CONNECTIONS })), 'connection-closed TOO_MANY_CONNECTIONS')
   assert.is(errorCause(new Error('boom 1234')), 'other')
 })
 
