@@ -43,6 +43,12 @@ test('every locked package carries a sha512 content hash', () => {
   for (const [path, entry] of locked) assert.ok(entry.integrity?.startsWith('sha512-'), `${path} has no sha512 integrity`)
 })
 
+test('the lockfile records no download addresses, and .npmrc keeps it that way', () => {
+  const resolved = locked.filter(([, entry]) => 'resolved' in entry).map(([path]) => path)
+  assert.equal(resolved, [], 'locked packages with a resolved address')
+  assert.match(read('.npmrc'), /^omit-lockfile-registry-resolved=true$/m)
+})
+
 test('no production package has an install script', () => {
   const production = locked.filter(([, entry]) => entry.dev !== true)
   assert.ok(production.length > 10, 'production packages found')
