@@ -80,7 +80,7 @@ export class Balancer {
       },
       strategyChanged: (from, to) => this.logger.info({ from, to }, 'strategy switched'),
     })
-    for (const address of b.backends) this.addBackend(address, { source: 'static' })
+    for (const { webSocketPort, ...address } of b.backends) this.addBackend(address, { source: 'static', ...(webSocketPort === undefined ? {} : { webSocketPort }) })
     this.health = new HealthChecker(this.pool, {
       mode: b.healthCheckMode,
       intervalMs: b.healthCheckIntervalMs,

@@ -4,7 +4,7 @@
  * BACKENDS… — README.md, "Configuration") keep their names; units are in the names of the rest.
  */
 import { databaseVariables } from './database-section.js'
-import { boolean, decimal, hostPortList, integer, oneOf, port, text, url, urlList } from './schema.js'
+import { backendList, boolean, decimal, integer, oneOf, port, text, url, urlList } from './schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -84,8 +84,8 @@ export const balancerSection = {
   host: text('BALANCER_HOST', '0.0.0.0', 'Address the balancer listens on.'),
   port: port('BALANCER_PORT', 7000, 'TCP port of the balancer.'),
   webSocketPort: port('BALANCER_WS_PORT', undefined, 'Port of the balancer\'s WebSocket front: connections are passed through (TCP, no PING probe, no PROXY line) to a backend\'s WebSocket listener. Unset: none.'),
-  backendWebSocketPort: port('BACKEND_WS_PORT', 7780, 'WebSocket port of a backend that did not announce its own through cluster membership (BACKENDS lists only game ports).'),
-  backends: hostPortList('BACKENDS', 'Comma-separated host:port of game servers; unset discovers them through cluster membership.'),
+  backendWebSocketPort: port('BACKEND_WS_PORT', 7780, 'WebSocket port of a backend whose own is not known: not announced through cluster membership, not given in its BACKENDS entry (`/wsPort`), not given when it was added through the admin interface.'),
+  backends: backendList('BACKENDS', 'Comma-separated game servers, `host:port` or `host:port/wsPort` (the server\'s WS_PORT, where the balancer\'s WebSocket front sends browsers; without it BACKEND_WS_PORT); unset discovers them through cluster membership.'),
   strategy: oneOf('BALANCE_STRATEGY', ['least-connections', 'round-robin', 'weighted-response-time'] as const, 'least-connections', 'How the balancer picks a backend.'),
   adminPort: port('BALANCER_ADMIN_PORT', 9470, 'HTTP admin port of the balancer (backends, drain, strategy; JSON); 0 picks a free port.'),
   adminHost: text('BALANCER_ADMIN_HOST', '127.0.0.1', 'Address the balancer\'s admin interface listens on.'),
