@@ -238,6 +238,8 @@ function gameServer(w: Wiring, name: string, index: number): Service {
       // is the balancer's (BALANCER_MAX_CONNECTIONS_PER_ADDRESS). The port is private: only the
       // balancer (and health checks) reach it, so the header can be trusted.
       TRUST_PROXY_HEADER: ['true'],
+      // the same for browser players through the balancer's WebSocket front (its port is private too)
+      WS_TRUST_PROXY_HEADER: ['true'],
       MAX_CONNECTIONS_PER_ADDRESS: ['0'],
       ...w.shutdownEnv,
       ...w.dataEnv,
