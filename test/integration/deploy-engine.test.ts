@@ -274,8 +274,15 @@ test('containers with a memory and CPU limit report their cgroup budget; the det
     assert.is(Number(quota[0]?.value[1]), APP_CPUS)
     const workingSet = Number((await prometheusQuery(`gs_container_memory_working_set_bytes{service="${service}"}`))[0]!.value[1])
     assert.ok(workingSet > 10e6 && workingSet < APP_MEMORY_MB * 1024 * 1024, `working set ${workingSet}`)
-    // The detector compares the container's figures with their limits, not the host's.
-    await eventually(`${service} detector reads its container`, 30_000, async () => ((await prometheusQuery(`gs_bottleneck_value{service="${service}",name="container-memory"}`)).length === 1 ? true : undefined))
+    // The detector compares the container's figures with their limits, not the host's: memory of
+    // its limit, CPU of its quota (from two readings, so a sample interval after start), throttling.
+    const readings = await eventually(`${service} detector reads its container`, 30_000, async () => {
+      const values = await prometheusQuery(`gs_bottleneck_value{service="${service}",name=~"container-.*"}`)
+      return values.length === 3 ? new Map(values.map((v) => [v.metric.name!, Number(v.value[1])])) : undefined
+    })
+    assert.equal([...readings.keys()].sort(), ['container-cpu', 'container-cpu-throttled', 'container-memory'])
+    assert.ok(Math.abs(readings.get('container-memory')! - workingSet / (APP_MEMORY_MB * 1024 * 1024)) < 0.05, `memory reading ${readings.get('container-memory')} is the working set over the limit`)
+    for (const [name, value] of readings) assert.ok(value >= 0 && value < 1.5, `${name} reading ${value}`)
     assert.equal(await prometheusQuery(`gs_bottleneck_value{service="${service}",name=~"host-memory|host-cpu"}`), [])
   }
   // Host figures come from node_exporter only (one series per host, none from the app processes).
@@ -288,35 +295,44 @@ test('docker stop of a game server with the stack\'s stop settings: graceful shu
   const grace = game.createBody.StopTimeout as number
   assert.ok(grace >= SHUTDOWN_DEADLINE_MS / 1000 + SHUTDOWN_MARGIN_SECONDS, `stop timeout ${grace} s`)
   const host = await addressOf('game-1')
-  const players = await Promise.all(
-    Array.from({ length: 5 }, async (_, i) => {
-      const client = await GameClient.connect({ host, port: 7777, timeoutMs: 10_000 })
-      const username = `stop${STACK}${i}`
-      const login = await client.register(username, 'engine-test-password')
-      const moved = await client.move(login.x + 1 + i * 0.5, login.y)
-      return { client, username, x: moved.x, y: moved.y }
-    }),
-  )
-  assert.is((await engine.api.inspectContainer(deployment.id(game.name))).Config.StopTimeout, grace, 'the engine holds the stack\'s stop timeout')
-  const stoppedAt = performance.now()
-  // No timeout argument: the engine applies the container's own StopTimeout (what `docker stop` does).
-  await engine.api.stopContainer(deployment.id(game.name))
-  const tookMs = performance.now() - stoppedAt
-  await Promise.all(players.map((p) => p.client.connection.closed))
-  const state = await engine.api.inspectContainer(deployment.id(game.name))
-  assert.is(state.State.ExitCode, 0, `graceful exit (137 would be SIGKILL):\n${(await engine.api.logs(deployment.id(game.name))).slice(-2000)}`)
-  assert.ok(tookMs < SHUTDOWN_DEADLINE_MS + 1000, `stopped in ${tookMs.toFixed(0)} ms`)
-  figures.gracefulStopMs = tookMs.toFixed(0)
-  const sql = postgres({ host: await addressOf('postgres'), port: 5432, username: DATABASE_USER, password: secrets.postgresPassword, database: DATABASE_NAME, max: 1, connect_timeout: 10 })
+  // Every client is closed whatever fails: a connection to a container that is removed later gets
+  // no FIN or RST (its network goes with it), and the open socket would keep the test process
+  // alive after the suite.
+  const clients: GameClient[] = []
   try {
-    const rows = await sql<{ username: string; pos_x: number; pos_y: number }[]>`SELECT username, pos_x, pos_y FROM players WHERE username IN ${sql(players.map((p) => p.username))}`
-    assert.is(rows.length, players.length)
-    for (const p of players) {
-      const row = rows.find((r) => r.username === p.username)!
-      assert.ok(Math.abs(row.pos_x - p.x) < 1e-6 && Math.abs(row.pos_y - p.y) < 1e-6, `${p.username} saved at (${row.pos_x}, ${row.pos_y}), moved to (${p.x}, ${p.y})`)
+    const players = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => {
+        const client = await GameClient.connect({ host, port: 7777, timeoutMs: 10_000 })
+        clients.push(client)
+        const username = `stop${STACK}${i}`
+        const login = await client.register(username, 'engine-test-password')
+        const moved = await client.move(login.x + 1 + i * 0.5, login.y)
+        return { client, username, x: moved.x, y: moved.y }
+      }),
+    )
+    assert.is((await engine.api.inspectContainer(deployment.id(game.name))).Config.StopTimeout, grace, 'the engine holds the stack\'s stop timeout')
+    const stoppedAt = performance.now()
+    // No timeout argument: the engine applies the container's own StopTimeout (what `docker stop` does).
+    await engine.api.stopContainer(deployment.id(game.name))
+    const tookMs = performance.now() - stoppedAt
+    await Promise.all(players.map((p) => p.client.connection.closed))
+    const state = await engine.api.inspectContainer(deployment.id(game.name))
+    assert.is(state.State.ExitCode, 0, `graceful exit (137 would be SIGKILL):\n${(await engine.api.logs(deployment.id(game.name))).slice(-2000)}`)
+    assert.ok(tookMs < SHUTDOWN_DEADLINE_MS + 1000, `stopped in ${tookMs.toFixed(0)} ms`)
+    figures.gracefulStopMs = tookMs.toFixed(0)
+    const sql = postgres({ host: await addressOf('postgres'), port: 5432, username: DATABASE_USER, password: secrets.postgresPassword, database: DATABASE_NAME, max: 1, connect_timeout: 10 })
+    try {
+      const rows = await sql<{ username: string; pos_x: number; pos_y: number }[]>`SELECT username, pos_x, pos_y FROM players WHERE username IN ${sql(players.map((p) => p.username))}`
+      assert.is(rows.length, players.length)
+      for (const p of players) {
+        const row = rows.find((r) => r.username === p.username)!
+        assert.ok(Math.abs(row.pos_x - p.x) < 1e-6 && Math.abs(row.pos_y - p.y) < 1e-6, `${p.username} saved at (${row.pos_x}, ${row.pos_y}), moved to (${p.x}, ${p.y})`)
+      }
+    } finally {
+      await sql.end({ timeout: 5 })
     }
   } finally {
-    await sql.end({ timeout: 5 })
+    await Promise.all(clients.map((c) => c.close().catch(() => {})))
   }
 })
 
