@@ -3,7 +3,7 @@
  *
  *   GET    /status                          strategy, backends (state, sessions, latency…), proxy stats
  *   GET    /backends                        the backends
- *   POST   /backends          {address, weight?}           add                     → 201
+ *   POST   /backends          {address, weight?}           add (address host:port or host:port/wsPort) → 201
  *   DELETE /backends/:id      [?drainMs=N]  drain (default DRAIN_DEADLINE_MS; 0 = cut now) and remove
  *   POST   /backends/:id/drain {deadlineMs?, wait?}        drain; 202 at once, or 200 with the result when wait
  *   PUT    /backends/:id/weight {weight}                   change the weight
@@ -24,7 +24,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { parseHostPort } from '../config/schema.js'
+import { parseBackendAddress } from '../config/schema.js'
 import { GameServerError, isGameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { listenError } from '../tcp.js'
@@ -118,10 +118,10 @@ export class AdminServer {
         pattern: /^\/backends$/,
         mutating: true,
         handler: (_p, body) => {
-          const address = hostPort(requireString(body, 'address'))
+          const { webSocketPort, ...address } = backendAddress(requireString(body, 'address'))
           const weight = optionalPositive(body, 'weight')
           // no traffic before it has passed HEALTH_CHECK_RISE checks: an address typed by hand is not yet known to answer
-          const backend = b.addBackend(address, { source: 'admin', initialState: 'unhealthy', ...(weight === undefined ? {} : { weight }) })
+          const backend = b.addBackend(address, { source: 'admin', initialState: 'unhealthy', ...(weight === undefined ? {} : { weight }), ...(webSocketPort === undefined ? {} : { webSocketPort }) })
           return { status: 201, body: backend.snapshot() }
         },
       },
@@ -250,9 +250,9 @@ function badRequest(message: string): GameServerError {
   return new GameServerError('GS_ERR_ADMIN_BAD_REQUEST', message, {})
 }
 
-function hostPort(raw: string): ReturnType<typeof parseHostPort> {
+function backendAddress(raw: string): ReturnType<typeof parseBackendAddress> {
   try {
-    return parseHostPort(raw)
+    return parseBackendAddress(raw)
   } catch (err) {
     throw badRequest(`address: ${(err as Error).message}`)
   }

@@ -28,6 +28,8 @@ export interface BackendSnapshot {
   readonly bottleneck: boolean
   readonly bottleneckNames: readonly string[]
   readonly source: BackendSource
+  /** Its WebSocket port when known (membership, BACKENDS `/wsPort`, admin); null: BACKEND_WS_PORT. */
+  readonly webSocketPort: number | null
 }
 
 /** Where a backend came from: `BACKENDS`, cluster membership, or the admin interface. */
@@ -46,7 +48,7 @@ export interface BackendOptions {
   readonly fall: number
   /** Extra metadata from membership (e.g. the metrics URL). */
   readonly metricsUrl?: string
-  /** Its WebSocket listener's port (from membership); unset: BACKEND_WS_PORT. */
+  /** Its WebSocket listener's port (from membership, its BACKENDS entry or the admin request); unset: BACKEND_WS_PORT. */
   readonly webSocketPort?: number
   /**
    * 'unhealthy': no traffic until `rise` health checks pass (a backend added by hand through the
@@ -148,6 +150,7 @@ export class Backend {
       bottleneck: this.bottleneck,
       bottleneckNames: this.bottleneckNames,
       source: this.source,
+      webSocketPort: this.webSocketPort ?? null,
     }
   }
 }

@@ -80,7 +80,7 @@ export class Balancer {
       },
       strategyChanged: (from, to) => this.logger.info({ from, to }, 'strategy switched'),
     })
-    for (const address of b.backends) this.addBackend(address, { source: 'static' })
+    for (const { webSocketPort, ...address } of b.backends) this.addBackend(address, { source: 'static', ...(webSocketPort === undefined ? {} : { webSocketPort }) })
     this.health = new HealthChecker(this.pool, {
       mode: b.healthCheckMode,
       intervalMs: b.healthCheckIntervalMs,
@@ -110,9 +110,10 @@ export class Balancer {
     })
     this.webSocketProxy = b.webSocketPort === undefined ? null : new ProxyServer(this.pool, {
       ...front,
-      // the bytes are an HTTP upgrade, then WebSocket frames: no PING probe, no PROXY line
+      // the bytes are an HTTP upgrade, then WebSocket frames: no PING probe; the PROXY line goes
+      // before the upgrade, for servers with WS_TRUST_PROXY_HEADER
       responseTimeoutMs: 0,
-      sendProxyHeader: false,
+      sendProxyHeader: b.sendProxyHeader,
       logger: this.logger.child({ front: 'websocket' }),
       webSocket: {
         backendPort: (backend) => backend.webSocketPort ?? b.backendWebSocketPort,

@@ -15,7 +15,7 @@ import { commandLine, exitCodeFor, loadConfigOrExit } from './command.js'
 const USAGE = `usage: npm run balance [-- --help]
 
 The L4 balancer: listens on BALANCER_HOST:BALANCER_PORT and forwards each client to a game server
-from BACKENDS (host:port,…) or, when unset, from cluster membership (CLUSTER_REDIS_URL or the first
+from BACKENDS (host:port[/wsPort],…) or, when unset, from cluster membership (CLUSTER_REDIS_URL or the first
 REDIS_URLS). Admin interface on BALANCER_ADMIN_HOST:BALANCER_ADMIN_PORT (BALANCER_ADMIN_TOKEN),
 metrics and /healthz, /readyz on METRICS_HOST:METRICS_PORT. Every setting is an environment
 variable: docs/CONFIG.md. SIGTERM/SIGINT shut down gracefully within SHUTDOWN_DEADLINE_MS.

@@ -9,6 +9,7 @@ import { GameServerError } from '../errors.js'
 import { unpackBatch } from '../protocol/batch.js'
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js'
 import { ABSOLUTE_MAX_FRAME_BYTES, encodeFrame } from '../protocol/header.js'
+import { decodeErrorPayload } from '../protocol/error-frame.js'
 import { FrameType } from '../protocol/types.js'
 import { WebSocketStream, type WebSocketFactory } from './websocket-stream.js'
 
@@ -88,6 +89,12 @@ export class ClientConnection {
   status: ClientStatus = 'open'
   /** Why the connection failed, when it did. */
   error: Error | null = null
+  /**
+   * The wire code of the last ERROR the server pushed with ref_seq 0 (SERVER_FULL,
+   * TOO_MANY_CONNECTIONS, IDLE_TIMEOUT, TAKEN_OVER, SHUTTING_DOWN, …): the server's reason when it
+   * then closes the connection. Requests failed by the close carry it as `context.wireCode`.
+   */
+  serverCloseCode: number | null = null
   readonly stats: ClientStats = { framesIn: 0, framesOut: 0, batchesIn: 0, bytesIn: 0, bytesOut: 0 }
   /** Resolves once the socket is closed (never rejects). */
   readonly closed: Promise<void>
@@ -280,6 +287,13 @@ export class ClientConnection {
 
   private deliver(frame: ReceivedFrame): void {
     this.stats.framesIn++
+    if (frame.type === FrameType.ERROR && frame.seq === 0) {
+      try {
+        this.serverCloseCode = decodeErrorPayload(frame.payload).code
+      } catch {
+        // a malformed ERROR names no reason; the frame still reaches the listeners below
+      }
+    }
     for (const waiter of this.waiters) {
       if (waiter.match(frame)) {
         this.waiters.delete(waiter)
@@ -291,7 +305,8 @@ export class ClientConnection {
   }
 
   private closedError(): GameServerError {
-    return new GameServerError('GS_ERR_CLIENT_CLOSED', 'connection closed', {}, this.error ? { cause: this.error } : undefined)
+    const context = this.serverCloseCode === null ? {} : { wireCode: this.serverCloseCode }
+    return new GameServerError('GS_ERR_CLIENT_CLOSED', 'connection closed', context, this.error ? { cause: this.error } : undefined)
   }
 
   private ended(): void {

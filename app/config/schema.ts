@@ -125,11 +125,26 @@ export function parseHostPort(raw: string): HostPort {
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port: portNumber }
 }
 
-export function hostPortList(name: string, doc: string): Variable<readonly HostPort[]> {
-  return variable<readonly HostPort[], readonly HostPort[]>(name, [], doc, (raw) => {
+/** A game server as BACKENDS names it: its game port, and its WebSocket port when given. */
+export interface BackendAddress extends HostPort {
+  readonly webSocketPort?: number
+}
+
+/** `host:port`, or `host:port/wsPort` (the server's WebSocket listener, for the balancer's WebSocket front). */
+export function parseBackendAddress(raw: string): BackendAddress {
+  const [address = '', webSocket, extra] = raw.trim().split('/')
+  if (extra !== undefined) throw new Error(`"${raw}" is not host:port or host:port/wsPort`)
+  const hostPort = parseHostPort(address)
+  if (webSocket === undefined) return hostPort
+  if (!/^\d{1,5}$/.test(webSocket) || Number(webSocket) < 1 || Number(webSocket) > 65535) throw new Error(`"${raw}": WebSocket port "${webSocket}" out of range`)
+  return { ...hostPort, webSocketPort: Number(webSocket) }
+}
+
+export function backendList(name: string, doc: string): Variable<readonly BackendAddress[]> {
+  return variable<readonly BackendAddress[], readonly BackendAddress[]>(name, [], doc, (raw) => {
     const items = raw.split(',').map((s) => s.trim()).filter(Boolean)
     if (items.length === 0) throw new Error('expected at least one host:port')
-    return Object.freeze(items.map(parseHostPort))
+    return Object.freeze(items.map(parseBackendAddress))
   })
 }
 

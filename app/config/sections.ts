@@ -4,7 +4,7 @@
  * BACKENDS… — README.md, "Configuration") keep their names; units are in the names of the rest.
  */
 import { databaseVariables } from './database-section.js'
-import { boolean, decimal, hostPortList, integer, oneOf, port, text, url, urlList } from './schema.js'
+import { backendList, boolean, decimal, integer, oneOf, port, text, url, urlList } from './schema.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -83,9 +83,9 @@ export const dataSection = {
 export const balancerSection = {
   host: text('BALANCER_HOST', '0.0.0.0', 'Address the balancer listens on.'),
   port: port('BALANCER_PORT', 7000, 'TCP port of the balancer.'),
-  webSocketPort: port('BALANCER_WS_PORT', undefined, 'Port of the balancer\'s WebSocket front: connections are passed through (TCP, no PING probe, no PROXY line) to a backend\'s WebSocket listener. Unset: none.'),
-  backendWebSocketPort: port('BACKEND_WS_PORT', 7780, 'WebSocket port of a backend that did not announce its own through cluster membership (BACKENDS lists only game ports).'),
-  backends: hostPortList('BACKENDS', 'Comma-separated host:port of game servers; unset discovers them through cluster membership.'),
+  webSocketPort: port('BALANCER_WS_PORT', undefined, 'Port of the balancer\'s WebSocket front: connections are passed through (TCP, no PING probe; a PROXY line first with BALANCER_SEND_PROXY_HEADER) to a backend\'s WebSocket listener. Unset: none.'),
+  backendWebSocketPort: port('BACKEND_WS_PORT', 7780, 'WebSocket port of a backend whose own is not known: not announced through cluster membership, not given in its BACKENDS entry (`/wsPort`), not given when it was added through the admin interface.'),
+  backends: backendList('BACKENDS', 'Comma-separated game servers, `host:port` or `host:port/wsPort` (the server\'s WS_PORT, where the balancer\'s WebSocket front sends browsers; without it BACKEND_WS_PORT); unset discovers them through cluster membership.'),
   strategy: oneOf('BALANCE_STRATEGY', ['least-connections', 'round-robin', 'weighted-response-time'] as const, 'least-connections', 'How the balancer picks a backend.'),
   adminPort: port('BALANCER_ADMIN_PORT', 9470, 'HTTP admin port of the balancer (backends, drain, strategy; JSON); 0 picks a free port.'),
   adminHost: text('BALANCER_ADMIN_HOST', '127.0.0.1', 'Address the balancer\'s admin interface listens on.'),
@@ -96,7 +96,7 @@ export const balancerSection = {
   healthCheckRise: integer('HEALTH_CHECK_RISE', 2, 'Consecutive successful checks that bring a backend up (HAProxy `rise`).', { min: 1 }),
   healthCheckFall: integer('HEALTH_CHECK_FALL', 3, 'Consecutive failed checks that take a backend down (HAProxy `fall`).', { min: 1 }),
   backendConnectTimeoutMs: integer('BACKEND_CONNECT_TIMEOUT_MS', 2000, 'Connect timeout towards a backend; on failure another backend is tried.', { min: 1 }),
-  sendProxyHeader: boolean('BALANCER_SEND_PROXY_HEADER', false, 'Start every backend connection with a PROXY protocol v1 line naming the client, for game servers with TRUST_PROXY_HEADER.'),
+  sendProxyHeader: boolean('BALANCER_SEND_PROXY_HEADER', false, 'Start every backend connection with a PROXY protocol v1 line naming the client, for game servers with TRUST_PROXY_HEADER (the game port) and, when BALANCER_WS_PORT is set, WS_TRUST_PROXY_HEADER (the WebSocket front\'s connections).'),
   backendResponseTimeoutMs: integer('BACKEND_RESPONSE_TIMEOUT_MS', 1000, 'After connecting, the balancer sends the backend a PING of its own and waits this long for the PONG before it hands the client over; a backend that accepts but does not answer (hung, SIGSTOPped) counts as a failed connect and another is tried (0 disables; off with HEALTH_CHECK_MODE=tcp, whose backends need not speak the game protocol).', { min: 0 }),
   maxConnectionsPerAddress: integer('BALANCER_MAX_CONNECTIONS_PER_ADDRESS', 256, 'Client connections the balancer accepts from one IP address; the next gets TOO_MANY_CONNECTIONS and is closed (0 disables). Higher than the servers\' MAX_CONNECTIONS_PER_ADDRESS default: a load generator or a NAT gateway is one address.', { min: 0 }),
   backendConnectRetries: integer('BACKEND_CONNECT_RETRIES', 2, 'Other backends tried after a failed connect before the client gets NO_BACKEND.', { min: 0 }),

@@ -14,6 +14,7 @@ export const webSocketSection = {
     'WS_ALLOWED_ORIGINS',
     'Browser origins allowed to open a WebSocket, comma-separated (`https://game.example.com`), besides the listener\'s own origin (the playground). A browser upgrade from any other Origin is refused with 403 (cross-site WebSocket hijacking); `*` allows every origin. Clients that send no Origin (native, tools) are always allowed.',
   ),
+  trustProxyHeader: boolean('WS_TRUST_PROXY_HEADER', false, 'Accept a PROXY protocol v1 line at the start of a WebSocket connection (before its HTTP request) and use its source as the client address (login throttling, takeover notices). For servers behind the balancer\'s WebSocket front with BALANCER_SEND_PROXY_HEADER, or another proxy that sends it, on a port clients cannot reach directly: anyone who can reach the port can claim any address. Separate from TRUST_PROXY_HEADER (the game port).'),
   playground: boolean('WS_PLAYGROUND', true, 'Serve the playground page (`/`) and the browser client (`/client.js`) on the WebSocket port.'),
 } as const
 

@@ -8,7 +8,7 @@
  * arrivals that leave after `sessionSeconds` (arrival mode). A player that lost its connection is
  * counted as a disconnect and restarted by the next tick (after a short back-off).
  */
-import { errorCause } from './error-cause.js'
+import { addCauses, errorCause } from './error-cause.js'
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { ClientConnection } from '../client/connection.js'
@@ -54,6 +54,8 @@ class Counters {
   timeouts = 0
   disconnects = 0
   connectFailures = 0
+  /** `connectFailures` by cause (error-cause.ts: `timeout`, `connection-closed`, …). */
+  connectFailureCauses: Record<string, number> = {}
   errorCauses: Record<string, number> = {}
   byAction = emptyActionCounts()
   readonly histogram = new LatencyHistogram()
@@ -125,8 +127,9 @@ class VirtualPlayer {
     let conn: ClientConnection
     try {
       conn = await connect()
-    } catch {
+    } catch (err) {
       g.counters.connectFailures++
+      addCauses(g.counters.connectFailureCauses, { [errorCause(err)]: 1 })
       this.failedAt = performance.now()
       this.state = 'done'
       return
@@ -253,6 +256,7 @@ export class LoadGenerator {
         timeouts: c.timeouts,
         disconnects: c.disconnects,
         connectFailures: c.connectFailures,
+        connectFailureCauses: c.connectFailureCauses,
         byAction: c.takeByAction(),
         histogram: c.histogram.toJSON(),
         generatorUtilization: interval.utilization,
@@ -260,6 +264,7 @@ export class LoadGenerator {
       }
       c.sent = c.answered = c.rejected = c.errors = c.timeouts = c.disconnects = c.connectFailures = 0
       c.errorCauses = {}
+      c.connectFailureCauses = {}
       c.histogram.reset()
       loopDelay.reset()
       if (index === second) second++

@@ -138,7 +138,7 @@ export function renderHtmlReport(report: LoadReport): string {
     row(['RTT p50 / p90 / p99 / p999 / max', `${f(s.rtt.p50Ms)} / ${f(s.rtt.p90Ms)} / ${f(s.rtt.p99Ms)} / ${f(s.rtt.p999Ms)} / ${f(s.rtt.maxMs)} ms`]),
     row(['errors', `${s.errors} (${f(s.errorRate * 100)} %), timeouts ${s.timeouts}`]),
     ...Object.entries(s.errorsByCause).sort((x, y) => y[1] - x[1]).map(([cause, n]) => row([`&nbsp;&nbsp;error ${escapeHtml(cause)}`, String(n)])),
-    row(['disconnects / connect failures', `${s.disconnects} / ${s.connectFailures}`]),
+    row(['disconnects / connect failures', `${s.disconnects} / ${s.connectFailures}${s.connectFailures > 0 ? ` (${escapeHtml(formatCauses(s.connectFailuresByCause))})` : ''}`]),
     ...(report.machine ? [row(['generator machine', escapeHtml(`${report.machine.hostname}: ${report.machine.cpuModel} × ${report.machine.cores}, node ${report.machine.node}, load average ${report.machine.loadAverageAtStart.toFixed(1)} → ${report.machine.loadAverageAtEnd.toFixed(1)}`)])] : []),
     row(['generator', `${report.generator.workers} worker(s), max loop busy ${f(report.generator.maxUtilization * 100, 0)} %, loop delay p99 ≤ ${f(report.generator.maxLoopDelayP99Ms, 1)} ms`]),
   ].join('')

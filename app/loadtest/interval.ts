@@ -88,6 +88,8 @@ export interface IntervalSample {
   /** Connections closed that we did not close. */
   disconnects: number
   connectFailures: number
+  /** `connectFailures` by cause (error-cause.ts). */
+  connectFailureCauses: Record<string, number>
   readonly byAction: Record<ActionName, ActionCounts>
   /** RTT of the answered requests in this interval (emptied when the run compacts old seconds). */
   histogram: HistogramSnapshot
@@ -115,6 +117,7 @@ export function emptySample(second: number): IntervalSample {
     timeouts: 0,
     disconnects: 0,
     connectFailures: 0,
+    connectFailureCauses: {},
     byAction: emptyActionCounts(),
     histogram: new LatencyHistogram().toJSON(),
     generatorUtilization: 0,
@@ -133,6 +136,7 @@ export function addSample(a: IntervalSample, b: IntervalSample): IntervalSample 
   a.timeouts += b.timeouts
   a.disconnects += b.disconnects
   a.connectFailures += b.connectFailures
+  a.connectFailureCauses = addCauses({ ...a.connectFailureCauses }, b.connectFailureCauses)
   for (const action of ACTION_NAMES) {
     a.byAction[action].ok += b.byAction[action].ok
     a.byAction[action].rejected += b.byAction[action].rejected

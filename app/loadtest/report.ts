@@ -87,6 +87,8 @@ export interface RunSummary {
   readonly timeouts: number
   readonly disconnects: number
   readonly connectFailures: number
+  /** `connectFailures` by cause (sums to `connectFailures`). */
+  readonly connectFailuresByCause: Readonly<Record<string, number>>
   readonly errorRate: number
   readonly throughputPerSecond: number
   readonly peakConnected: number
@@ -173,6 +175,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
   let connectFailures = 0
   let peakConnected = 0
   const errorsByCause: Record<string, number> = {}
+  const connectFailuresByCause: Record<string, number> = {}
   const byAction = Object.fromEntries(ACTION_NAMES.map((a) => [a, { ok: 0, rejected: 0, errors: 0, errorsByCause: {} }])) as Record<ActionName, { ok: number; rejected: number; errors: number; errorsByCause: Record<string, number> }>
   const byActionRtt = Object.fromEntries(ACTION_NAMES.map((a) => [a, new LatencyHistogram()])) as Record<ActionName, LatencyHistogram>
   for (const i of intervals) {
@@ -185,6 +188,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
     timeouts += i.timeouts
     disconnects += i.disconnects
     connectFailures += i.connectFailures
+    addCauses(connectFailuresByCause, i.connectFailureCauses)
     peakConnected = Math.max(peakConnected, i.connected)
     for (const a of ACTION_NAMES) {
       byAction[a].ok += i.byAction[a].ok
@@ -212,6 +216,7 @@ export function summarize(intervals: readonly IntervalSample[], elapsedSeconds: 
     timeouts,
     disconnects,
     connectFailures,
+    connectFailuresByCause,
     errorRate: attempted === 0 ? 0 : errors / attempted,
     throughputPerSecond: elapsedSeconds > 0 ? answered / elapsedSeconds : 0,
     peakConnected,
@@ -334,7 +339,7 @@ export function renderSummary(report: LoadReport): string {
     ['throughput', `${fmt(s.throughputPerSecond, 1)} req/s`],
     ['RTT ms', `p50 ${fmt(s.rtt.p50Ms, 3)}  p90 ${fmt(s.rtt.p90Ms, 3)}  p99 ${fmt(s.rtt.p99Ms, 3)}  p999 ${fmt(s.rtt.p999Ms, 3)}  max ${fmt(s.rtt.maxMs, 3)}`],
     ['errors', `${s.errors} (${fmt(s.errorRate * 100, 3)} %), of which timeouts ${s.timeouts}${s.errors > 0 ? `; by cause: ${formatCauses(s.errorsByCause)}` : ''}`],
-    ['disconnects', `${s.disconnects}, connect failures ${s.connectFailures}`],
+    ['disconnects', `${s.disconnects}, connect failures ${s.connectFailures}${s.connectFailures > 0 ? ` (${formatCauses(s.connectFailuresByCause)})` : ''}`],
   ]
   for (const action of ACTION_NAMES) {
     const counts = s.byAction[action]

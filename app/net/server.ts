@@ -154,6 +154,7 @@ export class GameServer {
       allowedOrigins: ws.allowedOrigins,
       maxFrameBytes: this.options.maxFrameBytes,
       accept: (transport, kind) => this.accept(transport, kind),
+      trustProxyHeader: ws.trustProxyHeader,
       ...(options.webAssets ? { assets: options.webAssets } : {}),
       logger: this.logger,
     })

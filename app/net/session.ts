@@ -114,8 +114,9 @@ export class Session implements FrameSink, OutboundOwner, ConnectionTarget {
     this.violations = 0
     this.lastInboundMs = nowMs
     this.frameStartedMs = 0
-    // A PROXY line is trusted on the TCP port only (behind the balancer); WebSocket clients reach
-    // their port from anywhere and could claim any address with one.
+    // A session reads a PROXY line on the TCP port only; a WebSocket's comes before its HTTP
+    // request, so the listener reads it (WS_TRUST_PROXY_HEADER, ws-listener.ts) and the transport
+    // already carries the address it named.
     this.proxyPending = options.trustProxyHeader && socket.messageFramed !== true ? EMPTY : null
     this.decoder.reset()
     this.frameBucket.configure(options.maxFramesPerSecond, options.maxFramesPerSecond, nowMs)

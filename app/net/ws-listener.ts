@@ -13,19 +13,29 @@
  *     1009) before it is buffered whole.
  *   - permessage-deflate is off: the server's large flushes already go out as zlib BATCH frames,
  *     and a second compression layer costs CPU and a per-connection zlib context for nothing
- *     (BENCHMARKS.md "WebSocket transport").
+ *     (BENCHMARKS.md "WebSocket transport"). *
+ * Client addresses behind a proxy (`trustProxyHeader`, WS_TRUST_PROXY_HEADER): a connection may
+ * open with a PROXY v1 line (the balancer's WebSocket front with BALANCER_SEND_PROXY_HEADER, or
+ * HAProxy / nginx `proxy_protocol`) before its HTTP request; the line's source becomes the
+ * session's address, so per-address login throttling sees browser players, not the proxy. The
+ * listener then accepts on a plain TCP server, reads the line, and hands the socket to the HTTP
+ * server. Like TRUST_PROXY_HEADER on the game port: only where clients cannot reach the port
+ * directly (whoever can reach it can claim any address).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Logger } from '../logger.js'
+import { parseProxyV1 } from '../protocol/proxy-header.js'
 import { listenError } from '../tcp.js'
 import type { TransportKind } from './transport.js'
 import { WebSocketTransport } from './ws-transport.js'
 
 /** A client message may hold several whole frames: up to this many maximum-size frames' worth. */
 export const MESSAGE_FRAMES = 4
+/** With trustProxyHeader: a connection that has not finished its PROXY line (or begun HTTP) by then is closed. */
+const PROXY_HEADER_TIMEOUT_MS = 10_000
 
 export interface HttpAsset {
   readonly contentType: string
@@ -40,6 +50,8 @@ export interface WebSocketListenerOptions {
   readonly accept: (transport: WebSocketTransport, kind: TransportKind) => void
   /** GET path → asset (e.g. `/` → the playground page). */
   readonly assets?: ReadonlyMap<string, HttpAsset>
+  /** WS_TRUST_PROXY_HEADER: a PROXY v1 line may open a connection and name the client's address. */
+  readonly trustProxyHeader?: boolean
   readonly logger: Logger
 }
 
@@ -47,6 +59,8 @@ export interface WebSocketListenerStats {
   readonly upgrades: number
   readonly refusedOrigin: number
   readonly refusedPath: number
+  /** Connections closed for a malformed PROXY line (trustProxyHeader). */
+  readonly refusedProxyHeader: number
 }
 
 /**
@@ -66,10 +80,15 @@ export function originAllowed(origin: string | undefined, host: string | undefin
 
 export class WebSocketListener {
   private readonly http: Server
+  /** What listens: the HTTP server itself, or (trustProxyHeader) a TCP server that reads the PROXY line first. */
+  private readonly listener: Server | TcpServer
   private readonly wss: WebSocketServer
+  /** Client addresses named by PROXY lines, by connection. */
+  private readonly proxied = new WeakMap<Socket, string>()
   private upgrades = 0
   private refusedOrigin = 0
   private refusedPath = 0
+  private refusedProxyHeader = 0
   private closing: Promise<void> | null = null
 
   constructor(private readonly options: WebSocketListenerOptions) {
@@ -77,40 +96,41 @@ export class WebSocketListener {
     this.http = createServer((req, res) => this.serve(req, res))
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head))
     this.http.on('clientError', (_err, socket: Duplex) => socket.destroy())
-    this.http.on('error', (err) => options.logger.error({ err }, 'WebSocket listen socket error'))
+    this.listener = options.trustProxyHeader === true ? createTcpServer((socket) => this.readProxyHeader(socket)) : this.http
+    this.listener.on('error', (err) => options.logger.error({ err }, 'WebSocket listen socket error'))
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => reject(listenError(err, { host: 'WS_HOST', port: 'WS_PORT' }, host, port))
-      this.http.once('error', onError)
-      this.http.listen({ host, port }, () => {
-        this.http.off('error', onError)
+      this.listener.once('error', onError)
+      this.listener.listen({ host, port }, () => {
+        this.listener.off('error', onError)
         resolve()
       })
     })
     const address = this.address()!
-    this.options.logger.info({ host: address.address, port: address.port, path: this.options.path, allowedOrigins: this.options.allowedOrigins }, 'WebSocket listener listening')
+    this.options.logger.info({ host: address.address, port: address.port, path: this.options.path, allowedOrigins: this.options.allowedOrigins, trustProxyHeader: this.options.trustProxyHeader === true }, 'WebSocket listener listening')
     return address
   }
 
   address(): AddressInfo | null {
-    const address = this.http.address()
+    const address = this.listener.address()
     return address !== null && typeof address === 'object' ? address : null
   }
 
   stats(): WebSocketListenerStats {
-    return { upgrades: this.upgrades, refusedOrigin: this.refusedOrigin, refusedPath: this.refusedPath }
+    return { upgrades: this.upgrades, refusedOrigin: this.refusedOrigin, refusedPath: this.refusedPath, refusedProxyHeader: this.refusedProxyHeader }
   }
 
   /** Stop accepting (sessions already open are the game server's to close). Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
-      if (!this.http.listening) {
+      if (!this.listener.listening) {
         resolve()
         return
       }
-      this.http.close(() => resolve())
+      this.listener.close(() => resolve())
       this.http.closeIdleConnections()
     })
     return this.closing
@@ -137,8 +157,48 @@ export class WebSocketListener {
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       this.upgrades++
       socket.off('error', ignore)
-      this.options.accept(new WebSocketTransport(ws, req.socket as Socket), 'ws')
+      const connection = req.socket as Socket
+      this.options.accept(new WebSocketTransport(ws, connection, this.proxied.get(connection) ?? connection.remoteAddress), 'ws')
     })
+  }
+
+  /**
+   * trustProxyHeader: hold the first bytes until it is clear whether a PROXY line opens the
+   * connection (a browser's own "GET" shows at once that none does), note the address it names,
+   * then hand the connection, and the bytes after the line, to the HTTP server.
+   */
+  private readProxyHeader(socket: Socket): void {
+    let seen: Buffer = Buffer.alloc(0)
+    const timer = setTimeout(() => socket.destroy(), PROXY_HEADER_TIMEOUT_MS).unref()
+    const done = (): void => {
+      clearTimeout(timer)
+      socket.off('data', onData)
+      socket.off('error', ignore)
+    }
+    const onData = (chunk: Buffer): void => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk])
+      const parsed = parseProxyV1(seen)
+      if (parsed.kind === 'incomplete') return
+      done()
+      if (parsed.kind === 'invalid') {
+        this.refusedProxyHeader++
+        this.options.logger.info({ code: 'GS_ERR_WS_PROXY_HEADER', reason: parsed.reason, remoteAddress: socket.remoteAddress }, 'WebSocket connection refused: bad PROXY header')
+        socket.destroy()
+        return
+      }
+      if (parsed.kind === 'header' && parsed.source !== null) this.proxied.set(socket, parsed.source)
+      const rest = parsed.kind === 'header' ? seen.subarray(parsed.consumed) : seen
+      socket.pause()
+      if (rest.length > 0) socket.unshift(rest)
+      if (this.closing !== null) {
+        socket.destroy()
+        return
+      }
+      this.http.emit('connection', socket)
+      socket.resume()
+    }
+    socket.on('error', ignore)
+    socket.on('data', onData)
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {

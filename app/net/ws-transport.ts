@@ -42,9 +42,11 @@ export class WebSocketTransport extends EventEmitter implements Transport {
   constructor(
     private readonly ws: WebSocket,
     private readonly socket: Socket,
+    /** The client's address: the socket's, or the one a trusted PROXY line named (ws-listener.ts). */
+    remoteAddress: string | undefined = socket.remoteAddress,
   ) {
     super()
-    this.remoteAddress = socket.remoteAddress
+    this.remoteAddress = remoteAddress
     ws.on('message', (data: RawData, isBinary: boolean) => {
       if (isBinary) this.emit('data', data as Buffer)
       else this.refuseText()

@@ -46,6 +46,17 @@ export interface StoresReadiness {
   readonly cache: 'ok' | 'degraded' | 'down' | 'memory'
 }
 
+/**
+ * The cache's part of /readyz. A shard counts as up when its breaker is closed **and** its Redis
+ * connection is ready: the breaker opens only when commands fail, so on an idle server a shard that
+ * went away would otherwise look up until the next command — and /readyz is asked exactly then.
+ */
+function cacheReadiness(cache: Cache): 'ok' | 'degraded' | 'down' {
+  const { shards } = cache.status()
+  const up = shards.filter((s) => s.breaker === 'closed' && s.connection === 'ready').length
+  return up === shards.length ? 'ok' : up === 0 ? 'down' : 'degraded'
+}
+
 /** A readiness probe waits at most this long for the database to answer `SELECT 1`. */
 const READINESS_TIMEOUT_MS = 1000
 
@@ -135,7 +146,7 @@ export class GameStores implements GameStoreSet {
   /** Whether the stores answer now (for /readyz); never rejects, bounded by READINESS_TIMEOUT_MS. */
   async readiness(): Promise<StoresReadiness> {
     const database = this.database === null ? 'memory' : (await withDeadline(this.database.ping(), READINESS_TIMEOUT_MS).catch(() => false)) ? 'ok' : 'down'
-    const cache = this.cache === null ? 'memory' : this.cache.status().health
+    const cache = this.cache === null ? 'memory' : cacheReadiness(this.cache)
     return { ready: database !== 'down' && cache !== 'down', database, cache }
   }
 

@@ -82,7 +82,7 @@ export function buildTopology(options: TopologyOptions): Topology {
     servers,
     shards: range(options.redisShards).map((i) => SERVICE_NAMES.redis(i)),
     dataEnv: { DATABASE_URL: databaseUrl(), REDIS_URLS: redisUrls(options.redisShards), CLUSTER_REDIS_URL: clusterRedisUrl() },
-    discovery: options.backendDiscovery === 'cluster' ? { CLUSTER_REDIS_URL: clusterRedisUrl() } : { BACKENDS: [{ join: servers.map((s) => address(s, 'game')), separator: ',' }] },
+    discovery: options.backendDiscovery === 'cluster' ? { CLUSTER_REDIS_URL: clusterRedisUrl() } : { BACKENDS: [{ join: servers.map((s) => [...address(s, 'game'), '/', { portOf: s, port: 'ws' }]), separator: ',' }] },
     appStopGraceSeconds: Math.ceil(options.shutdownDeadlineMs / 1000) + SHUTDOWN_MARGIN_SECONDS,
     shutdownEnv: { SHUTDOWN_DEADLINE_MS: [String(options.shutdownDeadlineMs)] },
   }
@@ -238,6 +238,8 @@ function gameServer(w: Wiring, name: string, index: number): Service {
       // is the balancer's (BALANCER_MAX_CONNECTIONS_PER_ADDRESS). The port is private: only the
       // balancer (and health checks) reach it, so the header can be trusted.
       TRUST_PROXY_HEADER: ['true'],
+      // the same for browser players through the balancer's WebSocket front (its port is private too)
+      WS_TRUST_PROXY_HEADER: ['true'],
       MAX_CONNECTIONS_PER_ADDRESS: ['0'],
       ...w.shutdownEnv,
       ...w.dataEnv,
@@ -268,7 +270,7 @@ function balancer(w: Wiring): Service {
       BALANCER_HOST: [{ bindHost: true }],
       BALANCER_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'game' }],
       BALANCER_WS_PORT: [{ portOf: SERVICE_NAMES.balancer, port: 'ws' }],
-      // for backends that did not announce their WebSocket port (static BACKENDS): the containers' one
+      // for a backend whose WebSocket port is not known (static BACKENDS name theirs: host:port/wsPort)
       BACKEND_WS_PORT: [String(CONTAINER_PORTS.webSocket)],
       // The admin interface (drain, strategy) stays on loopback of the balancer's own namespace.
       BALANCER_ADMIN_HOST: ['127.0.0.1'],

@@ -21,6 +21,8 @@ export interface ScriptOptions {
   readonly timeoutMs?: number
   /** Called with everything read from stderr so far, after each chunk. */
   readonly onStderr?: (text: string, child: ChildProcess) => void
+  /** Called with everything read from stdout so far, after each chunk. */
+  readonly onStdout?: (text: string, child: ChildProcess) => void
 }
 
 /** `script` is relative to the repository root, e.g. `app/cli/cache.ts`; runs with the root as cwd. */
@@ -34,7 +36,10 @@ export function runScript(script: string, args: readonly string[], options: Scri
     let stdout = ''
     let stderr = ''
     let timedOut = false
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d
+      options.onStdout?.(stdout, child)
+    })
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d
       options.onStderr?.(stderr, child)

@@ -63,6 +63,12 @@ test('balance proxies to BACKENDS and closes gracefully on SIGTERM', async () =>
   const id = `127.0.0.1:${backend.port}`
   assert.match(metrics, new RegExp(`gs_balancer_backend_connections_total\\{[^}]*backend="${id}"[^}]*\\} [1-9]`)) // readiness probes count too
   assert.match(metrics, new RegExp(`gs_balancer_backend_healthy\\{[^}]*backend="${id}"[^}]*\\} 1`))
+  // the orchestrator's probes on the same port: alive, and ready with a healthy backend
+  const healthz = await fetch(`http://127.0.0.1:${metricsPort}/healthz`)
+  assert.equal([healthz.status, await healthz.json()], [200, { status: 'ok' }])
+  const readyz = await fetch(`http://127.0.0.1:${metricsPort}/readyz`)
+  assert.is(readyz.status, 200)
+  assert.is(((await readyz.json()) as { ready: boolean }).ready, true)
   child.signal('SIGTERM')
   await child.waitForExit()
   assert.is(child.exitDescription(), 'exited with code 0')

@@ -8,7 +8,9 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Harness } from '../harness/index.js'
+import { eventually } from '../harness/eventually.js'
 import { connectVia, startBackend, balancerInFront, whoServes, type TaggedBackend } from './balancer-support.js'
+import { listeningPort, spawnServer } from './game-support.js'
 
 const test = suite('balancer: hung backend detected by the response probe, clients retried elsewhere')
 
@@ -72,6 +74,48 @@ test('clients routed to a hung backend are served by another within the probe bo
   } finally {
     for (const s of sockets) s.destroy()
     hung.close()
+    await h.close()
+  }
+})
+
+test('a real game server SIGSTOPped, balancer at its default timings: detected at the first client sent to it, every client served', async () => {
+  const h = new Harness()
+  const servers = [spawnServer(h, { NODE_ID: 'hung-a' }), spawnServer(h, { NODE_ID: 'hung-b' })]
+  let stopped: (typeof servers)[number] | undefined
+  try {
+    const ports = await Promise.all(servers.map((s) => listeningPort(s)))
+    // the shipped defaults: health checks every 2 s, down after 3 failures, probe bound 1 s
+    const balancer = h.own(await balancerInFront([], {
+      BACKENDS: ports.map((p) => `127.0.0.1:${p}`).join(','),
+      BALANCE_STRATEGY: 'round-robin',
+      HEALTH_CHECK_INTERVAL_MS: '2000',
+      HEALTH_CHECK_TIMEOUT_MS: '1000',
+      HEALTH_CHECK_FALL: '3',
+      BACKEND_RESPONSE_TIMEOUT_MS: '1000',
+    }))
+    await eventually(() => balancer.pool.list().every((b) => b.state === 'healthy'), 10_000, 'both game servers healthy')
+    stopped = servers[0]!
+    const stoppedBackend = balancer.pool.get(`127.0.0.1:${ports[0]}`)!
+    stopped.signal('SIGSTOP')
+    const stoppedAt = performance.now()
+    const times: number[] = []
+    let detectedMs = Number.NaN
+    for (let i = 0; i < 6; i++) {
+      const started = performance.now()
+      const client = await connectVia(balancer)
+      await client.ping(undefined, 5000)
+      times.push(performance.now() - started)
+      client.destroy()
+      if (Number.isNaN(detectedMs) && stoppedBackend.state === 'unhealthy') detectedMs = performance.now() - stoppedAt
+    }
+    assert.is(stoppedBackend.state, 'unhealthy', 'the stopped server is down')
+    // before the probe: 7–9 s until the health checks took it down, clients sent there meanwhile hung
+    assert.ok(detectedMs < 2500, `detected after ${detectedMs.toFixed(0)} ms`)
+    assert.ok(Math.max(...times) < 2500, `slowest client ${Math.max(...times).toFixed(0)} ms`)
+    console.log(`    SIGSTOP, defaults (probe 1 s): stopped server down ${detectedMs.toFixed(0)} ms after the stop (at the first client routed to it); 6 clients all served, slowest connect+PING ${Math.max(...times).toFixed(0)} ms`)
+    await balancer.close(500)
+  } finally {
+    stopped?.signal('SIGCONT')
     await h.close()
   }
 })

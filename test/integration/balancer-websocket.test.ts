@@ -1,7 +1,8 @@
 /**
  * The balancer's WebSocket front (BALANCER_WS_PORT): browsers' connections pass through to each
- * backend's WebSocket listener — the port the backend announced through membership, else
- * BACKEND_WS_PORT — picked by the same strategy as the game port's; no backend → HTTP 503.
+ * backend's WebSocket listener — the port the backend announced through membership, named in its
+ * BACKENDS entry (host:port/wsPort) or in the admin request, else BACKEND_WS_PORT — picked by the
+ * same strategy as the game port's; no backend → HTTP 503.
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -10,9 +11,10 @@ import { Balancer } from '../../app/balancer/balancer.js'
 import { ClientConnection } from '../../app/client/connection.js'
 import { loadConfig } from '../../app/config/index.js'
 import { FrameType } from '../../app/protocol/types.js'
+import { eventually } from '../harness/eventually.js'
 import { Harness } from '../harness/index.js'
 import { EchoDispatcher, startServer, type TestServer } from '../harness/net-server.js'
-import { ADMIN_TOKEN, FAST_HEALTH } from './balancer-support.js'
+import { ADMIN_TOKEN, adminFetch, FAST_HEALTH } from './balancer-support.js'
 
 const test = suite('balancer: WebSocket front')
 const h = new Harness()
@@ -60,6 +62,39 @@ test('a backend without an announced port is reached on BACKEND_WS_PORT', async 
   const client = await ClientConnection.connect({ host: '127.0.0.1', port: b.webSocketAddress()!.port, transport: 'ws', timeoutMs: 3000 })
   assert.is((await client.request(FrameType.CHAT, Buffer.from('who'))).type, 0x8101)
   await client.close()
+})
+
+/** Which backend (0 or 1, by its echo type) serves a WebSocket client of `b`'s front. */
+async function servedViaWebSocket(b: Balancer): Promise<number> {
+  const client = await ClientConnection.connect({ host: '127.0.0.1', port: b.webSocketAddress()!.port, transport: 'ws', timeoutMs: 3000 })
+  try {
+    return (await client.request(FrameType.CHAT, Buffer.from('who'))).type - 0x8100
+  } finally {
+    await client.close()
+  }
+}
+
+test('static BACKENDS name each backend\'s WebSocket port (host:port/wsPort); BACKEND_WS_PORT is then unused', async () => {
+  // BACKEND_WS_PORT points at the game port of backend 0: a fallback to it would fail the upgrade
+  const list = backends.map((s) => `127.0.0.1:${s.address.port}/${s.webSocketAddress!.port}`).join(',')
+  const b = await balancer(() => [], { BACKENDS: list, BACKEND_WS_PORT: String(backends[0]!.address.port) })
+  assert.equal(b.status().backends.map((x) => x.webSocketPort), backends.map((s) => s.webSocketAddress!.port))
+  const served: number[] = []
+  for (let i = 0; i < 4; i++) served.push(await servedViaWebSocket(b))
+  assert.equal([...served].sort(), [0, 0, 1, 1])
+})
+
+test('a backend added through the admin interface as host:port/wsPort is reached on that port', async () => {
+  const only = backends[0]!
+  const b = await balancer(() => [], { BACKENDS: `127.0.0.1:${backends[1]!.address.port}/${backends[1]!.webSocketAddress!.port}`, BACKEND_WS_PORT: String(only.address.port) })
+  const added = await adminFetch(b, '/backends', { method: 'POST', body: { address: `127.0.0.1:${only.address.port}/${only.webSocketAddress!.port}` } })
+  assert.is(added.status, 201)
+  const body = (await added.json()) as { id: string; webSocketPort: number | null }
+  assert.is(body.webSocketPort, only.webSocketAddress!.port)
+  await eventually(() => b.status().backends.find((x) => x.id === body.id)?.state === 'healthy', 5000, 'the added backend healthy')
+  const served: number[] = []
+  for (let i = 0; i < 4; i++) served.push(await servedViaWebSocket(b))
+  assert.equal([...served].sort(), [0, 0, 1, 1])
 })
 
 test('no backend: the upgrade is answered 503', async () => {

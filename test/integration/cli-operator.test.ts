@@ -3,6 +3,7 @@
  * mean the same in every command (0 done, 1 failed, 2 bad configuration); a taken port names its
  * variable; a config error never echoes a password; JSON log lines carry each key once.
  */
+import type { ChildProcess } from 'node:child_process'
 import { createServer, type Server } from 'node:net'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -74,8 +75,13 @@ test('a game port in use: exit 2 with GS_ERR_CONFIG naming GAME_PORT', async () 
 })
 
 test('JSON log lines of the server and the balancer carry each key once (one node id key for both)', async () => {
-  const serve = runScript('app/main.ts', [], { env: { ...BASE_ENV, GAME_HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', NODE_ID: 'n1' }, timeoutMs: 4000 })
-  const balance = runScript('app/cli/balance.ts', [], { env: { ...BASE_ENV, BACKENDS: '127.0.0.1:1', BALANCER_HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', NODE_ID: 'b1' }, timeoutMs: 4000 })
+  // Each runs until it has written a few JSON lines (then SIGTERM adds its shutdown lines), not
+  // for a fixed time: on a loaded machine a start can take longer than any short fixed wait.
+  const stopAfterLines = (text: string, child: ChildProcess): void => {
+    if (text.split('\n').filter((l) => l.startsWith('{')).length >= 3) child.kill('SIGTERM')
+  }
+  const serve = runScript('app/main.ts', [], { env: { ...BASE_ENV, GAME_HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', NODE_ID: 'n1' }, timeoutMs: 30_000, onStdout: stopAfterLines })
+  const balance = runScript('app/cli/balance.ts', [], { env: { ...BASE_ENV, BACKENDS: '127.0.0.1:1', BALANCER_HOST: '127.0.0.1', METRICS_HOST: '127.0.0.1', NODE_ID: 'b1' }, timeoutMs: 30_000, onStdout: stopAfterLines })
   const outputs = [(await serve).stdout, (await balance).stdout]
   for (const out of outputs) {
     const lines = out.split('\n').filter((l) => l.startsWith('{'))

@@ -97,12 +97,19 @@ test('Dockerfile: build stage → dist, deps stage → production node_modules, 
   const appDir = await harness.tempDir('gs-docker-runtime-')
   await copyContext(deps, appDir)
   await runCommand('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--offline'], { cwd: appDir, timeoutMs: 120_000 })
-  // What is installed, not the directory listing: npm 10 leaves an empty `node_modules/@pulumi`
-  // scope directory behind after --omit=dev, which holds no package.
-  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }
-  for (const dev of Object.keys(manifest.devDependencies)) {
-    assert.not.ok(existsSync(join(appDir, 'node_modules', dev, 'package.json')), `${dev} is a dev dependency but was installed`)
-  }
+  // What is installed, not the directory listing: npm 10 leaves empty scope directories
+  // (`node_modules/@pulumi`, `@colyseus`, …) behind after --omit=dev, which hold no package; npm 11
+  // does not. A package is installed when its package.json is there. Every lockfile entry marked
+  // dev must be absent and every production one present, whichever npm ran the install.
+  const lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; optional?: boolean }> }
+  const locked = Object.entries(lock.packages).filter(([path]) => path.startsWith('node_modules/'))
+  const installed = (path: string): boolean => existsSync(join(appDir, path, 'package.json'))
+  const devInstalled = locked.filter(([path, entry]) => entry.dev && installed(path)).map(([path]) => path)
+  assert.equal(devInstalled, [], `dev dependencies installed by npm ci --omit=dev: ${devInstalled.join(', ')}`)
+  const production = locked.filter(([, entry]) => !entry.dev && !entry.optional)
+  assert.ok(production.length > 0, 'the lockfile has production packages')
+  const missing = production.filter(([path]) => !installed(path)).map(([path]) => path)
+  assert.equal(missing, [], `production packages not installed: ${missing.join(', ')}`)
 
   // Runtime stage: COPY --from=build dist, package.json.
   for (const copy of runtime.copies) {

@@ -2,7 +2,8 @@
  * The WebSocket transport (docs/PROTOCOL.md "WebSocket transport") on the net layer: the same
  * sessions as TCP behind a listener of its own — whole frames per message, several per message,
  * text and split frames refused with mapped close codes, origins, the message size bound, the
- * slow-client cut-off from the buffered amount, SHUTTING_DOWN as a close code, static assets.
+ * slow-client cut-off from the buffered amount, the frame rate limit and idle timeout, SHUTTING_DOWN
+ * as a close code, static assets.
  */
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -140,6 +141,30 @@ test('shutdown: ERROR SHUTTING_DOWN, then the close frame 4000 + 14', async () =
   const closed = await client.closed
   assert.is(closed.code, WS_CLOSE_WIRE_ERROR_BASE + WireError.SHUTTING_DOWN)
   assert.ok(client.messages.flatMap(frames).some((f) => f.type === FrameType.ERROR && decodeErrorPayload(f.payload).code === WireError.SHUTTING_DOWN))
+})
+
+test('the session\'s limits apply as over TCP: frame rate (RATE_LIMITED, then closed 4000 + 6) and idle timeout (4000 + 20)', async () => {
+  const own = await startServer({ ...WS_ENV, MAX_FRAMES_PER_SECOND: '5', MAX_VIOLATIONS: '2', IDLE_TIMEOUT_MS: '300' })
+  try {
+    const flooder = await raw({ target: url(own) })
+    for (let seq = 1; seq <= 12; seq++) flooder.ws.send(encodeFrame(FrameType.PING, seq, 0))
+    const flooded = await flooder.closed
+    assert.is(flooded.code, WS_CLOSE_WIRE_ERROR_BASE + WireError.RATE_LIMITED)
+    const received = flooder.messages.flatMap(frames)
+    // the bucket's five, and a sixth if a token refilled (one per 200 ms) while a loaded machine read the twelve
+    const pongs = received.filter((f) => f.type === FrameType.PONG).length
+    assert.ok(pongs >= 5 && pongs <= 6, `${pongs} PONGs`)
+    assert.ok(received.some((f) => f.type === FrameType.ERROR && decodeErrorPayload(f.payload).code === WireError.RATE_LIMITED))
+
+    const idle = await raw({ target: url(own) })
+    const started = performance.now()
+    const closed = await idle.closed
+    assert.is(closed.code, WS_CLOSE_WIRE_ERROR_BASE + WireError.IDLE_TIMEOUT)
+    assert.ok(performance.now() - started >= 250, 'not before the idle timeout')
+    assert.ok(idle.messages.flatMap(frames).some((f) => f.type === FrameType.ERROR && decodeErrorPayload(f.payload).code === WireError.IDLE_TIMEOUT))
+  } finally {
+    await own.stop()
+  }
 })
 
 test('without WS_PORT there is no WebSocket listener', async () => {

@@ -71,6 +71,16 @@ for (const transport of ['tcp', 'ws'] as const) {
     await closedBy(client.connection)
   })
 
+  test('§5: precedence: BATCH from a client beats a wrong player_id; before login NOT_LOGGED_IN beats a malformed payload; logged in, the payload layout beats the move rules', async () => {
+    const batch = await game.player('precb')
+    assert.is(errorOf(await batch.connection.request(FrameType.BATCH, undefined, { playerId: batch.playerId + 1 })).code, WireError.BATCH_FROM_CLIENT)
+    await closedBy(batch.connection)
+    const anonymous = await game.connect()
+    assert.is(errorOf(await anonymous.connection.request(FrameType.MOVE, Buffer.from([1]))).code, WireError.NOT_LOGGED_IN, 'a one-byte MOVE before login')
+    const player = await game.player('precm')
+    assert.is(errorOf(await player.connection.request(FrameType.MOVE, Buffer.from([1]))).code, WireError.MALFORMED_FRAME, 'a one-byte MOVE after login')
+  })
+
   test('§4.3: LOGOUT with a non-empty payload is malformed: MALFORMED_FRAME and the player stays logged in', async () => {
     const client = await game.player('logout')
     const frame = await client.connection.request(FrameType.LOGOUT, Buffer.from([0]))

@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert'
 import { GameClient } from '../../../app/client/game-client.js'
 import { isGameServerError } from '../../../app/errors.js'
 import { encodeBatch } from '../../../app/protocol/batch.js'
+import { encodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { encodeFrame } from '../../../app/protocol/header.js'
 import {
   ChatFlags,
@@ -24,7 +25,7 @@ import {
   LeaveReason,
   type LoginOk,
 } from '../../../app/protocol/messages.js'
-import { FrameType } from '../../../app/protocol/types.js'
+import { FrameType, WireError } from '../../../app/protocol/types.js'
 import { encodeZoneUpdate } from '../../../app/protocol/zone-update.js'
 import { eventually } from '../../harness/eventually.js'
 
@@ -254,6 +255,28 @@ test('a malformed ZONE_UPDATE closes the connection with the decode error', asyn
     } catch (err) {
       assert.ok(isGameServerError(err, 'GS_ERR_CLIENT_CLOSED'), String(err))
     }
+  } finally {
+    await server.close()
+  }
+})
+
+test('closed by the server after an ERROR with ref_seq 0: waiting requests reject with its wire code as the reason', async () => {
+  const server = await scripted()
+  const client = await GameClient.connect({ host: '127.0.0.1', port: server.port, timeoutMs: 2000 })
+  try {
+    const registered = client.register('me', 'password1')
+    const s = await server.accepted()
+    await s.request(FrameType.REGISTER)
+    s.write(encodeFrame(FrameType.ERROR, 0, 0, encodeErrorPayload(WireError.TOO_MANY_CONNECTIONS, 0, 'too many connections from your address')))
+    s.socket.end()
+    try {
+      await registered
+      assert.unreachable('the register should reject')
+    } catch (err) {
+      assert.ok(isGameServerError(err, 'GS_ERR_CLIENT_CLOSED'), String(err))
+      assert.is(err.context.wireCode, WireError.TOO_MANY_CONNECTIONS)
+    }
+    assert.is(client.connection.serverCloseCode, WireError.TOO_MANY_CONNECTIONS)
   } finally {
     await server.close()
   }

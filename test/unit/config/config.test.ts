@@ -25,14 +25,14 @@ test('defaults of the variables known by name (README.md, Configuration)', () =>
 test('parses lists and URLs', () => {
   const config = loadConfig({
     REDIS_URLS: 'redis://127.0.0.1:6380, redis://127.0.0.1:6381',
-    BACKENDS: '127.0.0.1:7001,[::1]:7002',
+    BACKENDS: '127.0.0.1:7001,[::1]:7002/7782',
     DATABASE_URL: 'postgres://u@127.0.0.1:5433/game',
     BALANCE_STRATEGY: 'round-robin',
   })
   assert.equal(config.data.redisUrls, ['redis://127.0.0.1:6380', 'redis://127.0.0.1:6381'])
   assert.equal(config.balancer.backends, [
     { host: '127.0.0.1', port: 7001 },
-    { host: '::1', port: 7002 },
+    { host: '::1', port: 7002, webSocketPort: 7782 },
   ])
   assert.is(config.balancer.strategy, 'round-robin')
 })
@@ -46,6 +46,9 @@ const bad: Array<[string, string]> = [
   ['REDIS_URLS', 'http://x:1'],
   ['DATABASE_URL', 'mysql://x'],
   ['BACKENDS', 'nohostport'],
+  ['BACKENDS', '127.0.0.1:7001/'],
+  ['BACKENDS', '127.0.0.1:7001/70000'],
+  ['BACKENDS', '127.0.0.1:7001/7780/7781'],
   ['MAX_FRAME_BYTES', '70000'],
   ['FLUSH_FILL_RATIO', '2'],
   ['LATENCY_AWARE_FLUSH', 'maybe'],

@@ -71,12 +71,22 @@ test('errors are broken down by cause in the summary, report.json and the HTML',
   assert.match(renderSummary(report), /by cause: OVERLOADED 40, LOGIN_THROTTLED 5, timeout 1/)
   assert.match(renderSummary(report), /46 errors \(OVERLOADED 40, LOGIN_THROTTLED 5, timeout 1\)/)
   assert.match(renderHtmlReport(report), /error OVERLOADED<\/t[dh]>\s*<td>40/)
+
+  const refused = sample(2, [1])
+  refused.connectFailures = 3
+  refused.connectFailureCauses = { timeout: 1, 'connection-closed': 2 }
+  const connects = buildReport({ scenario, targets: [{ host: 'h', port: 1 }], run: run([refused]), thresholds: [] })
+  assert.equal(connects.summary.connectFailuresByCause, { timeout: 1, 'connection-closed': 2 })
+  assert.match(renderSummary(connects), /connect failures 3 \(connection-closed 2, timeout 1\)/)
+  assert.match(renderHtmlReport(connects), /3 \(connection-closed 2, timeout 1\)/)
 })
 
 test('errorCause labels wire errors by name, timeouts, closed connections; nothing else grows the set', () => {
   assert.is(errorCause(new GameServerError('GS_ERR_REQUEST_REJECTED', 'x', { wireCode: WireError.OVERLOADED })), 'OVERLOADED')
   assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_TIMEOUT', 'x')), 'timeout')
   assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_CLOSED', 'x')), 'connection-closed')
+  assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_CLOSED', 'x', { wireCode: WireError.TOO_MANY_CONNECTIONS })), 'connection-closed TOO_MANY_CONNECTIONS')
+  assert.is(errorCause(new GameServerError('GS_ERR_CLIENT_CLOSED', 'connect failed', {}, { cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }) })), 'connection-closed ECONNREFUSED')
   assert.is(errorCause(new Error('boom 1234')), 'other')
 })
 

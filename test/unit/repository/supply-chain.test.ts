@@ -43,18 +43,25 @@ test('every locked package carries a sha512 content hash', () => {
   for (const [path, entry] of locked) assert.ok(entry.integrity?.startsWith('sha512-'), `${path} has no sha512 integrity`)
 })
 
+test('the lockfile records no download addresses, and .npmrc keeps it that way', () => {
+  const resolved = locked.filter(([, entry]) => 'resolved' in entry).map(([path]) => path)
+  assert.equal(resolved, [], 'locked packages with a resolved address')
+  assert.match(read('.npmrc'), /^omit-lockfile-registry-resolved=true$/m)
+})
+
 test('no production package has an install script', () => {
   const production = locked.filter(([, entry]) => entry.dev !== true)
   assert.ok(production.length > 10, 'production packages found')
   for (const [path, entry] of production) assert.not.ok(entry.hasInstallScript, `${path} (production) runs an install script`)
 })
 
-test('installs run no package scripts: .npmrc sets ignore-scripts, the Dockerfile and the bootstrap pass --ignore-scripts', () => {
+test('installs run no package scripts: .npmrc sets ignore-scripts, the Dockerfile, CI and the bootstrap pass --ignore-scripts', () => {
   assert.match(read('.npmrc'), /^ignore-scripts=true$/m)
-  const dockerfile = read('Dockerfile')
-  const installs = dockerfile.split('\n').filter((line) => /\bnpm (ci|install)\b/.test(line))
-  assert.ok(installs.length > 0)
-  for (const line of installs) assert.ok(line.includes('--ignore-scripts'), line)
+  for (const file of ['Dockerfile', '.ci/run']) {
+    const installs = read(file).split('\n').filter((line) => /\bnpm (ci|install)\b/.test(line) && !line.trim().startsWith('#'))
+    assert.ok(installs.length > 0, `${file} installs`)
+    for (const line of installs) assert.ok(line.includes('--ignore-scripts'), `${file}: ${line}`)
+  }
   assert.match(read('app/local/bootstrap.mjs'), /'ci', '--ignore-scripts'/)
 })
 

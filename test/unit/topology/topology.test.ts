@@ -42,9 +42,9 @@ for (const [servers, shards] of [[1, 1], [3, 2], [5, 4]] as const) {
     assert.is(balancer.CLUSTER_REDIS_URL, 'redis://:r%3Aedis@redis-0:6379')
     assert.is(env.CLUSTER_REDIS_URL, balancer.CLUSTER_REDIS_URL)
     assert.is(env.ADVERTISE_ADDRESS, `${games[games.length - 1]!.name}:7777`)
-    // Static: a fixed BACKENDS list of every server.
+    // Static: a fixed BACKENDS list of every server, each with its WebSocket port (host:port/wsPort).
     const fixed = buildTopology(options({ servers, redisShards: shards, backendDiscovery: 'static' }))
-    assert.equal(containerEnv(fixed, 'balancer').BACKENDS!.split(','), games.map((g) => `${g.name}:7777`))
+    assert.equal(containerEnv(fixed, 'balancer').BACKENDS!.split(','), games.map((g) => `${g.name}:7777/7780`))
     assert.equal(referencedServices(service(fixed, 'balancer').env.BACKENDS!), games.map((g) => g.name))
     assert.is(containerEnv(fixed, 'balancer').CLUSTER_REDIS_URL, undefined)
   })
