@@ -4,7 +4,7 @@
  * server in its own process and the load generator in another.
  *
  *   npx tsx bench/hot-path.bench.ts [--duration 3] [--warmup 1] [--scenarios 100x16,1000x1,100x1,100x1@100]
- *                                   [--servers ours,coalescing,naive (also ours-seed, ours-net, ours-microtask)] [--payload 16] [--rounds 1] [--cpu-prof DIR]
+ *                                   [--servers ours,coalescing,naive (also ours-timer-flush, ours-net, ours-microtask)] [--payload 16] [--rounds 1] [--cpu-prof DIR]
  *                                   [--ours-node-args=--max-semi-space-size=2]  (node flags for our server only; use the = form)
  *                                   [--pacing schedule|timers]  (paced cells: see PingerOptions.pacing in bench/net/pinger.ts)
  *                                   [--pin none|paced|all]  (which cells run the server on core 1 and the load generator on core 0)

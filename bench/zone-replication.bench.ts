@@ -1,5 +1,5 @@
 /**
- * Zone replication, ours vs Colyseus 0.16 (issue 15): P players in one zone (or room), each sending
+ * Zone replication, ours vs Colyseus 0.16 (BENCHMARKS.md, "Zone replication"): P players in one zone (or room), each sending
  * a move 10 times a second on an absolute schedule, every player observing every other; the
  * server under test pinned to one core, the generator to the other; fresh server per cell;
  * servers interleaved within each round (ours, colyseus-50, colyseus-5, ours, …) so drifting load

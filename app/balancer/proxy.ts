@@ -4,6 +4,7 @@
  * gracefully: stop accepting, let sessions finish until the deadline, then cut the rest.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { withDeadline } from '../deadline.js'
 import { GameServerError } from '../errors.js'
 import { listenError } from '../tcp.js'
 import { silentLogger, type Logger } from '../logger.js'
@@ -195,7 +196,7 @@ export class ProxyServer implements ProxySessionHost {
   }
 
   /** Stop accepting; sessions get until `deadlineMs` to end, then are destroyed. Idempotent. */
-  close(deadlineMs = 10000): Promise<void> {
+  close(deadlineMs: number): Promise<void> {
     this.closing ??= this.shutdown(deadlineMs)
     return this.closing
   }
@@ -306,9 +307,7 @@ export class ProxyServer implements ProxySessionHost {
     this.logger.info({ sessions: this.sessions.size, deadlineMs }, 'balancer proxy closing')
     if (this.sessions.size > 0) {
       const all = new Promise<void>((resolve) => (this.allEnded = resolve))
-      let timer: NodeJS.Timeout | undefined
-      const inTime = await Promise.race([all.then(() => true), new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)))])
-      clearTimeout(timer)
+      const inTime = await withDeadline(all, deadlineMs)
       if (!inTime) {
         this.logger.warn({ sessions: this.sessions.size }, 'balancer close deadline reached; cutting remaining sessions')
         for (const session of [...this.sessions]) session.destroy('shutdown')

@@ -7,7 +7,7 @@
  * - least-connections: the lowest (open connections + 1) / weight; ties go to the backend after
  *   the last one picked, so equal loads still rotate.
  * - weighted-response-time: the lowest (EWMA latency + connectionWeightMs × open connections)
- *   / weight, as in the seed (α = 0.1, 10 ms per connection); backends without a measurement yet
+ *   / weight (by default α = 0.1 and 10 ms per connection: LATENCY_EWMA_ALPHA, WRT_CONNECTION_WEIGHT_MS); backends without a measurement yet
  *   count as 0 ms; ties rotate like least-connections.
  *
  * Strategies are objects with their own cursor and can be swapped at runtime (`createStrategy`).

@@ -9,6 +9,7 @@
  * breaker's probe succeeds the shard is used again and `onRecovered` listeners run.
  */
 import { Redis, ReplyError } from 'ioredis'
+import { withDeadline } from '../deadline.js'
 import { GameServerError } from '../errors.js'
 import { silentLogger, type Logger } from '../logger.js'
 import { CircuitBreaker, type BreakerState } from './circuit-breaker.js'
@@ -246,18 +247,11 @@ export class ShardSet {
     const waitMs = options.connectTimeoutMs + 200
     await Promise.all(
       set.shards.map(async (shard) => {
-        let timer: NodeJS.Timeout | undefined
-        const ready = await Promise.race([
-          shard.client.connect().then(
-            () => true,
-            () => false,
-          ),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), waitMs)
-            timer.unref()
-          }),
-        ])
-        clearTimeout(timer)
+        const connected = shard.client.connect().then(
+          () => true,
+          () => false,
+        )
+        const ready = (await withDeadline(connected, waitMs)) && (await connected)
         if (!ready) shard.breaker.trip()
       }),
     )

@@ -2,6 +2,7 @@
 // PONG with the same seq and payload. Exit 0 when answered, 1 otherwise, 2 for a bad argument.
 //   node dist/app/cli/healthcheck.js [--host 127.0.0.1] [--port $GAME_PORT] [--timeout-ms 3000]
 import { ClientConnection } from '../client/connection.js'
+import { serverSection } from '../config/sections.js'
 import { FrameType } from '../protocol/types.js'
 import { commandLine, EXIT_USAGE } from './command.js'
 
@@ -12,7 +13,8 @@ Exit codes: 0 answered, 1 not answered in time or refused, 2 bad argument.`
 
 const { values } = commandLine('healthcheck', USAGE, { host: { type: 'string' }, port: { type: 'string' }, 'timeout-ms': { type: 'string' } })
 const host = (values.host as string | undefined) ?? '127.0.0.1'
-const port = Number((values.port as string | undefined) ?? process.env.GAME_PORT ?? 7777)
+// GAME_PORT's default from the config table (the check runs without loading the whole configuration)
+const port = Number((values.port as string | undefined) ?? process.env.GAME_PORT ?? serverSection.port.defaultValue)
 const timeoutMs = Number((values['timeout-ms'] as string | undefined) ?? 3000)
 if (!Number.isInteger(port) || port < 1 || port > 65535 || !(timeoutMs > 0)) {
   console.error(`healthcheck: --port must be 1–65535 and --timeout-ms positive\n${USAGE}`)

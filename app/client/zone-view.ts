@@ -14,7 +14,7 @@
  *
  * Positions in ZONE_UPDATE are quantised; the geometry (zone size, position bits) comes from
  * LOGIN_OK. An entry or respawn for a player outside the view is a server bug under the rules of
- * §4.7: it is ignored and counted in `strays`, so tests can assert there were none.
+ * docs/PROTOCOL.md §4.7: it is ignored and counted in `strays`, so tests can assert there were none.
  */
 import { GameServerError } from '../errors.js'
 import {

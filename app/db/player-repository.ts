@@ -233,7 +233,7 @@ export class PlayerRepository {
   }
 
   /**
-   * The seed's "UPDATE players SET gold = gold + 100 WHERE level >= 5" done right: bound
+   * A gold grant ("UPDATE players SET gold = gold + 100 WHERE level >= 5") done right: bound
    * parameters, and in one transaction (a savepoint when already in one) the gold of every player
    * at or above `minLevel`, one `gold_granted` game_log row per player, and a `gold_grant` summary
    * row — all or nothing.

@@ -31,10 +31,11 @@ export interface NetMetrics {
   slowClientDisconnected(): void
   ioEvent(kind: IoEventKind): void
   /**
-   * The same metrics for the sessions of one transport (a `transport` label on what they report);
-   * asked once per transport when the server starts. Without it both transports report here.
+   * The metrics the sessions of one transport report through (the telemetry adds a `transport`
+   * label to what they report; a double or the no-op may return itself); asked once per transport
+   * when the server starts.
    */
-  forTransport?(kind: TransportKind): NetMetrics
+  forTransport(kind: TransportKind): NetMetrics
 }
 
 export const noopNetMetrics: NetMetrics = {
@@ -49,4 +50,7 @@ export const noopNetMetrics: NetMetrics = {
   violation() {},
   slowClientDisconnected() {},
   ioEvent() {},
+  forTransport() {
+    return noopNetMetrics
+  },
 }

@@ -1,5 +1,5 @@
 /**
- * The write side of a session: the seed's flush policy plus latency-aware flushing, one write in
+ * The write side of a session: the count / fill / timer flush policy plus latency-aware flushing, one write in
  * flight at a time, backpressure, the per-session outbound cap and BATCH aggregation.
  *
  * - Triggers: ≥ flushMaxFrames frames queued ('count'), ≥ flushFillRatio × sendBufferBytes bytes

@@ -1,9 +1,9 @@
 /**
- * A session's outbound frames, coalesced into chunks from a shared BufferPool (the seed's
- * NetworkSendBuffer). Frames are written header-first straight into the chunk (the caller's payload
- * is copied, so the caller may reuse it). The oldest chunk is taken for writing; frames queued while
- * a write is in flight go into the next chunk. A frame larger than a chunk gets a one-off buffer of
- * its own size. The owner enforces the byte cap (see Outbound).
+ * A session's outbound frames, coalesced into chunks from a shared BufferPool. Frames are written
+ * header-first straight into the chunk (the caller's payload is copied, so the caller may reuse it).
+ * The oldest chunk is taken for writing; frames queued while a write is in flight go into the next
+ * chunk. A frame larger than a chunk gets a one-off buffer of its own size. The owner enforces the
+ * byte cap (see Outbound).
  *
  * A shared piece (`appendShared`) is queued by reference instead: bytes encoded once for many
  * sessions (a zone tick's frames), never copied, never given to the pool, never modified. Frames

@@ -42,8 +42,8 @@ export interface GameServerOptions {
 }
 
 /**
- * The sessions of one transport: their pool, and the metrics they report through (labelled with
- * the transport when the metrics support it). Both transports share the server's options,
+ * The sessions of one transport: their pool, and the metrics they report through (the
+ * transport's, `NetMetrics.forTransport`). Both transports share the server's options,
  * dispatcher, send buffers, flush scheduler, session cap and address limits.
  */
 class TransportSessions implements SessionHost {
@@ -51,7 +51,7 @@ class TransportSessions implements SessionHost {
   readonly metrics: NetMetrics
 
   constructor(private readonly server: GameServer, readonly kind: TransportKind) {
-    this.metrics = server.metrics.forTransport?.(kind) ?? server.metrics
+    this.metrics = server.metrics.forTransport(kind)
     this.pool = new SessionPool(server.options.sessionPoolSize, () => new Session(this))
   }
 

@@ -471,4 +471,7 @@ class TransportNetMetrics implements NetMetrics {
   ioEvent(kind: IoEventKind): void {
     this.all.ioEvent(kind)
   }
+  forTransport(kind: TransportKind): NetMetrics {
+    return this.all.forTransport(kind)
+  }
 }

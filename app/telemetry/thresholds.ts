@@ -149,7 +149,7 @@ export const THRESHOLDS = [
     name: 'frame-processing-p95',
     scope: 'process',
     metric: 'frameProcessing',
-    description: 'The 95th percentile of handler time per inbound frame stayed above 10 ms (the seed packet p95 rule).',
+    description: 'The 95th percentile of handler time per inbound frame stayed above 10 ms.',
     summary: 'Frame processing p95 above 10 ms',
     reading: 'frameProcessingP95Seconds',
     mode: 'value',

@@ -41,13 +41,13 @@ export async function scriptArgs(path: string): Promise<string[]> {
 }
 
 /**
- * ours = npm run serve (or net-only, see ourServerEntry); ours-seed = the same with the seed's flush
- * policy only (LATENCY_AWARE_FLUSH=false: ≥ 10 frames, 80 % full or the 10 ms timer); ours-net =
+ * ours = npm run serve (or net-only, see ourServerEntry); ours-timer-flush = the same with the count / fill /
+ * timer flush policy only (LATENCY_AWARE_FLUSH=false: ≥ 10 frames, 80 % full or the 10 ms timer); ours-net =
  * always the bare GameServer; ours-microtask = that with microtask idle flushes (the default was
  * microtask until the quiet-machine A/B, BENCHMARKS.md).
  */
-export type ServerKind = 'ours' | 'ours-seed' | 'ours-net' | 'ours-microtask' | 'coalescing' | 'naive'
-export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'ours-seed', 'ours-net', 'ours-microtask', 'coalescing', 'naive']
+export type ServerKind = 'ours' | 'ours-timer-flush' | 'ours-net' | 'ours-microtask' | 'coalescing' | 'naive'
+export const SERVER_KINDS: readonly ServerKind[] = ['ours', 'ours-timer-flush', 'ours-net', 'ours-microtask', 'coalescing', 'naive']
 
 /** Env for our server in the benches: per-session rate limits lifted (a bench client sends far more than a player). */
 const OUR_BENCH_ENV: Readonly<Record<string, string>> = {
@@ -98,7 +98,7 @@ export async function startServer(kind: ServerKind, extraEnv: Record<string, str
     script = entry.script
     args = entry.args
   }
-  const kindEnv: Record<string, string> = kind === 'ours-seed' ? { LATENCY_AWARE_FLUSH: 'false' } : {}
+  const kindEnv: Record<string, string> = kind === 'ours-timer-flush' ? { LATENCY_AWARE_FLUSH: 'false' } : {}
   const proc = new ManagedProcess({
     name: `${kind}-server:${port}`,
     ...nodeCommand([...nodeArgs, ...(await scriptArgs(script)), ...args], cpus, serverNode().path),

@@ -1,5 +1,5 @@
 /**
- * Reference: the naive server (the seed's style): every PONG is a freshly allocated frame written
+ * Reference: the naive server: every PONG is a freshly allocated frame written
  * with its own socket.write, one syscall per frame. What coalescing buys shows against this.
  *
  *   node --import tsx bench/references/naive-server.ts   (GAME_PORT, default 0; prints LISTENING <port>)

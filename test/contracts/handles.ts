@@ -21,7 +21,8 @@ export function noNewHandles(): { assertNone(timeoutMs?: number): Promise<void> 
   return {
     async assertNone(timeoutMs = 2000) {
       await eventually(() => extra().length === 0, timeoutMs, 'the closed resources to go away').catch(() => {})
-      assert.equal(extra(), [], 'resources still active after close')
+      const left = extra()
+      assert.equal(left, [], `resources still active after close: ${left.join(', ')}`)
     },
   }
 }

@@ -6,7 +6,8 @@
 import type { PoolReading } from '../../app/db/metrics.js'
 import type { LoginResult } from '../../app/game/metrics.js'
 import type { CloseReason, ViolationKind } from '../../app/net/connection.js'
-import type { FlushReason, IoEventKind } from '../../app/net/metrics.js'
+import type { FlushReason, IoEventKind, NetMetrics } from '../../app/net/metrics.js'
+import type { TransportKind } from '../../app/net/transport.js'
 import type { ServerMetrics } from '../../app/processes/game-server.js'
 
 export class NoopServerMetrics implements ServerMetrics {
@@ -21,6 +22,10 @@ export class NoopServerMetrics implements ServerMetrics {
   violation(_kind: ViolationKind): void {}
   slowClientDisconnected(): void {}
   ioEvent(_kind: IoEventKind): void {}
+  /** Both transports report to the double itself. */
+  forTransport(_kind: TransportKind): NetMetrics {
+    return this
+  }
   frameProcessed(_typeName: string, _seconds: number): void {}
   batchProcessed(_frames: number, _seconds: number): void {}
   queueDepth(_depth: number): void {}

@@ -31,14 +31,14 @@ async function cacheFor(ttlSeconds = 3600): Promise<Cache> {
 
 runSessionStoreContract('redis, 3 shards', async ({ ttlSeconds }) => {
   const cache = await cacheFor(ttlSeconds)
-  let closed = false
+  // The Redis session store and the shards under it, closed together: each close reaches both
+  // (no guard here, so "a second close resolves" is the implementations' own idempotence).
   return {
     create: (playerId, username) => cache.sessions.create(playerId, username),
     validate: (token) => cache.sessions.validate(token),
     invalidate: (token) => cache.sessions.invalidate(token),
     close: async () => {
-      if (closed) return
-      closed = true
+      await cache.sessions.close()
       await cache.close()
     },
   }

@@ -12,6 +12,7 @@ import { readMembers } from '../../app/cluster/membership.js'
 import { connectClusterRedis } from '../../app/cluster/redis-connection.js'
 import type { ManagedProcess } from '../../app/local/child-process.js'
 import type { RedisServer } from '../../app/local/redis-server.js'
+import { eventuallyValue } from '../harness/eventually.js'
 import { Harness } from '../harness/index.js'
 import { listeningPort, spawnServer } from './game-support.js'
 
@@ -36,16 +37,6 @@ test.before(async () => {
 
 test.after(() => h.close())
 
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-
 test('SIGKILL of the leader: a new leader within the lease, a larger fencing token, the dead member dropped', async () => {
   const servers = new Map<string, ManagedProcess>()
   for (const id of ['g1', 'g2', 'g3']) {
@@ -60,22 +51,22 @@ test('SIGKILL of the leader: a new leader within the lease, a larger fencing tok
   }
   await Promise.all([...servers.values()].map((s) => listeningPort(s)))
   const alive = async (): Promise<string[]> => (await readMembers(redis, CLUSTER)).filter((m) => m.alive).map((m) => m.id).sort()
-  await until(async () => ((await alive()).length === 3 ? true : undefined), 15_000, 'three alive members')
-  const first = await until(async () => (await readLeader(redis, CLUSTER)) ?? undefined, 10_000, 'a leader')
+  await eventuallyValue(async () => ((await alive()).length === 3 ? true : undefined), 15_000, 'three alive members', 20)
+  const first = await eventuallyValue(async () => (await readLeader(redis, CLUSTER)) ?? undefined, 10_000, 'a leader', 20)
   assert.ok(servers.has(first.id), `the leader is one of ours: ${first.id}`)
 
   const killedAt = Date.now()
   servers.get(first.id)!.signal('SIGKILL')
-  const second: LeaderInfo = await until(async () => {
+  const second: LeaderInfo = await eventuallyValue(async () => {
     const leader = await readLeader(redis, CLUSTER)
     return leader !== null && leader.id !== first.id ? leader : undefined
-  }, LEASE_MS + SLACK_MS + 3000, 'a new leader')
+  }, LEASE_MS + SLACK_MS + 3000, 'a new leader', 20)
   const takeoverMs = Date.now() - killedAt
   assert.ok(takeoverMs <= LEASE_MS + SLACK_MS, `new leader ${second.id} after ${takeoverMs} ms (lease ${LEASE_MS} ms + ${SLACK_MS} ms slack)`)
   assert.ok(second.token > first.token, `fencing token grew: ${first.token} → ${second.token}`)
   assert.ok(servers.get(second.id)?.running, 'the new leader is a surviving process')
 
-  await until(async () => ((await alive()).includes(first.id) ? undefined : true), TTL_MS + SLACK_MS + 2000, 'the killed server to drop out of the alive members')
+  await eventuallyValue(async () => ((await alive()).includes(first.id) ? undefined : true), TTL_MS + SLACK_MS + 2000, 'the killed server to drop out of the alive members', 20)
   assert.equal(await alive(), ['g1', 'g2', 'g3'].filter((id) => id !== first.id))
 })
 

@@ -42,6 +42,7 @@ import { ALERTS } from '../../dashboards/alert-model.js'
 import { DEFAULT_IMAGES } from '../../infra/images.js'
 import { Harness } from '../harness/index.js'
 import { buildContextEntries, tar } from '../harness/engine/build-context.js'
+import { eventuallyValue } from '../harness/eventually.js'
 import { ContainerEngine, engineProcesses } from '../harness/engine/engine.js'
 import { HealthScheduler } from '../harness/engine/health.js'
 import { ImageBuilder } from '../harness/engine/images.js'
@@ -106,21 +107,6 @@ async function prometheusQuery(expr: string): Promise<{ metric: Record<string, s
   const body = (await response.json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } }
   assert.is(body.status, 'success', `${expr}: ${body.error}`)
   return body.data.result
-}
-
-async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  for (;;) {
-    try {
-      const value = await probe()
-      if (value !== undefined) return value
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`)
-    await new Promise((r) => setTimeout(r, 500))
-  }
 }
 
 /** The address of a container on the stack's network (the host reaches the bridge directly). */
@@ -253,11 +239,11 @@ test('≥ 100 players through the balancer\'s published port: 0 errors', async (
 test('Prometheus in its container scrapes every target as up and holds every alert rule', async () => {
   const topology = buildTopology({ ...DEFAULT_TOPOLOGY_OPTIONS, servers: SERVERS, redisShards: 2 })
   const expected = scrapeTargets(topology, containerAddress(topology)).length
-  const targets = await eventually('every target up', 60_000, async () => {
+  const targets = await eventuallyValue(async () => {
     const body = (await (await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/targets`)).json()) as { data: { activeTargets: { health: string; labels: Record<string, string>; lastError: string }[] } }
     const active = body.data.activeTargets
     return active.length === expected && active.every((t) => t.health === 'up') ? active : undefined
-  })
+  }, 60_000, 'every target up', 500)
   assert.equal([...new Set(targets.map((t) => t.labels.job))].sort(), ['balancer', 'game-server', 'node', 'postgres', 'redis'])
   const rules = (await (await fetch(`http://127.0.0.1:${ports.prometheus}/api/v1/rules`)).json()) as { data: { groups: { rules: { name: string; health: string }[] }[] } }
   const loaded = rules.data.groups.flatMap((g) => g.rules)
@@ -268,7 +254,7 @@ test('Prometheus in its container scrapes every target as up and holds every ale
 test('containers with a memory and CPU limit report their cgroup budget; the detector reads it; node_exporter reports the host once', async () => {
   for (let i = 1; i <= SERVERS; i++) {
     const service = `game-${i}`
-    const limit = await eventually(`${service} memory limit`, 30_000, async () => (await prometheusQuery(`gs_container_memory_limit_bytes{service="${service}"}`))[0])
+    const limit = await eventuallyValue(async () => (await prometheusQuery(`gs_container_memory_limit_bytes{service="${service}"}`))[0], 30_000, `${service} memory limit`, 500)
     assert.is(Number(limit.value[1]), APP_MEMORY_MB * 1024 * 1024)
     const quota = await prometheusQuery(`gs_container_cpu_quota_cores{service="${service}"}`)
     assert.is(Number(quota[0]?.value[1]), APP_CPUS)
@@ -276,10 +262,10 @@ test('containers with a memory and CPU limit report their cgroup budget; the det
     assert.ok(workingSet > 10e6 && workingSet < APP_MEMORY_MB * 1024 * 1024, `working set ${workingSet}`)
     // The detector compares the container's figures with their limits, not the host's: memory of
     // its limit, CPU of its quota (from two readings, so a sample interval after start), throttling.
-    const readings = await eventually(`${service} detector reads its container`, 30_000, async () => {
+    const readings = await eventuallyValue(async () => {
       const values = await prometheusQuery(`gs_bottleneck_value{service="${service}",name=~"container-.*"}`)
       return values.length === 3 ? new Map(values.map((v) => [v.metric.name!, Number(v.value[1])])) : undefined
-    })
+    }, 30_000, `${service} detector reads its container`, 500)
     assert.equal([...readings.keys()].sort(), ['container-cpu', 'container-cpu-throttled', 'container-memory'])
     assert.ok(Math.abs(readings.get('container-memory')! - workingSet / (APP_MEMORY_MB * 1024 * 1024)) < 0.05, `memory reading ${readings.get('container-memory')} is the working set over the limit`)
     for (const [name, value] of readings) assert.ok(value >= 0 && value < 1.5, `${name} reading ${value}`)

@@ -2,11 +2,11 @@
  * Server figures from a real Prometheus: alerts that fired during the window are reported (pending
  * ones are not), figures whose metric families are absent are named in `missing`, never invented.
  */
-import { setTimeout as sleep } from 'node:timers/promises'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { freePort } from '../../app/local/ports.js'
 import { collectServerFigures, FIGURE_RULES, PrometheusClient } from '../../app/loadtest/server-figures.js'
+import { eventually } from '../harness/eventually.js'
 import { Harness } from '../harness/index.js'
 
 const test = suite('loadtest server figures')
@@ -35,11 +35,7 @@ test('firing alerts in the window are reported, pending ones are not; absent fam
   })())
   const client = new PrometheusClient(prometheus.url)
   const from = new Date()
-  const deadline = Date.now() + 30_000
-  while ((await client.instant('ALERTS{alertstate="firing"}')).length === 0) {
-    if (Date.now() > deadline) throw new Error('the always-firing rule never fired')
-    await sleep(200)
-  }
+  await eventually(async () => (await client.instant('ALERTS{alertstate="firing"}')).length > 0, 30_000, 'the always-firing rule to fire', 200)
   const to = new Date()
   const figures = await collectServerFigures(client, from, to)
   assert.equal(figures.alerts.map((a) => [a.name, a.state]), [['LoadTestAlwaysFiring', 'firing']])

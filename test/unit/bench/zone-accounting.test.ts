@@ -9,6 +9,7 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WebSocketServer } from 'ws'
 import { MoveLog, ObserverTracker, Window } from '../../../bench/zone/accounting.js'
+import { eventually } from '../../harness/eventually.js'
 import { Samples } from '../../../bench/stats.js'
 import { WsCounter } from '../../../bench/zone/ws-counter.js'
 import { encodePosition, MAX_COORDINATE, MAX_ZONE_SIDE, MOVE_RING, moveSlotOf, zoneSideFor } from '../../../bench/zone/workload.js'
@@ -125,15 +126,14 @@ ws('counts whole messages of every length class, answers pings, and its messages
   const counter = new WsCounter('127.0.0.1', port, '/room?sessionId=x', { onMessageStart: (b) => firstBytes.push(b), onClose: () => undefined })
   try {
     await counter.open()
-    const deadline = Date.now() + 5000
-    while ((counter.messagesIn < 4 || pongs < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    await eventually(() => counter.messagesIn >= 4 && pongs >= 1, 5000, 'four messages and a pong', 10)
     assert.is(counter.messagesIn, 4)
     assert.equal(firstBytes, [10, 7, 8])
     assert.is(counter.bytesIn, 2 + 3 + 2 + 0 + 4 + 300 + 10 + 70_000 + 2 + 0, 'payloads and frame headers (the ping\'s 2 bytes included)')
     assert.is(pongs, 1)
     counter.send(Buffer.from('move'))
     counter.send(Buffer.alloc(200, 3))
-    while (received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+    await eventually(() => received.length >= 2, 5000, 'two messages at the server', 10)
     assert.equal(received.map((b) => b.toString('hex')), [Buffer.from('move').toString('hex'), Buffer.alloc(200, 3).toString('hex')])
   } finally {
     counter.destroy()

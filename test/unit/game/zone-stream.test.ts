@@ -17,6 +17,7 @@ import { decodeErrorPayload } from '../../../app/protocol/error-frame.js'
 import { decodeChatMessage, decodeLoginOk, decodePlayerJoined, decodePlayerLeft, encodeChat, encodeLogin, encodeMove, encodeRegister, LeaveReason, type LoginOk } from '../../../app/protocol/messages.js'
 import { FrameType, PROTOCOL_VERSION, WireError } from '../../../app/protocol/types.js'
 import { decodeZoneUpdate } from '../../../app/protocol/zone-update.js'
+import { eventually } from '../../harness/eventually.js'
 import { RecordingConnection, type Recorded } from './recording-connection.js'
 
 function setup(env: Env = {}) {
@@ -203,7 +204,7 @@ test('ticks: a quiet zone ticks within the turn; the interval then grows with th
   const sentAt = performance.now()
   t.send(a.connection, FrameType.MOVE, encodeMove({ x: 102, y: 100 }))
   await t.game.settle()
-  while (!b.connection.sent.some((f) => f.type === FrameType.ZONE_UPDATE) && performance.now() - sentAt < 1000) await sleep(1)
+  await eventually(() => b.connection.sent.some((f) => f.type === FrameType.ZONE_UPDATE), 1000, 'the zone tick', 1)
   const waited = b.connection.sent.find((f) => f.type === FrameType.ZONE_UPDATE)!.at - sentAt
   // 20 ms (2 recipients ÷ 100 writes/s), neither 0 nor the 1,000 ms bound; generous above for a
   // loaded machine, and a little below (Node's timers count from the loop's cached clock).

@@ -2,7 +2,7 @@
  * One defaults table: a setting's default lives in the config table (app/config, docs/CONFIG.md)
  * and nowhere else. Parts take config-backed settings as required options mapped once from the
  * config (`writeBehindOptions`, `cacheOptionsFrom`, `sessionOptionsFromConfig`…); a default that
- * is not a setting is a named, documented constant. So no `options.x ?? <number>` in app/, where a
+ * is not a setting is a named, documented constant. So no `options.x ?? <number>` (nor `process.env.X ?? <number>`) in app/, where a
  * literal would silently repeat (and drift from) the table. `?? 0` stays allowed: "absent means none".
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -18,7 +18,8 @@ function files(dir: string): string[] {
 }
 
 test('no option default in app/ is a numeric literal', () => {
-  const literal = /\boptions\??\.[\w$]+\s*\?\?\s*(-?(?:[1-9][\d_]*|0?\.\d+)(?:e\d+)?)\b/g
+  // `options.x ?? 5000`, and `process.env.X ?? 7777` (a setting read around the config table)
+  const literal = /\b(?:options\??\.[\w$]+|process\.env\.[A-Z_]+)\s*\?\?\s*(-?(?:[1-9][\d_]*|0?\.\d+)(?:e\d+)?)\b/g
   const found = files('app').flatMap((file) =>
     readFileSync(join(ROOT, file), 'utf8')
       .split('\n')

@@ -85,7 +85,7 @@ test('buckets bracket the thresholds read from histograms', () => {
     const at = buckets.indexOf(threshold.limit)
     assert.ok(at > 0 && at < buckets.length - 1, `${threshold.name}: ${threshold.limit} is an inner bucket bound of ${def.name}`)
   }
-  // the seed's 10 ms has neighbours close on both sides
+  // the frame-processing alert's 10 ms has neighbours close on both sides
   const frame = METRICS.frameProcessing.buckets!
   assert.ok(frame.includes(0.0075) && frame.includes(0.01) && frame.includes(0.015))
 })
