@@ -26,3 +26,20 @@ export function noNewHandles(): { assertNone(timeoutMs?: number): Promise<void> 
     },
   }
 }
+
+/**
+ * `noNewHandles()` once the process's resources stop changing (the same for 100 ms, at most 2 s):
+ * in a test process shared with other files, a socket an earlier file closed can go away after the
+ * baseline and hide a new one of the same type.
+ */
+export async function settledNoNewHandles(): Promise<ReturnType<typeof noNewHandles>> {
+  const snapshot = () => [...countByType()].sort().join(',')
+  let last = snapshot()
+  let sameSince = Date.now()
+  for (const start = Date.now(); Date.now() - sameSince < 100 && Date.now() - start < 2000; ) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const now = snapshot()
+    if (now !== last) [last, sameSince] = [now, Date.now()]
+  }
+  return noNewHandles()
+}

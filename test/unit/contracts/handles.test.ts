@@ -1,12 +1,13 @@
 /**
  * The check behind every contract suite's "close: … nothing left running" test can fail: a
  * listening server, a connected socket or a ref'd timer left behind is reported by type; closed
- * (or unref'd) they are not.
+ * (or unref'd) they are not. The baseline is taken once the process's resources have settled, since
+ * this file shares its process with the other unit tests.
  */
 import { createServer, connect, type Server } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { noNewHandles } from '../../contracts/handles.js'
+import { settledNoNewHandles } from '../../contracts/handles.js'
 
 async function listening(): Promise<Server> {
   const server = createServer((socket) => socket.on('error', () => {}))
@@ -24,7 +25,7 @@ async function failure(work: Promise<void>): Promise<string> {
 }
 
 test('a server left listening fails the check; closed, it passes', async () => {
-  const handles = noNewHandles()
+  const handles = await settledNoNewHandles()
   const server = await listening()
   assert.match(await failure(handles.assertNone(100)), /TCPServerWrap/)
   await new Promise<void>((resolve) => server.close(() => resolve()))
@@ -33,7 +34,7 @@ test('a server left listening fails the check; closed, it passes', async () => {
 
 test('a connected socket left open fails the check; destroyed, it passes', async () => {
   const server = await listening()
-  const handles = noNewHandles()
+  const handles = await settledNoNewHandles()
   const socket = connect((server.address() as { port: number }).port, '127.0.0.1')
   await new Promise<void>((resolve) => socket.once('connect', resolve))
   assert.match(await failure(handles.assertNone(100)), /TCPSocketWrap/)
@@ -43,7 +44,7 @@ test('a connected socket left open fails the check; destroyed, it passes', async
 })
 
 test("a ref'd timer fails the check; unref'd or cleared, it passes", async () => {
-  const handles = noNewHandles()
+  const handles = await settledNoNewHandles()
   const timer = setInterval(() => {}, 60_000)
   assert.match(await failure(handles.assertNone(100)), /Timeout/)
   timer.unref()
