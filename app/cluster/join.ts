@@ -12,6 +12,9 @@ import { ClusterNode, type ClusterNodeOptions } from './cluster-node.js'
 /** While Redis cannot be reached, joining is retried this often. */
 const RETRY_MS = 2000
 
+/** A process leaving the cluster on shutdown gives `close()` at most this long of its deadline (a Redis that does not answer). */
+export const LEAVE_CLUSTER_MS = 1000
+
 export interface ClusterMembershipHandle {
   /** The node once joined, else null. */
   readonly node: ClusterNode | null

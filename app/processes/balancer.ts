@@ -19,7 +19,7 @@ import { Balancer } from '../balancer/balancer.js'
 import type { DiscoveredBackend } from '../balancer/discovery.js'
 import type { BalancerMetrics } from '../balancer/metrics.js'
 import { clusterRedisUrl } from '../cluster/cluster-node.js'
-import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
+import { advertisedAddress, joinCluster, LEAVE_CLUSTER_MS, type ClusterMembershipHandle } from '../cluster/join.js'
 import { readMembers } from '../cluster/membership.js'
 import { connectClusterRedis } from '../cluster/redis-connection.js'
 import type { Config } from '../config/index.js'
@@ -28,8 +28,6 @@ import { GameServerError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import type { Telemetry } from '../telemetry/telemetry.js'
 
-/** Leaving the cluster gets at most this long of the deadline (a Redis that does not answer). */
-const LEAVE_CLUSTER_MS = 1000
 /** Closing the discovery connection gets at most this long. */
 const CLOSE_DISCOVERY_MS = 1000
 

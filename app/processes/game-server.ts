@@ -19,7 +19,7 @@
 import type { AddressInfo } from 'node:net'
 import type { CacheMetrics } from '../cache/metrics.js'
 import { clusterRedisUrl } from '../cluster/cluster-node.js'
-import { advertisedAddress, joinCluster, type ClusterMembershipHandle } from '../cluster/join.js'
+import { advertisedAddress, joinCluster, LEAVE_CLUSTER_MS, type ClusterMembershipHandle } from '../cluster/join.js'
 import type { Config } from '../config/index.js'
 import type { DatabaseMetrics } from '../db/metrics.js'
 import { withDeadline } from '../deadline.js'
@@ -38,8 +38,6 @@ import { LeaderboardJobs } from './leaderboard-jobs.js'
 /** Everything a game server process reports through: each part's own interface, one implementation (app/telemetry). */
 export type ServerMetrics = NetMetrics & GameMetrics & DatabaseMetrics & CacheMetrics
 
-/** Leaving the cluster gets at most this long of the deadline (a Redis that does not answer). */
-const LEAVE_CLUSTER_MS = 1000
 /** Waiting for a leaderboard job in flight gets at most this long of the deadline. */
 const STOP_LEADER_JOBS_MS = 2000
 
