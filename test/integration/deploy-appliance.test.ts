@@ -87,7 +87,9 @@ test('a scenario through the balancer, with every dashboard panel query answered
   }
   const targets = scrapeTargets(appliance.topology, { host: () => '127.0.0.1', port: (s, p) => appliance.port(s, p) }).length
   assert.is(targets, 7, 'game-1, game-2, balancer, postgres exporter, 2 redis shards, node exporter')
-  // Prometheus may take a few seconds after start-up to scrape at all: the load below is for it to see.
+  // Prometheus scrapes nothing for a few seconds after start-up (its discovery manager hands targets to
+  // the scrapers on a 5 s tick, then each target gets its own offset in the interval; docs/DEPLOY.md):
+  // the load below is for it to see.
   await waitUntil(async () => (await query('up == 1')).length === targets, { what: 'every target scraped and up', timeoutMs: 20_000, intervalMs: 250 })
   const clients = await Promise.all(Array.from({ length: 6 }, (_, i) => player(`alice${i}`, true)))
   // Load for a few scrapes: moves and chats on every client, and players coming and going.
