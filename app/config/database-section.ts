@@ -9,6 +9,7 @@ export const databaseVariables = {
   dbIdleTimeoutSeconds: integer('DB_IDLE_TIMEOUT_SECONDS', 30, 'Close a pooled PostgreSQL connection idle this long (0 keeps them).', { min: 0 }),
   dbConnectTimeoutSeconds: integer('DB_CONNECT_TIMEOUT_SECONDS', 5, 'Give up connecting to PostgreSQL after this long.', { min: 1, max: 600 }),
   dbStatementTimeoutMs: integer('DB_STATEMENT_TIMEOUT_MS', 30000, 'PostgreSQL `statement_timeout` of the pool\'s connections (0 = none); migrations run without it.', { min: 0 }),
+  migrateWaitSeconds: integer('MIGRATE_WAIT_SECONDS', 0, '`npm run migrate`: keep trying this long while PostgreSQL cannot be reached (a line on stderr per attempt), then fail; 0 fails at once. The appliance and the stack set it for their migration job, which starts as soon as the database reports healthy — before its name may resolve or its port answer on the network.', { min: 0, max: 3600 }),
   dbMigrateAtStart: boolean('DB_MIGRATE_AT_START', false, 'Apply pending migrations when the game server starts (same as `npm run migrate`).'),
   recoveryPointMs: integer('RECOVERY_POINT_MS', 1000, 'Recovery point objective of player state: a crash (SIGKILL, power loss) loses at most the acknowledged changes of this last window. The game hands changed players to the write-behind every quarter of it and the write-behind flushes every half; larger values mean fewer, bigger writes.', { min: 40 }),
   dbFlushRowsPerStatement: integer('DB_FLUSH_ROWS_PER_STATEMENT', 5000, 'Write-behind: most players written by one bulk UPDATE.', { min: 1, max: 100000 }),

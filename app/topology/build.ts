@@ -192,13 +192,20 @@ function nodeExporter(): Service {
   }
 }
 
+/**
+ * The migration job retries this long while PostgreSQL cannot be reached: it starts once the
+ * database's own health check passes, and on a container network the name may not resolve, or the
+ * port not answer, for a moment longer.
+ */
+const MIGRATION_JOB_WAIT_SECONDS = 60
+
 function migrate(w: Wiring): Service {
   return {
     name: SERVICE_NAMES.migrate,
     kind: 'migrate',
     index: 0,
     ports: [],
-    env: { DATABASE_URL: databaseUrl(), LOG_LEVEL: [w.options.logLevel] },
+    env: { DATABASE_URL: databaseUrl(), LOG_LEVEL: [w.options.logLevel], MIGRATE_WAIT_SECONDS: [String(MIGRATION_JOB_WAIT_SECONDS)] },
     app: { module: 'app/cli/migrate.ts' },
     args: [],
     dependsOn: [SERVICE_NAMES.postgres],

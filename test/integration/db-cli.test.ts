@@ -63,6 +63,35 @@ test('migrate with an unreachable DATABASE_URL exits 1, an unset one 2 (a config
   assert.match(unset.stderr, /GS_ERR_CONFIG: DATABASE_URL/)
 })
 
+test('migrate with MIGRATE_WAIT_SECONDS waits for a PostgreSQL that is not up yet: a line per attempt, then the migrations', async () => {
+  await server.psql('CREATE DATABASE late', 'postgres')
+  const url = server.url.replace(/\/game$/, '/late')
+  await server.process.stop()
+  const started = performance.now()
+  const migrating = run('app/cli/migrate.ts', { DATABASE_URL: url, DB_CONNECT_TIMEOUT_SECONDS: '1', MIGRATE_WAIT_SECONDS: '25' })
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  await server.restart()
+  const outcome = await migrating
+  assert.is(outcome.code, 0, outcome.stderr)
+  const waiting = lines(outcome.stderr).filter((l) => l.startsWith('migrate: waiting for PostgreSQL'))
+  assert.ok(waiting.length >= 1, outcome.stderr)
+  assert.match(waiting[0]!, /s left of MIGRATE_WAIT_SECONDS\): .*unavailable/)
+  assert.ok(outcome.stdout.includes(`schema version ${migrations.length}`), outcome.stdout)
+  assert.ok(performance.now() - started < 25_000, 'done once the server was back, not at the end of the wait')
+})
+
+test('migrate with MIGRATE_WAIT_SECONDS still fails, once the wait is over, on a database that never comes', async () => {
+  const started = performance.now()
+  const down = await run('app/cli/migrate.ts', { DATABASE_URL: 'postgres://postgres:pw@127.0.0.1:1/game', DB_CONNECT_TIMEOUT_SECONDS: '1', MIGRATE_WAIT_SECONDS: '3' })
+  const seconds = (performance.now() - started) / 1000
+  assert.is(down.code, 1)
+  const all = lines(down.stderr)
+  assert.ok(all.slice(0, -1).every((l) => l.startsWith('migrate: waiting for PostgreSQL')) && all.length >= 2, down.stderr)
+  assert.match(all.at(-1)!, /^migrate: GS_ERR_DB_UNAVAILABLE/)
+  assert.not.match(down.stderr, /pw@/)
+  assert.ok(seconds >= 2 && seconds < 15, `gave up after ${seconds.toFixed(1)} s`)
+})
+
 test('serve with an unreachable DATABASE_URL stops at start-up with one fatal log line carrying the code', async () => {
   const outcome = await run('app/main.ts', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/game', DB_CONNECT_TIMEOUT_SECONDS: '2', GAME_PORT: '0', METRICS_PORT: '0' })
   assert.ok(outcome.code !== 0, 'exits with an error status')
