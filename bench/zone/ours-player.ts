@@ -17,7 +17,7 @@ import { ABSOLUTE_MAX_FRAME_BYTES, HEADER_BYTES, writeHeader } from '../../app/p
 import { decodeLoginOk, encodeRegister } from '../../app/protocol/messages.js'
 import { FrameType, WireError } from '../../app/protocol/types.js'
 import { ZONE_UPDATE_ENTRY_BYTES, ZONE_UPDATE_PREFIX_BYTES } from '../../app/protocol/zone-update.js'
-import type { ConnectionCounters, PositionSink } from './transport.js'
+import type { ConnectionCounters, PositionSink, ZoneConnection } from './transport.js'
 
 const MOVE_FRAME_BYTES = HEADER_BYTES + 8
 const PASSWORD = 'bench-password'
@@ -236,5 +236,57 @@ export class OursPlayer {
         this.refused(source.readUInt16LE(start))
         break
     }
+  }
+}
+
+/**
+ * A ZoneConnection of our server over some byte transport (TCP, WebSocket): the player speaks the
+ * protocol; a subclass opens the transport, feeds `player.receive`, and ends it in `destroy()`.
+ */
+export abstract class OursConnection implements ZoneConnection {
+  abstract readonly player: OursPlayer
+  /** Resolves once the transport is connected (rejects when it cannot be). */
+  abstract readonly connected: Promise<void>
+  /** Resolves once the transport has ended. */
+  protected abstract readonly closed: Promise<void>
+  /** End the transport now. */
+  protected abstract destroy(): void
+
+  get key(): number {
+    return this.player.key
+  }
+
+  get counters(): ConnectionCounters {
+    return this.player.counters
+  }
+
+  get failure(): string | undefined {
+    return this.player.failure
+  }
+
+  sendMove(x: number, y: number): void {
+    this.player.sendMove(x, y)
+  }
+
+  keepAlive(): void {
+    this.player.keepAlive()
+  }
+
+  async close(): Promise<void> {
+    this.player.closing = true
+    this.destroy()
+    await this.closed
+  }
+}
+
+/** Connect `connection`, then register `username`; on failure the connection is closed and the error rethrown. */
+export async function joinAs<C extends OursConnection>(connection: C, username: string): Promise<C> {
+  try {
+    await connection.connected
+    await connection.player.register(username)
+    return connection
+  } catch (err) {
+    await connection.close()
+    throw err
   }
 }

@@ -9,7 +9,7 @@
  * Observers decode every frame; counters split the byte stream into top-level frames and count them.
  */
 import { connect, type Socket } from 'node:net'
-import { OursPlayer } from './ours-player.js'
+import { joinAs, OursConnection, OursPlayer } from './ours-player.js'
 import type { PositionSink, Role, TransportTarget, ZoneConnection, ZoneTransport } from './transport.js'
 
 export class OursTransport implements ZoneTransport {
@@ -17,15 +17,7 @@ export class OursTransport implements ZoneTransport {
   constructor(private readonly target: TransportTarget) {}
 
   async join(index: number, role: Role, sink: PositionSink | undefined): Promise<ZoneConnection> {
-    const connection = new OursConnection(this.target.host, this.target.port, role === 'observer' ? sink : undefined)
-    try {
-      await connection.connected
-      await connection.player.register(`z${this.target.runId}_${index}`)
-      return connection
-    } catch (err) {
-      await connection.close()
-      throw err
-    }
+    return joinAs(new OursTcpConnection(this.target.host, this.target.port, role === 'observer' ? sink : undefined), `z${this.target.runId}_${index}`)
   }
 }
 
@@ -37,13 +29,14 @@ export class OursTransport implements ZoneTransport {
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
 
-class OursConnection implements ZoneConnection {
+class OursTcpConnection extends OursConnection {
   readonly player: OursPlayer
   readonly connected: Promise<void>
-  private readonly closed: Promise<void>
+  protected readonly closed: Promise<void>
   private readonly socket: Socket
 
   constructor(host: string, port: number, sink: PositionSink | undefined) {
+    super()
     const socket = connect({ host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: (bytes) => this.received(bytes) } })
     this.socket = socket
     this.player = new OursPlayer({ get open() { return !socket.destroyed }, write: (frame) => socket.write(frame) }, sink, true)
@@ -59,18 +52,6 @@ class OursConnection implements ZoneConnection {
     socket.on('close', () => this.player.ended('closed by the server'))
   }
 
-  get key(): number {
-    return this.player.key
-  }
-
-  get counters() {
-    return this.player.counters
-  }
-
-  get failure(): string | undefined {
-    return this.player.failure
-  }
-
   /** One read of `bytes` bytes into READ_BUFFER. */
   private received(bytes: number): boolean {
     this.player.counters.bytesIn += bytes
@@ -78,17 +59,7 @@ class OursConnection implements ZoneConnection {
     return true
   }
 
-  sendMove(x: number, y: number): void {
-    this.player.sendMove(x, y)
-  }
-
-  keepAlive(): void {
-    this.player.keepAlive()
-  }
-
-  async close(): Promise<void> {
-    this.player.closing = true
+  protected destroy(): void {
     this.socket.destroy()
-    await this.closed
   }
 }

@@ -8,7 +8,7 @@
  * Counters count WebSocket messages and their bytes without decoding (as the Colyseus counters do).
  */
 import WebSocket from 'ws'
-import { OursPlayer } from './ours-player.js'
+import { joinAs, OursConnection, OursPlayer } from './ours-player.js'
 import type { PositionSink, Role, TransportTarget, ZoneConnection, ZoneTransport } from './transport.js'
 
 /** Bytes of a server-to-client WebSocket frame header (unmasked; 2 up to 125 B of payload, 4 up to 64 KiB, else 10). */
@@ -19,29 +19,22 @@ export class OursWebSocketTransport implements ZoneTransport {
   constructor(private readonly target: TransportTarget) {}
 
   async join(index: number, role: Role, sink: PositionSink | undefined): Promise<ZoneConnection> {
-    const connection = new OursWebSocketConnection(`ws://${this.target.host}:${this.target.port}/ws`, role === 'observer' ? sink : undefined)
-    try {
-      await connection.opened
-      await connection.player.register(`w${this.target.runId}_${index}`)
-      return connection
-    } catch (err) {
-      await connection.close()
-      throw err
-    }
+    return joinAs(new OursWebSocketConnection(`ws://${this.target.host}:${this.target.port}/ws`, role === 'observer' ? sink : undefined), `w${this.target.runId}_${index}`)
   }
 }
 
-class OursWebSocketConnection implements ZoneConnection {
+class OursWebSocketConnection extends OursConnection {
   readonly player: OursPlayer
-  readonly opened: Promise<void>
+  readonly connected: Promise<void>
   private readonly ws: WebSocket
-  private readonly closed: Promise<void>
+  protected readonly closed: Promise<void>
 
   constructor(url: string, sink: PositionSink | undefined) {
+    super()
     const ws = new WebSocket(url, { perMessageDeflate: false })
     this.ws = ws
     this.player = new OursPlayer({ get open() { return ws.readyState === WebSocket.OPEN }, write: (frame) => ws.send(frame) }, sink, false)
-    this.opened = new Promise((resolve, reject) => {
+    this.connected = new Promise((resolve, reject) => {
       ws.once('open', () => {
         ws.off('error', reject)
         resolve()
@@ -54,18 +47,6 @@ class OursWebSocketConnection implements ZoneConnection {
     ws.on('close', (code) => this.player.ended(`closed by the server (${code})`))
   }
 
-  get key(): number {
-    return this.player.key
-  }
-
-  get counters() {
-    return this.player.counters
-  }
-
-  get failure(): string | undefined {
-    return this.player.failure
-  }
-
   private received(data: Buffer): void {
     const counters = this.player.counters
     counters.bytesIn += data.length + wsHeaderBytes(data.length)
@@ -74,17 +55,7 @@ class OursWebSocketConnection implements ZoneConnection {
     if (!this.player.receive(data)) this.ws.terminate()
   }
 
-  sendMove(x: number, y: number): void {
-    this.player.sendMove(x, y)
-  }
-
-  keepAlive(): void {
-    this.player.keepAlive()
-  }
-
-  async close(): Promise<void> {
-    this.player.closing = true
+  protected destroy(): void {
     this.ws.terminate()
-    await this.closed
   }
 }
