@@ -9,10 +9,9 @@
  *
  *   npx tsx bench/game.bench.ts [--clients 50] [--seconds 4]
  */
-import { fileURLToPath } from 'node:url'
 import { GameClient } from '../app/client/game-client.js'
-import { ManagedProcess } from '../app/local/child-process.js'
-import { describeMachine, percentile, serverNode } from './machine.js'
+import { describeMachine, percentile } from './machine.js'
+import { startStandaloneServer } from './standalone-server.js'
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(`--${name}`)
@@ -52,19 +51,10 @@ async function phase(name: string, clients: GameClient[], op: (client: GameClien
 }
 
 async function main(): Promise<void> {
-  const root = fileURLToPath(new URL('../', import.meta.url))
-  const server = new ManagedProcess({
-    name: 'game-server',
-    command: serverNode().path,
-    args: ['--import', 'tsx', 'app/main.ts'],
-    cwd: root,
-    env: { ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', METRICS_ENABLED: 'false', MAX_CONNECTIONS_PER_ADDRESS: '0',
-      ZONE_COUNT: String(Math.max(2, CLIENTS)), ZONE_SIZE: String(ZONE_SIZE), MAX_SPEED: '1000000000', PASSWORD_HASH_COST: '1024', CHAT_HISTORY: '10', MAX_FRAMES_PER_SECOND: '100000' },
+  const { process: server, port } = await startStandaloneServer({
+    MAX_CONNECTIONS_PER_ADDRESS: '0', ZONE_COUNT: String(Math.max(2, CLIENTS)), ZONE_SIZE: String(ZONE_SIZE), MAX_SPEED: '1000000000', PASSWORD_HASH_COST: '1024', CHAT_HISTORY: '10', MAX_FRAMES_PER_SECOND: '100000',
   })
   try {
-    await Promise.race([server.sawLine(/"event":"listening"/), server.waitForExit().then(() => { throw server.startError('exited') })])
-    const line = server.output().split('\n').find((l) => l.includes('"event":"listening"'))!
-    const port = (JSON.parse(line) as { port: number }).port
     const clients = await Promise.all(Array.from({ length: CLIENTS }, () => GameClient.connect({ host: '127.0.0.1', port, timeoutMs: 10_000, trackView: false })))
     const run = process.pid.toString(36)
     await Promise.all(clients.map((c, i) => c.register(`bench${run}_${i}`, 'bench-password')))

@@ -21,15 +21,14 @@
  *   npx tsx bench/ws-transport.bench.ts [--rounds 1] [--seconds 2] [--players 100]
  */
 import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { constants, deflateRawSync } from 'node:zlib'
 import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
 import { ClientConnection, type ClientConnectionOptions } from '../app/client/connection.js'
 import type { WebSocketLike } from '../app/client/websocket-stream.js'
 import { GameClient } from '../app/client/game-client.js'
-import { ManagedProcess } from '../app/local/child-process.js'
-import { formatMachineFacts, percentile, requireFdLimit, round, serverNode } from './machine.js'
+import { formatMachineFacts, percentile, requireFdLimit, round } from './machine.js'
+import { startStandaloneServer } from './standalone-server.js'
 import { median } from './stats.js'
 
 // Defaults keep `npm run bench` short (≈ 25 s); BENCHMARKS.md's figures: --rounds 5 --seconds 4 --players 200
@@ -200,22 +199,13 @@ function sleep(ms: number): Promise<void> {
 async function main(): Promise<void> {
   if (!(ROUNDS >= 1 && SECONDS > 0 && PLAYERS >= 2)) throw new Error('--rounds ≥ 1, --seconds > 0, --players ≥ 2')
   requireFdLimit(2 * (100 + PLAYERS) + 200, 'ws-transport bench')
-  const root = fileURLToPath(new URL('../', import.meta.url))
-  const server = new ManagedProcess({
-    name: 'game-server',
-    command: serverNode().path,
-    args: ['--import', 'tsx', 'app/main.ts'],
-    cwd: root,
-    env: {
-      ...process.env, GAME_HOST: '127.0.0.1', GAME_PORT: '0', WS_HOST: '127.0.0.1', WS_PORT: '0', WS_PLAYGROUND: 'false', LOG_LEVEL: 'info', DATABASE_URL: '', REDIS_URLS: '', METRICS_ENABLED: 'false',
-      MAX_CONNECTIONS_PER_ADDRESS: '0', MAX_FRAMES_PER_SECOND: '1000000', MAX_BYTES_PER_SECOND: '1000000000', IDLE_TIMEOUT_MS: '0', ZONE_COUNT: '1', MAX_SPEED: '1000000', PASSWORD_HASH_COST: '1024', CHAT_HISTORY: '10',
-    },
+  const started = await startStandaloneServer({
+    WS_HOST: '127.0.0.1', WS_PORT: '0', WS_PLAYGROUND: 'false',
+    MAX_CONNECTIONS_PER_ADDRESS: '0', MAX_FRAMES_PER_SECOND: '1000000', MAX_BYTES_PER_SECOND: '1000000000', IDLE_TIMEOUT_MS: '0', ZONE_COUNT: '1', MAX_SPEED: '1000000', PASSWORD_HASH_COST: '1024', CHAT_HISTORY: '10',
   })
+  const server = started.process
   try {
-    await Promise.race([server.sawLine(/"event":"listening"/), server.waitForExit().then(() => { throw server.startError('exited') })])
-    const line = server.output().split('\n').find((l) => l.includes('"event":"listening"'))!
-    const listening = JSON.parse(line) as { port: number; webSocketPort: number }
-    const ports: Ports = { tcp: listening.port, ws: listening.webSocketPort }
+    const ports: Ports = { tcp: started.port, ws: started.webSocketPort! }
     const pid = server.pid!
     console.log(`ws-transport bench: one server (app/main.ts, standalone) on TCP and WebSocket; ${ROUNDS} paired rounds, order alternating; ${SECONDS} s per phase`)
     console.log(formatMachineFacts())
