@@ -69,6 +69,18 @@ class Script {
   }
 }
 
+/** A client connected to a fresh scripted server; both closed after `body`, whatever it throws. */
+async function withScriptedClient(body: (server: Awaited<ReturnType<typeof scripted>>, client: GameClient) => Promise<void>): Promise<void> {
+  const server = await scripted()
+  const client = await GameClient.connect({ host: '127.0.0.1', port: server.port, timeoutMs: 2000 })
+  try {
+    await body(server, client)
+  } finally {
+    await client.close()
+    await server.close()
+  }
+}
+
 async function scripted(): Promise<{ server: Server; port: number; accepted: () => Promise<Script>; close: () => Promise<void> }> {
   const server = createServer()
   const sockets: Socket[] = []
@@ -107,9 +119,7 @@ async function loggedIn(script: Promise<Script>, client: GameClient, login: Logi
 }
 
 test('the snapshot after LOGIN_OK (same BATCH) fills the view; ZONE_UPDATE entries move players, ours moves `self`, strays are counted', async () => {
-  const server = await scripted()
-  const client = await GameClient.connect({ host: '127.0.0.1', port: server.port, timeoutMs: 2000 })
-  try {
+  await withScriptedClient(async (server, client) => {
     const s = await loggedIn(server.accepted(), client, LOGIN, [joined(11, 0, 10, 10, 90, 'bob'), joined(12, 0, 20, 20)])
     assert.equal([...client.view.keys()].sort(), [11, 12])
     assert.equal(client.view.get(11), { playerId: 11, username: 'bob', zone: 0, x: 10, y: 10, hp: 90 })
@@ -124,16 +134,11 @@ test('the snapshot after LOGIN_OK (same BATCH) fills the view; ZONE_UPDATE entri
     assert.is(client.view.has(99), false)
     // next(type) still sees ZONE_UPDATE frames: they go to the inbox like every push.
     assert.is((await client.next(FrameType.ZONE_UPDATE)).payload.readUInt16LE(2), 3)
-  } finally {
-    await client.close()
-    await server.close()
-  }
+  })
 })
 
 test('PLAYER_JOINED replaces, PLAYER_LEFT removes (ignored when absent), no entries count after LEFT; BATCH with seq 0 handled in order', async () => {
-  const server = await scripted()
-  const client = await GameClient.connect({ host: '127.0.0.1', port: server.port, timeoutMs: 2000 })
-  try {
+  await withScriptedClient(async (server, client) => {
     const s = await loggedIn(server.accepted(), client, LOGIN, [joined(11, 0, 10, 10), joined(12, 0, 20, 20)])
     s.write(joined(11, 0, 5, 6, 50, 'bob2'), left(12, 0), left(77, 0))
     await client.untilView((v) => !v.has(12) && v.get(11)?.hp === 50)
@@ -147,16 +152,11 @@ test('PLAYER_JOINED replaces, PLAYER_LEFT removes (ignored when absent), no entr
     assert.is(client.strayUpdates, 0)
     s.write(zoneUpdate(0, [{ playerId: 12, x: 1, y: 1 }]))
     await eventually(() => client.strayUpdates === 1, 2000, 'the stray entry')
-  } finally {
-    await client.close()
-    await server.close()
-  }
+  })
 })
 
 test('respawns and hits update hit points; our own live stream copies stay out of the inbox, history and others\' copies do not', async () => {
-  const server = await scripted()
-  const client = await GameClient.connect({ host: '127.0.0.1', port: server.port, timeoutMs: 2000 })
-  try {
+  await withScriptedClient(async (server, client) => {
     const s = await loggedIn(server.accepted(), client, LOGIN, [joined(11, 0, 10, 10)])
     const attack = client.attack(11)
     const request = await s.request(FrameType.ATTACK)
@@ -180,16 +180,11 @@ test('respawns and hits update hit points; our own live stream copies stay out o
     assert.equal(client.pending(FrameType.CHAT_MESSAGE).map((f) => decodeChatMessage(f.payload).text), ['mine, history', 'theirs'])
     assert.equal(client.pending(FrameType.ATTACK_RESULT).map((f) => f.payload.readUInt32LE(0)), [11])
     assert.is(client.pending(0x8123).length, 1, 'an unknown pushed type changes nothing (it waits in the inbox)')
-  } finally {
-    await client.close()
-    await server.close()
-  }
+  })
 })
 
 test('our zone changes: the new zone\'s PLAYER_JOINED (before our PLAYER_MOVED) are kept, the old zone\'s players forgotten', async () => {
-  const server = await scripted()
-  const client = await GameClient.connect({ host: '127.0.0.1', port: server.port, timeoutMs: 2000 })
-  try {
+  await withScriptedClient(async (server, client) => {
     const s = await loggedIn(server.accepted(), client, LOGIN, [joined(11, 0, 990, 10), joined(12, 0, 20, 20)])
     const move = client.move(1005, 10)
     const request = await s.request(FrameType.MOVE)
@@ -200,10 +195,7 @@ test('our zone changes: the new zone\'s PLAYER_JOINED (before our PLAYER_MOVED) 
     s.write(zoneUpdate(1, [{ playerId: 13, x: 1500.25, y: 999.984375 }]))
     const at = await client.nextPositionOf(13)
     assert.equal([at.zone, at.x, at.y], [1, 1500.25, 999.984375])
-  } finally {
-    await client.close()
-    await server.close()
-  }
+  })
 })
 
 test('trackView false: no view and no waits on it; inboxCapacity 0 keeps nothing', async () => {
